@@ -90,6 +90,7 @@ def main(by_age: bool) -> None:
     summary = pd.DataFrame(rows)
     pd.set_option("display.width", 140)
     pd.set_option("display.max_rows", 500)
+    np.set_printoptions(linewidth=140)
     print("Graduation of 0,1-4,5-9,...,80-84,85+ back to single years, UN WPP 1950 base")
     print(summary.round(3).to_string(index=False))
     print("\nMean over the four country-sex series:")
@@ -98,15 +99,29 @@ def main(by_age: bool) -> None:
     ].mean().round(3).to_string())
 
     print("\nold_age_pattern_from_groups: own 85..100 proportions from own 5-year groups")
+    for method in ("log_survivors", "cumulative"):
+        for country in COUNTRIES:
+            for sex in SEXES:
+                old = populations[country][sex][85:]
+                truth = old / old.sum()
+                rebuilt = old_age_pattern_from_groups(old[0:5].sum(), old[5:10].sum(),
+                                                      old[10:15].sum(), old[15], method=method)
+                relative = 100 * (rebuilt - truth) / truth
+                print(f"  {method:13s} {country:7s} {sex:6s} abs rel error 85-99: "
+                      f"max {np.abs(relative[:15]).max():6.2f}%  "
+                      f"mean {np.abs(relative[:15]).mean():5.2f}%")
+    print("  single-year ratios p(x+1)/p(x), 85..99 (a Gompertz population declines steadily):")
     for country in COUNTRIES:
-        for sex in SEXES:
-            old = populations[country][sex][85:]
-            truth = old / old.sum()
-            rebuilt = old_age_pattern_from_groups(old[0:5].sum(), old[5:10].sum(),
-                                                  old[10:15].sum(), old[15])
-            relative = 100 * (rebuilt - truth) / truth
-            print(f"  {country:7s} {sex:6s} max abs rel error 85-99 "
-                  f"{np.abs(relative[:15]).max():6.2f}%  mean {np.abs(relative[:15]).mean():5.2f}%")
+        old = populations[country]["male"][85:]
+        print(f"    UN {country} male 1950      ", np.round(old[1:16] / old[:15], 2))
+    wpp = SHARED / "reference-data" / "wpp2024" / "china_pop_age5_estimates_1950_2020.csv"
+    if wpp.exists():
+        china = pd.read_csv(wpp).query("year == 2020").set_index("age")["popM"]
+        for method in ("log_survivors", "cumulative"):
+            pattern = old_age_pattern_from_groups(*china[["85-89", "90-94", "95-99", "100+"]],
+                                                  method=method)
+            ratios = np.round(pattern[1:16] / pattern[:15], 2)
+            print(f"    WPP China male 2020, {method:13s}", ratios)
 
     errors = pd.concat(detail)
     if by_age:

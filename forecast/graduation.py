@@ -141,15 +141,26 @@ def stationary_old_age_pattern(start_age: int = 85, open_age: int = 100,
 
 
 def old_age_pattern_from_groups(counts_85_89: object, counts_90_94: object,
-                                counts_95_99: object, counts_100plus: object) -> np.ndarray:
+                                counts_95_99: object, counts_100plus: object,
+                                method: str = "log_survivors") -> np.ndarray:
     """Proportions at single ages 85..100 (100 = 100+) from 85–89, 90–94, 95–99, 100+ counts.
 
     Inputs are persons (any unit, e.g. WPP thousands), scalars or arrays of one shape (e.g. by
-    sex). The cumulative count is interpolated monotonically (PCHIP) through ages 85, 90, 95,
-    100 and a pseudo-knot at 105 that treats the 100+ group as if it lay within 100–104 (it
-    only sets the slope at 100); each group keeps exactly its share. Returns shape
-    ``(..., 16)``, summing to 1 along the last axis.
+    sex). Each group keeps exactly its share; within groups the counts decline smoothly.
+
+    ``method="log_survivors"`` (default): the log of the share aged x and over, known at 85,
+    90, 95 and 100, is interpolated monotonically (PCHIP) and differenced. Survivorship at old
+    ages is close to log-linear with a steepening slope (Gompertz), so the single-year ratios
+    come out steadily declining. ``method="cumulative"``: PCHIP of the cumulative share through
+    85, 90, 95, 100 and a pseudo-knot at 105 (the 100+ group as if within 100–104); it follows
+    the UN's own 1950 Canada/Mexico single years more closely (they are themselves wavy) but
+    makes kinks at 90 and 95 on WPP China 2020 (see ``benchmarks/graduation_validation.py``).
+
+    Returns shape ``(..., 16)``, summing to 1 along the last axis.
     """
+    if method not in ("log_survivors", "cumulative"):
+        raise InputError(f"unknown old-age pattern method {method!r}", field="method",
+                         fix="use log_survivors or cumulative")
     groups = np.stack(np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in
                                             (counts_85_89, counts_90_94, counts_95_99,
                                              counts_100plus)]), axis=-1)
@@ -159,11 +170,20 @@ def old_age_pattern_from_groups(counts_85_89: object, counts_90_94: object,
         raise InputError("85+ total is zero, so there is no age pattern to take",
                          field="old-age group counts", fix="pass counts with some persons 85+")
     shares = groups / totals
-    knots = np.array([0.0, 5.0, 10.0, 15.0, 20.0])
-    cumulative = np.concatenate([np.zeros_like(shares[..., :1]), np.cumsum(shares, axis=-1)],
-                                axis=-1)
-    single = np.diff(PchipInterpolator(knots, cumulative, axis=-1)(np.arange(16.0)), axis=-1)
-    single = np.clip(single, 0.0, None)
+    ages = np.arange(16.0)
+    if method == "log_survivors":
+        # share aged 85+x and over at x = 0, 5, 10, 15; floored so that the log is finite
+        survivors = 1.0 - np.concatenate([np.zeros_like(shares[..., :1]),
+                                          np.cumsum(shares[..., :3], axis=-1)], axis=-1)
+        log_survivors = np.log(np.maximum(survivors, 1e-15))
+        curve = np.exp(PchipInterpolator([0.0, 5.0, 10.0, 15.0], log_survivors, axis=-1)(ages))
+        single = -np.diff(curve, axis=-1)
+    else:
+        cumulative = np.concatenate([np.zeros_like(shares[..., :1]),
+                                     np.cumsum(shares, axis=-1)], axis=-1)
+        curve = PchipInterpolator([0.0, 5.0, 10.0, 15.0, 20.0], cumulative, axis=-1)(ages)
+        single = np.diff(curve, axis=-1)
+    single = np.clip(single, 0.0, None)  # float rounding only: both curves are monotone
     pattern = np.concatenate([single, shares[..., 3:4]], axis=-1)
     return _rescale_to_groups(pattern, shares, np.array([0, 5, 10, 15]))
 
