@@ -40,10 +40,11 @@ This module does not know where the groups came from, so it cannot look up a nat
 distribution. Callers should pass ``open_age_pattern`` (for example from
 :func:`old_age_pattern_from_groups` applied to WPP China 85–89, 90–94, 95–99, 100+). Without
 one, :func:`stationary_old_age_pattern` is used: the stationary population (``L_x``) of a
-Gompertz hazard ``mu(x) = 0.11 · exp(0.10 · (x − 85))`` per person-year, an assumption fitted by
-eye to WPP 2024 China both-sex abridged central death rates for 2015–2020 (0.141 at 85–89,
-0.238 at 90–94, 0.386 at 95–99). A stationary pattern ignores the growth of successive cohorts
-and so puts somewhat too many people at the highest ages of a population whose cohorts grew.
+Gompertz hazard ``mu(x) = 0.11 · exp(0.10 · (x − 85))`` per person-year. This is an
+assumption: a log-linear fit, rounded, to WPP 2024 China both-sex abridged central death rates
+for 2015–2020 (0.141 at 85–89, 0.238 at 90–94, 0.386 at 95–99). A stationary pattern ignores
+the growth of successive cohorts and so puts somewhat too many people at the highest ages of a
+population whose cohorts grew.
 """
 
 from __future__ import annotations
