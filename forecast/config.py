@@ -1,0 +1,1005 @@
+"""The run configuration: a YAML file, validated into a typed :class:`Config`.
+
+A config names one jurisdiction and the plan document it is checked against, the projection
+horizon, optional overrides of the default assumptions and demand parameters, the plan's
+base-year supply, supply additions and targets, the plan's own population statements
+(``expectations``), and named scenarios. Each scenario is an overlay applied on the baseline
+(a nested mapping or dotted keys such as ``assumptions.fertility.tfr: 1.2``).
+
+Every mistake a user can make raises :class:`forecast.errors.ConfigError` with one line naming
+the file, the YAML line, the dotted key and the fix, e.g.::
+
+    configs/x.yaml: line 12: demand.elderly.norm_per_100: unknown key
+    (did you mean 'norm_per_1000'?)
+
+(shown here on two lines; the message is one).
+
+This module holds no numerics: other modules receive the plain values it validates.
+
+Units: beds and places are counts; ``per_1000_*`` are per 1,000 persons; shares, rates and
+coverages are fractions in [0, 1] (write 0.55, not 55); years are calendar years (the census
+reference date is 1 November); population values are persons.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from forecast.errors import ConfigError
+
+__all__ = [
+    "Addition",
+    "Assumptions",
+    "ChildcareDemand",
+    "ChildcarePlaceSupply",
+    "Citation",
+    "Config",
+    "Demand",
+    "E0BySex",
+    "ElderlyBedSupply",
+    "ElderlyDemand",
+    "Expectation",
+    "Fertility",
+    "Jurisdiction",
+    "Migration",
+    "Mortality",
+    "NursingBedSupply",
+    "Projection",
+    "SourceDocument",
+    "Supply",
+    "SupplyComponent",
+    "Target",
+    "apply_overlay",
+    "config_hash",
+    "config_schema",
+    "load_config",
+]
+
+BASELINE = "baseline"
+
+TargetKind = Literal[
+    "count", "per_1000_elderly", "per_1000_population", "share_nursing", "coverage_under3"
+]
+Relation = Literal["at_least", "equal", "about", "at_most"]
+Indicator = Literal[
+    "pop_total", "pop_60plus", "pop_65plus", "pop_80plus", "pop_under3", "births",
+    "births_cumulative",
+]
+SHARE_KINDS = ("share_nursing", "coverage_under3")
+
+
+def _rule_error(message: str, path: str = "") -> PydanticCustomError:
+    """A validation error whose ``ctx['path']`` (dotted, relative to the failing model)
+    points at the key to blame, so that the YAML line of that key can be reported."""
+    return PydanticCustomError("config_rule", "{detail}", {"detail": message, "path": path})
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- identity
+
+
+class Jurisdiction(StrictModel):
+    """The place being projected."""
+
+    code: str = Field(
+        description="6-digit 2020 census (administrative division) code of the unit, "
+        "e.g. '532500' for 红河哈尼族彝族自治州.",
+        pattern=r"^\d{6}$",
+    )
+    name: str = Field(description="Chinese name as in the census tables, e.g. "
+                      "'红河哈尼族彝族自治州'.", min_length=1)
+    name_en: str = Field(description="English name used in charts and reports, e.g. 'Honghe'.",
+                         min_length=1)
+    census_unit: str | None = Field(
+        default=None,
+        description="Census unit to read instead of `code` (a 6-digit code or an exact Chinese "
+        "name); only needed when the plan's area differs from the coded unit.",
+    )
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class SourceDocument(StrictModel):
+    """The plan document whose targets the config encodes."""
+
+    file: str = Field(description="File name of the plain-text document in the seeds folder, "
+                      "e.g. '001_311e494da490633c.txt'.", pattern=r"^[^/\\]+$")
+    title: str = Field(description="Title of the document, in Chinese.", min_length=1)
+    issuer: str = Field(description="Issuing body, in Chinese.", min_length=1)
+    issued: date | int = Field(description="Date issued (YYYY-MM-DD), or the year alone when "
+                               "only the year is known.")
+    document_number: str | None = Field(default=None,
+                                        description="The document number (文号), e.g. "
+                                        "'红政发〔2022〕41号'.")
+    draft: bool = Field(default=False, description="True when the text is a draft (代拟稿/征求"
+                        "意见稿) rather than the issued document.")
+
+    @field_validator("issued")
+    @classmethod
+    def _plausible_year(cls, value: date | int) -> date | int:
+        year = value.year if isinstance(value, date) else value
+        if not 1949 <= year <= 2100:
+            raise ValueError(f"issued year {year} is not between 1949 and 2100")
+        return value
+
+
+class Citation(StrictModel):
+    """Where a number comes from: a document plus the quoted phrase and/or its section."""
+
+    document: str | None = Field(
+        default=None,
+        description="File name in the seeds folder, or the full name of another document "
+        "(e.g. a national plan). None = the config's `source_document`.",
+    )
+    section: str | None = Field(default=None,
+                                description="Section, article or table of the document, "
+                                "e.g. '一、主要目标' or '附件1 指标12'.")
+    quote: str | None = Field(default=None,
+                              description="The phrase quoted verbatim from the document.")
+
+    @model_validator(mode="after")
+    def _section_or_quote(self) -> Citation:
+        if not (self.section or self.quote):
+            raise _rule_error("a source needs a `quote` or a `section` (or both)", "quote")
+        return self
+
+
+# --------------------------------------------------------------------------- projection
+
+
+class Projection(StrictModel):
+    """The projection horizon and timing conventions."""
+
+    base_year: Literal[2010, 2020] = Field(
+        default=2020, description="Census year used as the base population: 2020, or 2010 for "
+        "backtests against the 2020 census.")
+    end_year: int = Field(default=2035, description="Last projected year (inclusive).",
+                          le=2100)
+    migration_timing: Literal["end", "even"] = Field(
+        default="end", description="When net migrants enter in each step: 'end' (all at the end, "
+        "as in UN WPP inputs) or 'even' (half at the start, half at the end).")
+
+    @model_validator(mode="after")
+    def _end_after_base(self) -> Projection:
+        if self.end_year <= self.base_year:
+            raise _rule_error(f"end_year {self.end_year} must be after base_year "
+                              f"{self.base_year}", "end_year")
+        return self
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+class Fertility(StrictModel):
+    """Overrides of the default fertility assumption."""
+
+    tfr: float | dict[int, float] | None = Field(
+        default=None,
+        description="Total fertility rate, births per woman: one number held constant, or a "
+        "path {year: tfr} (interpolated between the years given, flat outside them). None = "
+        "the default for the census unit.")
+    method: Literal["census_indirect", "wpp_trend", "statsmodels", "prophet"] | None = Field(
+        default=None,
+        description="How the TFR path is made when `tfr` is not given: 'census_indirect' (2020 "
+        "census level held constant), 'wpp_trend' (census level moved with the WPP China trend), "
+        "'statsmodels' or 'prophet' (a time-series forecast). None = the default.")
+
+    @field_validator("tfr")
+    @classmethod
+    def _plausible_tfr(cls, value: float | dict[int, float] | None) -> object:
+        levels = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        for level in levels:
+            if not 0 < level < 10:
+                raise ValueError(f"tfr {level} is not a number of births per woman between 0 "
+                                 "and 10")
+        if isinstance(value, dict) and not value:
+            raise ValueError("the tfr path is empty; give {year: tfr} pairs")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Fertility:
+        if self.tfr is not None and self.method is not None:
+            raise _rule_error("give either `tfr` (a fixed level or path) or `method` (how to "
+                              "make one), not both", "method")
+        return self
+
+
+class E0BySex(StrictModel):
+    """Life expectancy at birth by sex, years."""
+
+    male: float = Field(description="Male life expectancy at birth, years.", gt=20, lt=100)
+    female: float = Field(description="Female life expectancy at birth, years.", gt=20, lt=100)
+
+
+class Mortality(StrictModel):
+    """Overrides of the default mortality assumption."""
+
+    e0: E0BySex | None = Field(default=None, description="Base-year life expectancy at birth "
+                               "by sex, years; the WPP China schedule is fitted to it.")
+    e0_shift: float | None = Field(default=None, description="Years added to the default "
+                                   "base-year e0 of both sexes (negative = lower).", ge=-30,
+                                   le=30)
+    improvement: Literal["wpp", "none", "half"] | None = Field(
+        default=None, description="Future mortality decline: 'wpp' (the WPP China e0 gains), "
+        "'none' (base-year rates held), 'half' (half the WPP gains). None = the default.")
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Mortality:
+        if self.e0 is not None and self.e0_shift is not None:
+            raise _rule_error("give either `e0` or `e0_shift`, not both", "e0_shift")
+        return self
+
+
+class Migration(StrictModel):
+    """Overrides of the default migration assumption."""
+
+    mode: Literal["census_residual", "zero", "counts"] | None = Field(
+        default=None, description="'census_residual' (net migrants by age and sex from the "
+        "2010→2020 census residual), 'zero' (a closed population) or 'counts' (read from "
+        "`counts_file`). None = the default.")
+    scale: float | None = Field(default=None, ge=0, le=10,
+                                description="Multiplier applied to net migrants of every age "
+                                "and sex (1 = as estimated, 0 = none).")
+    counts_file: str | None = Field(
+        default=None, description="With mode 'counts': CSV with columns year,sex,age,"
+        "net_migrants (persons per year), relative to the config file.")
+
+    @model_validator(mode="after")
+    def _counts_need_file(self) -> Migration:
+        if self.mode == "counts" and not self.counts_file:
+            raise _rule_error("mode 'counts' needs `counts_file` (a CSV year,sex,age,"
+                              "net_migrants)", "counts_file")
+        if self.counts_file and self.mode != "counts":
+            raise _rule_error("`counts_file` is used only with mode: counts", "counts_file")
+        return self
+
+
+class Assumptions(StrictModel):
+    """Overrides of the default projection inputs; every field None = the default."""
+
+    fertility: Fertility = Field(default_factory=Fertility,
+                                 description="Fertility level and method.")
+    mortality: Mortality = Field(default_factory=Mortality,
+                                 description="Mortality level and improvement.")
+    migration: Migration = Field(default_factory=Migration,
+                                 description="Net migration mode and scale.")
+    srb: float | None = Field(default=None, description="Sex ratio at birth, male births per "
+                              "female birth (e.g. 1.113, not 111.3). None = the default.")
+
+    @field_validator("srb")
+    @classmethod
+    def _srb_as_ratio(cls, value: float | None) -> float | None:
+        if value is not None and not 0.9 <= value <= 1.3:
+            raise ValueError(f"srb {value} is not male births per female birth; write e.g. "
+                             "1.113 (not 111.3)")
+        return value
+
+
+# --------------------------------------------------------------------------- demand
+
+
+def _share(description: str) -> Any:
+    return Field(default=None, ge=0, le=1, description=description)
+
+
+class ElderlyDemand(StrictModel):
+    """Elderly-care bed demand parameters; None = the shipped default
+    (data/care_parameters.csv)."""
+
+    norm_per_1000: float | None = Field(default=None, ge=0, le=1000,
+                                        description="Norm: beds per 1,000 persons aged 60+.")
+    nursing_share: float | None = _share("Nursing-type (护理型) beds as a share of beds, "
+                                         "fraction.")
+    prevalence_trend: float | None = Field(
+        default=None, ge=-0.2, le=0.2, description="Relative change per year in age-specific "
+        "disability prevalence (e.g. -0.01 = 1% lower each year).")
+    u_severe: float | None = _share("Share of severely disabled elderly cared for in "
+                                    "institutions, fraction.")
+    u_moderate: float | None = _share("Share of moderately disabled elderly cared for in "
+                                      "institutions, fraction.")
+    target_occupancy: float | None = Field(default=None, gt=0, le=1,
+                                           description="Planning occupancy that turns residents "
+                                           "into beds, fraction.")
+
+
+class ChildcareDemand(StrictModel):
+    """Childcare place (托位) demand parameters; None = the shipped default
+    (data/care_parameters.csv)."""
+
+    norm_per_1000_population: float | None = Field(
+        default=None, ge=0, le=1000, description="Norm: 托位 per 1,000 total population.")
+    demand_rate: float | None = _share("Share of under-3s whose families want childcare, "
+                                       "fraction.")
+    uptake: float | None = _share("Share of the demand actually enrolled, fraction.")
+    target_utilisation: float | None = Field(default=None, gt=0, le=1,
+                                             description="Planning utilisation of places, "
+                                             "fraction.")
+
+
+class Demand(StrictModel):
+    """Overrides of the shipped demand parameters."""
+
+    elderly: ElderlyDemand = Field(default_factory=ElderlyDemand,
+                                   description="Elderly-care beds (养老床位).")
+    childcare: ChildcareDemand = Field(default_factory=ChildcareDemand,
+                                       description="Childcare places for under-3s (托位).")
+
+
+# --------------------------------------------------------------------------- supply
+
+
+class SupplyComponent(StrictModel):
+    """One part of a base-year supply that the document states in parts."""
+
+    label: str = Field(description="What the part counts, e.g. 'institutional beds'.")
+    amount: float = Field(ge=0, description="Beds or places.")
+    source: Citation = Field(description="Where the document states it.")
+
+
+class Addition(StrictModel):
+    """Supply the document commits to adding over a period."""
+
+    start_year: int = Field(description="First year of the period (inclusive).")
+    end_year: int = Field(description="Last year of the period (inclusive).")
+    amount: float = Field(gt=0, description="Beds or places added over the whole period "
+                          "(the total, not per year).")
+    source: Citation = Field(description="Where the document states it.")
+    note: str | None = Field(default=None, description="How the period or amount was read.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Addition:
+        if self.end_year < self.start_year:
+            raise _rule_error(f"end_year {self.end_year} is before start_year "
+                              f"{self.start_year}", "end_year")
+        return self
+
+
+class Target(StrictModel):
+    """A quantitative target for one service in one year."""
+
+    year: int = Field(description="Year the target is due (e.g. 2025 for '到2025年').")
+    kind: TargetKind = Field(
+        description="'count' (beds or places), 'per_1000_elderly' (beds per 1,000 aged 60+), "
+        "'per_1000_population' (托位 per 1,000 residents), 'share_nursing' (nursing-type beds "
+        "as a fraction of beds) or 'coverage_under3' (托位 as a fraction of under-3s).")
+    value: float = Field(ge=0, description="The target, in the unit of `kind`; shares are "
+                         "fractions (0.55, not 55).")
+    relation: Relation = Field(default="at_least",
+                               description="How the document phrases it: 'at_least' (以上/"
+                               "不少于/不低于/≥), 'equal' (达到), 'about' (左右), 'at_most'.")
+    origin: Literal["document", "national"] = Field(
+        default="document", description="'document' = stated by the config's plan; 'national' "
+        "= a national target applied because the plan states none.")
+    source: Citation = Field(description="Document plus the quoted phrase or section.")
+
+    @model_validator(mode="after")
+    def _share_is_fraction(self) -> Target:
+        if self.kind in SHARE_KINDS and self.value > 1:
+            raise _rule_error(f"a {self.kind} target is a fraction; write {self.value / 100:g} "
+                              f"for {self.value:g}%", "value")
+        return self
+
+
+class _ServiceSupply(StrictModel):
+    """Base-year supply, committed additions and targets of one service."""
+
+    allowed_kinds: ClassVar[tuple[str, ...]] = ()
+    rate_fields: ClassVar[tuple[str, ...]] = ()
+
+    base_year: int | None = Field(default=None, description="Year of the base supply figure "
+                                  "(end of 2020 = 2020).")
+    base_supply: float | None = Field(default=None, ge=0, description="Beds or places in "
+                                      "base_year. None = unknown (then `note` is required).")
+    base_components: list[SupplyComponent] = Field(
+        default_factory=list, description="The base supply in parts, when the document states "
+        "it so; `base_supply` is their sum.")
+    base_source: Citation | None = Field(default=None, description="Where the document states "
+                                         "the base supply.")
+    note: str | None = Field(default=None, description="Required when the base supply is "
+                             "unknown: what the document says (or does not say) about it.")
+    additions: list[Addition] = Field(default_factory=list,
+                                      description="Supply the document commits to adding.")
+    targets: list[Target] = Field(default_factory=list, description="The document's targets.")
+
+    @model_validator(mode="after")
+    def _check_service(self) -> _ServiceSupply:
+        for index, target in enumerate(self.targets):
+            if target.kind not in self.allowed_kinds:
+                raise _rule_error(f"kind '{target.kind}' does not apply here; use one of "
+                                  f"{', '.join(self.allowed_kinds)}", f"targets.{index}.kind")
+        if self.base_components:
+            total = sum(part.amount for part in self.base_components)
+            if self.base_supply is None:
+                self.base_supply = total
+            elif abs(self.base_supply - total) > 0.5:
+                raise _rule_error(f"base_supply {self.base_supply:g} differs from the sum of "
+                                  f"base_components {total:g}", "base_supply")
+        given = [name for name in ("base_supply", *self.rate_fields)
+                 if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise _rule_error(f"give the base supply one way, not as {' and '.join(given)}",
+                              given[1])
+        if given:
+            if self.base_year is None:
+                raise _rule_error("a base supply needs its `base_year`", given[0])
+            if self.base_source is None and not self.base_components:
+                raise _rule_error("a base supply needs a `base_source` (document + quote)",
+                                  given[0])
+        elif not self.note:
+            raise _rule_error("the base supply is unknown: add a `note` saying what the "
+                              "document states (e.g. 'the plan states no bed count')", "note")
+        return self
+
+    def base_known(self) -> bool:
+        """True when the document gives the base supply in some form."""
+        return any(getattr(self, name) is not None for name in ("base_supply", *self.rate_fields))
+
+
+class ElderlyBedSupply(_ServiceSupply):
+    """Elderly-care beds (养老床位): all beds the plan counts (institutional and community,
+    as the document defines them)."""
+
+    allowed_kinds: ClassVar[tuple[str, ...]] = ("count", "per_1000_elderly")
+    rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_elderly",)
+
+    base_supply_per_1000_elderly: float | None = Field(
+        default=None, ge=0, description="Base supply stated as beds per 1,000 aged 60+; the "
+        "count is derived from the base-year population aged 60+.")
+
+    def base_count(self, population_60plus: float) -> float | None:
+        """Base-year beds: the count, or the rate × persons aged 60+ / 1,000; None if unknown."""
+        if self.base_supply is not None:
+            return self.base_supply
+        if self.base_supply_per_1000_elderly is not None:
+            return self.base_supply_per_1000_elderly * population_60plus / 1000
+        return None
+
+
+class NursingBedSupply(_ServiceSupply):
+    """Nursing-type beds (护理型床位)."""
+
+    allowed_kinds: ClassVar[tuple[str, ...]] = ("count", "share_nursing")
+    rate_fields: ClassVar[tuple[str, ...]] = ("base_share_nursing",)
+
+    base_share_nursing: float | None = Field(
+        default=None, ge=0, le=1, description="Base supply stated as the nursing-type share of "
+        "beds, fraction; the count needs the base bed count.")
+
+    def base_count(self, beds: float | None) -> float | None:
+        """Base-year nursing beds: the count, or the share × beds; None if unknown."""
+        if self.base_supply is not None:
+            return self.base_supply
+        if self.base_share_nursing is not None and beds is not None:
+            return self.base_share_nursing * beds
+        return None
+
+
+class ChildcarePlaceSupply(_ServiceSupply):
+    """Childcare places for children under 3 (托位)."""
+
+    allowed_kinds: ClassVar[tuple[str, ...]] = ("count", "per_1000_population",
+                                                "coverage_under3")
+    rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_population",)
+
+    base_supply_per_1000_population: float | None = Field(
+        default=None, ge=0, description="Base supply stated as 托位 per 1,000 residents; the "
+        "count is derived from the base-year (census) total population.")
+
+    def base_count(self, population_total: float) -> float | None:
+        """Base-year places: the count, or the rate × total population / 1,000; None if
+        unknown."""
+        if self.base_supply is not None:
+            return self.base_supply
+        if self.base_supply_per_1000_population is not None:
+            return self.base_supply_per_1000_population * population_total / 1000
+        return None
+
+
+class Supply(StrictModel):
+    """The plan's supply by service; an absent service has no stated supply or target."""
+
+    elderly_beds: ElderlyBedSupply | None = Field(default=None,
+                                                  description="Elderly-care beds (养老床位).")
+    nursing_beds: NursingBedSupply | None = Field(default=None,
+                                                  description="Nursing-type beds (护理型床位).")
+    childcare_places: ChildcarePlaceSupply | None = Field(
+        default=None, description="Childcare places for under-3s (托位).")
+
+    def services(self) -> dict[str, _ServiceSupply]:
+        """The services present, by name."""
+        return {name: getattr(self, name) for name in type(self).model_fields
+                if getattr(self, name) is not None}
+
+
+class Expectation(StrictModel):
+    """A population figure the document itself states or expects (checked against the
+    projection)."""
+
+    year: int = Field(description="Year the figure refers to (end of year = that year).")
+    indicator: Indicator = Field(
+        description="'pop_total', 'pop_60plus', 'pop_65plus', 'pop_80plus', 'pop_under3' "
+        "(persons), 'births' (births in the year) or 'births_cumulative' (births from "
+        "`start_year` to `year` inclusive).")
+    value: float = Field(ge=0, description="Persons (or births).")
+    relation: Relation = Field(default="equal", description="'equal' for a stated figure, "
+                               "'about' for 左右/约, 'at_least', 'at_most'.")
+    start_year: int | None = Field(default=None, description="First year of a cumulative "
+                                   "indicator (births_cumulative only).")
+    source: Citation = Field(description="Document plus the quoted phrase.")
+    note: str | None = Field(default=None, description="How the statement was interpreted.")
+
+    @model_validator(mode="after")
+    def _period(self) -> Expectation:
+        if self.indicator == "births_cumulative":
+            if self.start_year is None:
+                raise _rule_error("births_cumulative needs `start_year`", "start_year")
+            if self.start_year > self.year:
+                raise _rule_error(f"start_year {self.start_year} is after year {self.year}",
+                                  "start_year")
+        elif self.start_year is not None:
+            raise _rule_error("`start_year` is used only with births_cumulative", "start_year")
+        return self
+
+
+# --------------------------------------------------------------------------- the config
+
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class Config(StrictModel):
+    """One run: a jurisdiction, its plan, the projection and the scenarios."""
+
+    name: str = Field(default="config", description="Run name = the config file's stem (set by "
+                      "load_config; not written in the YAML). Outputs go to outputs/<name>/.",
+                      pattern=r"^[^/\\]+$")
+    jurisdiction: Jurisdiction = Field(description="The place projected.")
+    source_document: SourceDocument = Field(description="The plan document the targets come "
+                                            "from.")
+    projection: Projection = Field(default_factory=Projection,
+                                   description="Horizon and timing.")
+    assumptions: Assumptions = Field(default_factory=Assumptions,
+                                     description="Overrides of the default projection inputs.")
+    demand: Demand = Field(default_factory=Demand,
+                           description="Overrides of the shipped demand parameters.")
+    supply: Supply = Field(default_factory=Supply,
+                           description="Base-year supply, additions and targets by service.")
+    expectations: list[Expectation] = Field(default_factory=list,
+                                            description="The document's own population "
+                                            "figures.")
+    scenarios: dict[str, dict[str, Any] | None] = Field(
+        default_factory=lambda: {BASELINE: {}},
+        description="Scenario name → overlay on the baseline (nested mapping or dotted keys, "
+        "e.g. 'assumptions.fertility.tfr: 1.2'). 'baseline' always exists and is empty.")
+
+    _source_path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, dict[str, Any] | None]) -> dict[str, dict]:
+        cleaned: dict[str, dict[str, Any]] = {BASELINE: {}}
+        for name, overlay in value.items():
+            if not _SCENARIO_NAME.match(str(name)):
+                raise ValueError(f"scenario name {name!r} may hold only letters, digits, '_' "
+                                 "and '-' (it names an output folder)")
+            if name == BASELINE and overlay:
+                raise ValueError("'baseline' is the config itself and must be empty; put "
+                                 "baseline values in the main sections")
+            cleaned[str(name)] = dict(overlay or {})
+        return cleaned
+
+    @model_validator(mode="after")
+    def _within_horizon(self) -> Config:
+        first, last = self.projection.base_year, self.projection.end_year
+        for path, year in self._dated_years():
+            if not first <= year <= last:
+                raise _rule_error(f"year {year} is outside the projection {first}–{last}; "
+                                  "change projection.end_year or the year", path)
+        return self
+
+    def _dated_years(self) -> list[tuple[str, int]]:
+        dated: list[tuple[str, int]] = []
+        for service, supply in self.supply.services().items():
+            prefix = f"supply.{service}"
+            if supply.base_year is not None:
+                dated.append((f"{prefix}.base_year", supply.base_year))
+            for i, addition in enumerate(supply.additions):
+                dated.append((f"{prefix}.additions.{i}.start_year", addition.start_year))
+                dated.append((f"{prefix}.additions.{i}.end_year", addition.end_year))
+            for i, target in enumerate(supply.targets):
+                dated.append((f"{prefix}.targets.{i}.year", target.year))
+        for i, expectation in enumerate(self.expectations):
+            if expectation.start_year is not None:
+                dated.append((f"expectations.{i}.start_year", expectation.start_year))
+            dated.append((f"expectations.{i}.year", expectation.year))
+        return dated
+
+    def scenario_names(self) -> list[str]:
+        """'baseline' first, then the other scenarios in file order."""
+        return list(self.scenarios)
+
+    def scenario(self, name: str) -> Config:
+        """The config with scenario ``name``'s overlay applied (its own scenarios reduced to
+        the baseline)."""
+        if name not in self.scenarios:
+            raise ConfigError(f"unknown scenario {name!r}{_suggest(name, self.scenarios)}",
+                              path=self._source_path or self.name)
+        base = self.model_dump(exclude={"scenarios"})
+        result = apply_overlay(base, self.scenarios[name])
+        result._source_path = self._source_path
+        return result
+
+    def resolve_path(self, relative: str) -> Path:
+        """A path written in the config, resolved against the config file's folder."""
+        path = Path(relative)
+        if path.is_absolute() or self._source_path is None:
+            return path
+        return self._source_path.parent / path
+
+
+# --------------------------------------------------------------------------- overlays
+
+
+class _Problem(Exception):
+    """A config problem located by a key path (before it is given a file and line)."""
+
+    def __init__(self, path: tuple, message: str, overlay_key: tuple | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.overlay_key = overlay_key
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside an annotation (X, X | None), or None for a value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for member in typing.get_args(annotation):
+            found = _model_of(member)
+            if found is not None:
+                return found
+    return None
+
+
+def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (valid keys: {', '.join(choices)})" if choices else ""
+
+
+def _flatten_overlay(overlay: Mapping, model: type[BaseModel] = Config,
+                     prefix: tuple = (), key_prefix: tuple = ()) -> list[tuple[tuple, Any, tuple]]:
+    """Overlay → [(config path, value, overlay key path)], checking each path against the
+    models. A mapping under a section descends into it (so only the named leaves change); a
+    mapping under a value (e.g. a tfr path) replaces the value."""
+    leaves: list[tuple[tuple, Any, tuple]] = []
+    for key, value in overlay.items():
+        key_path = (*key_prefix, key)
+        parts = str(key).split(".")
+        current: type[BaseModel] | None = model
+        path = prefix
+        for depth, part in enumerate(parts):
+            if current is None:
+                raise _Problem((*path, part), f"{_dotted(path)} is a value, not a section",
+                               key_path)
+            fields = current.model_fields
+            if part not in fields or (current is Config and part in ("scenarios", "name")):
+                valid = [f for f in fields if not (current is Config and f in ("scenarios",
+                                                                               "name"))]
+                raise _Problem((*path, part), f"unknown key{_suggest(part, valid)}", key_path)
+            path = (*path, part)
+            current = _model_of(fields[part].annotation)
+            if depth == len(parts) - 1 and isinstance(value, Mapping) and current is not None:
+                leaves.extend(_flatten_overlay(value, current, path, key_path))
+                break
+        else:
+            leaves.append((path, value, key_path))
+    return leaves
+
+
+def _set_path(tree: dict, path: tuple, value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = copy.deepcopy(value)
+
+
+def _apply(config_dict: Mapping, overlay: Mapping | None) -> Config:
+    """Apply ``overlay``; raises _Problem (path relative to the config) on any error."""
+    if overlay is not None and not isinstance(overlay, Mapping):
+        raise _Problem((), f"a scenario overlay must be a mapping of keys to values, got "
+                       f"{_show(overlay)}")
+    leaves = _flatten_overlay(overlay or {})
+    tree = copy.deepcopy(dict(config_dict))
+    tree.pop("scenarios", None)
+    for path, value, _key in leaves:
+        _set_path(tree, path, value)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as exc:
+        path, message = _first_error(exc, order=None)
+        blamed = [key for leaf, _v, key in leaves if path[:len(leaf)] == leaf]
+        raise _Problem(path, message, blamed[0] if blamed else None) from None
+
+
+def apply_overlay(config_dict: Mapping, overlay: Mapping | None) -> Config:
+    """The config ``config_dict`` (a plain mapping, e.g. ``Config.model_dump()``) with
+    ``overlay`` applied: nested mappings or dotted keys; only the named values change.
+    Unknown paths raise ConfigError naming the path and the nearest valid key."""
+    try:
+        return _apply(config_dict, overlay)
+    except _Problem as problem:
+        raise ConfigError(f"scenario overlay: {_dotted(problem.path)}: {problem.message}"
+                          if problem.path else f"scenario overlay: {problem.message}") from None
+
+
+# --------------------------------------------------------------------------- errors
+
+
+_EXPECTED = {
+    "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+    "string_type": "text", "bool_type": "true or false", "bool_parsing": "true or false",
+    "dict_type": "a mapping (key: value lines)", "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)", "list_type": "a list (- items)",
+    "date_type": "a date YYYY-MM-DD", "date_parsing": "a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date YYYY-MM-DD",
+    "date_from_datetime_inexact": "a date YYYY-MM-DD",
+}
+_UNION_TAG = re.compile(r"[\[\](),]|^(float|int|str|bool|date|dict|list|none)$")
+
+
+def _dotted(path: typing.Iterable) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _clean_loc(error: Mapping) -> tuple:
+    """The error's location as config keys: union-member tags dropped, and the blamed key of a
+    config rule (ctx['path']) appended."""
+    loc = [part for part in error["loc"]
+           if not (isinstance(part, str) and _UNION_TAG.search(part))]
+    extra = (error.get("ctx") or {}).get("path") if error["type"] == "config_rule" else None
+    if extra:
+        loc += [int(p) if p.isdigit() else p for p in str(extra).split(".")]
+    return tuple(loc)
+
+
+def _describe(group: list[Mapping], path: tuple) -> str:
+    error = group[0]
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(path[:-1])
+        valid = list(parent.model_fields) if parent is not None else []
+        if parent is Config:
+            valid = [f for f in valid if f != "name"]
+        return f"unknown key{_suggest(str(path[-1]), valid)}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "config_rule":
+        return str(error["ctx"]["detail"])
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"expected one of {error['ctx']['expected']}, got {_show(error['input'])}"
+    if kind == "string_pattern_mismatch":
+        return f"expected text matching {error['ctx']['pattern']}, got {_show(error['input'])}"
+    expected = [_EXPECTED[e["type"]] for e in group if e["type"] in _EXPECTED]
+    if expected:
+        unique = list(dict.fromkeys(expected))
+        return f"expected {' or '.join(unique)}, got {_show(error['input'])}"
+    return f"{error['msg']}, got {_show(error['input'])}"
+
+
+def _first_error(exc: ValidationError, order: typing.Callable[[tuple], int] | None
+                 ) -> tuple[tuple, str]:
+    """The first problem of a validation error (by ``order``, e.g. YAML line), described in one
+    clause, plus a count of the others."""
+    errors = exc.errors()
+    paths = [_clean_loc(e) for e in errors]
+    # a union alternative that failed at a shallower depth is noise beside the deeper one
+    keep = [i for i, p in enumerate(paths)
+            if not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
+    groups: dict[tuple, list[Mapping]] = {}
+    for i in keep:
+        groups.setdefault(paths[i], []).append(errors[i])
+    ordered = list(groups)
+    if order is not None:
+        ordered.sort(key=order)
+    path = ordered[0]
+    message = _describe(groups[path], path)
+    if len(ordered) > 1:
+        message += f" (and {len(ordered) - 1} more problem{'s' if len(ordered) > 2 else ''})"
+    return path, message
+
+
+def _model_at(path: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Config
+    for part in path:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        if typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
+        model = _model_of(annotation)
+    return model
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("no such config file", path=path,
+                          fix="check the path, e.g. configs/honghe.yaml") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file ({exc.strerror})", path=path) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gbk")
+            found = "it looks GBK-encoded"
+        except UnicodeDecodeError:
+            found = "it is not text in a known encoding"
+        raise ConfigError(f"line {line}: the file is not UTF-8 ({found})", path=path,
+                          fix="save it as UTF-8, e.g. iconv -f GBK -t UTF-8") from None
+
+
+def _compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{where}: YAML syntax error: {problem}",
+                          fix="check indentation, colons and quotes on that line") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", path=path) from None
+    _check_duplicate_keys(node, path)
+    return node, data
+
+
+def _check_duplicate_keys(node: yaml.Node | None, path: Path, trail: tuple = ()) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            if name in seen:
+                raise ConfigError(f"line {key.start_mark.line + 1}: "
+                                  f"{_dotted((*trail, name))}: duplicate key (first on line "
+                                  f"{seen[name]})", path=path, fix="keep one of them")
+            seen[name] = key.start_mark.line + 1
+            _check_duplicate_keys(value, path, (*trail, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_duplicate_keys(item, path, (*trail, index))
+
+
+def _line_of(root: yaml.Node | None, path: tuple) -> int:
+    """1-based line of the deepest node of ``path`` found in the YAML (key line for mapping
+    entries)."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else 1)
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a run configuration (UTF-8 YAML). ``Config.name`` is the file stem.
+    Raises ConfigError with one line naming file, line, key and fix."""
+    path = Path(path)
+    text = _read_text(path)
+    root, data = _compose(text, path)
+    if data is None:
+        raise ConfigError("the config file is empty", path=path,
+                          fix="start from configs/honghe.yaml")
+    if not isinstance(data, dict):
+        raise ConfigError("line 1: the config must be a mapping of sections (jurisdiction:, "
+                          "source_document:, ...)", path=path)
+    if "name" in data:
+        raise ConfigError(f"line {_line_of(root, ('name',))}: name: unknown key (the run name "
+                          f"is the file name, here '{path.stem}')", path=path,
+                          fix="remove the key or rename the file")
+
+    def where(key_path: tuple) -> str:
+        return f"{path}: line {_line_of(root, key_path)}"
+
+    try:
+        config = Config.model_validate({**data, "name": path.stem})
+    except ValidationError as exc:
+        bad, message = _first_error(exc, order=lambda p: _line_of(root, p))
+        raise ConfigError(f"{where(bad)}: {_dotted(bad)}: {message}") from None
+    base = config.model_dump(exclude={"scenarios"})
+    for name, overlay in (data.get("scenarios") or {}).items():
+        try:
+            _apply(base, overlay)
+        except _Problem as problem:
+            anchor = ("scenarios", name, *(problem.overlay_key or ()))
+            target = _dotted(problem.path) if problem.path else "overlay"
+            raise ConfigError(f"{where(anchor)}: scenario '{name}': {target}: "
+                              f"{problem.message}") from None
+    config._source_path = path
+    return config
+
+
+# --------------------------------------------------------------------------- schema and hash
+
+
+def config_schema() -> dict:
+    """JSON Schema of the config file (for `forecast schema`)."""
+    schema = Config.model_json_schema()
+    schema["properties"].pop("name", None)
+    schema["title"] = "forecast run configuration"
+    return schema
+
+
+def config_hash(config: Config) -> str:
+    """sha256 (hex) of the config's canonical JSON (sorted keys, no whitespace). The file name
+    is not part of it: two files with the same content hash the same."""
+    canonical = json.dumps(config.model_dump(mode="json", exclude={"name"}), sort_keys=True,
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
