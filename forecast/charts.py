@@ -1,0 +1,929 @@
+"""Publication-quality charts, Chinese labels by default (``lang="en"`` for English).
+
+Every function takes tidy DataFrames and returns a :class:`matplotlib.figure.Figure`, built
+with ``Figure`` directly (Agg canvas, no pyplot global state) under
+:func:`forecast.fonts.chart_style`.
+Save with :func:`save_figure`, which writes ``<stem>.png`` (200 dpi) and ``<stem>.svg`` (glyphs
+as paths, so the SVG needs no font).
+
+Sizes suit a figure pasted at half an A4 page width: 6.4 × 4 in, text 9–12 pt. Colours are the
+Okabe–Ito palette (colour-blind safe); lines also differ in style so that grey-scale prints work.
+Axis labels state units (人, 万人, 张, 个 / persons, beds, places) and every figure carries a
+source line.
+
+Input tables (columns):
+
+- ``population``: ``[scenario,] year, sex, age, population`` (persons; the last age is open).
+- ``summary``: ``[scenario,] year, total, pop_0_2, pop_60plus, pop_80plus, …`` (persons).
+- ``gaps``: ``[scenario,] year, service, method, demand, supply[, gap, status]`` (beds or
+  places; ``supply`` NaN where the plan states none). Shortfalls are computed here as
+  ``supply < demand``, so the sign convention of ``gap`` does not matter.
+- ``targets``: ``service, year, kind, value[, label]``. ``kind`` is ``count`` (beds or places;
+  also accepted: ``absolute``, ``total``, ``number``, ``beds``, ``places``) or a rate
+  ``per_1000_60plus``, ``per_1000_65plus``, ``per_1000_80plus``, ``per_1000_total``
+  (alias ``per_1000_population``), ``per_1000_under3``, turned into a count with ``summary``
+  when it is given; other kinds (shares) are written in the chart's note.
+- fan-chart quantiles: ``year, q025, q10, q50, q90, q975``.
+- trend fit: ``year, observed, fitted, forecast, lower, upper`` (NaN where not applicable).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # non-interactive; we never touch pyplot, but be explicit
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from forecast.errors import InputError  # noqa: E402
+from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
+
+FIGURE_SIZE = (6.4, 4.0)  # inches
+SAVE_DPI = 200
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#666666",
+}
+SERIES_COLOURS = [PALETTE[name] for name in
+                  ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "black")]
+SERIES_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
+SEX_COLOURS = {"male": PALETTE["blue"], "female": PALETTE["vermillion"]}
+METHOD_ORDER = ("norm", "needs", "rule_9073")
+METHOD_STYLE = {
+    "norm": (PALETTE["blue"], "-"),
+    "needs": (PALETTE["orange"], "--"),
+    "rule_9073": (PALETTE["green"], "-."),
+}
+SUPPLY_COLOUR = PALETTE["black"]
+TARGET_COLOUR = PALETTE["purple"]
+SHORTFALL_COLOUR = PALETTE["vermillion"]
+
+# ---------------------------------------------------------------------------------------------
+# Label dictionary: every service, method, indicator, unit and chart phrase in both languages.
+# ---------------------------------------------------------------------------------------------
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        # services
+        "elderly_beds": "养老床位",
+        "nursing_beds": "护理型床位",
+        "childcare_places": "托位",
+        # methods
+        "norm": "千人指标法",
+        "needs": "失能需求法",
+        "rule_9073": "“9073”格局法",
+        # indicators
+        "total": "常住人口",
+        "births": "出生人口",
+        "deaths": "死亡人口",
+        "pop_0_2": "0–2岁人口",
+        "pop_60plus": "60岁及以上人口",
+        "pop_65plus": "65岁及以上人口",
+        "pop_80plus": "80岁及以上人口",
+        "share_0_2": "0–2岁人口占比",
+        "share_60plus": "60岁及以上人口占比",
+        "share_65plus": "65岁及以上人口占比",
+        "share_80plus": "80岁及以上人口占比",
+        "tfr": "总和生育率",
+        "e0": "出生时预期寿命",
+        "demand": "需求",
+        "supply": "规划供给",
+        "gap": "缺口",
+        "coverage": "托位数占0–2岁人口比例",
+        # scenarios with a conventional name
+        "baseline": "基准方案",
+        "low": "低方案",
+        "high": "高方案",
+        "zero_migration": "零迁移方案",
+        "constant_fertility": "生育率不变方案",
+        # sexes and axes
+        "male": "男",
+        "female": "女",
+        "year": "年份",
+        "age": "年龄（岁）",
+        # units
+        "unit_persons": "人",
+        "unit_thousand_persons": "千人",
+        "unit_ten_thousand_persons": "万人",
+        "unit_beds": "张",
+        "unit_places": "个",
+        "unit_percent": "%",
+        "unit_per_woman": "孩子数/妇女",
+        "unit_years": "岁",
+        # chart phrases
+        "source": "资料来源：第七次全国人口普查；本工具预测",
+        "source_projection": "资料来源：本工具预测",
+        "target": "规划目标",
+        "shortfall_all": "供给低于各方法需求",
+        "shortfall_some": "供给低于部分方法需求",
+        "supply_unknown_beds": "规划未给出床位数",
+        "supply_unknown_places": "规划未给出托位数",
+        "supply_partly_unknown": "规划仅给出部分年份供给",
+        "target_not_converted": "未换算的目标",
+        "median": "中位数",
+        "band80": "80%预测区间",
+        "band95": "95%预测区间",
+        "observed": "观测值",
+        "fitted": "拟合值",
+        "forecast": "预测值",
+        "interval": "预测区间",
+        "open_age_suffix": "+",
+        "title_pyramid": "人口金字塔",
+        "title_elderly": "老年人口变化趋势",
+        "title_under3": "0–2岁婴幼儿人口变化趋势",
+        "title_beds": "{service}需求与规划供给",
+        "title_childcare": "托位需求与规划供给",
+        "title_scenarios": "{indicator}：各方案比较",
+        "title_fan": "{indicator}预测",
+        "title_trend": "{indicator}：历史拟合与预测",
+        "year_suffix": "年",
+    },
+    "en": {
+        "elderly_beds": "Elderly-care beds",
+        "nursing_beds": "Nursing-type beds",
+        "childcare_places": "Childcare places (under 3)",
+        "norm": "Norm (per 1,000)",
+        "needs": "Needs (disability)",
+        "rule_9073": "9073 rule",
+        "total": "Population",
+        "births": "Births",
+        "deaths": "Deaths",
+        "pop_0_2": "Population aged 0–2",
+        "pop_60plus": "Population aged 60+",
+        "pop_65plus": "Population aged 65+",
+        "pop_80plus": "Population aged 80+",
+        "share_0_2": "Share aged 0–2",
+        "share_60plus": "Share aged 60+",
+        "share_65plus": "Share aged 65+",
+        "share_80plus": "Share aged 80+",
+        "tfr": "Total fertility rate",
+        "e0": "Life expectancy at birth",
+        "demand": "Demand",
+        "supply": "Planned supply",
+        "gap": "Gap",
+        "coverage": "Places per child aged 0–2",
+        "baseline": "Baseline",
+        "low": "Low",
+        "high": "High",
+        "zero_migration": "Zero migration",
+        "constant_fertility": "Constant fertility",
+        "male": "Male",
+        "female": "Female",
+        "year": "Year",
+        "age": "Age (years)",
+        "unit_persons": "persons",
+        "unit_thousand_persons": "thousand persons",
+        "unit_ten_thousand_persons": "10,000 persons",
+        "unit_beds": "beds",
+        "unit_places": "places",
+        "unit_percent": "%",
+        "unit_per_woman": "children per woman",
+        "unit_years": "years",
+        "source": "Source: 2020 census; forecast projection",
+        "source_projection": "Source: forecast projection",
+        "target": "Plan target",
+        "shortfall_all": "Supply below demand (all methods)",
+        "shortfall_some": "Supply below demand (some methods)",
+        "supply_unknown_beds": "Supply not stated in the plan",
+        "supply_unknown_places": "Supply not stated in the plan",
+        "supply_partly_unknown": "Plan states supply for some years only",
+        "target_not_converted": "Targets not converted",
+        "median": "Median",
+        "band80": "80% interval",
+        "band95": "95% interval",
+        "observed": "Observed",
+        "fitted": "Fitted",
+        "forecast": "Forecast",
+        "interval": "Prediction interval",
+        "open_age_suffix": "+",
+        "title_pyramid": "Population pyramid",
+        "title_elderly": "Older population",
+        "title_under3": "Children aged 0–2",
+        "title_beds": "{service}: demand and planned supply",
+        "title_childcare": "Childcare places: demand and planned supply",
+        "title_scenarios": "{indicator} by scenario",
+        "title_fan": "{indicator}: projection",
+        "title_trend": "{indicator}: fitted history and forecast",
+        "year_suffix": "",
+    },
+}
+
+# What each indicator counts: decides the unit on the axis.
+INDICATOR_UNIT = {
+    "total": "persons", "births": "persons", "deaths": "persons",
+    "pop_0_2": "persons", "pop_60plus": "persons", "pop_65plus": "persons",
+    "pop_80plus": "persons",
+    "share_0_2": "percent", "share_60plus": "percent", "share_65plus": "percent",
+    "share_80plus": "percent", "coverage": "percent",
+    "elderly_beds": "beds", "nursing_beds": "beds", "childcare_places": "places",
+    "tfr": "per_woman", "e0": "years",
+}
+UNIT_KINDS = ("persons", "beds", "places", "percent", "per_woman", "years")
+
+COUNT_TARGET_KINDS = {"count", "absolute", "total", "number", "beds", "places"}
+RATE_TARGET_DENOMINATOR = {  # kind -> summary column (persons); value is per 1,000 of it
+    "per_1000_60plus": "pop_60plus",
+    "per_1000_65plus": "pop_65plus",
+    "per_1000_80plus": "pop_80plus",
+    "per_1000_total": "total",
+    "per_1000_population": "total",
+    "per_1000_under3": "pop_0_2",
+}
+
+_FIGURE_LANGUAGE: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """The display name of ``key`` (service, method, indicator, scenario…) in ``lang``.
+
+    A key not in :data:`LABELS` (a user's own scenario name, say) is shown as given.
+    """
+    return LABELS[check_language(lang)].get(key, key)
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """The display name of a unit kind (``persons``, ``beds``, ``places``, ``percent`` …)."""
+    return label(f"unit_{unit}", lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------------
+def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``<path_stem>.png`` (200 dpi) and ``<path_stem>.svg`` (text as paths).
+
+    Each file is written beside its destination under a temporary name and then moved into
+    place, so a reader never sees half a file. Returns the two paths (png, svg).
+    """
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    lang = _FIGURE_LANGUAGE.get(fig, "zh")
+    written = []
+    with chart_style(lang):
+        for extension, metadata in (("png", {"Software": None}),
+                                    ("svg", {"Date": None, "Creator": None})):
+            destination = stem.with_name(f"{stem.name}.{extension}")
+            handle, temporary = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{extension}",
+                                                 dir=stem.parent)
+            os.close(handle)
+            try:
+                fig.savefig(temporary, format=extension, dpi=SAVE_DPI, metadata=metadata)
+                os.replace(temporary, destination)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            written.append(destination)
+    return written[0], written[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise InputError(f"the {table} table lacks column(s) {', '.join(missing)}",
+                         fix=f"give the {table} table the columns {', '.join(columns)}")
+    if frame.empty:
+        raise InputError(f"the {table} table is empty", fix="pass a table with at least one row")
+
+
+def _one_scenario(frame: pd.DataFrame, scenario: str | None, table: str) -> pd.DataFrame:
+    """The rows of one scenario; a table without a ``scenario`` column is one scenario."""
+    if "scenario" not in frame.columns:
+        if scenario is not None:
+            raise InputError(f"the {table} table has no scenario column, so scenario="
+                             f"{scenario!r} cannot be chosen", fix="pass scenario=None")
+        return frame
+    names = list(pd.unique(frame["scenario"]))
+    if scenario is None:
+        if len(names) > 1:
+            raise InputError(f"the {table} table holds scenarios {', '.join(map(str, names))}",
+                             field="scenario", fix="pass scenario= one of them")
+        return frame
+    chosen = frame[frame["scenario"] == scenario]
+    if chosen.empty:
+        raise InputError(f"the {table} table has no scenario {scenario!r} "
+                         f"(it has {', '.join(map(str, names))})", field="scenario",
+                         fix="pass one of the scenarios it has")
+    return chosen
+
+
+def _indicator_values(frame: pd.DataFrame, indicator: str, table: str) -> pd.Series:
+    """Column ``indicator``; ``share_X`` is computed as 100 × ``pop_X`` / ``total`` (per cent)."""
+    if indicator in frame.columns:
+        return frame[indicator].astype(float)
+    if indicator.startswith("share_"):
+        numerator = "pop_" + indicator.removeprefix("share_")
+        if numerator in frame.columns and "total" in frame.columns:
+            return 100.0 * frame[numerator].astype(float) / frame["total"].astype(float)
+    raise InputError(f"the {table} table lacks column {indicator}", field=indicator,
+                     fix="name a column the table has")
+
+
+def _count_scale(max_value: float, unit: str, lang: str) -> tuple[float, str]:
+    """Divisor and unit text for an axis of counts whose largest value is ``max_value``."""
+    if unit == "persons":
+        if lang == "zh":
+            return (1e4, unit_label("ten_thousand_persons", lang)) if max_value >= 1e5 \
+                else (1.0, unit_label("persons", lang))
+        return (1e3, unit_label("thousand_persons", lang)) if max_value >= 1e4 \
+            else (1.0, unit_label("persons", lang))
+    return 1.0, unit_label(unit, lang)
+
+
+def _format_number(value: float) -> str:
+    """``12,000``, ``2.5``, ``0.25``: thousands separators, no trailing zeros, ASCII minus."""
+    if not np.isfinite(value):
+        return ""
+    if abs(value - round(value)) < 1e-9 * max(1.0, abs(value)):
+        return f"{round(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _value_formatter(divisor: float = 1.0, absolute: bool = False) -> FuncFormatter:
+    def format_tick(value: float, _position: int | None = None) -> str:
+        shown = value / divisor
+        return _format_number(abs(shown) if absolute else shown)
+    return FuncFormatter(format_tick)
+
+
+def _axis_title(name: str, unit_text: str | None, lang: str) -> str:
+    if not unit_text:
+        return name
+    return f"{name}（{unit_text}）" if lang == "zh" else f"{name} ({unit_text})"
+
+
+def _year_axis(ax: Axes, lang: str, show_label: bool = True) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{int(round(value))}"))
+    if show_label:
+        ax.set_xlabel(label("year", lang))
+
+
+def _year_text(year: int, lang: str) -> str:
+    return f"{int(year)}{label('year_suffix', lang)}"
+
+
+def _new_figure(lang: str, nrows: int = 1, height_ratios: Sequence[float] | None = None,
+                sharex: bool = True) -> tuple[Figure, list[Axes]]:
+    fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
+    fig.get_layout_engine().set(rect=(0.0, 0.045, 1.0, 0.955), h_pad=0.04, w_pad=0.04)
+    axes = fig.subplots(nrows, 1, sharex=sharex, squeeze=False,
+                        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)
+    _FIGURE_LANGUAGE[fig] = lang
+    return fig, [row[0] for row in axes]
+
+
+def _finish(fig: Figure, lang: str, title: str | None, default_title: str,
+            source: str | None, default_source: str = "source") -> Figure:
+    """Add title and source line, then lay the figure out while the chart style is active.
+
+    Drawing once here creates tick labels under the chart style, so they keep the CJK font
+    even if the caller later saves the figure outside :func:`chart_style`.
+    """
+    heading = default_title if title is None else title
+    if heading:
+        fig.suptitle(heading)  # the CJK font has one weight: no bold
+    source_text = label(default_source, lang) if source is None else source
+    if source_text:
+        fig.text(0.01, 0.008, source_text, ha="left", va="bottom",
+                 fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
+    fig.draw_without_rendering()
+    return fig
+
+
+def _note(ax: Axes, lines: Sequence[str], loc: str = "upper left") -> None:
+    if not lines:
+        return
+    x, ha = (0.02, "left") if loc == "upper left" else (0.98, "right")
+    ax.text(x, 0.97, "\n".join(lines), transform=ax.transAxes, ha=ha, va="top",
+            fontsize=SMALL_FONT_SIZE, color=PALETTE["black"],
+            bbox={"boxstyle": "round,pad=0.35", "facecolor": "white",
+                  "edgecolor": PALETTE["grey"], "linewidth": 0.6, "alpha": 0.9}, zorder=6)
+
+
+def _runs(years: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
+    """Merge consecutive flagged years into spans ``(start - 0.5, end + 0.5)``."""
+    spans: list[tuple[float, float]] = []
+    for year, flag in zip(years, flags, strict=True):
+        if not flag:
+            continue
+        if spans and year - 0.5 <= spans[-1][1] + 1e-9:
+            spans[-1] = (spans[-1][0], year + 0.5)
+        else:
+            spans.append((year - 0.5, year + 0.5))
+    return spans
+
+
+def _series_style(index: int) -> tuple[str, object]:
+    return (SERIES_COLOURS[index % len(SERIES_COLOURS)],
+            SERIES_STYLES[index % len(SERIES_STYLES)])
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Population pyramid
+# ---------------------------------------------------------------------------------------------
+def _pyramid_counts(population: pd.DataFrame, year: int, age_width: int,
+                    open_age: int) -> pd.DataFrame:
+    """Persons by sex (columns) and age-group start (index) in ``year``."""
+    rows = population[population["year"] == year]
+    if rows.empty:
+        years = sorted(pd.unique(population["year"]))
+        raise InputError(f"the population table has no year {year} "
+                         f"(it has {years[0]}–{years[-1]})", field="year",
+                         fix="choose a year the projection covers")
+    group = np.minimum((rows["age"].to_numpy() // age_width) * age_width, open_age)
+    counts = (rows.assign(group=group).groupby(["group", "sex"])["population"].sum()
+              .unstack("sex").reindex(columns=["male", "female"]).fillna(0.0))
+    return counts.reindex(range(0, open_age + 1, age_width), fill_value=0.0)
+
+
+def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None = None, *,
+                       scenario: str | None = None, age_width: int = 1,
+                       title: str | None = None, lang: str = "zh",
+                       source: str | None = None) -> Figure:
+    """Males left, females right; ``year_a`` as filled bars, ``year_b`` as an outline.
+
+    ``population``: ``[scenario,] year, sex, age, population`` (persons; the last age is the
+    open group, labelled e.g. ``100+``). ``age_width`` 1 draws single years, 5 draws 5-year
+    groups (the open group stays one bar).
+    """
+    check_language(lang)
+    _require_columns(population, ["year", "sex", "age", "population"], "population")
+    if age_width not in (1, 5):
+        raise InputError(f"age_width={age_width} is not supported", field="age_width",
+                         fix="use 1 (single years) or 5 (5-year groups)")
+    frame = _one_scenario(population, scenario, "population")
+    open_age = int(frame["age"].max())
+    if age_width == 5 and open_age % 5:
+        raise InputError(f"the open age {open_age} is not a multiple of 5", field="age",
+                         fix="use age_width=1")
+    first = _pyramid_counts(frame, year_a, age_width, open_age)
+    second = None if year_b is None else _pyramid_counts(frame, year_b, age_width, open_age)
+    largest = max(first.to_numpy().max(), 0.0 if second is None else second.to_numpy().max())
+    divisor, unit_text = _count_scale(largest, "persons", lang)
+
+    with chart_style(lang):
+        fig, (ax,) = _new_figure(lang)
+        starts = first.index.to_numpy()
+        centres = starts + (age_width - 1) / 2.0
+        for sex, sign in (("male", -1.0), ("female", 1.0)):
+            ax.barh(centres, sign * first[sex].to_numpy(), height=age_width * 0.92,
+                    color=SEX_COLOURS[sex], alpha=0.55, linewidth=0)
+            if second is not None:
+                edges = np.append(starts, starts[-1] + age_width) - 0.5
+                ax.stairs(sign * second[sex].to_numpy(), edges, orientation="horizontal",
+                          baseline=None, color=PALETTE["black"], linewidth=1.1)
+        ax.axvline(0.0, color=PALETTE["black"], linewidth=0.8)
+        limit = largest * 1.08
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-0.5 - 0.5 * (age_width > 1), starts[-1] + age_width - 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=7, symmetric=True))
+        ax.xaxis.set_major_formatter(_value_formatter(divisor, absolute=True))
+        ax.set_xlabel(_axis_title(label("total", lang), unit_text, lang))
+        ax.grid(axis="y", visible=False)
+
+        tick_starts = [start for start in starts if start % 10 == 0]
+        if age_width == 1:
+            ticks = tick_starts
+            tick_text = [str(age) for age in tick_starts]
+        else:
+            ticks = [start + 2 for start in tick_starts]
+            tick_text = [f"{age}–{age + 4}" for age in tick_starts]
+        if open_age in tick_starts:
+            tick_text[-1] = f"{open_age}{label('open_age_suffix', lang)}"
+        else:
+            ticks.append(open_age + (age_width - 1) / 2.0)
+            tick_text.append(f"{open_age}{label('open_age_suffix', lang)}")
+        ax.set_yticks(ticks, tick_text)
+        ax.set_ylabel(label("age", lang))
+
+        for sex, x, ha in (("male", 0.03, "left"), ("female", 0.97, "right")):
+            ax.text(x, 0.97, label(sex, lang), transform=ax.transAxes, ha=ha, va="top",
+                    fontsize=11, color=SEX_COLOURS[sex])
+        handles = [Patch(facecolor=SEX_COLOURS[sex], alpha=0.55,
+                         label=f"{_year_text(year_a, lang)} {label(sex, lang)}")
+                   for sex in ("male", "female")]
+        if year_b is not None:
+            handles.append(Line2D([], [], color=PALETTE["black"], linewidth=1.1,
+                                  label=_year_text(year_b, lang)))
+        ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, 0.9))
+        years = _year_text(year_a, lang) + ("" if year_b is None
+                                            else f"、{_year_text(year_b, lang)}" if lang == "zh"
+                                            else f" and {year_b}")
+        default_title = (f"{years}{label('title_pyramid', lang)}" if lang == "zh"
+                         else f"{label('title_pyramid', lang)}, {years}")
+        return _finish(fig, lang, title, default_title, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2–3. Age-group trends
+# ---------------------------------------------------------------------------------------------
+def _line_with_ends(ax: Axes, years: np.ndarray, values: np.ndarray, colour: str,
+                    linestyle: object, name: str, annotate: bool = False,
+                    digits: int = 1) -> None:
+    ax.plot(years, values, color=colour, linestyle=linestyle, label=name)
+    if annotate:
+        for index, ha in ((0, "left"), (-1, "right")):
+            ax.annotate(f"{values[index]:,.{digits}f}", (years[index], values[index]),
+                        xytext=(0, 6), textcoords="offset points", ha=ha, va="bottom",
+                        fontsize=SMALL_FONT_SIZE, color=colour)
+
+
+def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: str = "zh",
+                   title: str | None = None, source: str | None = None) -> Figure:
+    """Persons aged 60+ and 80+ (top, 万人 / thousand persons) and the 60+ share (bottom, %).
+
+    ``summary``: ``[scenario,] year, total, pop_60plus, pop_80plus`` (persons).
+    """
+    check_language(lang)
+    _require_columns(summary, ["year", "total", "pop_60plus", "pop_80plus"], "summary")
+    frame = _one_scenario(summary, scenario, "summary").sort_values("year")
+    years = frame["year"].to_numpy()
+    divisor, unit_text = _count_scale(frame["pop_60plus"].max(), "persons", lang)
+    with chart_style(lang):
+        fig, (top, bottom) = _new_figure(lang, nrows=2, height_ratios=[3, 2])
+        for index, column in enumerate(("pop_60plus", "pop_80plus")):
+            colour, style = _series_style(index)
+            _line_with_ends(top, years, frame[column].to_numpy() / divisor, colour, style,
+                            label(column, lang), annotate=True)
+        top.set_ylim(bottom=0)
+        top.margins(y=0.15)
+        top.set_ylabel(unit_text)
+        top.yaxis.set_major_formatter(_value_formatter())
+        top.legend(loc="upper left", ncols=2)
+        share = _indicator_values(frame, "share_60plus", "summary").to_numpy()
+        _line_with_ends(bottom, years, share, PALETTE["green"], "-",
+                        label("share_60plus", lang), annotate=True)
+        bottom.set_ylabel(_axis_title(label("share_60plus", lang) if lang == "en" else "占比",
+                                      "%", lang))
+        bottom.margins(y=0.25)
+        bottom.yaxis.set_major_locator(MaxNLocator(nbins=4))
+        bottom.yaxis.set_major_formatter(_value_formatter())
+        bottom.legend(loc="upper left")
+        _year_axis(bottom, lang)
+        return _finish(fig, lang, title, label("title_elderly", lang), source)
+
+
+def under3_trend(summary: pd.DataFrame, *, scenario: str | None = None, lang: str = "zh",
+                 title: str | None = None, source: str | None = None) -> Figure:
+    """Children aged 0–2 (persons, or 万人 / thousand persons when large) by year.
+
+    ``summary``: ``[scenario,] year, pop_0_2`` (persons).
+    """
+    check_language(lang)
+    _require_columns(summary, ["year", "pop_0_2"], "summary")
+    frame = _one_scenario(summary, scenario, "summary").sort_values("year")
+    years = frame["year"].to_numpy()
+    values = frame["pop_0_2"].to_numpy(dtype=float)
+    divisor, unit_text = _count_scale(values.max(), "persons", lang)
+    with chart_style(lang):
+        fig, (ax,) = _new_figure(lang)
+        shown = values / divisor
+        digits = 2 if divisor > 1 and shown.max() < 10 else (1 if divisor > 1 else 0)
+        ax.plot(years, shown, color=PALETTE["blue"], marker="o", markersize=3.5,
+                label=label("pop_0_2", lang))
+        for index, ha in ((0, "left"), (-1, "right")):
+            ax.annotate(f"{shown[index]:,.{digits}f}", (years[index], shown[index]),
+                        xytext=(0, 7), textcoords="offset points", ha=ha, va="bottom",
+                        fontsize=SMALL_FONT_SIZE, color=PALETTE["blue"])
+        ax.set_ylim(0, shown.max() * 1.18)
+        ax.set_ylabel(_axis_title(label("pop_0_2", lang), unit_text, lang))
+        ax.yaxis.set_major_formatter(_value_formatter())
+        _year_axis(ax, lang)
+        return _finish(fig, lang, title, label("title_under3", lang), source)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4–5. Demand against planned supply
+# ---------------------------------------------------------------------------------------------
+def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataFrame | None,
+                   scenario: str | None, lang: str) -> tuple[list[tuple[int, float, str]],
+                                                         list[str]]:
+    """Targets as (year, count, text) points, and notes for those not drawable as counts."""
+    if targets is None or targets.empty:
+        return [], []
+    _require_columns(targets, ["service", "year", "kind", "value"], "targets")
+    rows = targets[targets["service"] == service]
+    unit = unit_label(INDICATOR_UNIT.get(service, "beds"), lang)
+    summary_rows = None
+    if summary is not None and not summary.empty:
+        _require_columns(summary, ["year"], "summary")
+        summary_rows = _one_scenario(summary, scenario if "scenario" in summary.columns
+                                     else None, "summary").set_index("year")
+    points: list[tuple[int, float, str]] = []
+    notes: list[str] = []
+    for row in rows.itertuples(index=False):
+        text = str(getattr(row, "label", "") or "")
+        text = "" if text == "nan" else text
+        kind, year, value = str(row.kind), int(row.year), float(row.value)
+        if kind in COUNT_TARGET_KINDS:
+            points.append((year, value, text or f"{_year_text(year, lang)} "
+                                               f"{_format_number(value)}{unit}"
+                           if lang == "zh" else text or f"{year}: {_format_number(value)} "
+                                                        f"{unit}"))
+            continue
+        denominator = RATE_TARGET_DENOMINATOR.get(kind)
+        if (denominator and summary_rows is not None and denominator in summary_rows.columns
+                and year in summary_rows.index):
+            count = value * float(summary_rows.loc[year, denominator]) / 1000.0
+            name = text or f"{_format_number(value)}‰"
+            points.append((year, count, f"{name}（≈{_format_number(round(count))}{unit}）"
+                           if lang == "zh" else f"{name} (≈{_format_number(round(count))})"))
+        else:
+            sep = "：" if lang == "zh" else ": "
+            notes.append(f"{label('target_not_converted', lang)}{sep}"
+                         f"{text or f'{year} {kind} {_format_number(value)}'}")
+    return points, notes
+
+
+def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, service: str,
+                          scenario: str | None, summary: pd.DataFrame | None,
+                          coverage: bool, lang: str, title: str | None,
+                          default_title: str, source: str | None) -> Figure:
+    _require_columns(gaps, ["year", "service", "method", "demand", "supply"], "gaps")
+    frame = _one_scenario(gaps, scenario, "gaps")
+    rows = frame[frame["service"] == service]
+    if rows.empty:
+        services = ", ".join(map(str, pd.unique(frame["service"])))
+        raise InputError(f"the gaps table has no rows for service {service} "
+                         f"(it has {services})", field="service",
+                         fix="compute demand for that service first")
+    scenario_name = None if "scenario" not in rows.columns else rows["scenario"].iloc[0]
+    demand = rows.pivot_table(index="year", columns="method", values="demand", aggfunc="first")
+    methods = [m for m in METHOD_ORDER if m in demand.columns] + \
+              [m for m in demand.columns if m not in METHOD_ORDER]
+    demand = demand[methods].sort_index()
+    years = demand.index.to_numpy()
+    supply = rows.groupby("year")["supply"].first().reindex(demand.index).astype(float)
+    unit = INDICATOR_UNIT[service]
+    unit_text = unit_label(unit, lang)
+    if coverage:
+        if summary is None:
+            raise InputError("coverage=True needs the summary table (pop_0_2)",
+                             field="summary", fix="pass summary= or coverage=False")
+        _require_columns(summary, ["year", "pop_0_2"], "summary")
+        children = (_one_scenario(summary, scenario_name if "scenario" in summary.columns
+                                  else None, "summary")
+                    .set_index("year")["pop_0_2"].reindex(demand.index).astype(float))
+    points, notes = _target_points(targets, service, summary, scenario_name, lang)
+
+    with chart_style(lang):
+        if coverage:
+            fig, (ax, lower) = _new_figure(lang, nrows=2, height_ratios=[3, 1.6])
+        else:
+            fig, (ax,) = _new_figure(lang)
+        handles: list[object] = []
+        for index, method in enumerate(methods):
+            colour, style = METHOD_STYLE.get(method, _series_style(index + 3))
+            (line,) = ax.plot(years, demand[method].to_numpy(), color=colour, linestyle=style,
+                              label=f"{label('demand', lang)}：{label(method, lang)}"
+                              if lang == "zh" else f"{label('demand', lang)}: "
+                                                   f"{label(method, lang)}")
+            handles.append(line)
+        known = supply.notna().to_numpy()
+        if known.any():
+            (line,) = ax.plot(years[known], supply.to_numpy()[known], color=SUPPLY_COLOUR,
+                              linewidth=3.2, solid_capstyle="butt", label=label("supply", lang),
+                              zorder=4, marker="o" if known.sum() == 1 else None)
+            handles.append(line)
+            demand_values = demand.to_numpy()
+            supply_values = supply.to_numpy()
+            with np.errstate(invalid="ignore"):
+                short_all = known & (supply_values[:, None] < demand_values).all(axis=1)
+                short_some = known & (supply_values[:, None] < demand_values).any(axis=1) \
+                    & ~short_all
+            for flags, alpha, key in ((short_all, 0.20, "shortfall_all"),
+                                      (short_some, 0.08, "shortfall_some")):
+                spans = _runs(years, flags)
+                for start, end in spans:
+                    ax.axvspan(start, end, color=SHORTFALL_COLOUR, alpha=alpha, linewidth=0,
+                               zorder=0)
+                if spans:
+                    handles.append(Patch(color=SHORTFALL_COLOUR, alpha=alpha,
+                                         label=label(key, lang)))
+            if not known.all():
+                notes.insert(0, label("supply_partly_unknown", lang))
+        else:
+            key = "supply_unknown_places" if unit == "places" else "supply_unknown_beds"
+            notes.insert(0, label(key, lang))
+        for index, (year, value, text) in enumerate(points):
+            ax.plot([year], [value], marker="*", markersize=13, color=TARGET_COLOUR,
+                    markeredgecolor=PALETTE["black"], markeredgewidth=0.6, linestyle="none",
+                    zorder=5)
+            ax.annotate(text, (year, value), xytext=(-8, 8 + 12 * (index % 2)),
+                        textcoords="offset points", ha="right", va="bottom",
+                        fontsize=SMALL_FONT_SIZE, color=PALETTE["black"], zorder=6,
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                              "edgecolor": "none", "alpha": 0.8})
+        if points:
+            handles.append(Line2D([], [], marker="*", markersize=11, color=TARGET_COLOUR,
+                                  markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
+                                  linestyle="none", label=label("target", lang)))
+        _note(ax, notes)
+        top_value = np.nanmax([np.nanmax(demand.to_numpy()),
+                               np.nanmax(supply.to_numpy()) if known.any() else 0.0,
+                               max((value for _, value, _ in points), default=0.0)])
+        ax.set_ylim(0, top_value * 1.22)
+        ax.set_xlim(years.min() - 0.6, years.max() + 0.6)
+        ax.set_ylabel(_axis_title(label(service, lang), unit_text, lang))
+        ax.yaxis.set_major_formatter(_value_formatter())
+        if coverage:
+            for index, method in enumerate(methods):
+                colour, style = METHOD_STYLE.get(method, _series_style(index + 3))
+                lower.plot(years, 100.0 * demand[method].to_numpy() / children.to_numpy(),
+                           color=colour, linestyle=style)
+            if known.any():
+                lower.plot(years[known], 100.0 * supply.to_numpy()[known]
+                           / children.to_numpy()[known], color=SUPPLY_COLOUR, linewidth=3.2)
+            lower.set_ylim(bottom=0)
+            lower.margins(y=0.2)
+            lower.yaxis.set_major_locator(MaxNLocator(nbins=4))
+            lower.yaxis.set_major_formatter(_value_formatter())
+            lower.set_ylabel(_axis_title(label("coverage", lang), "%", lang)
+                             if lang == "en" else "占0–2岁人口（%）")
+            _year_axis(lower, lang)
+        else:
+            _year_axis(ax, lang)
+        fig.legend(handles=handles, loc="outside lower center", ncols=3,
+                   handlelength=2.6, columnspacing=1.2)
+        return _finish(fig, lang, title, default_title, source)
+
+
+def bed_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
+                     service: str = "elderly_beds", scenario: str | None = None,
+                     summary: pd.DataFrame | None = None, lang: str = "zh",
+                     title: str | None = None, source: str | None = None) -> Figure:
+    """Bed demand by method (lines) against planned supply (thick line) and targets (stars).
+
+    Years where supply is below every method's demand are shaded dark, below some methods'
+    light. ``service`` is ``elderly_beds`` or ``nursing_beds``. A target given as a rate
+    (``per_1000_60plus`` …) is drawn as beds when ``summary`` supplies its denominator, else
+    written in the note. With no supply at all the chart says so (规划未给出床位数).
+    """
+    check_language(lang)
+    if service not in ("elderly_beds", "nursing_beds"):
+        raise InputError(f"service {service!r} is not a kind of bed", field="service",
+                         fix="use elderly_beds or nursing_beds")
+    default_title = label("title_beds", lang).format(service=label(service, lang))
+    return _service_demand_chart(gaps, targets, service, scenario, summary, False, lang,
+                                 title, default_title, source)
+
+
+def childcare_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
+                           scenario: str | None = None, summary: pd.DataFrame | None = None,
+                           coverage: bool = False, lang: str = "zh", title: str | None = None,
+                           source: str | None = None) -> Figure:
+    """托位 demand by method against planned supply and targets, as :func:`bed_demand_chart`.
+
+    With ``coverage=True`` (needs ``summary`` with ``pop_0_2``) a lower panel shows demand and
+    supply as a percentage of the population aged 0–2.
+    """
+    check_language(lang)
+    return _service_demand_chart(gaps, targets, "childcare_places", scenario, summary,
+                                 coverage, lang, title, label("title_childcare", lang), source)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6–8. Scenarios, fan chart, trend fit
+# ---------------------------------------------------------------------------------------------
+def _value_axis(ax: Axes, indicator: str, unit: str | None, max_value: float,
+                lang: str) -> float:
+    """Label the value axis of ``indicator``; returns the divisor applied to its values."""
+    unit = unit or INDICATOR_UNIT.get(indicator)
+    if unit is not None and unit not in UNIT_KINDS:
+        raise InputError(f"unknown unit {unit!r}", field="unit",
+                         fix=f"use one of {', '.join(UNIT_KINDS)}")
+    divisor, unit_text = (1.0, None) if unit is None else _count_scale(max_value, unit, lang)
+    ax.set_ylabel(_axis_title(label(indicator, lang), unit_text, lang))
+    ax.yaxis.set_major_formatter(_value_formatter())
+    return divisor
+
+
+def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
+                   unit: str | None = None, title: str | None = None,
+                   source: str | None = None) -> Figure:
+    """One line per scenario of ``indicator`` by year (for ``forecast compare``).
+
+    ``frame``: ``scenario, year, <indicator>``; ``share_60plus`` and the like are computed from
+    ``pop_60plus`` and ``total`` when not a column. ``unit`` (persons, beds, places, percent,
+    per_woman, years) defaults from the indicator's name.
+    """
+    check_language(lang)
+    _require_columns(frame, ["scenario", "year"], "scenario")
+    values = _indicator_values(frame, indicator, "scenario")
+    data = frame.assign(_value=values).sort_values("year")
+    with chart_style(lang):
+        fig, (ax,) = _new_figure(lang)
+        divisor = _value_axis(ax, indicator, unit, float(np.nanmax(values)), lang)
+        for index, (name, rows) in enumerate(data.groupby("scenario", sort=False)):
+            colour, style = _series_style(index)
+            ax.plot(rows["year"], rows["_value"] / divisor, color=colour, linestyle=style,
+                    label=label(str(name), lang))
+        ax.margins(y=0.12)
+        ax.legend(loc="best", ncols=1 if data["scenario"].nunique() <= 4 else 2)
+        _year_axis(ax, lang)
+        default_title = label("title_scenarios", lang).format(indicator=label(indicator, lang))
+        return _finish(fig, lang, title, default_title, source)
+
+
+def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh",
+              target: float | tuple[int, float] | None = None, unit: str | None = None,
+              title: str | None = None, source: str | None = None) -> Figure:
+    """Median line with 80 % (q10–q90) and 95 % (q025–q975) bands.
+
+    ``quantiles``: ``year, q025, q10, q50, q90, q975`` for one indicator. ``indicator_label`` is
+    a key of :data:`LABELS` or free text. ``target`` is a level (horizontal line) or a
+    ``(year, value)`` point.
+    """
+    check_language(lang)
+    columns = ["year", "q025", "q10", "q50", "q90", "q975"]
+    _require_columns(quantiles, columns, "quantiles")
+    frame = quantiles.sort_values("year")
+    years = frame["year"].to_numpy()
+    with chart_style(lang):
+        fig, (ax,) = _new_figure(lang)
+        divisor = _value_axis(ax, indicator_label, unit, float(frame["q975"].max()), lang)
+        colour = PALETTE["blue"]
+        ax.fill_between(years, frame["q025"] / divisor, frame["q975"] / divisor, color=colour,
+                        alpha=0.15, linewidth=0, label=label("band95", lang))
+        ax.fill_between(years, frame["q10"] / divisor, frame["q90"] / divisor, color=colour,
+                        alpha=0.32, linewidth=0, label=label("band80", lang))
+        ax.plot(years, frame["q50"] / divisor, color=colour, label=label("median", lang))
+        if target is not None:
+            if isinstance(target, tuple):
+                ax.plot([target[0]], [target[1] / divisor], marker="*", markersize=13,
+                        color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
+                        markeredgewidth=0.6, linestyle="none", label=label("target", lang))
+            else:
+                ax.axhline(float(target) / divisor, color=TARGET_COLOUR, linestyle="--",
+                           linewidth=1.6, label=label("target", lang))
+        ax.margins(y=0.1)
+        ax.legend(loc="best")
+        _year_axis(ax, lang)
+        default_title = label("title_fan", lang).format(indicator=label(indicator_label, lang))
+        return _finish(fig, lang, title, default_title, source, "source_projection")
+
+
+def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: str = "zh",
+                    unit: str | None = None, title: str | None = None,
+                    source: str | None = None) -> Figure:
+    """Observed history (dots), fitted values (line), forecast (dashed) and its interval.
+
+    ``frame``: ``year, observed, fitted, forecast, lower, upper`` with NaN where a column does
+    not apply (no ``observed`` in forecast years, no ``forecast`` in history).
+    """
+    check_language(lang)
+    _require_columns(frame, ["year", "observed", "fitted", "forecast", "lower", "upper"],
+                     "trend")
+    data = frame.sort_values("year")
+    largest = float(np.nanmax(data[["observed", "fitted", "forecast", "upper"]].to_numpy()))
+    with chart_style(lang):
+        fig, (ax,) = _new_figure(lang)
+        divisor = _value_axis(ax, indicator_label, unit, largest, lang)
+        band = data[data["lower"].notna() & data["upper"].notna()]
+        if not band.empty:
+            ax.fill_between(band["year"], band["lower"] / divisor, band["upper"] / divisor,
+                            color=PALETTE["orange"], alpha=0.25, linewidth=0,
+                            label=label("interval", lang))
+        fitted = data[data["fitted"].notna()]
+        ax.plot(fitted["year"], fitted["fitted"] / divisor, color=PALETTE["blue"],
+                label=label("fitted", lang))
+        forecast = data[data["forecast"].notna()]
+        if not fitted.empty and not forecast.empty:  # join the forecast to the last fit
+            forecast = pd.concat([fitted.tail(1).assign(forecast=fitted["fitted"].iloc[-1]),
+                                  forecast[forecast["year"] > fitted["year"].iloc[-1]]])
+        ax.plot(forecast["year"], forecast["forecast"] / divisor, color=PALETTE["vermillion"],
+                linestyle="--", label=label("forecast", lang))
+        observed = data[data["observed"].notna()]
+        ax.plot(observed["year"], observed["observed"] / divisor, linestyle="none", marker="o",
+                markersize=4.5, color=PALETTE["black"], label=label("observed", lang), zorder=5)
+        if not observed.empty:
+            ax.axvline(observed["year"].max(), color=PALETTE["grey"], linewidth=0.8,
+                       linestyle=":")
+        ax.margins(y=0.12)
+        ax.legend(loc="best")
+        _year_axis(ax, lang)
+        default_title = label("title_trend", lang).format(indicator=label(indicator_label, lang))
+        return _finish(fig, lang, title, default_title, source, "source_projection")
