@@ -1,0 +1,328 @@
+"""Plan targets, supply paths and gaps between supply and projected demand.
+
+Plain values in, tidy tables out. Services are those of :mod:`forecast.demand`:
+``elderly_beds``, ``nursing_beds`` and ``childcare_places``.
+
+- A :class:`Target` is one number a plan states for one year, in one of the kinds
+  ``count`` (beds or places), ``per_1000_elderly`` (per 1,000 persons aged 60+),
+  ``per_1000_population``, ``share_nursing`` (nursing-type share of all beds, for
+  ``nursing_beds``) or ``coverage_under3`` (places per child aged 0–2).
+- A :class:`SupplyPlan` holds a known (or unknown) base supply and the additions a plan
+  commits to. :func:`supply_path` turns it into supply by year.
+- :func:`gaps` compares supply (and the plan's own targets) with every demand method;
+  :func:`first_shortfall` and :func:`probability_met` summarise it.
+
+``drivers`` everywhere is the wide table of :func:`forecast.demand.drivers`:
+``[keys..., year, pop_total, pop_0_2, pop_60plus, ...]`` (persons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError
+
+TARGET_KINDS = ("count", "per_1000_elderly", "per_1000_population", "share_nursing",
+                "coverage_under3")
+SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
+ELDERLY_SERVICES = ("elderly_beds", "nursing_beds")
+DEMAND_KEY_COLUMNS = ("year", "service", "method", "value", "unit", "assumptions")
+DRIVER_VALUE_COLUMNS = ("pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus",
+                        "severe_disabled", "moderate_disabled", "residents_needing_care",
+                        "children_wanting_care")
+SPREAD_ASSUMPTION = "additions spread evenly over their years (assumption)"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One plan target: ``value`` in ``kind`` units for ``service`` in ``year``, and its source."""
+
+    service: str
+    year: int
+    kind: str
+    value: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in TARGET_KINDS:
+            raise ConfigError(f"unknown target kind '{self.kind}'", field="targets.kind",
+                              fix=f"use one of {', '.join(TARGET_KINDS)}")
+        if self.service not in SERVICES:
+            raise ConfigError(f"unknown service '{self.service}'", field="targets.service",
+                              fix=f"use one of {', '.join(SERVICES)}")
+        if self.kind == "share_nursing" and self.service != "nursing_beds":
+            raise ConfigError("a share_nursing target belongs to service nursing_beds",
+                              field="targets.service", fix="set service: nursing_beds")
+        if self.kind in ("per_1000_elderly",) and self.service not in ELDERLY_SERVICES:
+            raise ConfigError("per_1000_elderly applies to elderly-care beds only",
+                              field="targets.kind", fix="use per_1000_population for 托位")
+        if self.kind == "coverage_under3" and self.service != "childcare_places":
+            raise ConfigError("coverage_under3 applies to childcare_places only",
+                              field="targets.kind", fix="use count or per_1000_elderly")
+        if not np.isfinite(self.value) or self.value < 0:
+            raise ConfigError(f"target value {self.value} is not a non-negative number",
+                              field="targets.value", fix="give a number ≥ 0")
+
+
+@dataclass(frozen=True)
+class Addition:
+    """``amount`` beds/places added over ``start_year..end_year`` (inclusive), with source."""
+
+    start_year: int
+    end_year: int
+    amount: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.end_year < self.start_year:
+            raise ConfigError(f"addition ends ({self.end_year}) before it starts "
+                              f"({self.start_year})", field="additions.end_year",
+                              fix="give end_year ≥ start_year")
+
+    def cumulative(self, years: np.ndarray) -> np.ndarray:
+        """Amount added by the end of each year, spread evenly over its years (assumption)."""
+        n_years = self.end_year - self.start_year + 1
+        done = np.clip((np.asarray(years, float) - self.start_year + 1) / n_years, 0.0, 1.0)
+        return self.amount * done
+
+
+@dataclass
+class SupplyPlan:
+    """A service's supply: base stock in ``base_year`` (None = unknown), additions, targets."""
+
+    service: str
+    base_year: int
+    base_supply: float | None
+    base_source: str
+    additions: list[Addition] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.service not in SERVICES:
+            raise ConfigError(f"unknown service '{self.service}'", field="supply.service",
+                              fix=f"use one of {', '.join(SERVICES)}")
+        if self.base_supply is not None and not (np.isfinite(self.base_supply)
+                                                 and self.base_supply >= 0):
+            raise ConfigError(f"base supply {self.base_supply} is not a non-negative number",
+                              field="supply.base_supply", fix="give a count or leave it empty")
+
+
+def supply_path(plan: SupplyPlan, years: Iterable[int]) -> pd.DataFrame:
+    """Supply by year: ``year, supply, supply_basis, plan_target_path`` (beds or places).
+
+    ``supply`` = base + additions made after the base year, each spread evenly over its years
+    (an assumption, said in ``supply_basis``); NaN before the base year and wherever the base
+    supply is unknown. ``plan_target_path`` is the path the plan's ``count`` targets imply:
+    linear from the base supply to each target, NaN after the last target year (and everywhere
+    when the base or a count target is missing).
+    """
+    year_array = np.asarray(list(years), dtype=int)
+    added = np.zeros(len(year_array))
+    for addition in plan.additions:
+        added += addition.cumulative(year_array) - addition.cumulative(np.array([plan.base_year]))
+    if plan.base_supply is None:
+        supply = np.full(len(year_array), np.nan)
+        basis = "unknown: no base supply stated"
+    else:
+        supply = np.where(year_array >= plan.base_year, plan.base_supply + added, np.nan)
+        basis = f"base {plan.base_year}: {plan.base_source}"
+        if plan.additions:
+            sources = "; ".join(sorted({a.source for a in plan.additions}))
+            basis += f"; + additions ({sources}); {SPREAD_ASSUMPTION}"
+        else:
+            basis += "; held constant (no additions stated)"
+    counts = sorted((t.year, t.value) for t in plan.targets if t.kind == "count")
+    target_path = np.full(len(year_array), np.nan)
+    if counts and plan.base_supply is not None:
+        anchor_years = [plan.base_year] + [year for year, _ in counts]
+        anchor_values = [plan.base_supply] + [count for _, count in counts]
+        inside = (year_array >= plan.base_year) & (year_array <= anchor_years[-1])
+        target_path[inside] = np.interp(year_array[inside], anchor_years, anchor_values)
+    return pd.DataFrame({"year": year_array, "supply": supply, "supply_basis": basis,
+                         "plan_target_path": target_path})
+
+
+def _driver_keys(drivers: pd.DataFrame) -> list[str]:
+    return [c for c in drivers.columns if c != "year" and c not in DRIVER_VALUE_COLUMNS]
+
+
+def target_consistency(targets: Iterable[Target], drivers: pd.DataFrame,
+                       at_year: int | None = None) -> pd.DataFrame:
+    """Each target in every unit, using the projected drivers of its target year.
+
+    Columns ``[keys..., service, year, kind, value, source, driver_year, count,
+    per_1000_elderly, per_1000_population, coverage_under3]``. ``at_year`` uses the drivers of
+    that year instead (e.g. the base year, as plans usually do). A ``share_nursing`` target
+    becomes a count of nursing beds when the plan has an elderly-bed target in the same year
+    (the largest one); otherwise its other units are NaN. Rates a service does not use
+    (per 1,000 aged 60+ for 托位, coverage for beds) are NaN.
+    """
+    targets = list(targets)
+    keys = _driver_keys(drivers)
+    frames = []
+    for target in targets:
+        driver_year = at_year if at_year is not None else target.year
+        rows = drivers.loc[drivers["year"] == driver_year, [*keys, "pop_total", "pop_0_2",
+                                                            "pop_60plus"]]
+        if rows.empty:
+            rows = pd.DataFrame({**{k: [np.nan] for k in keys}, "pop_total": [np.nan],
+                                 "pop_0_2": [np.nan], "pop_60plus": [np.nan]})
+        frame = rows.reset_index(drop=True)
+        frame["count"] = _target_count(target, frame, targets, drivers, driver_year)
+        frames.append(frame.assign(service=target.service, year=target.year, kind=target.kind,
+                                   value=target.value, source=target.source,
+                                   driver_year=driver_year))
+    columns = [*keys, "service", "year", "kind", "value", "source", "driver_year", "count",
+               "per_1000_elderly", "per_1000_population", "coverage_under3"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)
+    elderly = out["service"].isin(ELDERLY_SERVICES)
+    out["per_1000_elderly"] = np.where(elderly, out["count"] / out["pop_60plus"] * 1000, np.nan)
+    out["per_1000_population"] = out["count"] / out["pop_total"] * 1000
+    out["coverage_under3"] = np.where(elderly, np.nan, out["count"] / out["pop_0_2"])
+    return out.loc[:, columns]
+
+
+def _target_count(target: Target, frame: pd.DataFrame, all_targets: list[Target],
+                  drivers: pd.DataFrame, driver_year: int) -> np.ndarray:
+    """A target as a count (beds or places) for each row of ``frame`` (drivers of one year)."""
+    if target.kind == "count":
+        return np.full(len(frame), target.value)
+    if target.kind == "per_1000_elderly":
+        return target.value * frame["pop_60plus"].to_numpy() / 1000
+    if target.kind == "per_1000_population":
+        return target.value * frame["pop_total"].to_numpy() / 1000
+    if target.kind == "coverage_under3":
+        return target.value * frame["pop_0_2"].to_numpy()
+    # share_nursing: share × the elderly-bed target of the same year
+    bed_targets = [t for t in all_targets if t.service == "elderly_beds" and t.year == target.year]
+    if not bed_targets:
+        return np.full(len(frame), np.nan)
+    bed_counts = np.vstack([_target_count(t, frame, all_targets, drivers, driver_year)
+                            for t in bed_targets])
+    return target.value * np.nanmax(bed_counts, axis=0)
+
+
+def _supply_table(supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(supply_paths, pd.DataFrame):
+        if "service" not in supply_paths.columns:
+            raise ValueError("a supply table needs a 'service' column; pass a dict otherwise")
+        table = supply_paths
+    else:
+        table = pd.concat([path.assign(service=service) for service, path in
+                           supply_paths.items()], ignore_index=True) if supply_paths else \
+            pd.DataFrame(columns=["service", "year", "supply"])
+    return table.loc[:, ["service", "year", "supply"]].astype({"year": int})
+
+
+def _plan_target_counts(targets: Iterable[Target], drivers: pd.DataFrame) -> pd.DataFrame:
+    """The largest target of each service and year, as a count, per driver key group."""
+    consistency = target_consistency(targets, drivers)
+    keys = _driver_keys(drivers)
+    if consistency.empty:
+        return pd.DataFrame(columns=[*keys, "service", "year", "plan_target"])
+    return (consistency.groupby([*keys, "service", "year"], dropna=False)["count"].max()
+            .rename("plan_target").reset_index())
+
+
+def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame,
+         targets: Iterable[Target], drivers: pd.DataFrame) -> pd.DataFrame:
+    """Supply against demand for every service, method and year (and key group).
+
+    ``demand`` is a table of :mod:`forecast.demand` (``driver`` rows are ignored);
+    ``supply_paths`` maps service → :func:`supply_path` table (or one table with a ``service``
+    column); services without one have unknown supply. Columns::
+
+        [keys..., year, service, method, demand, supply, gap, gap_pct, status,
+         demand_per_1000, supply_per_1000, per_1000_of, coverage_under3,
+         demand_coverage_under3, plan_target, plan_target_gap]
+
+    ``gap = supply − demand`` (negative = shortfall), ``gap_pct`` = gap ÷ demand × 100,
+    ``status`` ``met`` (gap ≥ 0) / ``short`` / ``unknown`` (supply NaN). Rates are per 1,000
+    aged 60+ for beds and per 1,000 population for 托位 (``per_1000_of`` says which);
+    coverage = places ÷ persons aged 0–2 (托位 only). ``plan_target`` is the plan's own target
+    for that year as a count (largest if several), ``plan_target_gap`` = target − demand.
+    """
+    keys = [c for c in demand.columns if c not in DEMAND_KEY_COLUMNS]
+    rows = demand.loc[demand["service"].astype(str) != "driver",
+                      [*keys, "year", "service", "method", "value"]]
+    out = rows.rename(columns={"value": "demand"}).astype({"service": str, "method": str})
+    out = out.merge(_supply_table(supply_paths), on=["service", "year"], how="left")
+    driver_keys = _driver_keys(drivers)
+    if set(driver_keys) - set(keys):
+        raise ValueError(f"drivers have keys {driver_keys} that the demand table lacks")
+    out = out.merge(drivers[[*driver_keys, "year", "pop_total", "pop_0_2", "pop_60plus"]],
+                    on=[*driver_keys, "year"], how="left")
+    out["gap"] = out["supply"] - out["demand"]
+    out["gap_pct"] = out["gap"] / out["demand"] * 100
+    out["status"] = np.where(out["supply"].isna(), "unknown",
+                             np.where(out["gap"] >= 0, "met", "short"))
+    childcare = (out["service"] == "childcare_places").to_numpy()
+    denominator = np.where(childcare, out["pop_total"], out["pop_60plus"]) / 1000
+    out["demand_per_1000"] = out["demand"] / denominator
+    out["supply_per_1000"] = out["supply"] / denominator
+    out["per_1000_of"] = np.where(childcare, "population", "aged 60+")
+    out["coverage_under3"] = np.where(childcare, out["supply"] / out["pop_0_2"], np.nan)
+    out["demand_coverage_under3"] = np.where(childcare, out["demand"] / out["pop_0_2"], np.nan)
+    plan = _plan_target_counts(targets, drivers)
+    out = out.merge(plan, on=[*driver_keys, "service", "year"], how="left")
+    out["plan_target_gap"] = out["plan_target"] - out["demand"]
+    columns = [*keys, "year", "service", "method", "demand", "supply", "gap", "gap_pct",
+               "status", "demand_per_1000", "supply_per_1000", "per_1000_of", "coverage_under3",
+               "demand_coverage_under3", "plan_target", "plan_target_gap"]
+    return out.loc[:, columns].sort_values([*keys, "service", "method", "year"],
+                                           kind="stable").reset_index(drop=True)
+
+
+def first_shortfall(gaps_table: pd.DataFrame) -> pd.DataFrame:
+    """First year supply falls short, per ``[keys..., service, method]``.
+
+    Columns ``[keys..., service, method, first_shortfall_year, outcome]``: ``outcome`` is
+    ``short`` (year given), ``never`` (met in every year of the horizon) or ``unknown`` (supply
+    unknown in some year before any shortfall; the year is then missing).
+    """
+    keys = _leading_keys(gaps_table)
+    group_cols = [*keys, "service", "method"]
+    groups = gaps_table[group_cols].drop_duplicates().reset_index(drop=True)
+    short = (gaps_table[gaps_table["status"] == "short"].groupby(group_cols, dropna=False)["year"]
+             .min().rename("short_year"))
+    unknown = (gaps_table[gaps_table["status"] == "unknown"]
+               .groupby(group_cols, dropna=False)["year"].min().rename("unknown_year"))
+    out = groups.merge(short.reset_index(), on=group_cols, how="left").merge(
+        unknown.reset_index(), on=group_cols, how="left")
+    unknown_first = out["unknown_year"].notna() & ~(out["short_year"] < out["unknown_year"])
+    out["outcome"] = np.where(unknown_first, "unknown",
+                              np.where(out["short_year"].notna(), "short", "never"))
+    out["first_shortfall_year"] = out["short_year"].where(out["outcome"] == "short").astype(
+        "Int64")
+    return out.loc[:, [*group_cols, "first_shortfall_year", "outcome"]]
+
+
+def _leading_keys(gaps_table: pd.DataFrame) -> list[str]:
+    """Key columns of a gaps table: those before ``year``."""
+    columns = list(gaps_table.columns)
+    return columns[:columns.index("year")]
+
+
+def probability_met(gaps_by_trajectory: pd.DataFrame,
+                    trajectory_column: str = "trajectory") -> pd.DataFrame:
+    """Share of trajectories with supply ≥ demand, per ``[other keys..., service, method, year]``.
+
+    Columns ``[keys..., service, method, year, probability_met, n_trajectories]``;
+    ``probability_met`` is in [0, 1], NaN where supply is unknown in every trajectory
+    (trajectories with unknown supply are left out of the share).
+    """
+    keys = [k for k in _leading_keys(gaps_by_trajectory) if k != trajectory_column]
+    group_cols = [*keys, "service", "method", "year"]
+    known = gaps_by_trajectory["supply"].notna()
+    table = gaps_by_trajectory.loc[:, group_cols].copy()
+    table["met"] = np.where(known, gaps_by_trajectory["supply"] >= gaps_by_trajectory["demand"],
+                            np.nan)
+    grouped = table.groupby(group_cols, dropna=False, sort=True)["met"]
+    out = pd.DataFrame({"probability_met": grouped.mean(), "n_trajectories": grouped.size()})
+    return out.reset_index()
