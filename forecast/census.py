@@ -194,6 +194,16 @@ def _qualified_of_year(census_year: int) -> pd.Series:
     return _qualified_names(_units_of_year(census_year))
 
 
+def _match_with_parents(units: pd.DataFrame, parts: list[str]) -> pd.Series:
+    """Rows named by the last part whose parent, prefecture or province matches every other."""
+    *parents, last = parts
+    mask = (units["name"] == last) | (units["stem"] == name_stem(last))
+    ancestors = units[["parent_name", "prefecture", "province"]].map(name_stem)
+    for parent in parents:
+        mask &= ancestors.eq(name_stem(parent)).any(axis=1)
+    return mask
+
+
 def find_units(query: str, census_year: int = 2020) -> pd.DataFrame:
     """Units matching ``query``, best matches only, in the layout of :func:`load_units`.
 
@@ -207,29 +217,19 @@ def find_units(query: str, census_year: int = 2020) -> pd.DataFrame:
     if not text:
         return load_units(census_year).iloc[0:0]
     compact = text.replace(" ", "")
-    stages = []
+    stages = []  # callables, evaluated in order until one matches
     if re.fullmatch(r"\d{6}", compact) or "/" in compact:
-        stages.append(units["unit_id"] == compact)
+        stages.append(lambda: units["unit_id"] == compact)
     if compact.lower() in NATIONAL_ALIASES:
-        stages.append(units["level"] == "national")
-    stages.append(units["name"] == compact)
-    stages.append(units["stem"] == name_stem(compact))
-    qualified = _qualified_of_year(census_year)
-    stages.append(qualified.map(lambda names: compact in names))
+        stages.append(lambda: units["level"] == "national")
+    stages.append(lambda: units["name"] == compact)
+    stages.append(lambda: units["stem"] == name_stem(compact))
+    stages.append(lambda: _qualified_of_year(census_year).map(lambda names: compact in names))
     if " " in text:
-        *parents, last = text.split(" ")
-        last_stem = name_stem(last)
-        mask = (units["name"] == last) | (units["stem"] == last_stem)
-        for parent in parents:
-            parent_stem = name_stem(parent)
-            mask &= (
-                units[["parent_name", "prefecture", "province"]]
-                .apply(lambda col, p=parent_stem: col.map(name_stem) == p)
-                .any(axis=1)
-            )
-        stages.append(mask)
-    stages.append(units["name"].str.contains(compact, regex=False))
-    for mask in stages:
+        stages.append(lambda: _match_with_parents(units, text.split(" ")))
+    stages.append(lambda: units["name"].str.contains(compact, regex=False))
+    for stage in stages:
+        mask = stage()
         if mask.any():
             found = units[mask.to_numpy()]
             return found.drop(columns=["census_year", "stem"]).reset_index(drop=True)

@@ -109,6 +109,13 @@ def test_lookup_by_code_suffixless_name_and_enclosing_unit():
     assert set(found["code"]) == {"532500", "532529"}
 
 
+def test_2010_directly_administered_county_has_corrected_prefecture():
+    jiyuan = census.resolve_unit("济源", census_year=2010)
+    assert (jiyuan.code, jiyuan.prefecture) == ("419001", "省直辖县级行政区划")
+    assert census.load_units(2010).set_index("unit_id").loc["419001", "parent_id"] == (
+        "410000/省直辖县级行政区划")
+
+
 def test_units_command_output_shows_code_parent_and_population():
     text = census.units_command_output("城区")
     assert "140302" in text and "阳泉市" in text and "225,443" in text
@@ -116,8 +123,8 @@ def test_units_command_output_shows_code_parent_and_population():
 
 
 def test_loading_is_fast_and_cached():
-    census._all_units.cache_clear()
-    census._population_table.cache_clear()
+    for cached in (census._all_units, census._units_of_year, census._population_table):
+        cached.cache_clear()
     started = time.perf_counter()
     census.load_units(2020)
     census.census_population("532500", 2020)
