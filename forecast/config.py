@@ -590,7 +590,8 @@ class Config(StrictModel):
     assumptions: Assumptions = Field(default_factory=Assumptions,
                                      description="Overrides of the default projection inputs.")
     demand: Demand = Field(default_factory=Demand,
-                           description="Overrides of the shipped demand parameters.")
+                           description="Overrides of the demand parameters shipped in "
+                           "data/care_parameters.csv.")
     supply: Supply = Field(default_factory=Supply,
                            description="Base-year supply, additions and targets by service.")
     expectations: list[Expectation] = Field(default_factory=list,
@@ -609,11 +610,11 @@ class Config(StrictModel):
         cleaned: dict[str, dict[str, Any]] = {BASELINE: {}}
         for name, overlay in value.items():
             if not _SCENARIO_NAME.match(str(name)):
-                raise ValueError(f"scenario name {name!r} may hold only letters, digits, '_' "
-                                 "and '-' (it names an output folder)")
+                raise _rule_error(f"scenario name {name!r} may hold only letters, digits, '_' "
+                                  "and '-' (it names an output folder)", str(name))
             if name == BASELINE and overlay:
-                raise ValueError("'baseline' is the config itself and must be empty; put "
-                                 "baseline values in the main sections")
+                raise _rule_error("'baseline' is the config itself and must be empty; put "
+                                  "baseline values in the main sections", BASELINE)
             cleaned[str(name)] = dict(overlay or {})
         return cleaned
 
@@ -712,8 +713,8 @@ def _flatten_overlay(overlay: Mapping, model: type[BaseModel] = Config,
         path = prefix
         for depth, part in enumerate(parts):
             if current is None:
-                raise _Problem((*path, part), f"{_dotted(path)} is a value, not a section",
-                               key_path)
+                raise _Problem((*path, part), f"{_dotted(path)} is a value, not a section "
+                               "(set it whole)", key_path)
             fields = current.model_fields
             if part not in fields or (current is Config and part in ("scenarios", "name")):
                 valid = [f for f in fields if not (current is Config and f in ("scenarios",
@@ -846,7 +847,8 @@ def _first_error(exc: ValidationError, order: typing.Callable[[tuple], int] | No
         groups.setdefault(paths[i], []).append(errors[i])
     ordered = list(groups)
     if order is not None:
-        ordered.sort(key=order)
+        # by YAML line; on one line an unknown key (a typo) explains a missing one
+        ordered.sort(key=lambda p: (order(p), groups[p][0]["type"] != "extra_forbidden"))
     path = ordered[0]
     message = _describe(groups[path], path)
     if len(ordered) > 1:
@@ -901,6 +903,8 @@ def _compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "simple key" in (exc.context or ""):
+            mark = exc.context_mark  # the key missing its ':' (PyYAML notices a line later)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"{where}: YAML syntax error: {problem}",
