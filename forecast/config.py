@@ -220,7 +220,7 @@ class Fertility(StrictModel):
         levels = value.values() if isinstance(value, dict) else [] if value is None else [value]
         for level in levels:
             if not 0 < level < 10:
-                raise ValueError(f"tfr {level} is not a number of births per woman between 0 "
+                raise ValueError(f"tfr {level:g} is not a number of births per woman between 0 "
                                  "and 10")
         if isinstance(value, dict) and not value:
             raise ValueError("the tfr path is empty; give {year: tfr} pairs")
@@ -340,10 +340,25 @@ class ChildcareDemand(StrictModel):
         default=None, ge=0, le=1000, description="Norm: 托位 per 1,000 total population.")
     demand_rate: float | None = _share("Share of under-3s whose families want childcare, "
                                        "fraction.")
-    uptake: float | None = _share("Share of the demand actually enrolled, fraction.")
+    uptake: float | dict[int, float] | None = Field(
+        default=None, description="Share of the expressed demand that is enrolled, fraction: "
+        "one number held constant, or a path {year: uptake} (linear between the years given, "
+        "flat outside them).")
     target_utilisation: float | None = Field(default=None, gt=0, le=1,
                                              description="Planning utilisation of places, "
                                              "fraction.")
+
+
+    @field_validator("uptake")
+    @classmethod
+    def _uptake_fractions(cls, value: float | dict[int, float] | None) -> object:
+        levels = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        for level in levels:
+            if not 0 <= level <= 1:
+                raise ValueError(f"uptake {level:g} is not a fraction between 0 and 1")
+        if isinstance(value, dict) and not value:
+            raise ValueError("the uptake path is empty; give {year: uptake} pairs")
+        return value
 
 
 class Demand(StrictModel):

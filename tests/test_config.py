@@ -351,3 +351,12 @@ def test_hash_is_stable_and_sensitive(tmp_path: Path) -> None:
     changed = load_config(write(tmp_path, MINIMAL.replace("end_year: 2035", "end_year: 2036"),
                                 "c.yaml"))
     assert config_hash(changed) != config_hash(first)
+
+
+def test_uptake_is_a_fraction_or_a_path(tmp_path: Path) -> None:
+    base = yaml.safe_load(MINIMAL)
+    path = apply_overlay(base, {"demand.childcare.uptake": {2021: 0.17, 2030: 0.5}})
+    assert path.demand.childcare.uptake == {2021: 0.17, 2030: 0.5}
+    with pytest.raises(ConfigError, match=r"demand\.childcare\.uptake: uptake 17 is not a "
+                       "fraction"):
+        apply_overlay(base, {"demand.childcare.uptake": 17})
