@@ -360,3 +360,28 @@ def test_uptake_is_a_fraction_or_a_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"demand\.childcare\.uptake: uptake 17 is not a "
                        "fraction"):
         apply_overlay(base, {"demand.childcare.uptake": 17})
+
+
+def test_base_supply_is_given_one_way_and_components_must_add_up() -> None:
+    base = yaml.safe_load(MINIMAL)
+    with pytest.raises(ConfigError, match="give the base supply one way, not as base_supply "
+                       "and base_supply_per_1000_elderly"):
+        apply_overlay(base, {"supply.elderly_beds": {
+            "base_year": 2020, "base_supply": 100, "base_supply_per_1000_elderly": 20,
+            "base_source": {"quote": "x"}}})
+    part = {"label": "institutional", "amount": 13483, "source": {"quote": "13483张"}}
+    with pytest.raises(ConfigError, match="base_supply 19000 differs from the sum of "
+                       "base_components 13483"):
+        apply_overlay(base, {"supply.elderly_beds": {
+            "base_year": 2020, "base_supply": 19000, "base_components": [part]}})
+    summed = apply_overlay(base, {"supply.elderly_beds": {"base_year": 2020,
+                                                          "base_components": [part, part]}})
+    assert summed.supply.elderly_beds.base_supply == 2 * 13483
+
+
+def test_counts_file_is_resolved_beside_the_config(tmp_path: Path) -> None:
+    text = MINIMAL + "assumptions:\n  migration:\n    mode: counts\n    counts_file: mig.csv\n"
+    config = load_config(write(tmp_path, text))
+    assert config.resolve_path(config.assumptions.migration.counts_file) == tmp_path / "mig.csv"
+    message = error_of(write(tmp_path, text.replace("    counts_file: mig.csv\n", "")))
+    assert "assumptions.migration.counts_file: mode 'counts' needs `counts_file`" in message
