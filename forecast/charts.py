@@ -42,10 +42,10 @@ matplotlib.use("Agg")  # non-interactive; we never touch pyplot, but be explicit
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure, SubFigure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from forecast.errors import InputError  # noqa: E402
 from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
@@ -91,9 +91,11 @@ LABELS: dict[str, dict[str, str]] = {
         # methods
         "norm": "千人指标法",
         "needs": "失能需求法",
+        "needs_childcare_places": "入托需求法",
         "rule_9073": "“9073”格局法",
         # indicators
         "total": "常住人口",
+        "population": "人口",
         "births": "出生人口",
         "deaths": "死亡人口",
         "pop_0_2": "0–2岁人口",
@@ -164,8 +166,10 @@ LABELS: dict[str, dict[str, str]] = {
         "childcare_places": "Childcare places (under 3)",
         "norm": "Norm (per 1,000)",
         "needs": "Needs (disability)",
+        "needs_childcare_places": "Needs (family demand)",
         "rule_9073": "9073 rule",
         "total": "Population",
+        "population": "Population",
         "births": "Births",
         "deaths": "Deaths",
         "pop_0_2": "Population aged 0–2",
@@ -202,8 +206,8 @@ LABELS: dict[str, dict[str, str]] = {
         "source": "Source: 2020 census; forecast projection",
         "source_projection": "Source: forecast projection",
         "target": "Plan target",
-        "shortfall_all": "Supply below demand (all methods)",
-        "shortfall_some": "Supply below demand (some methods)",
+        "shortfall_all": "Shortfall (all methods)",
+        "shortfall_some": "Shortfall (some methods)",
         "supply_unknown_beds": "Supply not stated in the plan",
         "supply_unknown_places": "Supply not stated in the plan",
         "supply_partly_unknown": "Plan states supply for some years only",
@@ -259,6 +263,12 @@ def label(key: str, lang: str = "zh") -> str:
     A key not in :data:`LABELS` (a user's own scenario name, say) is shown as given.
     """
     return LABELS[check_language(lang)].get(key, key)
+
+
+def method_label(method: str, service: str, lang: str = "zh") -> str:
+    """The name of a demand method; ``needs`` means disability for beds, families for 托位."""
+    specific = f"{method}_{service}"
+    return label(specific if specific in LABELS[lang] else method, lang)
 
 
 def unit_label(unit: str, lang: str = "zh") -> str:
@@ -361,11 +371,36 @@ def _format_number(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
-def _value_formatter(divisor: float = 1.0, absolute: bool = False) -> FuncFormatter:
-    def format_tick(value: float, _position: int | None = None) -> str:
-        shown = value / divisor
-        return _format_number(abs(shown) if absolute else shown)
-    return FuncFormatter(format_tick)
+class _ValueFormatter(Formatter):
+    """Tick labels with thousands separators and the same number of decimals on every tick
+    (``0.8, 1.0, 1.2``, not ``0.8, 1, 1.2``); values are divided by ``divisor`` first."""
+
+    def __init__(self, divisor: float = 1.0, absolute: bool = False) -> None:
+        self.divisor = divisor
+        self.absolute = absolute
+        self.decimals = 0
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        super().set_locs(locs)
+        shown = [abs(loc) / self.divisor for loc in locs]
+        self.decimals = max((_decimals_needed(value) for value in shown), default=0)
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        shown = value / self.divisor
+        shown = abs(shown) if self.absolute else shown
+        text = f"{shown:,.{self.decimals}f}"
+        return text[1:] if text.startswith("-") and float(shown) == 0 else text
+
+
+def _decimals_needed(value: float, most: int = 3) -> int:
+    for decimals in range(most + 1):
+        if abs(value - round(value, decimals)) < 1e-9 * max(1.0, abs(value)):
+            return decimals
+    return most
+
+
+def _value_formatter(divisor: float = 1.0, absolute: bool = False) -> Formatter:
+    return _ValueFormatter(divisor, absolute)
 
 
 def _axis_title(name: str, unit_text: str | None, lang: str) -> str:
@@ -375,7 +410,7 @@ def _axis_title(name: str, unit_text: str | None, lang: str) -> str:
 
 
 def _year_axis(ax: Axes, lang: str, show_label: bool = True) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=7, integer=True, steps=[1, 2, 5, 10]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{int(round(value))}"))
     if show_label:
         ax.set_xlabel(label("year", lang))
@@ -386,16 +421,22 @@ def _year_text(year: int, lang: str) -> str:
 
 
 def _new_figure(lang: str, nrows: int = 1, height_ratios: Sequence[float] | None = None,
-                sharex: bool = True) -> tuple[Figure, list[Axes]]:
+                sharex: bool = True) -> tuple[Figure, SubFigure, list[Axes]]:
+    """A figure split into the chart (title, axes, legend) and a footer strip for the source.
+
+    The split lets constrained layout place a legend below the axes without it running into
+    the source line.
+    """
     fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
-    fig.get_layout_engine().set(rect=(0.0, 0.045, 1.0, 0.955), h_pad=0.04, w_pad=0.04)
-    axes = fig.subplots(nrows, 1, sharex=sharex, squeeze=False,
-                        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)
+    fig.get_layout_engine().set(h_pad=0.03, w_pad=0.04, hspace=0.0)
+    main, _footer = fig.subfigures(2, 1, height_ratios=[1.0, 0.055], hspace=0.0)
+    axes = main.subplots(nrows, 1, sharex=sharex, squeeze=False,
+                         gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)
     _FIGURE_LANGUAGE[fig] = lang
-    return fig, [row[0] for row in axes]
+    return fig, main, [row[0] for row in axes]
 
 
-def _finish(fig: Figure, lang: str, title: str | None, default_title: str,
+def _finish(fig: Figure, main: SubFigure, lang: str, title: str | None, default_title: str,
             source: str | None, default_source: str = "source") -> Figure:
     """Add title and source line, then lay the figure out while the chart style is active.
 
@@ -404,11 +445,12 @@ def _finish(fig: Figure, lang: str, title: str | None, default_title: str,
     """
     heading = default_title if title is None else title
     if heading:
-        fig.suptitle(heading)  # the CJK font has one weight: no bold
+        main.suptitle(heading)  # the CJK font has one weight: no bold
     source_text = label(default_source, lang) if source is None else source
     if source_text:
-        fig.text(0.01, 0.008, source_text, ha="left", va="bottom",
-                 fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
+        footer = fig.subfigs[1]
+        footer.text(0.01, 0.5, source_text, ha="left", va="center",
+                    fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
     fig.draw_without_rendering()
     return fig
 
@@ -485,11 +527,13 @@ def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None
     divisor, unit_text = _count_scale(largest, "persons", lang)
 
     with chart_style(lang):
-        fig, (ax,) = _new_figure(lang)
+        fig, main, (ax,) = _new_figure(lang)
         starts = first.index.to_numpy()
         centres = starts + (age_width - 1) / 2.0
         for sex, sign in (("male", -1.0), ("female", 1.0)):
-            ax.barh(centres, sign * first[sex].to_numpy(), height=age_width * 0.92,
+            # single years: touching bars (a gap would alias into uneven white lines)
+            ax.barh(centres, sign * first[sex].to_numpy(),
+                    height=1.0 if age_width == 1 else age_width * 0.92,
                     color=SEX_COLOURS[sex], alpha=0.55, linewidth=0)
             if second is not None:
                 edges = np.append(starts, starts[-1] + age_width) - 0.5
@@ -501,7 +545,7 @@ def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None
         ax.set_ylim(-0.5 - 0.5 * (age_width > 1), starts[-1] + age_width - 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=7, symmetric=True))
         ax.xaxis.set_major_formatter(_value_formatter(divisor, absolute=True))
-        ax.set_xlabel(_axis_title(label("total", lang), unit_text, lang))
+        ax.set_xlabel(_axis_title(label("population", lang), unit_text, lang))
         ax.grid(axis="y", visible=False)
 
         tick_starts = [start for start in starts if start % 10 == 0]
@@ -534,7 +578,7 @@ def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None
                                             else f" and {year_b}")
         default_title = (f"{years}{label('title_pyramid', lang)}" if lang == "zh"
                          else f"{label('title_pyramid', lang)}, {years}")
-        return _finish(fig, lang, title, default_title, source)
+        return _finish(fig, main, lang, title, default_title, source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +607,7 @@ def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: 
     years = frame["year"].to_numpy()
     divisor, unit_text = _count_scale(frame["pop_60plus"].max(), "persons", lang)
     with chart_style(lang):
-        fig, (top, bottom) = _new_figure(lang, nrows=2, height_ratios=[3, 2])
+        fig, main, (top, bottom) = _new_figure(lang, nrows=2, height_ratios=[3, 2])
         for index, column in enumerate(("pop_60plus", "pop_80plus")):
             colour, style = _series_style(index)
             _line_with_ends(top, years, frame[column].to_numpy() / divisor, colour, style,
@@ -583,7 +627,7 @@ def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: 
         bottom.yaxis.set_major_formatter(_value_formatter())
         bottom.legend(loc="upper left")
         _year_axis(bottom, lang)
-        return _finish(fig, lang, title, label("title_elderly", lang), source)
+        return _finish(fig, main, lang, title, label("title_elderly", lang), source)
 
 
 def under3_trend(summary: pd.DataFrame, *, scenario: str | None = None, lang: str = "zh",
@@ -599,7 +643,7 @@ def under3_trend(summary: pd.DataFrame, *, scenario: str | None = None, lang: st
     values = frame["pop_0_2"].to_numpy(dtype=float)
     divisor, unit_text = _count_scale(values.max(), "persons", lang)
     with chart_style(lang):
-        fig, (ax,) = _new_figure(lang)
+        fig, main, (ax,) = _new_figure(lang)
         shown = values / divisor
         digits = 2 if divisor > 1 and shown.max() < 10 else (1 if divisor > 1 else 0)
         ax.plot(years, shown, color=PALETTE["blue"], marker="o", markersize=3.5,
@@ -612,7 +656,7 @@ def under3_trend(summary: pd.DataFrame, *, scenario: str | None = None, lang: st
         ax.set_ylabel(_axis_title(label("pop_0_2", lang), unit_text, lang))
         ax.yaxis.set_major_formatter(_value_formatter())
         _year_axis(ax, lang)
-        return _finish(fig, lang, title, label("title_under3", lang), source)
+        return _finish(fig, main, lang, title, label("title_under3", lang), source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,16 +735,16 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
 
     with chart_style(lang):
         if coverage:
-            fig, (ax, lower) = _new_figure(lang, nrows=2, height_ratios=[3, 1.6])
+            fig, main, (ax, lower) = _new_figure(lang, nrows=2, height_ratios=[3, 1.6])
         else:
-            fig, (ax,) = _new_figure(lang)
+            fig, main, (ax,) = _new_figure(lang)
         handles: list[object] = []
         for index, method in enumerate(methods):
             colour, style = METHOD_STYLE.get(method, _series_style(index + 3))
+            separator = "：" if lang == "zh" else ": "
             (line,) = ax.plot(years, demand[method].to_numpy(), color=colour, linestyle=style,
-                              label=f"{label('demand', lang)}：{label(method, lang)}"
-                              if lang == "zh" else f"{label('demand', lang)}: "
-                                                   f"{label(method, lang)}")
+                              label=f"{label('demand', lang)}{separator}"
+                                    f"{method_label(method, service, lang)}")
             handles.append(line)
         known = supply.notna().to_numpy()
         if known.any():
@@ -728,12 +772,17 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
         else:
             key = "supply_unknown_places" if unit == "places" else "supply_unknown_beds"
             notes.insert(0, label(key, lang))
+        first_year, last_year = years.min(), years.max()
         for index, (year, value, text) in enumerate(points):
+            # above the star, centred, unless that would run off the axes at either end
+            placement = ("left" if year - first_year < 0.2 * (last_year - first_year) else
+                         "right" if last_year - year < 0.2 * (last_year - first_year)
+                         else "center")
             ax.plot([year], [value], marker="*", markersize=13, color=TARGET_COLOUR,
                     markeredgecolor=PALETTE["black"], markeredgewidth=0.6, linestyle="none",
                     zorder=5)
-            ax.annotate(text, (year, value), xytext=(-8, 8 + 12 * (index % 2)),
-                        textcoords="offset points", ha="right", va="bottom",
+            ax.annotate(text, (year, value), xytext=(0, 9 + 14 * (index % 2)),
+                        textcoords="offset points", ha=placement, va="bottom",
                         fontsize=SMALL_FONT_SIZE, color=PALETTE["black"], zorder=6,
                         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
                               "edgecolor": "none", "alpha": 0.8})
@@ -766,9 +815,10 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
             _year_axis(lower, lang)
         else:
             _year_axis(ax, lang)
-        fig.legend(handles=handles, loc="outside lower center", ncols=3,
+        main.legend(handles=handles, loc="outside lower center",
+                    ncols=3 if lang == "zh" or len(handles) <= 3 else 2,
                    handlelength=2.6, columnspacing=1.2)
-        return _finish(fig, lang, title, default_title, source)
+        return _finish(fig, main, lang, title, default_title, source)
 
 
 def bed_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
@@ -835,7 +885,7 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
     values = _indicator_values(frame, indicator, "scenario")
     data = frame.assign(_value=values).sort_values("year")
     with chart_style(lang):
-        fig, (ax,) = _new_figure(lang)
+        fig, main, (ax,) = _new_figure(lang)
         divisor = _value_axis(ax, indicator, unit, float(np.nanmax(values)), lang)
         for index, (name, rows) in enumerate(data.groupby("scenario", sort=False)):
             colour, style = _series_style(index)
@@ -845,7 +895,7 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
         ax.legend(loc="best", ncols=1 if data["scenario"].nunique() <= 4 else 2)
         _year_axis(ax, lang)
         default_title = label("title_scenarios", lang).format(indicator=label(indicator, lang))
-        return _finish(fig, lang, title, default_title, source)
+        return _finish(fig, main, lang, title, default_title, source)
 
 
 def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh",
@@ -863,7 +913,7 @@ def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh"
     frame = quantiles.sort_values("year")
     years = frame["year"].to_numpy()
     with chart_style(lang):
-        fig, (ax,) = _new_figure(lang)
+        fig, main, (ax,) = _new_figure(lang)
         divisor = _value_axis(ax, indicator_label, unit, float(frame["q975"].max()), lang)
         colour = PALETTE["blue"]
         ax.fill_between(years, frame["q025"] / divisor, frame["q975"] / divisor, color=colour,
@@ -883,7 +933,7 @@ def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh"
         ax.legend(loc="best")
         _year_axis(ax, lang)
         default_title = label("title_fan", lang).format(indicator=label(indicator_label, lang))
-        return _finish(fig, lang, title, default_title, source, "source_projection")
+        return _finish(fig, main, lang, title, default_title, source, "source_projection")
 
 
 def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: str = "zh",
@@ -900,9 +950,14 @@ def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: 
     data = frame.sort_values("year")
     largest = float(np.nanmax(data[["observed", "fitted", "forecast", "upper"]].to_numpy()))
     with chart_style(lang):
-        fig, (ax,) = _new_figure(lang)
+        fig, main, (ax,) = _new_figure(lang)
         divisor = _value_axis(ax, indicator_label, unit, largest, lang)
         band = data[data["lower"].notna() & data["upper"].notna()]
+        fitted_rows = data[data["fitted"].notna()]
+        if not band.empty and not fitted_rows.empty \
+                and band["year"].min() > fitted_rows["year"].max():  # start at the last fit
+            last = fitted_rows.tail(1)
+            band = pd.concat([last.assign(lower=last["fitted"], upper=last["fitted"]), band])
         if not band.empty:
             ax.fill_between(band["year"], band["lower"] / divisor, band["upper"] / divisor,
                             color=PALETTE["orange"], alpha=0.25, linewidth=0,
@@ -926,4 +981,4 @@ def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: 
         ax.legend(loc="best")
         _year_axis(ax, lang)
         default_title = label("title_trend", lang).format(indicator=label(indicator_label, lang))
-        return _finish(fig, lang, title, default_title, source, "source_projection")
+        return _finish(fig, main, lang, title, default_title, source, "source_projection")

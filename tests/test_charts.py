@@ -194,7 +194,9 @@ def test_cjk_font_is_the_mplfonts_file():
 
 def test_chinese_text_in_figure_uses_the_cjk_font():
     fig = charts.under3_trend(synthetic_summary(), lang="zh")
-    texts = [fig.texts[0]] + [fig.axes[0].yaxis.label, *fig.axes[0].get_yticklabels()]
+    texts = [text for text in fig.findobj(matplotlib.text.Text) if text.get_text()]
+    assert any("资料来源" in text.get_text() for text in texts)
+    assert len(texts) > 10  # title, source, axis labels, tick labels, annotations
     for text in texts:
         resolved = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
         assert Path(resolved).resolve() == cjk_font_path().resolve(), text.get_text()
@@ -243,7 +245,7 @@ def test_pyramid_labels_open_age_group_and_puts_males_left():
     # bars hold persons: the bar at age 0 equals the 2020 male count at age 0
     population = synthetic_population()
     males_0 = population.query("year == 2020 and sex == 'male' and age == 0")["population"]
-    assert min(bar.get_width() for bar in male_bars if abs(bar.get_y() + 0.46) < 1e-6) \
+    assert min(bar.get_width() for bar in male_bars if abs(bar.get_y() + 0.5) < 1e-6) \
         == pytest.approx(-float(males_0.iloc[0]))
 
 
@@ -258,10 +260,21 @@ def test_bed_chart_notes_unknown_supply_and_shades_shortfall():
     beds = charts.bed_demand_chart(gaps, synthetic_targets(), summary=summary, lang="en")
     texts = [t.get_text() for t in beds.findobj(matplotlib.text.Text)]
     # 2020–2025 supply (19,193 + 1,000/yr) is below the norm demand (35 per 1,000 aged 60+)
-    assert "Supply below demand (all methods)" in texts or \
-        "Supply below demand (some methods)" in texts
+    assert "Shortfall (all methods)" in texts or "Shortfall (some methods)" in texts
     # the 35-per-1,000 target in 2025 becomes 35 × 773,603 / 1,000 = 27,076 beds
     assert any("27,076" in text for text in texts)
+
+
+def test_tick_labels_share_their_decimals():
+    formatter = charts._value_formatter()
+    formatter.set_locs([0.8, 1.0, 1.2])
+    assert [formatter(value) for value in (0.8, 1.0, 1.2)] == ["0.8", "1.0", "1.2"]
+    formatter = charts._value_formatter(divisor=1e4, absolute=True)
+    formatter.set_locs([-250_000, 0, 250_000])
+    assert [formatter(value) for value in (-250_000, 0, 250_000)] == ["25", "0", "25"]
+    formatter = charts._value_formatter()
+    formatter.set_locs([0, 10_000, 20_000])
+    assert formatter(20_000) == "20,000"
 
 
 def test_shortfall_runs_merge_consecutive_years():
