@@ -96,6 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         # indicators
         "total": "常住人口",
         "population": "人口",
+        "pop_total": "常住人口",
         "births": "出生人口",
         "deaths": "死亡人口",
         "pop_0_2": "0–2岁人口",
@@ -170,6 +171,7 @@ LABELS: dict[str, dict[str, str]] = {
         "rule_9073": "9073 rule",
         "total": "Population",
         "population": "Population",
+        "pop_total": "Population",
         "births": "Births",
         "deaths": "Deaths",
         "pop_0_2": "Population aged 0–2",
@@ -234,7 +236,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 # What each indicator counts: decides the unit on the axis.
 INDICATOR_UNIT = {
-    "total": "persons", "births": "persons", "deaths": "persons",
+    "total": "persons", "pop_total": "persons", "births": "persons", "deaths": "persons",
     "pop_0_2": "persons", "pop_60plus": "persons", "pop_65plus": "persons",
     "pop_80plus": "persons",
     "share_0_2": "percent", "share_60plus": "percent", "share_65plus": "percent",
@@ -245,14 +247,16 @@ INDICATOR_UNIT = {
 UNIT_KINDS = ("persons", "beds", "places", "percent", "per_woman", "years")
 
 COUNT_TARGET_KINDS = {"count", "absolute", "total", "number", "beds", "places"}
-RATE_TARGET_DENOMINATOR = {  # kind -> summary column (persons); value is per 1,000 of it
-    "per_1000_60plus": "pop_60plus",
-    "per_1000_65plus": "pop_65plus",
-    "per_1000_80plus": "pop_80plus",
-    "per_1000_total": "total",
-    "per_1000_population": "total",
-    "per_1000_under3": "pop_0_2",
+# Target kind -> (summary column in persons, divisor): count = value × column / divisor.
+# Kind names follow forecast.supply.TARGET_KINDS; the others are accepted aliases.
+TARGET_DENOMINATOR = {
+    "per_1000_elderly": ("pop_60plus", 1000.0),
+    "per_1000_60plus": ("pop_60plus", 1000.0),
+    "per_1000_population": ("total", 1000.0),
+    "per_1000_total": ("total", 1000.0),
+    "coverage_under3": ("pop_0_2", 1.0),  # places per child aged 0–2
 }
+_TOTAL_ALIASES = {"total": "pop_total"}  # forecast.demand.drivers calls it pop_total
 
 _FIGURE_LANGUAGE: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
 
@@ -339,8 +343,16 @@ def _one_scenario(frame: pd.DataFrame, scenario: str | None, table: str) -> pd.D
     return chosen
 
 
+def _with_total(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``total`` column, from ``pop_total`` (the drivers' name) if need be."""
+    if "total" not in frame.columns and "pop_total" in frame.columns:
+        return frame.assign(total=frame["pop_total"])
+    return frame
+
+
 def _indicator_values(frame: pd.DataFrame, indicator: str, table: str) -> pd.Series:
     """Column ``indicator``; ``share_X`` is computed as 100 × ``pop_X`` / ``total`` (per cent)."""
+    frame = _with_total(frame)
     if indicator in frame.columns:
         return frame[indicator].astype(float)
     if indicator.startswith("share_"):
@@ -602,6 +614,7 @@ def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: 
     ``summary``: ``[scenario,] year, total, pop_60plus, pop_80plus`` (persons).
     """
     check_language(lang)
+    summary = _with_total(summary)
     _require_columns(summary, ["year", "total", "pop_60plus", "pop_80plus"], "summary")
     frame = _one_scenario(summary, scenario, "summary").sort_values("year")
     years = frame["year"].to_numpy()
@@ -662,44 +675,118 @@ def under3_trend(summary: pd.DataFrame, *, scenario: str | None = None, lang: st
 # ---------------------------------------------------------------------------------------------
 # 4–5. Demand against planned supply
 # ---------------------------------------------------------------------------------------------
+def _target_description(kind: str, value: float, service: str, lang: str) -> str:
+    """A target in words, e.g. ``每千名老人35张`` / ``35 per 1,000 aged 60+``."""
+    unit = unit_label(INDICATOR_UNIT.get(service, "beds"), lang)
+    number = _format_number(value)
+    if kind in COUNT_TARGET_KINDS:
+        return f"{number}{unit}" if lang == "zh" else f"{number} {unit}"
+    if kind in ("per_1000_elderly", "per_1000_60plus"):
+        return f"每千名老人{number}{unit}" if lang == "zh" else f"{number} per 1,000 aged 60+"
+    if kind in ("per_1000_population", "per_1000_total"):
+        return f"每千人{number}{unit}" if lang == "zh" else f"{number} per 1,000 population"
+    if kind == "coverage_under3":
+        share = _format_number(100 * value)
+        return f"覆盖{share}%的0–2岁婴幼儿" if lang == "zh" else f"{share}% of children 0–2"
+    if kind == "share_nursing":
+        share = _format_number(100 * value if value <= 1 else value)
+        return f"护理型占比{share}%" if lang == "zh" else f"{share}% nursing-type"
+    return f"{kind} {number}"
+
+
+def _target_count(kind: str, value: float, year: int,
+                  drivers: pd.DataFrame | None) -> float | None:
+    """A rate target as a count with the projected drivers of its year, or None."""
+    if kind in COUNT_TARGET_KINDS:
+        return value
+    if drivers is None or year not in drivers.index or kind not in TARGET_DENOMINATOR:
+        return None
+    column, per = TARGET_DENOMINATOR[kind]
+    column = column if column in drivers.columns else _TOTAL_ALIASES.get(column, column)
+    if column not in drivers.columns:
+        return None
+    return value * float(drivers.loc[year, column]) / per
+
+
 def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataFrame | None,
                    scenario: str | None, lang: str) -> tuple[list[tuple[int, float, str]],
                                                          list[str]]:
-    """Targets as (year, count, text) points, and notes for those not drawable as counts."""
+    """Targets as (year, count, text) points, and notes for those not drawable as counts.
+
+    A ``count`` column (as :func:`forecast.supply.target_consistency` gives) is used when
+    present; otherwise rates are converted with ``summary`` (persons by year).
+    """
     if targets is None or targets.empty:
         return [], []
     _require_columns(targets, ["service", "year", "kind", "value"], "targets")
-    rows = targets[targets["service"] == service]
+    rows = _one_scenario(targets, scenario, "targets") if "scenario" in targets.columns \
+        and scenario is not None else targets
+    rows = rows[rows["service"] == service]
     unit = unit_label(INDICATOR_UNIT.get(service, "beds"), lang)
-    summary_rows = None
+    drivers = None
     if summary is not None and not summary.empty:
         _require_columns(summary, ["year"], "summary")
-        summary_rows = _one_scenario(summary, scenario if "scenario" in summary.columns
-                                     else None, "summary").set_index("year")
+        chosen = scenario if "scenario" in summary.columns else None
+        drivers = _one_scenario(summary, chosen, "summary").set_index("year")
     points: list[tuple[int, float, str]] = []
     notes: list[str] = []
-    for row in rows.itertuples(index=False):
-        text = str(getattr(row, "label", "") or "")
-        text = "" if text == "nan" else text
-        kind, year, value = str(row.kind), int(row.year), float(row.value)
-        if kind in COUNT_TARGET_KINDS:
-            points.append((year, value, text or f"{_year_text(year, lang)} "
-                                               f"{_format_number(value)}{unit}"
-                           if lang == "zh" else text or f"{year}: {_format_number(value)} "
-                                                        f"{unit}"))
+    seen: set[tuple[int, str, float]] = set()
+    for row in rows.to_dict("records"):  # not itertuples: its rows have a .count method
+        kind, year, value = str(row["kind"]), int(row["year"]), float(row["value"])
+        if (year, kind, value) in seen:  # one row per driver group in a consistency table
             continue
-        denominator = RATE_TARGET_DENOMINATOR.get(kind)
-        if (denominator and summary_rows is not None and denominator in summary_rows.columns
-                and year in summary_rows.index):
-            count = value * float(summary_rows.loc[year, denominator]) / 1000.0
-            name = text or f"{_format_number(value)}‰"
-            points.append((year, count, f"{name}（≈{_format_number(round(count))}{unit}）"
-                           if lang == "zh" else f"{name} (≈{_format_number(round(count))})"))
+        seen.add((year, kind, value))
+        text = row.get("label")
+        text = text if isinstance(text, str) and text else \
+            _target_description(kind, value, service, lang)
+        given = row.get("count")
+        count = float(given) if given is not None and pd.notna(given) \
+            else _target_count(kind, value, year, drivers)
+        if count is None:
+            separator = "：" if lang == "zh" else ": "
+            notes.append(f"{label('target_not_converted', lang)}{separator}"
+                         f"{_year_text(year, lang)} {text}")
+            continue
+        prefix = f"{_year_text(year, lang)}{label('target', lang)} " if lang == "zh" \
+            else f"{year} target: "
+        if kind in COUNT_TARGET_KINDS:
+            points.append((year, count, prefix + text))
         else:
-            sep = "：" if lang == "zh" else ": "
-            notes.append(f"{label('target_not_converted', lang)}{sep}"
-                         f"{text or f'{year} {kind} {_format_number(value)}'}")
+            approx = _format_number(round(count))
+            points.append((year, count, prefix + (f"{text}（≈{approx}{unit}）" if lang == "zh"
+                                                  else f"{text} (≈{approx} {unit})")))
     return points, notes
+
+
+def _gap_target_points(rows: pd.DataFrame, unit: str, lang: str) -> list[tuple[int, float, str]]:
+    """Plan targets from the ``plan_target`` column of a gaps table (counts by year)."""
+    if "plan_target" not in rows.columns:
+        return []
+    counts = rows.dropna(subset=["plan_target"]).groupby("year")["plan_target"].max()
+    unit_text = unit_label(unit, lang)
+    points = []
+    for year, count in counts.items():
+        number = _format_number(round(count))
+        text = (f"{_year_text(year, lang)}{label('target', lang)} {number}{unit_text}"
+                if lang == "zh" else f"{year} target: {number} {unit_text}")
+        points.append((int(year), float(count), text))
+    return points
+
+
+def _children_aged_0_2(rows: pd.DataFrame, summary: pd.DataFrame | None,
+                       scenario: str | None, years: pd.Index) -> pd.Series:
+    """Persons aged 0–2 by year: from ``summary``, else implied by the gaps table's
+    ``demand_coverage_under3`` column (demand ÷ children, :func:`forecast.supply.gaps`)."""
+    if summary is not None:
+        _require_columns(summary, ["year", "pop_0_2"], "summary")
+        chosen = scenario if "scenario" in summary.columns else None
+        return (_one_scenario(summary, chosen, "summary").set_index("year")["pop_0_2"]
+                .reindex(years).astype(float))
+    if "demand_coverage_under3" in rows.columns:
+        implied = rows["demand"] / rows["demand_coverage_under3"]
+        return implied.groupby(rows["year"]).first().reindex(years).astype(float)
+    raise InputError("coverage=True needs persons aged 0–2", field="summary",
+                     fix="pass summary= (with pop_0_2) or coverage=False")
 
 
 def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, service: str,
@@ -724,14 +811,11 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
     unit = INDICATOR_UNIT[service]
     unit_text = unit_label(unit, lang)
     if coverage:
-        if summary is None:
-            raise InputError("coverage=True needs the summary table (pop_0_2)",
-                             field="summary", fix="pass summary= or coverage=False")
-        _require_columns(summary, ["year", "pop_0_2"], "summary")
-        children = (_one_scenario(summary, scenario_name if "scenario" in summary.columns
-                                  else None, "summary")
-                    .set_index("year")["pop_0_2"].reindex(demand.index).astype(float))
-    points, notes = _target_points(targets, service, summary, scenario_name, lang)
+        children = _children_aged_0_2(rows, summary, scenario_name, demand.index)
+    if targets is None:
+        points, notes = _gap_target_points(rows, unit, lang), []
+    else:
+        points, notes = _target_points(targets, service, summary, scenario_name, lang)
 
     with chart_style(lang):
         if coverage:

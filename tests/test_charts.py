@@ -84,7 +84,7 @@ def synthetic_targets() -> pd.DataFrame:
     return pd.DataFrame({
         "service": ["elderly_beds", "elderly_beds", "childcare_places"],
         "year": [2025, 2030, 2025],
-        "kind": ["per_1000_60plus", "count", "per_1000_total"],
+        "kind": ["per_1000_elderly", "count", "per_1000_population"],
         "value": [35.0, 30_000.0, 3.0],
         "label": ["≥35张/千名老人", "", "每千人3个托位"],
     })
@@ -297,3 +297,35 @@ def test_user_mistakes_raise_forecast_errors():
         charts.under3_trend(summary, scenario="low", lang="fr")
     with pytest.raises(ForecastError):
         style_params("de")
+
+
+def test_charts_take_the_tables_of_forecast_supply():
+    """The gaps and target-consistency tables of forecast.supply draw without reshaping:
+    Honghe-like ≥35 beds per 1,000 aged 60+ in 2025 → 35 × 773,603 / 1,000 = 27,076 beds."""
+    supply = pytest.importorskip("forecast.supply")
+    summary = synthetic_summary()
+    drivers = summary.drop(columns="scenario").rename(columns={"total": "pop_total"})
+    gaps_frame = synthetic_gaps(summary)
+    demand = (gaps_frame.drop(columns=["scenario", "supply", "gap", "status"])
+              .rename(columns={"demand": "value"}).assign(unit="", assumptions=""))
+    bed_plan = supply.SupplyPlan("elderly_beds", 2020, 19_193.0, "seed 001",
+                                 [supply.Addition(2021, 2025, 3_000.0, "seed 001")])
+    targets = [supply.Target("elderly_beds", 2025, "per_1000_elderly", 35.0, "seed 001"),
+               supply.Target("childcare_places", 2025, "per_1000_population", 3.0, "seed 000")]
+    table = supply.gaps(demand, {"elderly_beds": supply.supply_path(bed_plan, YEARS)},
+                        targets, drivers)
+    consistency = supply.target_consistency(targets, drivers)
+    for lang in ("zh", "en"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a missing glyph would fail here
+            from_gaps = charts.bed_demand_chart(table, lang=lang)  # plan_target column
+            from_targets = charts.bed_demand_chart(table, consistency, lang=lang)
+            childcare = charts.childcare_demand_chart(table, consistency, coverage=True,
+                                                      lang=lang)
+            trends = charts.elderly_trends(drivers, lang=lang)  # pop_total, not total
+        for fig in (from_gaps, from_targets):
+            texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+            assert any("27,076" in text for text in texts), texts
+        texts = [t.get_text() for t in childcare.findobj(matplotlib.text.Text)]
+        assert charts.label("supply_unknown_places", lang) in texts
+        assert len(childcare.axes) == 2 and len(trends.axes) == 2
