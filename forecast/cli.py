@@ -74,5 +74,56 @@ def project(inputs_dir: Path, out_dir: Path) -> None:
     click.echo(f"wrote {out_dir}/population.csv, births.csv, deaths.csv in {elapsed:.2f} s")
 
 
+@main.command()
+@click.argument("query")
+@click.option("--census-year", type=click.Choice(["2020", "2010"]), default="2020",
+              show_default=True, help="Which census's units to search.")
+def units(query: str, census_year: str) -> None:
+    """List census units matching QUERY (a 6-digit code or a Chinese name)."""
+    from .census import units_command_output
+
+    click.echo(units_command_output(query, int(census_year)))
+
+
+@main.command("inputs")
+@click.argument("unit")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Directory to write the canonical inputs and provenance.yaml into.")
+@click.option("--base-year", type=click.Choice(["2020", "2010"]), default="2020",
+              show_default=True, help="Census base; 2010 uses only what was known in 2010.")
+@click.option("--end-year", type=int, default=2050, show_default=True)
+def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int) -> None:
+    """Write default inputs for UNIT (code or name) from the census and UN WPP 2024."""
+    import yaml
+
+    from .assumptions import build_defaults
+    from .census import resolve_unit
+    from .inputs import write_inputs
+    from .outputs import atomic_directory
+
+    started = time.perf_counter()
+    resolved = resolve_unit(unit)
+    defaults = build_defaults([resolved], int(base_year), end_year)
+    provenance = defaults.provenance[0]
+    with atomic_directory(out_dir) as staging:
+        write_inputs(defaults.inputs_for(0), staging)
+        (staging / "provenance.yaml").write_text(
+            yaml.safe_dump(provenance, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    click.echo(f"{resolved.name} ({resolved.code or resolved.unit_id}, {resolved.level}): "
+               f"{provenance['base_population']['total_persons']:,} persons in the "
+               f"{base_year} census")
+    click.echo(f"  TFR {provenance['fertility']['tfr_base']}, e0 "
+               f"{provenance['mortality']['e0_base_male']} (m) / "
+               f"{provenance['mortality']['e0_base_female']} (f), SRB "
+               f"{provenance['srb']['value']}, net migrants "
+               f"{provenance['migration'].get('annual_net_migrants', 0):,.0f} a year")
+    for part in ("mortality", "fertility", "migration"):
+        if "warning" in provenance[part]:
+            click.echo(f"  warning ({part}): {provenance[part]['warning']}")
+    click.echo(f"wrote {out_dir} (canonical inputs + provenance.yaml) in "
+               f"{time.perf_counter() - started:.1f} s; project it with "
+               f"`forecast project {out_dir} --out DIR`")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

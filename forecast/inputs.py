@@ -229,7 +229,8 @@ def _check_ages(frame: pd.DataFrame, path: Path, settings: Settings, by: list[st
     expected = set(settings.ages.tolist())
     groups = frame.groupby(by, sort=False)["age"] if by else [((), frame["age"])]
     for key, ages in groups:
-        label = ", ".join(f"{k}={v}" for k, v in zip(by, key if isinstance(key, tuple) else (key,)))
+        label = ", ".join(f"{k}={v}" for k, v in zip(by, key if isinstance(key, tuple) else (key,),
+                                                        strict=True))
         where = f" for {label}" if label else ""
         present = ages.tolist()
         if len(present) != len(set(present)):
@@ -282,7 +283,8 @@ def read_settings(path: Path) -> Settings:
         import difflib
 
         near = difflib.get_close_matches(str(unknown[0]), sorted(SETTINGS_KEYS), n=1)
-        hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(sorted(SETTINGS_KEYS))}"
+        valid = ", ".join(sorted(SETTINGS_KEYS))
+        hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {valid}"
         raise InputError("unknown key", path=path, field=str(unknown[0]), fix=hint)
     for key in ("start_year", "end_year"):
         if key not in data:

@@ -1,0 +1,662 @@
+"""Default projection inputs for any Chinese census unit, each with its source and method.
+
+Everything is computed for a batch of units at once (arrays with a leading unit axis), so the
+same code serves one jurisdiction and all 3,000+ census units. The result converts to the
+canonical inputs directory (:mod:`forecast.inputs`) plus a provenance record.
+
+Time convention: years are census years at the reference date, 1 November. A step ``t`` runs
+from 1 Nov ``t`` to 1 Nov ``t+1``; its centre is about 1 May ``t+1`` (decimal year ``t + 1.33``).
+
+Components (see :func:`build_defaults`):
+
+* **Base population**: census persons by sex in 0, 1–4, …, 80–84, 85+ graduated to single years
+  0–100+ (:mod:`forecast.graduation`); the 85+ group is spread with the WPP 2024 China old-age
+  distribution (85–89 … 100+) of the census year, by sex.
+* **Mortality**: WPP 2024 China abridged central death rates by 5-year period, graduated to
+  single years (cumulative hazard, the same exact-total graduation), interpolated log-linearly
+  in time between period centres; multiplied by a local level factor ``k`` per unit:
+  with a provincial life expectancy for the base year (``data/province_life_expectancy.csv``),
+  ``k_province`` fits the national schedule to it, and a unit inside the province gets
+  ``k_province × SMR_unit / SMR_province``; otherwise ``k = SMR_unit / SMR_national``. SMRs are
+  indirectly standardised mortality ratios from the 2010 census crude death rates (deaths in the
+  12 months before the census) against WPP national rates; dividing by the national (or
+  provincial) SMR cancels the census under-registration of deaths that all units share.
+  Improvement over time is WPP's (the factor k stays fixed).
+* **Fertility**: the WPP China age pattern (percent ASFR by period, graduated to single ages)
+  scaled to a local TFR estimated from the census: births in the 12 months before the census
+  = persons aged 0 ÷ survival from birth to the census (L0 of the local life table), divided by
+  the pattern-weighted women exposed. The path follows WPP China's TFR relative to its base
+  year value (medium projection).
+* **Sex ratio at birth**: the local census age-0 sex ratio where at least 5,000 children aged 0
+  were counted, else WPP China's SRB for the base year; held constant.
+* **Migration**: annual net migrants by age and sex from the 2010→2020 census residual (cohort
+  survival of the 2010 census with local mortality), held constant; see :func:`census_residual`.
+
+For a 2010 base year only what was known in 2010 is used: the 2010 census, WPP estimates up to
+the 2005–2010 period (mortality improvement extrapolated from 2000–2010), a constant TFR and
+zero migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from . import census, wpp
+from .engine import project
+from .errors import UnitError
+from .graduation import graduate, old_age_pattern_from_groups
+from .inputs import ProjectionInputs, Settings
+from .lifetable import life_table
+from .paths import data_dir
+
+SEXES = ("male", "female")
+AGES = np.arange(101)
+OPEN_AGE = 100
+CENSUS_STARTS = [0, 1] + list(range(5, 90, 5))  # 0, 1-4, 5-9, ..., 80-84, 85+
+MX_STARTS = [0, 1] + list(range(5, 105, 5))  # WPP abridged: 0, 1-4, ..., 95-99, 100+
+STEP_CENTRE = 4 / 3  # decimal years from 1 Jan of year t to the centre of step t (1 May t+1)
+MIN_AGE0_FOR_LOCAL_SRB = 5000  # persons aged 0; below this the local sex ratio is too noisy
+MIGRATION_BOUNDARY_LIMIT = 0.30  # |decade residual| / 2020 population above this: boundary change
+CHILD_MIGRATION_FACTOR = 0.5  # children's rate = factor × rate of adults 25-39 (assumption)
+K_LIMITS = (0.4, 2.5)  # plausible local/national mortality ratios; outside -> clipped, warned
+MAX_MIGRATION_RATE = 0.2  # per person per year, by age and sex
+TFR_PLAUSIBLE = (0.6, 2.5)  # children per woman; outside this a census estimate is flagged
+
+WPP_SOURCE = ("UN DESA Population Division, World Population Prospects 2024 (CC BY 3.0 IGO), "
+              "China; data/wpp2024_china_*.csv")
+CENSUS_SOURCE = ("2010 and 2020 population censuses, county yearbook tables via leiii/census "
+                 "(MIT); data/census_population_5yr.csv")
+
+
+# ------------------------------------------------------------------------ national schedules
+
+
+@lru_cache(maxsize=1)
+def _single_year_mx_by_period() -> tuple[np.ndarray, np.ndarray]:
+    """WPP abridged mx graduated to single ages: (period centres (P,), mx (P, 2, 101))."""
+    mx = wpp.wpp_mx_abridged()
+    periods = np.sort(mx.period_start.unique())
+    widths = np.diff(MX_STARTS + [MX_STARTS[-1] + 1])  # open group: hazard per year
+    grouped = (mx.pivot_table(index=["period_start", "sex"], columns="age_start", values="mx")
+               .reindex(pd.MultiIndex.from_product([periods, list(SEXES)]))
+               .reindex(columns=MX_STARTS).to_numpy())
+    hazard = grouped * widths  # cumulative hazard per group, graduated with exact totals
+    single = graduate(hazard.reshape(len(periods), 2, -1), MX_STARTS, open_age=OPEN_AGE)
+    single = np.maximum(single, 1e-7)
+    return periods + 2.5, single
+
+
+def national_mx(step_years: np.ndarray, known_until: int | None = None) -> np.ndarray:
+    """National single-year central death rates for each step (T, 2, 101), per person-year.
+
+    Interpolated log-linearly between WPP period centres. With ``known_until`` (e.g. 2010) only
+    periods ending by then are used and later steps extrapolate the annual log-linear change
+    between the last two periods, limited to improvements of 0–3 % a year.
+    """
+    centres, single = _single_year_mx_by_period()
+    times = np.asarray(step_years, dtype=float) + STEP_CENTRE
+    if known_until is not None:
+        keep = centres + 2.5 <= known_until
+        centres, single = centres[keep], single[keep]
+    log_mx = np.log(single)
+    out = np.empty((len(times),) + single.shape[1:])
+    for i, t in enumerate(times):
+        if t <= centres[0]:
+            out[i] = log_mx[0]
+        elif t >= centres[-1]:
+            if known_until is None:
+                out[i] = log_mx[-1]
+            else:
+                slope = (log_mx[-1] - log_mx[-2]) / (centres[-1] - centres[-2])
+                out[i] = log_mx[-1] + np.clip(slope, -0.03, 0.0) * (t - centres[-1])
+        else:
+            j = np.searchsorted(centres, t) - 1
+            w = (t - centres[j]) / (centres[j + 1] - centres[j])
+            out[i] = (1 - w) * log_mx[j] + w * log_mx[j + 1]
+    return np.exp(out)
+
+
+@lru_cache(maxsize=1)
+def _asfr_pattern_by_period() -> tuple[np.ndarray, np.ndarray]:
+    """WPP percent ASFR graduated to single ages: (period centres, pattern (P, 101) summing 1)."""
+    pasfr = wpp.wpp_percent_asfr()
+    periods = np.sort(pasfr.period_start.unique())
+    wide = (pasfr.pivot_table(index="period_start", columns="age_start", values="percent_asfr")
+            .reindex(index=periods, columns=list(range(15, 50, 5))).to_numpy())
+    starts = [0] + list(range(15, 55, 5))  # 0-14 (none), 15-19 ... 45-49, 50+ (none)
+    groups = np.concatenate([np.zeros((len(periods), 1)), wide, np.zeros((len(periods), 1))],
+                            axis=1)
+    single = graduate(groups, starts, open_age_pattern=np.full(51, 1 / 51), open_age=OPEN_AGE,
+                      method="pchip")
+    single[:, :15] = 0.0
+    single[:, 50:] = 0.0
+    return periods + 2.5, single / single.sum(axis=1, keepdims=True)
+
+
+def asfr_pattern(step_years: np.ndarray, known_until: int | None = None) -> np.ndarray:
+    """Share of the TFR at each single age (T, 101), summing to 1, interpolated in time."""
+    centres, pattern = _asfr_pattern_by_period()
+    if known_until is not None:
+        keep = centres + 2.5 <= known_until
+        centres, pattern = centres[keep], pattern[keep]
+    times = np.asarray(step_years, dtype=float) + STEP_CENTRE
+    out = np.stack([np.interp(times, centres, pattern[:, a]) for a in range(pattern.shape[1])],
+                   axis=1)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def wpp_tfr_path(step_years: np.ndarray, base_year: int, known_until: int | None = None
+                 ) -> np.ndarray:
+    """WPP China TFR of each step's calendar year relative to the base year (T,).
+
+    Step t (Nov t → Nov t+1) is mostly calendar year t+1; the census estimate refers to births
+    in the 12 months before the census, mostly calendar year ``base_year``. ``known_until``
+    holds the ratio at 1 (no knowledge of later years).
+    """
+    if known_until is not None:
+        return np.ones(len(step_years))
+    tfr = wpp.wpp_indicator("tfr")
+    return np.array([tfr.loc[min(t + 1, tfr.index.max())] for t in step_years]) / tfr.loc[
+        base_year]
+
+
+# ------------------------------------------------------------------------------ census data
+
+
+@lru_cache(maxsize=2)
+def _census_groups_table(census_year: int) -> pd.DataFrame:
+    """Persons by unit (rows) and (sex, age_start) (columns), census layout."""
+    frame = pd.read_csv(data_dir() / "census_population_5yr.csv",
+                        dtype={"unit_id": str, "sex": str}, keep_default_na=False,
+                        na_values={"age_end": [""]})
+    frame = frame[frame.census_year == census_year]
+    wide = frame.pivot_table(index="unit_id", columns=["sex", "age_start"], values="population",
+                             aggfunc="sum")
+    columns = pd.MultiIndex.from_product([list(SEXES), CENSUS_STARTS])
+    return wide.reindex(columns=columns)
+
+
+def census_groups(unit_ids: list[str], census_year: int) -> np.ndarray:
+    """Persons (U, 2, 19) in 0, 1–4, ..., 85+ for each unit; NaN rows where a unit is absent."""
+    table = _census_groups_table(census_year).reindex(unit_ids)
+    return table.to_numpy(dtype=float).reshape(len(unit_ids), 2, len(CENSUS_STARTS))
+
+
+def old_age_pattern(year: int) -> np.ndarray:
+    """WPP China distribution of the 85+ over single ages 85..100 by sex (2, 16)."""
+    rows = []
+    for sex in SEXES:
+        shares = wpp.wpp_old_age_pattern(year, sex).proportion.to_numpy()
+        rows.append(old_age_pattern_from_groups(*shares))
+    return np.stack(rows)
+
+
+def base_population(unit_ids: list[str], census_year: int) -> np.ndarray:
+    """Single-year census population (U, 2, 101), persons, totals exact by group."""
+    groups = census_groups(unit_ids, census_year)
+    return graduate(groups, CENSUS_STARTS, open_age_pattern=old_age_pattern(census_year),
+                    open_age=OPEN_AGE)
+
+
+@lru_cache(maxsize=1)
+def _indicators() -> pd.DataFrame:
+    return pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
+
+
+def crude_death_rate_2010(unit_ids: list[str]) -> np.ndarray:
+    """2010 census deaths in the 12 months before the census per 1,000 (U,); NaN if absent."""
+    ind = _indicators()
+    rows = ind[(ind.census_year == 2010) & (ind.indicator == "crude_death_rate")]
+    return rows.set_index("unit_id")["value"].reindex(unit_ids).to_numpy(dtype=float)
+
+
+@lru_cache(maxsize=1)
+def _units_2010() -> pd.DataFrame:
+    return census.load_units(2010)
+
+
+def match_2010(unit: census.Unit) -> tuple[str | None, str]:
+    """The 2010 census unit for a 2020 unit: by code, else by name in the same province."""
+    units = _units_2010()
+    units = units[units.has_age_data.astype(bool)]
+    if unit.code:
+        hit = units[units.code.astype(str) == unit.code]
+        if len(hit) == 1:
+            return str(hit.unit_id.iloc[0]), f"matched 2010 unit by code {unit.code}"
+    by_id = units[units.unit_id == unit.unit_id]
+    if len(by_id) == 1:
+        return unit.unit_id, f"matched 2010 unit by id {unit.unit_id}"
+    hit = units[(units.name == unit.name) & (units.province == unit.province)]
+    if len(hit) == 1:
+        return (str(hit.unit_id.iloc[0]),
+                f"code {unit.code or '(none)'} not in the 2010 census; matched by name "
+                f"{unit.name} in {unit.province} (2010 code {hit.code.iloc[0]})")
+    return None, (f"no 2010 census unit matches code {unit.code or '(none)'} or name "
+                  f"{unit.name} in {unit.province}")
+
+
+# ------------------------------------------------------------------------------ components
+
+
+def mortality_ratio_2010(unit_ids: list[str]) -> np.ndarray:
+    """Indirectly standardised mortality ratio from the 2010 census, per unit (U,).
+
+    Observed deaths (crude death rate × population) over deaths expected from WPP China's
+    2010 single-year rates applied to the unit's 2010 census population by age and sex.
+    NaN where the unit has no 2010 data.
+    """
+    population = base_population(unit_ids, 2010)  # (U, 2, 101)
+    mx_2010 = national_mx(np.array([2009]))[0]  # step Nov 2009 - Nov 2010: the census year
+    expected = (population * mx_2010).sum(axis=(1, 2))
+    observed = crude_death_rate_2010(unit_ids) / 1000.0 * population.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return observed / expected
+
+
+@lru_cache(maxsize=1)
+def _national_smr_2010() -> float:
+    provinces = census.load_units(2010)
+    ids = provinces[provinces.level == "province"].unit_id.tolist()
+    population = base_population(ids, 2010)
+    mx_2010 = national_mx(np.array([2009]))[0]
+    expected = (population * mx_2010).sum()
+    observed = (crude_death_rate_2010(ids) / 1000.0 * population.sum(axis=(1, 2))).sum()
+    return float(observed / expected)
+
+
+def both_sexes_e0(mx: np.ndarray, srb: float = 1.05) -> float:
+    """e0 of both sexes, weighting male and female e0 by births (SRB)."""
+    e0 = [float(life_table(mx[i], sex).e0) for i, sex in enumerate(SEXES)]
+    return (srb * e0[0] + e0[1]) / (1 + srb)
+
+
+def fit_level(mx: np.ndarray, target: float, sex: str | None) -> float:
+    """The factor k with e0(k × mx) = target, for one sex or both sexes (mx (2, 101))."""
+    def gap(k: float) -> float:
+        if sex is None:
+            return both_sexes_e0(k * mx) - target
+        i = SEXES.index(sex)
+        return float(life_table(k * mx[i], sex).e0) - target
+    return brentq(gap, 0.05, 20.0, xtol=1e-12)
+
+
+@lru_cache(maxsize=1)
+def _province_e0() -> pd.DataFrame:
+    return pd.read_csv(data_dir() / "province_life_expectancy.csv", dtype={"code": str})
+
+
+def province_e0_targets(province_code: str, base_year: int) -> pd.DataFrame:
+    """Rows of province_life_expectancy.csv usable for a base year (within two years before)."""
+    table = _province_e0()
+    rows = table[(table.code == province_code) & (table.year <= base_year)
+                 & (table.year >= base_year - 2)]
+    if rows.empty:
+        return rows
+    return rows[rows.year == rows.year.max()]
+
+
+@dataclass
+class Defaults:
+    """Default inputs for a batch of units, as arrays, with provenance per unit."""
+
+    unit_ids: list[str]
+    settings: Settings
+    population: np.ndarray  # (U, 2, 101) persons at the base date
+    mx: np.ndarray  # (U, T, 2, 101) central death rates
+    asfr: np.ndarray  # (U, T, 101) births per woman per year
+    srb: np.ndarray  # (U, T)
+    net_migrants: np.ndarray  # (U, T, 2, 101) persons per year
+    provenance: list[dict] = field(default_factory=list)
+
+    def inputs_for(self, i: int) -> ProjectionInputs:
+        """The canonical inputs of unit ``i`` (mortality.csv form: the life table is ours)."""
+        s = self.settings
+        steps = s.step_years
+        pop = _frame_sex_age(self.population[i], "population")
+        mort = _frame_year_sex_age(self.mx[i], steps, "mx")
+        fert = pd.DataFrame({"year": np.repeat(steps, 101), "age": np.tile(AGES, len(steps)),
+                             "asfr": self.asfr[i].reshape(-1)})
+        mig = _frame_year_sex_age(self.net_migrants[i], steps, "net_migrants")
+        srb = pd.DataFrame({"year": steps, "srb": self.srb[i]})
+        return ProjectionInputs(settings=s, population=pop, fertility=fert, mortality=mort,
+                                migration=mig, srb=srb)
+
+
+def _frame_sex_age(values: np.ndarray, name: str) -> pd.DataFrame:
+    return pd.DataFrame({"sex": np.repeat(SEXES, 101), "age": np.tile(AGES, 2),
+                         name: values.reshape(-1)})
+
+
+def _frame_year_sex_age(values: np.ndarray, steps: np.ndarray, name: str) -> pd.DataFrame:
+    return pd.DataFrame({"year": np.repeat(steps, 202),
+                         "sex": np.tile(np.repeat(SEXES, 101), len(steps)),
+                         "age": np.tile(AGES, 2 * len(steps)), name: values.reshape(-1)})
+
+
+def local_mortality_level(units: list[census.Unit], base_year: int
+                          ) -> tuple[np.ndarray, list[dict]]:
+    """Mortality level factors k (U, 2) relative to WPP China, with a note per unit."""
+    ids_2010 = [match_2010(u)[0] for u in units]
+    smr = mortality_ratio_2010([i or "" for i in ids_2010])
+    national = _national_smr_2010()
+    known_until = 2010 if base_year <= 2010 else None
+    base_mx = national_mx(np.array([base_year - 1]), known_until)[0]  # step ending at the census
+    levels = np.ones((len(units), 2))
+    notes = []
+    province_cache: dict[str, tuple[np.ndarray, str, float]] = {}
+    for i, unit in enumerate(units):
+        province_code = _province_code(unit)
+        targets = (province_e0_targets(province_code, base_year) if base_year > 2010
+                   else _province_e0().iloc[0:0])
+        note: dict = {}
+        if unit.level == "national":
+            note = {"method": "WPP China schedule as it stands (the national unit)"}
+        elif not targets.empty and province_code:
+            if province_code not in province_cache:
+                k_sex, described = _fit_province(base_mx, targets)
+                prov_smr = mortality_ratio_2010([match_2010(_province_unit(province_code))[0]
+                                                 or ""])[0]
+                province_cache[province_code] = (k_sex, described, prov_smr)
+            k_sex, described, prov_smr = province_cache[province_code]
+            relative = smr[i] / prov_smr if np.isfinite(smr[i]) and np.isfinite(prov_smr) else 1.0
+            if unit.level == "province":
+                relative = 1.0
+            levels[i] = k_sex * relative
+            note = {"method": "provincial life expectancy, then 2010-census SMR relative to the "
+                              "province", "province_target": described,
+                    "k_province": [round(float(k), 4) for k in k_sex],
+                    "smr_unit_over_province": round(float(relative), 4)}
+        elif np.isfinite(smr[i]):
+            levels[i] = smr[i] / national
+            note = {"method": "indirectly standardised mortality ratio, 2010 census deaths vs "
+                              "WPP China rates, relative to the national ratio",
+                    "smr_unit": round(float(smr[i]), 4), "smr_national": round(national, 4)}
+        else:
+            note = {"method": "national WPP level (no 2010 death rate for this unit)",
+                    "warning": "mortality set to the national level"}
+        clipped = np.clip(levels[i], *K_LIMITS)
+        if not np.allclose(clipped, levels[i]):
+            note["warning"] = (f"level factor {levels[i].round(3).tolist()} outside "
+                               f"{K_LIMITS}; clipped")
+            levels[i] = clipped
+        note["level_factor_k"] = [round(float(k), 4) for k in levels[i]]
+        notes.append(note)
+    return levels, notes
+
+
+def _province_code(unit: census.Unit) -> str:
+    if unit.level == "national":
+        return ""
+    if unit.code and len(unit.code) == 6:
+        return unit.code[:2] + "0000"
+    units = census.load_units(2020)
+    hit = units[(units.level == "province") & (units.name == unit.province)]
+    return str(hit.code.iloc[0]) if len(hit) else ""
+
+
+def _province_unit(province_code: str) -> census.Unit:
+    return census.resolve_unit(province_code)
+
+
+def _fit_province(base_mx: np.ndarray, targets: pd.DataFrame) -> tuple[np.ndarray, str]:
+    by_sex = {r.sex: r for r in targets.itertuples()}
+    if "male" in by_sex and "female" in by_sex:
+        k = np.array([fit_level(base_mx, by_sex[s].e0, s) for s in SEXES])
+        row = by_sex["female"]
+        text = (f"{row.area} e0 {row.year} male {by_sex['male'].e0}, female {row.e0} "
+                f"({row.source})")
+    else:
+        row = by_sex.get("both", targets.iloc[0])
+        k_both = fit_level(base_mx, row.e0, None)
+        k = np.array([k_both, k_both])
+        text = f"{row.area} e0 {row.year} both sexes {row.e0} ({row.source})"
+    return k, text
+
+
+def estimate_tfr(population: np.ndarray, mx: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Period TFR in the 12 months before the census from the census itself (U,).
+
+    births = persons aged 0 / (L0 / l0) of the local life table (infants born in the year and
+    surviving to the census); women exposed at age x over that year ≈ (W(x) + W(x+1)) / 2 at
+    the census; TFR = births / Σ pattern(x) × exposed women(x).
+    """
+    age0 = population[:, :, 0].sum(axis=1)
+    survival_to_census = np.stack([life_table(mx[:, i], sex).Lx[..., 0]
+                                   for i, sex in enumerate(SEXES)], axis=1)
+    births = (population[:, :, 0] / survival_to_census).sum(axis=1)
+    women = population[:, 1, :]
+    exposed = 0.5 * (women + np.concatenate([women[:, 1:], women[:, -1:]], axis=1))
+    weighted = (exposed * pattern).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tfr = births / weighted
+    return np.where(age0 > 0, tfr, np.nan)
+
+
+def census_residual(units: list[census.Unit], population_2020: np.ndarray,
+                    mx_decade: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+    """Annual net migrants by sex and age (U, 2, 101) from the 2010→2020 census residual.
+
+    1. The unit's 2010 census (graduated) is survived ten one-year steps with its local
+       mortality (``mx_decade``, (U, 10, 2, 101)) and no migration, giving the expected 2020
+       population of cohorts born before 2010 (ages 10+ in 2020).
+    2. The residual R(x) = census 2020 − expected, by 5-year group, is spread over single ages
+       in proportion to the expected population; the national residual rate by age and sex
+       (the same computation for 全国, whose migration is negligible: it measures census
+       coverage change and mortality-level error) times the expected population is removed.
+    3. Each cohort's residual is spread evenly over its ten years, at the ages it passed
+       through: annual net migrants at age a = Σ_{x=a..a+9} R(x) / 100.
+    4. Cohorts born during the decade (ages 0–9 in 2020) get a net migration rate of
+       ``CHILD_MIGRATION_FACTOR`` × the annual rate of adults aged 25–39 of the same sex
+       (an assumption: children move with their parents).
+    Units without a 2010 counterpart, or whose residual exceeds ``MIGRATION_BOUNDARY_LIMIT`` of
+    the 2020 population (a boundary change), get zero migration and a warning.
+    """
+    n = len(units)
+    matches = [match_2010(u) for u in units]
+    ids_2010 = [m[0] or "" for m in matches]
+    has_2010 = np.array([m[0] is not None for m in matches])
+    groups_2010 = census_groups(ids_2010, 2010)
+    has_2010 &= np.isfinite(groups_2010).all(axis=(1, 2))
+    groups_2010 = np.where(np.isfinite(groups_2010), groups_2010, 0.0)
+    pop_2010 = graduate(groups_2010, CENSUS_STARTS, open_age_pattern=old_age_pattern(2010),
+                        open_age=OPEN_AGE)
+    survival = np.stack([life_table(mx_decade[:, :, i], sex).survival_ratios()
+                         for i, sex in enumerate(SEXES)], axis=2)  # (U, 10, 2, 101)
+    expected = project(pop_2010, np.moveaxis(survival, 1, 0), np.zeros((10, n, 101)),
+                       np.full((10, n), 1.05)).population[-1]  # (U, 2, 101)
+    census_2020 = census_groups([u.unit_id for u in units], 2020)
+    residual = _single_year_residual(census_2020, expected)
+    # remove what every unit shares: census coverage differences between 2010 and 2020 and
+    # any error of the WPP mortality level (the national residual, as a rate by age and sex)
+    national_rate = _national_residual_rate()
+    residual = residual - national_rate * expected
+    residual[..., :10] = 0.0  # cohorts born during the decade: handled below
+
+    annual = np.zeros_like(residual)
+    cumulative = np.concatenate([np.zeros(residual.shape[:-1] + (1,)),
+                                 np.cumsum(residual, axis=-1)], axis=-1)
+    for a in range(101):
+        annual[..., a] = (cumulative[..., min(a + 10, 101)] - cumulative[..., a]) / 100.0
+    adults = slice(25, 40)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adult_rate = annual[..., adults].sum(axis=-1) / population_2020[..., adults].sum(axis=-1)
+    adult_rate = np.nan_to_num(adult_rate)
+    child_rate = CHILD_MIGRATION_FACTOR * adult_rate
+    annual[..., :10] = child_rate[..., None] * population_2020[..., :10]
+    # ages 0-9 were set from the rate; cohorts 10+ keep their residual spread above
+
+    notes = []
+    total_2020 = population_2020.sum(axis=(1, 2))
+    decade_total = residual.sum(axis=(1, 2))
+    for i in range(n):
+        note = {"method": "2010→2020 census residual (cohort survival) net of the national "
+                          "residual; annual rates by age and sex of the 2020 population, "
+                          "applied to the projected population", "match": matches[i][1]}
+        if not has_2010[i]:
+            annual[i] = 0.0
+            note["warning"] = "no usable 2010 census counterpart: zero migration"
+        elif abs(decade_total[i]) > MIGRATION_BOUNDARY_LIMIT * total_2020[i]:
+            note["warning"] = (f"decade residual {decade_total[i]:,.0f} is more than "
+                               f"{MIGRATION_BOUNDARY_LIMIT:.0%} of the 2020 population: likely a "
+                               f"boundary change; zero migration used")
+            annual[i] = 0.0
+        note["annual_net_migrants"] = round(float(annual[i].sum()), 1)
+        note["decade_residual_ages_10plus"] = round(float(decade_total[i]), 1)
+        note["child_rate_factor"] = CHILD_MIGRATION_FACTOR
+        notes.append(note)
+    return annual, notes
+
+
+def _single_year_residual(census_groups_2020: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Census 2020 minus expected, by group, spread over single ages like ``expected``."""
+    starts = np.array(CENSUS_STARTS)
+    group_of_age = np.searchsorted(starts, AGES, side="right") - 1
+    expected_groups = np.stack([expected[..., group_of_age == g].sum(axis=-1)
+                                for g in range(len(starts))], axis=-1)
+    residual_groups = census_groups_2020 - expected_groups
+    denominator = expected_groups[..., group_of_age]
+    share = np.divide(expected, denominator, out=np.zeros_like(expected), where=denominator > 0)
+    return residual_groups[..., group_of_age] * share
+
+
+@lru_cache(maxsize=1)
+def _national_residual_rate() -> np.ndarray:
+    """The 全国 decade residual per expected person by sex and age (2, 101), ages 10+."""
+    pop_2010 = base_population([census.NATIONAL_ID], 2010)
+    survival = np.stack([life_table(national_mx(np.arange(2010, 2020))[:, i], sex)
+                         .survival_ratios() for i, sex in enumerate(SEXES)], axis=1)
+    expected = project(pop_2010[0], survival, np.zeros((10, 101)), np.full(10, 1.05)
+                       ).population[-1]
+    residual = _single_year_residual(census_groups([census.NATIONAL_ID], 2020)[0], expected)
+    rate = np.divide(residual, expected, out=np.zeros_like(expected), where=expected > 0)
+    rate[:, :10] = 0.0
+    return rate
+
+
+def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
+                              srb: np.ndarray, base_migrants: np.ndarray, passes: int = 4
+                              ) -> np.ndarray:
+    """Annual net migrants (U, T, 2, 101) that keep the base year's age-specific rates.
+
+    The base-year counts divided by the base population give annual net migration rates by
+    age and sex (limited to ±20 % a year); each year's counts are those rates times the
+    projected population, found by a few fixed-point passes of the engine. A shrinking
+    population thus sends fewer migrants, instead of the same count year after year.
+    """
+    rates = np.divide(base_migrants, population, out=np.zeros_like(base_migrants),
+                      where=population > 0)
+    rates = np.clip(rates, -MAX_MIGRATION_RATE, MAX_MIGRATION_RATE)
+    survival = np.stack([life_table(mx[:, :, i], sex).survival_ratios()
+                         for i, sex in enumerate(SEXES)], axis=2)  # (U, T, 2, 101)
+    n_steps = mx.shape[1]
+    counts = np.broadcast_to((rates * population)[:, None],
+                             (len(population), n_steps, 2, 101)).copy()
+    for _ in range(passes):
+        projected = project(population, np.moveaxis(survival, 1, 0), np.moveaxis(asfr, 1, 0),
+                            np.moveaxis(srb, 1, 0), np.moveaxis(counts, 1, 0)).population
+        counts = rates[:, None] * np.moveaxis(projected[:-1], 0, 1)
+    return counts
+
+
+# ------------------------------------------------------------------------------ assembly
+
+
+def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
+                   ) -> Defaults:
+    """Default inputs for ``units`` from the census and WPP (see the module docstring)."""
+    if base_year not in (2010, 2020):
+        raise UnitError(f"base year {base_year} is not a census year",
+                        field="--base-year", fix="use 2020, or 2010 for a backtest")
+    if end_year <= base_year:
+        raise UnitError(f"end year {end_year} is not after the base year {base_year}",
+                        field="--end-year", fix="choose a later end year")
+    unit_ids = [u.unit_id for u in units]
+    groups = census_groups(unit_ids, base_year)
+    missing = [u for u, g in zip(units, groups, strict=True) if not np.isfinite(g).all()]
+    if missing:
+        u = missing[0]
+        raise UnitError(f"{u.name} ({u.code or u.unit_id}) has no age data in the {base_year} "
+                        f"census", fix="choose its parent unit (see `forecast units`)")
+    settings = Settings(start_year=base_year, end_year=end_year, migration_timing="end",
+                        age_width=1, open_age=OPEN_AGE)
+    steps = settings.step_years
+    known_until = 2010 if base_year == 2010 else None
+    population = base_population(unit_ids, base_year)
+
+    levels, mortality_notes = local_mortality_level(units, base_year)
+    national = national_mx(steps, known_until)  # (T, 2, 101)
+    mx = levels[:, None, :, None] * national[None]
+
+    base_mx = levels[:, :, None] * national_mx(np.array([base_year - 1]), known_until)[0]
+    pattern_base = asfr_pattern(np.array([base_year - 1]), known_until)[0]
+    tfr_base = estimate_tfr(population, base_mx, pattern_base)
+    tfr_path = wpp_tfr_path(steps, base_year, known_until)
+    pattern = asfr_pattern(steps, known_until)
+    asfr = tfr_base[:, None, None] * tfr_path[None, :, None] * pattern[None]
+
+    national_srb = float(wpp.wpp_indicator("srb").loc[base_year])
+    age0 = population[:, :, 0]
+    local_srb = np.divide(age0[:, 0], age0[:, 1], out=np.full(len(units), np.nan),
+                          where=age0[:, 1] > 0)
+    use_local = age0.sum(axis=1) >= MIN_AGE0_FOR_LOCAL_SRB
+    srb = np.where(use_local, local_srb, national_srb)
+
+    if base_year == 2020:
+        decade = national_mx(np.arange(2010, 2020))
+        mx_decade = levels[:, None, :, None] * decade[None]
+        migrants, migration_notes = census_residual(units, population, mx_decade)
+    else:
+        migrants = np.zeros_like(population)
+        migration_notes = [{"method": "zero net migration (2010 base: the 2010→2020 residual "
+                                      "was not known in 2010)"} for _ in units]
+    net_migrants = migrants_along_projection(
+        population, mx, asfr, np.broadcast_to(srb[:, None], asfr.shape[:2]), migrants)
+
+    provenance = []
+    for i, unit in enumerate(units):
+        provenance.append({
+            "unit": {"unit_id": unit.unit_id, "code": unit.code, "name": unit.name,
+                     "level": unit.level, "province": unit.province},
+            "base_population": {
+                "source": CENSUS_SOURCE, "census_year": base_year,
+                "total_persons": int(round(float(groups[i].sum()))),
+                "method": "5-year groups graduated to single years (cubic spline of the "
+                          "cumulative, exact group totals; forecast.graduation); 85+ spread "
+                          f"with the WPP China {base_year} old-age distribution"},
+            "mortality": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE,
+                          "schedule": "WPP abridged mx by period graduated to single years, "
+                                      "log-linear in time"
+                                      + (", extrapolated after 2005-2010 (known in 2010)"
+                                         if known_until else ""),
+                          **mortality_notes[i],
+                          "e0_base_male": round(float(life_table(mx[i, 0, 0], "male").e0), 2),
+                          "e0_base_female": round(float(life_table(mx[i, 0, 1], "female").e0),
+                                                  2)},
+            "fertility": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE,
+                          "method": "WPP age pattern × local TFR from census age-0 children "
+                                    "and women 15-49, allowing for infant mortality; "
+                                    + ("held constant (2010 base)" if known_until else
+                                       "path follows WPP China TFR relative to the base year"),
+                          "tfr_base": round(float(tfr_base[i]), 3),
+                          **({"warning": f"census-based TFR {tfr_base[i]:.2f} is outside "
+                                         f"{TFR_PLAUSIBLE}: children counted where their "
+                                         "mothers are not (left-behind children) or an "
+                                         "under-count; consider setting the TFR in the config"}
+                             if not TFR_PLAUSIBLE[0] <= tfr_base[i] <= TFR_PLAUSIBLE[1] else {}),
+                          "tfr_first_step": round(float(asfr[i, 0].sum()), 3),
+                          "tfr_last_step": round(float(asfr[i, -1].sum()), 3)},
+            "srb": {"value": round(float(srb[i]), 4),
+                    "method": ("local census age-0 sex ratio" if use_local[i] else
+                               f"WPP China {base_year} (fewer than {MIN_AGE0_FOR_LOCAL_SRB:,} "
+                               "children aged 0 counted locally)"),
+                    "source": CENSUS_SOURCE if use_local[i] else WPP_SOURCE},
+            "migration": migration_notes[i],
+        })
+    return Defaults(unit_ids=unit_ids, settings=settings, population=population, mx=mx,
+                    asfr=asfr, srb=np.broadcast_to(srb[:, None], (len(units), len(steps))).copy(),
+                    net_migrants=net_migrants, provenance=provenance)
