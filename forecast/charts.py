@@ -627,19 +627,19 @@ def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: 
                             label(column, lang), annotate=True)
         top.set_ylim(bottom=0)
         top.margins(y=0.15)
-        top.set_ylabel(unit_text)
+        top.set_ylabel(unit_text if lang == "zh" else unit_text.capitalize())
         top.yaxis.set_major_formatter(_value_formatter())
         top.legend(loc="upper left", ncols=2)
         share = _indicator_values(frame, "share_60plus", "summary").to_numpy()
         _line_with_ends(bottom, years, share, PALETTE["green"], "-",
                         label("share_60plus", lang), annotate=True)
-        bottom.set_ylabel(_axis_title(label("share_60plus", lang) if lang == "en" else "占比",
-                                      "%", lang))
+        bottom.set_ylabel("占比（%）" if lang == "zh" else "Share (%)")
         bottom.margins(y=0.25)
         bottom.yaxis.set_major_locator(MaxNLocator(nbins=4))
         bottom.yaxis.set_major_formatter(_value_formatter())
         bottom.legend(loc="upper left")
         _year_axis(bottom, lang)
+        main.align_ylabels([top, bottom])
         return _finish(fig, main, lang, title, label("title_elderly", lang), source)
 
 
@@ -880,7 +880,9 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
                                max((value for _, value, _ in points), default=0.0)])
         ax.set_ylim(0, top_value * 1.22)
         ax.set_xlim(years.min() - 0.6, years.max() + 0.6)
-        ax.set_ylabel(_axis_title(label(service, lang), unit_text, lang))
+        # the title names the service; English service names are too long for a two-panel axis
+        ax.set_ylabel(_axis_title(label(service, lang), unit_text, lang) if lang == "zh"
+                      else unit_text.capitalize())
         ax.yaxis.set_major_formatter(_value_formatter())
         if coverage:
             for index, method in enumerate(methods):
@@ -894,9 +896,9 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
             lower.margins(y=0.2)
             lower.yaxis.set_major_locator(MaxNLocator(nbins=4))
             lower.yaxis.set_major_formatter(_value_formatter())
-            lower.set_ylabel(_axis_title(label("coverage", lang), "%", lang)
-                             if lang == "en" else "占0–2岁人口（%）")
+            lower.set_ylabel("% of children 0–2" if lang == "en" else "占0–2岁人口（%）")
             _year_axis(lower, lang)
+            main.align_ylabels([ax, lower])
         else:
             _year_axis(ax, lang)
         main.legend(handles=handles, loc="outside lower center",

@@ -230,7 +230,7 @@ def test_chinese_chart_carries_chinese_units_and_source():
     assert any(text.startswith("资料来源：第七次全国人口普查") for text in texts)
     fig_en = charts.elderly_trends(synthetic_summary(), lang="en")
     texts_en = [text.get_text() for text in fig_en.findobj(matplotlib.text.Text)]
-    assert "thousand persons" in texts_en
+    assert "Thousand persons" in texts_en
     assert "Source: 2020 census; forecast projection" in texts_en
 
 
