@@ -329,3 +329,17 @@ def test_charts_take_the_tables_of_forecast_supply():
         texts = [t.get_text() for t in childcare.findobj(matplotlib.text.Text)]
         assert charts.label("supply_unknown_places", lang) in texts
         assert len(childcare.axes) == 2 and len(trends.axes) == 2
+
+
+def test_negative_ticks_use_an_ascii_minus_without_glyph_warnings():
+    """A gap (supply − demand) below zero: tick labels read '-5,000' with U+002D."""
+    frame = pd.DataFrame({"scenario": np.repeat(["baseline", "low"], 3),
+                          "year": np.tile([2020, 2025, 2030], 2),
+                          "gap": [-4_000.0, -9_000.0, -12_000.0, -3_000.0, -6_000.0, 1_000.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = charts.scenario_lines(frame, "gap", unit="beds", lang="zh")
+    ticks = [text.get_text() for text in fig.axes[0].get_yticklabels()]
+    assert any(tick.startswith("-") for tick in ticks), ticks
+    assert not any("\u2212" in tick for tick in ticks)
+    assert fig.axes[0].get_ylabel() == "缺口（张）"
