@@ -125,5 +125,86 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int) -> N
                f"`forecast project {out_dir} --out DIR`")
 
 
+@main.command("run")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: outputs/<config name>/).")
+@click.option("--scenario", "scenarios", multiple=True,
+              help="Run only this scenario (repeatable); default: all in the config.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of chart text.")
+def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, ...],
+                lang: str) -> None:
+    """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
+    from .config import load_config
+    from .outputs import atomic_directory, write_run
+    from .run import run
+
+    started = time.perf_counter()
+    config = load_config(config_path)
+    out_dir = out_dir or Path("outputs") / config.name
+    result = run(config, list(scenarios) or None)
+    with atomic_directory(out_dir) as staging:
+        write_run(result, staging, lang)
+    click.echo(_run_summary(result))
+    click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
+               f"charts/; manifest.json) in {time.perf_counter() - started:.1f} s")
+
+
+def _run_summary(result) -> str:
+    """A compact terminal table: the gap in 2025, 2030 and the end year."""
+    unit = result.unit
+    summary = result.summary[result.summary.scenario == result.scenarios[0]].set_index("year")
+    base, end = int(summary.index.min()), int(summary.index.max())
+    years = [y for y in (2025, 2030, end) if base <= y <= end]
+    years = sorted(set(years))
+    lines = [f"{unit.name} ({unit.code or unit.unit_id}) — {result.config.source_document.title}",
+             f"scenario {result.scenarios[0]}: population {summary.loc[base, 'total']:,.0f} "
+             f"({base}) -> {summary.loc[end, 'total']:,.0f} ({end}); aged 60+ "
+             f"{summary.loc[base, 'pop_60plus']:,.0f} -> {summary.loc[end, 'pop_60plus']:,.0f}; "
+             f"aged 0-2 {summary.loc[base, 'pop_0_2']:,.0f} -> {summary.loc[end, 'pop_0_2']:,.0f}"]
+    gaps = result.gaps[(result.gaps.scenario == result.scenarios[0])
+                       & result.gaps.year.isin(years)]
+    width = 26
+    header = f"{'service':<17}{'method':<10}" + "".join(f"{y:>{width}}" for y in years)
+    lines += ["gap = planned supply - demand (negative = shortfall)", header]
+    for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
+        cells = []
+        for year in years:
+            row = rows[rows.year == year]
+            if row.empty:
+                cells.append(" " * width)
+                continue
+            row = row.iloc[0]
+            if row.status == "unknown":
+                text = f"need {row.demand:,.0f}, supply ?"
+            else:
+                text = f"{row.gap:+,.0f} ({row.status})"
+            cells.append(f"{text:>{width}}")
+        lines.append(f"{service:<17}{method:<10}" + "".join(cells))
+    shortfalls = result.first_shortfall[result.first_shortfall.scenario == result.scenarios[0]]
+    short = shortfalls[shortfalls.outcome == "short"]
+    if len(short):
+        lines.append("first shortfall: " + "; ".join(
+            f"{r.service}/{r.method} {r.first_shortfall_year}" for r in short.itertuples()))
+    supply = result.supply[result.supply.scenario == result.scenarios[0]]
+    for service, rows in supply.groupby("service", sort=True):
+        basis = rows["supply_basis"].iloc[0]
+        if rows["supply"].isna().all():
+            basis = "not stated in the plan (no base supply or own target)"
+        lines.append(f"supply of {service}: {basis}")
+    return "\n".join(lines)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of run configs (for editor autocompletion)."""
+    import json
+
+    from .config import config_schema
+
+    click.echo(json.dumps(config_schema(), ensure_ascii=False, indent=2))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

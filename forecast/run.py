@@ -1,0 +1,417 @@
+"""`forecast run`: config -> assumptions -> projection -> demand -> gaps -> outputs.
+
+Orchestration only: every number is made in the modules it calls. The result of a run is a set
+of tidy tables (:class:`RunResult`) that :mod:`forecast.outputs` writes atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .assumptions import build_defaults
+from .census import Unit, resolve_unit
+from .config import Config, config_hash
+from .demand import (
+    ChildcareParameters,
+    ElderlyCareParameters,
+    care_demand,
+    load_care_parameters,
+)
+from .engine import balance_residual, project
+from .errors import ConfigError
+from .frames import population_frame
+from .scenarios import ScenarioInputs, apply_assumptions
+from .supply import (
+    Addition,
+    SupplyPlan,
+    Target,
+    first_shortfall,
+    gaps,
+    supply_path,
+    target_consistency,
+)
+
+SUMMARY_COLUMNS = ["scenario", "year", "total", "births", "deaths", "net_migrants", "pop_0_2",
+                   "pop_3_5", "pop_0_14", "pop_15_64", "pop_60plus", "pop_65plus", "pop_80plus",
+                   "share_60plus", "child_dependency", "old_dependency", "total_dependency"]
+
+SUMMARY_FOR_INDICATOR = {"pop_total": "total", "pop_under3": "pop_0_2"}
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, as tidy tables (one ``scenario`` column throughout)."""
+
+    config: Config
+    unit: Unit
+    scenarios: list[str]
+    population: pd.DataFrame
+    summary: pd.DataFrame
+    demand: pd.DataFrame
+    gaps: pd.DataFrame
+    supply: pd.DataFrame
+    first_shortfall: pd.DataFrame
+    targets: pd.DataFrame
+    expectations: pd.DataFrame
+    assumptions: pd.DataFrame
+    manifest: dict
+    inputs: dict[str, ScenarioInputs] = field(default_factory=dict)
+    run_seconds: float = 0.0
+
+
+def _citation_text(citation, default_document: str) -> str:
+    document = citation.document or default_document
+    parts = [document]
+    if citation.section:
+        parts.append(citation.section)
+    if citation.quote:
+        parts.append(f"“{citation.quote}”")
+    return ", ".join(parts)
+
+
+def supply_plans(config: Config, base_drivers: pd.Series) -> tuple[dict[str, SupplyPlan],
+                                                                      list[Target], list[dict]]:
+    """Config supply sections -> supply plans, targets and notes (base counts derived from the
+    base-year drivers where a document states a rate)."""
+    document = config.source_document.file
+    plans: dict[str, SupplyPlan] = {}
+    targets: list[Target] = []
+    notes: list[dict] = []
+    beds_base = None
+    for service, section in config.supply.services().items():
+        if service == "elderly_beds":
+            base = section.base_count(float(base_drivers["pop_60plus"]))
+            beds_base = base
+        elif service == "nursing_beds":
+            base = section.base_count(beds_base)
+        else:
+            base = section.base_count(float(base_drivers["pop_total"]))
+        if section.base_components:
+            base_source = "; ".join(f"{part.label}: {part.amount:,.0f} ("
+                                    f"{_citation_text(part.source, document)})"
+                                    for part in section.base_components)
+        elif section.base_source is not None:
+            base_source = _citation_text(section.base_source, document)
+        else:
+            base_source = section.note or "not stated"
+        rate_fields = [f for f in section.rate_fields if getattr(section, f) is not None]
+        if rate_fields and base is not None:
+            notes.append({"service": service, "note": f"base supply stated as {rate_fields[0]} "
+                          f"= {getattr(section, rate_fields[0])}; count {base:,.0f} derived from "
+                          "the census base population"})
+        if base is None:
+            notes.append({"service": service, "note": "base supply unknown: "
+                          + (section.note or "the document states none")})
+        additions = [Addition(start_year=a.start_year, end_year=a.end_year, amount=a.amount,
+                              source=_citation_text(a.source, document))
+                     for a in section.additions]
+        service_targets = [Target(service=service, year=t.year, kind=t.kind, value=t.value,
+                                  source=("national: " if t.origin == "national" else "")
+                                  + _citation_text(t.source, document))
+                           for t in section.targets]
+        targets += service_targets
+        plans[service] = SupplyPlan(service=service,
+                                    base_year=section.base_year or config.projection.base_year,
+                                    base_supply=base, base_source=base_source,
+                                    additions=additions, targets=service_targets)
+    return plans, targets, notes
+
+
+TARGET_SUPPLY_BASIS = ("the plan's own target, held from its year on (no base supply stated: "
+                       "assumes the plan meets its target; assumption)")
+
+
+def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers: pd.DataFrame,
+                   years: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Supply by year for each service.
+
+    Where the document states a base supply: base + additions (:func:`supply_path`). Where it
+    does not but states its own target (a count, or a rate turned into a count with the
+    projected population of the target year): the target from its year on, held at the last
+    target's count afterwards, unknown before. Nursing beds with only a share target get that
+    share of the planned elderly beds from the target year. National targets a document did
+    not adopt do not count as supply.
+    """
+    paths = {service: supply_path(plan, years) for service, plan in plans.items()}
+    own = [t for t in targets if not t.source.startswith("national: ")]
+    counts = target_consistency(own, drivers) if own else pd.DataFrame()
+    for service in ("elderly_beds", "childcare_places", "nursing_beds"):
+        path = paths.get(service)
+        if path is None or path["supply"].notna().any() or counts.empty:
+            continue
+        rows = counts[counts.service == service].dropna(subset=["count"])
+        if service == "nursing_beds" and "elderly_beds" in paths:
+            beds = paths["elderly_beds"].set_index("year")["supply"]
+            shares = [t for t in own if t.service == service and t.kind == "share_nursing"]
+            extra = [{"year": t.year, "count": t.value * beds.get(t.year, np.nan)}
+                     for t in shares]
+            rows = pd.concat([rows[["year", "count"]], pd.DataFrame(extra)]).dropna()
+        if rows.empty:
+            continue
+        by_year = rows.groupby("year")["count"].max().sort_index()
+        supply = np.full(len(years), np.nan)
+        for year, count in by_year.items():
+            supply[years >= year] = count
+        paths[service] = path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS)
+    return paths
+
+
+def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareParameters,
+                                               list[dict]]:
+    """Demand parameters: shipped defaults, the plan's own norms, then config overrides."""
+    elderly: dict = {}
+    childcare: dict = {}
+    notes: list[dict] = []
+    plan_norms = {}
+    for service, section in config.supply.services().items():
+        for target in section.targets:
+            if target.origin != "document":
+                continue
+            if service == "elderly_beds" and target.kind == "per_1000_elderly":
+                plan_norms["elderly"] = target.value
+            if service == "childcare_places" and target.kind == "per_1000_population":
+                plan_norms["childcare"] = target.value
+            if service == "nursing_beds" and target.kind == "share_nursing":
+                plan_norms["nursing"] = target.value
+    if "elderly" in plan_norms:
+        elderly["norm_per_1000"] = plan_norms["elderly"]
+        notes.append({"parameter": "elderly norm_per_1000", "value": plan_norms["elderly"],
+                      "source": "the plan's own target (beds per 1,000 aged 60+)"})
+    if "childcare" in plan_norms:
+        childcare["norm_per_1000_population"] = plan_norms["childcare"]
+        notes.append({"parameter": "childcare norm_per_1000_population",
+                      "value": plan_norms["childcare"],
+                      "source": "the plan's own target (托位 per 1,000 population)"})
+    if "nursing" in plan_norms:
+        elderly["nursing_share"] = plan_norms["nursing"]
+        notes.append({"parameter": "nursing_share", "value": plan_norms["nursing"],
+                      "source": "the plan's own nursing-type share target"})
+    e = config.demand.elderly
+    for name in ("norm_per_1000", "nursing_share", "prevalence_trend", "u_severe",
+                 "u_moderate", "target_occupancy"):
+        value = getattr(e, name)
+        if value is not None:
+            elderly[name] = value
+            notes.append({"parameter": f"elderly {name}", "value": value, "source": "config"})
+    c = config.demand.childcare
+    if c.norm_per_1000_population is not None:
+        childcare["norm_per_1000_population"] = c.norm_per_1000_population
+    if c.demand_rate is not None:
+        childcare["demand_share"] = c.demand_rate
+    if c.target_utilisation is not None:
+        childcare["target_utilisation"] = c.target_utilisation
+    if c.uptake is not None:
+        path = c.uptake if isinstance(c.uptake, dict) else {config.projection.base_year:
+                                                           c.uptake}
+        childcare["uptake_path"] = tuple(sorted((int(y), float(v)) for y, v in path.items()))
+    for name in ("norm_per_1000_population", "demand_rate", "uptake", "target_utilisation"):
+        value = getattr(c, name)
+        if value is not None:
+            notes.append({"parameter": f"childcare {name}", "value": value, "source": "config"})
+    return ElderlyCareParameters(**elderly), ChildcareParameters(**childcare), notes
+
+
+def summary_table(name: str, inputs: ScenarioInputs, projection) -> pd.DataFrame:
+    """Population indicators by year for one scenario (persons; ratios per 100)."""
+    pop = projection.population  # (Y, 2, 101)
+    by_age = pop.sum(axis=1)
+    births = np.r_[np.nan, projection.births_by_sex.sum(axis=-1)]
+    deaths = np.r_[np.nan, projection.deaths.sum(axis=(-2, -1))]
+    migrants = np.r_[np.nan, projection.net_migrants_applied.sum(axis=(-2, -1))]
+    total = by_age.sum(axis=1)
+    young, working, old = by_age[:, :15].sum(1), by_age[:, 15:65].sum(1), by_age[:, 65:].sum(1)
+    return pd.DataFrame({
+        "scenario": name, "year": inputs.years, "total": total, "births": births,
+        "deaths": deaths, "net_migrants": migrants, "pop_0_2": by_age[:, :3].sum(1),
+        "pop_3_5": by_age[:, 3:6].sum(1), "pop_0_14": young, "pop_15_64": working,
+        "pop_60plus": by_age[:, 60:].sum(1), "pop_65plus": old,
+        "pop_80plus": by_age[:, 80:].sum(1), "share_60plus": by_age[:, 60:].sum(1) / total,
+        "child_dependency": young / working * 100, "old_dependency": old / working * 100,
+        "total_dependency": (young + old) / working * 100,
+    })[SUMMARY_COLUMNS]
+
+
+def expectations_table(config: Config, summary: pd.DataFrame) -> pd.DataFrame:
+    """The document's own population statements beside the baseline projection."""
+    base = summary[summary.scenario == "baseline"].set_index("year")
+    rows = []
+    for item in config.expectations:
+        if item.indicator == "births_cumulative":
+            first = item.start_year or config.projection.base_year + 1
+            projected = float(base.loc[first:item.year, "births"].sum())
+            label = f"births {first}–{item.year}"
+        else:
+            column = SUMMARY_FOR_INDICATOR.get(item.indicator, item.indicator)
+            projected = float(base.loc[item.year, column])
+            label = item.indicator
+        rows.append({"year": item.year, "indicator": label, "document_value": item.value,
+                     "relation": item.relation, "projected_baseline": projected,
+                     "difference": projected - item.value,
+                     "difference_pct": (projected - item.value) / item.value * 100,
+                     "source": _citation_text(item.source, config.source_document.file),
+                     "note": item.note or ""})
+    return pd.DataFrame(rows, columns=["year", "indicator", "document_value", "relation",
+                                       "projected_baseline", "difference", "difference_pct",
+                                       "source", "note"])
+
+
+def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: list[dict],
+                     scenario_notes: dict[str, list[dict]]) -> pd.DataFrame:
+    """Every assumption with its provenance and whether it has a source."""
+    rows = []
+    for component in ("base_population", "mortality", "fertility", "srb", "migration"):
+        record = provenance[component]
+        detail = "; ".join(f"{k}: {v}" for k, v in record.items() if k not in ("source",
+                                                                               "method"))
+        rows.append({"scenario": "all", "component": component,
+                     "assumption": record.get("method", ""), "detail": detail,
+                     "source": record.get("source", ""), "confidence": "",
+                     "sourced": bool(record.get("source"))})
+    params = load_care_parameters()
+    for row in params.itertuples():
+        rows.append({"scenario": "all", "component": "demand parameter", "assumption": row.key,
+                     "detail": f"{row.value} {row.unit} (range {row.low}–{row.high})",
+                     "source": row.source, "confidence": row.confidence,
+                     "sourced": row.confidence != "A"})
+    for note in demand_notes:
+        rows.append({"scenario": "all", "component": "demand parameter override",
+                     "assumption": note["parameter"], "detail": str(note["value"]),
+                     "source": note["source"], "confidence": "", "sourced": True})
+    for note in supply_notes:
+        rows.append({"scenario": "all", "component": f"supply {note['service']}",
+                     "assumption": note["note"], "detail": "", "source": "config",
+                     "confidence": "", "sourced": True})
+    rows.append({"scenario": "all", "component": "supply", "assumption":
+                 "planned additions spread evenly over their years", "detail": "",
+                 "source": "", "confidence": "A", "sourced": False})
+    for name, notes in scenario_notes.items():
+        for note in notes:
+            rows.append({"scenario": name, "component": note["component"],
+                         "assumption": note["change"], "detail": "",
+                         "source": note.get("source", ""), "confidence": "",
+                         "sourced": note["kind"] in ("user input", "trend forecast")})
+    frame = pd.DataFrame(rows)
+    frame["label"] = np.where(frame["sourced"], "sourced", "assumption (no source)")
+    return frame
+
+
+def resolve_config_unit(config: Config) -> Unit:
+    """The census unit a config names (its census_unit override, else its code)."""
+    query = config.jurisdiction.census_unit or config.jurisdiction.code
+    return resolve_unit(query)
+
+
+def run(config: Config, scenario_names: list[str] | None = None) -> RunResult:
+    """Run every (or the named) scenario of ``config``; returns the tables."""
+    started = time.perf_counter()
+    names = scenario_names or config.scenario_names()
+    unknown = [n for n in names if n not in config.scenarios]
+    if unknown:
+        raise ConfigError(f"unknown scenario '{unknown[0]}'", path=config._source_path,
+                          field="--scenario",
+                          fix=f"choose from {', '.join(config.scenario_names())}")
+    unit = resolve_config_unit(config)
+    base_year, end_year = config.projection.base_year, config.projection.end_year
+    defaults = build_defaults([unit], base_year, end_year)
+    provenance = defaults.provenance[0]
+
+    populations, summaries, demands, gap_tables, supplies = [], [], [], [], []
+    scenario_inputs: dict[str, ScenarioInputs] = {}
+    scenario_notes: dict[str, list[dict]] = {}
+    first = None
+    targets: list[Target] = []
+    supply_notes: list[dict] = []
+    demand_notes: list[dict] = []
+    residual = 0.0
+    for name in names:
+        scenario_config = config if name == "baseline" else config.scenario(name)
+        inputs = apply_assumptions(defaults, 0, scenario_config.assumptions, name,
+                                   config._source_path)
+        scenario_inputs[name] = inputs
+        scenario_notes[name] = inputs.notes
+        migration_timing = scenario_config.projection.migration_timing
+        projection = project(inputs.population, inputs.survival(), inputs.asfr, inputs.srb,
+                             inputs.net_migrants, migration_timing=migration_timing)
+        residual = max(residual, float(np.abs(balance_residual(projection)).max()))
+        population = population_frame(projection.population, inputs.years, np.arange(101))
+        population.insert(0, "scenario", name)
+        populations.append(population)
+        summaries.append(summary_table(name, inputs, projection))
+        elderly, childcare, notes = demand_parameters(scenario_config)
+        demand = care_demand(population, elderly, childcare, base_year=base_year)
+        demands.append(demand)
+        drivers = _drivers(demand)
+        base_drivers = drivers[drivers.year == base_year].iloc[0]
+        plans, scenario_targets, s_notes = supply_plans(scenario_config, base_drivers)
+        paths = planned_supply(plans, scenario_targets, drivers, inputs.years)
+        gap_tables.append(gaps(demand, paths, scenario_targets, drivers))
+        supplies += [path.assign(scenario=name, service=service) for service, path in
+                     paths.items()]
+        if name == "baseline" or first is None:
+            first = name
+            targets, supply_notes, demand_notes = scenario_targets, s_notes, notes
+    population = pd.concat(populations, ignore_index=True)
+    summary = pd.concat(summaries, ignore_index=True)
+    demand = pd.concat(demands, ignore_index=True)
+    demand["service"] = demand["service"].astype(str)
+    demand["method"] = demand["method"].astype(str)
+    gap_table = pd.concat(gap_tables, ignore_index=True)
+    supply = (pd.concat(supplies, ignore_index=True)[["scenario", "service", "year", "supply",
+                                                       "supply_basis", "plan_target_path"]]
+              if supplies else pd.DataFrame(columns=["scenario", "service", "year", "supply",
+                                                     "supply_basis", "plan_target_path"]))
+    shortfalls = first_shortfall(gap_table)
+    drivers = _drivers(demand)
+    base_only = drivers[drivers.scenario == first].drop(columns="scenario")
+    consistency = target_consistency(targets, base_only) if targets else pd.DataFrame()
+    expectations = expectations_table(config, summary) if "baseline" in names else pd.DataFrame()
+    assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
+    elapsed = time.perf_counter() - started
+    manifest = {
+        "tool": {"name": "forecast", "version": __version__},
+        "config": {"name": config.name, "path": str(config._source_path or ""),
+                   "sha256": config_hash(config)},
+        "jurisdiction": {"code": unit.code, "name": unit.name, "level": unit.level,
+                         "name_en": config.jurisdiction.name_en},
+        "source_document": config.source_document.model_dump(mode="json"),
+        "projection": {"base_year": base_year, "end_year": end_year,
+                       "max_balance_residual": residual},
+        "scenarios": names,
+        "data": _data_versions(),
+        "provenance": provenance,
+        "scenario_changes": scenario_notes,
+        "demand_parameter_overrides": demand_notes,
+        "supply_notes": supply_notes,
+        "run_seconds": round(elapsed, 3),
+    }
+    return RunResult(config=config, unit=unit, scenarios=names, population=population,
+                     summary=summary, demand=demand, gaps=gap_table, supply=supply,
+                     first_shortfall=shortfalls, targets=consistency, expectations=expectations,
+                     assumptions=assumptions, manifest=manifest, inputs=scenario_inputs,
+                     run_seconds=elapsed)
+
+
+def _drivers(demand: pd.DataFrame) -> pd.DataFrame:
+    rows = demand[demand["service"].astype(str) == "driver"]
+    keys = [c for c in demand.columns if c not in ("year", "service", "method", "value", "unit",
+                                                   "assumptions")]
+    wide = rows.pivot_table(index=[*keys, "year"], columns="method", values="value",
+                            observed=True).reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def _data_versions() -> dict:
+    import hashlib
+
+    from .paths import data_dir
+
+    versions = {}
+    for path in sorted(data_dir().glob("*.csv")):
+        versions[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return versions
