@@ -25,8 +25,9 @@ Components (see :func:`build_defaults`):
 * **Fertility**: the WPP China age pattern (percent ASFR by period, graduated to single ages)
   scaled to a local TFR estimated from the census: births in the 12 months before the census
   = persons aged 0 ÷ survival from birth to the census (L0 of the local life table), divided by
-  the pattern-weighted women exposed. The path follows WPP China's TFR relative to its base
-  year value (medium projection).
+  the pattern-weighted women exposed (where no child aged 0 or no woman 15–49 was counted,
+  e.g. the South China Sea island units, WPP China's TFR of the base year, with a warning).
+  The path follows WPP China's TFR relative to its base year value (medium projection).
 * **Sex ratio at birth**: the local census age-0 sex ratio where at least 5,000 children aged 0
   were counted, else WPP China's SRB for the base year; held constant.
 * **Migration**: annual net migrants by age and sex from the 2010→2020 census residual (cohort
@@ -220,22 +221,38 @@ def _units_2010() -> pd.DataFrame:
     return census.load_units(2010)
 
 
-def match_2010(unit: census.Unit) -> tuple[str | None, str]:
-    """The 2010 census unit for a 2020 unit: by code, else by name in the same province."""
+@lru_cache(maxsize=1)
+def _index_2010() -> tuple[dict[str, list[tuple[str, str]]], set[str],
+                           dict[tuple[str, str], list[tuple[str, str]]]]:
+    """2010 units with age data, indexed by code, by unit_id and by (name, province).
+
+    Values are lists of (unit_id, code), so a key that several units share is seen as such.
+    """
     units = _units_2010()
     units = units[units.has_age_data.astype(bool)]
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    by_name: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row in units.itertuples(index=False):
+        entry = (str(row.unit_id), str(row.code))
+        by_code.setdefault(str(row.code), []).append(entry)
+        by_name.setdefault((row.name, row.province), []).append(entry)
+    return by_code, set(units.unit_id), by_name
+
+
+def match_2010(unit: census.Unit) -> tuple[str | None, str]:
+    """The 2010 census unit for a 2020 unit: by code, else by name in the same province."""
+    by_code, ids, by_name = _index_2010()
     if unit.code:
-        hit = units[units.code.astype(str) == unit.code]
+        hit = by_code.get(unit.code, [])
         if len(hit) == 1:
-            return str(hit.unit_id.iloc[0]), f"matched 2010 unit by code {unit.code}"
-    by_id = units[units.unit_id == unit.unit_id]
-    if len(by_id) == 1:
+            return hit[0][0], f"matched 2010 unit by code {unit.code}"
+    if unit.unit_id in ids:
         return unit.unit_id, f"matched 2010 unit by id {unit.unit_id}"
-    hit = units[(units.name == unit.name) & (units.province == unit.province)]
+    hit = by_name.get((unit.name, unit.province), [])
     if len(hit) == 1:
-        return (str(hit.unit_id.iloc[0]),
+        return (hit[0][0],
                 f"code {unit.code or '(none)'} not in the 2010 census; matched by name "
-                f"{unit.name} in {unit.province} (2010 code {hit.code.iloc[0]})")
+                f"{unit.name} in {unit.province} (2010 code {hit[0][1]})")
     return None, (f"no 2010 census unit matches code {unit.code or '(none)'} or name "
                   f"{unit.name} in {unit.province}")
 
@@ -243,27 +260,32 @@ def match_2010(unit: census.Unit) -> tuple[str | None, str]:
 # ------------------------------------------------------------------------------ components
 
 
-def mortality_ratio_2010(unit_ids: list[str]) -> np.ndarray:
+def mortality_ratio_2010(unit_ids: list[str], known_until: int | None = None) -> np.ndarray:
     """Indirectly standardised mortality ratio from the 2010 census, per unit (U,).
 
     Observed deaths (crude death rate × population) over deaths expected from WPP China's
     2010 single-year rates applied to the unit's 2010 census population by age and sex.
-    NaN where the unit has no 2010 data.
+    NaN where the unit has no 2010 data. ``known_until=2010`` takes the 2010 rates from WPP
+    periods up to 2005–2010 only (extrapolated, see :func:`national_mx`), for a 2010 base.
     """
-    population = base_population(unit_ids, 2010)  # (U, 2, 101)
-    mx_2010 = national_mx(np.array([2009]))[0]  # step Nov 2009 - Nov 2010: the census year
+    groups = census_groups(unit_ids, 2010)
+    present = np.isfinite(groups).all(axis=(1, 2))
+    population = graduate(np.where(present[:, None, None], groups, 0.0), CENSUS_STARTS,
+                          open_age_pattern=old_age_pattern(2010), open_age=OPEN_AGE)
+    # step Nov 2009 - Nov 2010: the census year
+    mx_2010 = national_mx(np.array([2009]), known_until)[0]
     expected = (population * mx_2010).sum(axis=(1, 2))
     observed = crude_death_rate_2010(unit_ids) / 1000.0 * population.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return observed / expected
+        return np.where(present, observed / expected, np.nan)
 
 
-@lru_cache(maxsize=1)
-def _national_smr_2010() -> float:
+@lru_cache(maxsize=2)
+def _national_smr_2010(known_until: int | None = None) -> float:
     provinces = census.load_units(2010)
     ids = provinces[provinces.level == "province"].unit_id.tolist()
     population = base_population(ids, 2010)
-    mx_2010 = national_mx(np.array([2009]))[0]
+    mx_2010 = national_mx(np.array([2009]), known_until)[0]
     expected = (population * mx_2010).sum()
     observed = (crude_death_rate_2010(ids) / 1000.0 * population.sum(axis=(1, 2))).sum()
     return float(observed / expected)
@@ -341,26 +363,29 @@ def _frame_year_sex_age(values: np.ndarray, steps: np.ndarray, name: str) -> pd.
 def local_mortality_level(units: list[census.Unit], base_year: int
                           ) -> tuple[np.ndarray, list[dict]]:
     """Mortality level factors k (U, 2) relative to WPP China, with a note per unit."""
-    ids_2010 = [match_2010(u)[0] for u in units]
-    smr = mortality_ratio_2010([i or "" for i in ids_2010])
-    national = _national_smr_2010()
     known_until = 2010 if base_year <= 2010 else None
+    ids_2010 = [match_2010(u)[0] for u in units]
+    smr = mortality_ratio_2010([i or "" for i in ids_2010], known_until)
+    national = _national_smr_2010(known_until)
     base_mx = national_mx(np.array([base_year - 1]), known_until)[0]  # step ending at the census
     levels = np.ones((len(units), 2))
     notes = []
     province_cache: dict[str, tuple[np.ndarray, str, float]] = {}
+    targets_cache: dict[str, pd.DataFrame] = {}
     for i, unit in enumerate(units):
         province_code = _province_code(unit)
-        targets = (province_e0_targets(province_code, base_year) if base_year > 2010
-                   else _province_e0().iloc[0:0])
+        if province_code not in targets_cache:
+            targets_cache[province_code] = (province_e0_targets(province_code, base_year)
+                                            if base_year > 2010 else _province_e0().iloc[0:0])
+        targets = targets_cache[province_code]
         note: dict = {}
         if unit.level == "national":
             note = {"method": "WPP China schedule as it stands (the national unit)"}
         elif not targets.empty and province_code:
             if province_code not in province_cache:
                 k_sex, described = _fit_province(base_mx, targets)
-                prov_smr = mortality_ratio_2010([match_2010(_province_unit(province_code))[0]
-                                                 or ""])[0]
+                prov_smr = mortality_ratio_2010(
+                    [match_2010(_province_unit(province_code))[0] or ""], known_until)[0]
                 province_cache[province_code] = (k_sex, described, prov_smr)
             k_sex, described, prov_smr = province_cache[province_code]
             relative = smr[i] / prov_smr if np.isfinite(smr[i]) and np.isfinite(prov_smr) else 1.0
@@ -595,6 +620,10 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
     base_mx = levels[:, :, None] * national_mx(np.array([base_year - 1]), known_until)[0]
     pattern_base = asfr_pattern(np.array([base_year - 1]), known_until)[0]
     tfr_base = estimate_tfr(population, base_mx, pattern_base)
+    # no children aged 0 (or no women 15-49) counted: the census says nothing about fertility
+    tfr_missing = ~np.isfinite(tfr_base)
+    national_tfr = float(wpp.wpp_indicator("tfr").loc[base_year])
+    tfr_base = np.where(tfr_missing, national_tfr, tfr_base)
     tfr_path = wpp_tfr_path(steps, base_year, known_until)
     pattern = asfr_pattern(steps, known_until)
     asfr = tfr_base[:, None, None] * tfr_path[None, :, None] * pattern[None]
@@ -643,7 +672,12 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                                     + ("held constant (2010 base)" if known_until else
                                        "path follows WPP China TFR relative to the base year"),
                           "tfr_base": round(float(tfr_base[i]), 3),
-                          **({"warning": f"census-based TFR {tfr_base[i]:.2f} is outside "
+                          **({"warning": f"no children aged 0 or no women 15-49 counted: "
+                                         f"TFR set to WPP China {base_year} "
+                                         f"({national_tfr:.3f}); consider setting the TFR in "
+                                         "the config"}
+                             if tfr_missing[i] else
+                             {"warning": f"census-based TFR {tfr_base[i]:.2f} is outside "
                                          f"{TFR_PLAUSIBLE}: children counted where their "
                                          "mothers are not (left-behind children) or an "
                                          "under-count; consider setting the TFR in the config"}

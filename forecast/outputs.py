@@ -9,8 +9,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ForecastError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class OutputError(ForecastError):
@@ -74,7 +78,8 @@ HEADERS_ZH = {
     "per_1000_elderly": "每千老人", "per_1000_population": "每千人口",
     "indicator": "指标", "document_value": "文件数值", "relation": "关系",
     "projected_baseline": "基准情景预测", "difference": "差值", "difference_pct": "差值%",
-    "note": "说明", "supply_basis": "供给依据", "plan_target_path": "规划目标路径", "component": "组成部分", "assumption": "假设", "detail": "细节",
+    "note": "说明", "supply_basis": "供给依据",
+    "plan_target_path": "规划目标路径", "component": "组成部分", "assumption": "假设", "detail": "细节",
     "confidence": "可信度", "sourced": "有来源", "label": "标注",
 }
 SHARE_COLUMNS = {"share_60plus", "coverage_under3", "demand_coverage_under3"}
@@ -83,7 +88,7 @@ RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elder
                 "total_dependency", "difference_pct"}
 
 
-def write_excel(tables: dict[str, "pd.DataFrame"], path: Path) -> None:
+def write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per table; header row ``中文 English``, frozen; number formats by column."""
     import pandas as pd
     from openpyxl.styles import Alignment, Font
