@@ -1,0 +1,363 @@
+"""Default inputs for a census unit (forecast.assumptions): each test states the published
+figure or identity it checks and the tolerance, with the reason for the tolerance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecast import assumptions, census, wpp
+from forecast.assumptions import (
+    SEXES,
+    both_sexes_e0,
+    build_defaults,
+    local_mortality_level,
+    national_mx,
+)
+from forecast.cli import main
+from forecast.engine import project
+from forecast.errors import UnitError
+from forecast.lifetable import life_table
+
+# 2020 census totals, research note care-demand-parameters.md §4 (census county yearbook via
+# leiii/census): persons on 1 Nov 2020, total and aged 60+.
+CENSUS_2020 = {
+    "532500": (4_478_422, 668_603),  # 红河州 Honghe
+    "530900": (2_257_991, 338_086),  # 临沧市 Lincang
+    "630000": (5_923_957, 719_402),  # 青海省 Qinghai
+    "500113": (1_178_856, 257_338),  # 巴南区 Banan
+    "511781": (406_685, 85_594),  # 万源市 Wanyuan
+}
+
+
+@pytest.fixture(scope="module")
+def five_units() -> assumptions.Defaults:
+    units = [census.resolve_unit(code) for code in CENSUS_2020]
+    return build_defaults(units, 2020, 2050)
+
+
+def _project(defaults: assumptions.Defaults):
+    """Project every unit of ``defaults`` with the engine (mx -> survival ratios here)."""
+    survival = np.stack([life_table(defaults.mx[:, :, i], sex).survival_ratios()
+                         for i, sex in enumerate(SEXES)], axis=2)
+    return project(defaults.population, np.moveaxis(survival, 1, 0),
+                   np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
+                   np.moveaxis(defaults.net_migrants, 1, 0))
+
+
+# ------------------------------------------------------------------------ base population
+
+
+@pytest.mark.parametrize("code", list(CENSUS_2020))
+def test_base_population_equals_the_census(five_units, code):
+    """Graduation keeps every census group exact, so the total and the 60+ (the groups
+    60-64 ... 85+) equal the census counts to float rounding."""
+    total, aged_60 = CENSUS_2020[code]
+    population = five_units.population[five_units.unit_ids.index(code)]
+    assert population.sum() == pytest.approx(total, abs=1e-6 * total)
+    assert population[:, 60:].sum() == pytest.approx(aged_60, abs=1e-3)
+    assert (population >= 0).all()
+
+
+@pytest.mark.parametrize("code", ["532500", "530900", "630000"])
+def test_inputs_command_writes_the_census_population(tmp_path, code):
+    """`forecast inputs UNIT` writes population.csv whose total and 60+ are the census's."""
+    total, aged_60 = CENSUS_2020[code]
+    out = tmp_path / "inputs"
+    result = CliRunner().invoke(main, ["inputs", code, "--out", str(out), "--end-year", "2030"])
+    assert result.exit_code == 0, result.output
+    population = pd.read_csv(out / "population.csv")
+    assert list(population.columns) == ["sex", "age", "population"]
+    assert population.population.sum() == pytest.approx(total, abs=1e-6 * total)
+    assert population[population.age >= 60].population.sum() == pytest.approx(aged_60, abs=0.5)
+    assert f"{total:,} persons" in result.output
+    assert (out / "provenance.yaml").is_file()
+
+
+def test_inputs_then_project_runs_end_to_end(tmp_path):
+    """The written inputs project with `forecast project`; the 2020 row is the census total
+    (Wanyuan 406,685) and the run balances."""
+    inputs_dir, out = tmp_path / "in", tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(main, ["inputs", "万源市", "--out", str(inputs_dir)]).exit_code == 0
+    result = runner.invoke(main, ["project", str(inputs_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    projected = pd.read_csv(out / "population.csv")
+    assert sorted(projected.year.unique()) == list(range(2020, 2051))
+    by_year = projected.groupby("year").population.sum()
+    assert by_year[2020] == pytest.approx(406_685, abs=0.5)
+    assert (projected.population >= 0).all()
+
+
+def test_lincang_under_three_near_its_plan(five_units):
+    """Lincang's plan (seeds/000, line 21): "3岁以下婴幼儿达8.3万人" at the end of 2020.
+
+    Ages 0-2 of the graduated census are age 0 (exact) plus about three quarters of the 1-4
+    group, split by the spline. The research note (§4) brackets the census-based figure at
+    80,500-84,100 (age 0 + 0.47-0.50 × ages 1-4); the plan's 8.3万 is rounded to 1,000 and
+    dated two months later, so that bracket is the tolerance (±2.5 % around 8.2万). Measured:
+    81,193.
+    """
+    population = five_units.population[five_units.unit_ids.index("530900")]
+    under_three = population[:, :3].sum()
+    assert 80_500 <= under_three <= 84_100
+    assert under_three == pytest.approx(83_000, rel=0.03)
+
+
+# ------------------------------------------------------------------------------ fertility
+
+
+def test_national_tfr_from_the_census_near_official():
+    """The census method on 全国 gives the 2020 TFR; the official 2020-census figure is 1.30
+    (NBS). Measured 1.293; tolerance ±0.05 (the method ignores under-count of infants)."""
+    defaults = build_defaults([census.resolve_unit("全国")], 2020, 2030)
+    tfr = defaults.provenance[0]["fertility"]["tfr_base"]
+    assert tfr == pytest.approx(1.30, abs=0.05)
+    # the asfr of the first step is that TFR times WPP's 2021/2020 TFR ratio
+    ratio = wpp.wpp_indicator("tfr").loc[2021] / wpp.wpp_indicator("tfr").loc[2020]
+    assert defaults.asfr[0, 0].sum() == pytest.approx(tfr * ratio, abs=2e-3)
+
+
+def test_unit_without_children_gets_the_wpp_tfr():
+    """南沙群岛 (639 persons, none aged 0): no census TFR can be estimated, so WPP China's
+    2020 TFR (1.236) is used with a warning, instead of NaN rates."""
+    defaults = build_defaults([census.resolve_unit("460300/南沙群岛")], 2020, 2030)
+    fertility = defaults.provenance[0]["fertility"]
+    assert fertility["tfr_base"] == pytest.approx(wpp.wpp_indicator("tfr").loc[2020], abs=1e-3)
+    assert "no children aged 0" in fertility["warning"]
+    assert np.isfinite(defaults.asfr).all()
+
+
+# ------------------------------------------------------------------------------ mortality
+
+
+def _fitted_base_schedule(code: str) -> np.ndarray:
+    """The schedule the level is fitted on: k × WPP mx of step base_year − 1 (2019)."""
+    levels, _ = local_mortality_level([census.resolve_unit(code)], 2020)
+    return levels[0][:, None] * national_mx(np.array([2019]))[0]
+
+
+def test_yunnan_life_expectancy_is_the_fitted_target():
+    """Yunnan 2020 census e0 74.02 both sexes (data/province_life_expectancy.csv)."""
+    assert both_sexes_e0(_fitted_base_schedule("530000")) == pytest.approx(74.02, abs=1e-6)
+
+
+def test_qinghai_life_expectancy_by_sex_is_the_fitted_target():
+    """Qinghai 2019 e0 male 70.92, female 75.63 (provincial CDC survey)."""
+    mx = _fitted_base_schedule("630000")
+    assert float(life_table(mx[0], "male").e0) == pytest.approx(70.92, abs=1e-6)
+    assert float(life_table(mx[1], "female").e0) == pytest.approx(75.63, abs=1e-6)
+
+
+def test_unit_level_is_province_level_times_relative_smr():
+    """Lincang inside Yunnan: k = k_Yunnan × SMR_Lincang / SMR_Yunnan (module docstring)."""
+    levels, notes = local_mortality_level(
+        [census.resolve_unit("530000"), census.resolve_unit("530900")], 2020)
+    smr = assumptions.mortality_ratio_2010(["530000", "530900"])
+    assert levels[1] == pytest.approx(levels[0] * smr[1] / smr[0], rel=1e-12)
+    assert notes[1]["smr_unit_over_province"] == pytest.approx(smr[1] / smr[0], abs=1e-4)
+
+
+def test_defaults_mx_is_level_times_national_schedule(five_units):
+    """mx of every step = k (by sex) × the national schedule of that step."""
+    levels, _ = local_mortality_level([census.resolve_unit(c) for c in CENSUS_2020], 2020)
+    national = national_mx(five_units.settings.step_years)
+    np.testing.assert_allclose(five_units.mx, levels[:, None, :, None] * national[None],
+                               rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def un_life_table_2023(reference) -> pd.DataFrame:
+    path = reference / "wpp2024-lifetable-1x1" / "china_lifetable_single_age_2023.csv"
+    if not path.is_file():
+        pytest.skip(f"UN single-age life table not found at {path}")
+    return pd.read_csv(path).sort_values(["sex", "age"])
+
+
+@pytest.mark.parametrize("sex", SEXES)
+def test_graduated_wpp_schedule_against_un_single_age_table(un_life_table_2023, sex):
+    """WPP 2024 abridged mx graduated to single ages vs the UN's own single-age life table
+    for China 2023 (validation only; the file is not shipped).
+
+    The step centred nearest mid-2023 is 2022 (centre 1 May 2023). Measured: e0 75.69 vs
+    75.20 (male), 81.28 vs 80.93 (female), i.e. +0.49 / +0.35 years (the abridged schedule is
+    a 5-year period average interpolated in time, not the 2023 annual table); tolerance
+    0.6 years. qx relative difference: median over 1-95 is 5.4 % / 4.9 %; over 15-95 at most
+    15.4 % / 16.8 %; over 1-14 at most 82 % / 85 %, at age 10 — the spline of the cumulative
+    hazard puts too much of the 10-14 group at age 10 and too little at 2-4. Those ages carry
+    a hazard below 0.001 and do not move e0 by 0.01 year. Tolerances: 0.20 at 15-95, 1.0 at
+    1-14, median 0.08.
+    """
+    table = un_life_table_2023[un_life_table_2023.sex == sex]
+    mx = national_mx(np.array([2022]))[0, SEXES.index(sex)]
+    ours = life_table(mx, sex)
+    assert float(ours.e0) == pytest.approx(table.ex.iloc[0], abs=0.6)
+    relative = np.abs(ours.qx / table.qx.to_numpy() - 1)
+    assert relative[15:96].max() < 0.20
+    assert relative[1:15].max() < 1.0
+    assert np.median(relative[1:96]) < 0.08
+
+
+def test_honghe_aged_60_in_2023_near_reported():
+    """Soft check: chinacensus.org gives Honghe 74.3万 aged 60+ in 2023 (an annual estimate
+    compiled from local bulletins, M confidence; not a census count). The projection for
+    1 Nov 2023 should be within ±8 % (measured 740,217, −0.4 %)."""
+    defaults = build_defaults([census.resolve_unit("532500")], 2020, 2025)
+    population = _project(defaults).population[:, 0]
+    aged_60_2023 = population[2023 - 2020][:, 60:].sum()
+    assert aged_60_2023 == pytest.approx(743_000, rel=0.08)
+
+
+# ------------------------------------------------------------------------------ migration
+
+
+def test_migration_components_are_finite_and_bounded(five_units):
+    """Net migrants come from rates limited to ±20 % a year of the projected population."""
+    projected = _project(five_units).population  # (T+1, U, 2, 101)
+    start = np.moveaxis(projected[:-1], 0, 1)
+    assert np.isfinite(five_units.net_migrants).all()
+    assert (np.abs(five_units.net_migrants)
+            <= assumptions.MAX_MIGRATION_RATE * start + 1e-6).all()
+
+
+# ------------------------------------------------------------------------ 2010 base year
+
+
+def _perturb_after_2010(monkeypatch):
+    """Make every WPP value after 2010 different (age-dependent, so ratios do not cancel)."""
+    real_mx, real_pasfr, real_indicator = (wpp.wpp_mx_abridged, wpp.wpp_percent_asfr,
+                                           wpp.wpp_indicator)
+
+    def mx():
+        frame = real_mx()
+        late = frame.period_start >= 2010
+        frame.loc[late, "mx"] *= 1.5 + frame.loc[late, "age_start"] / 50
+        return frame
+
+    def pasfr():
+        frame = real_pasfr()
+        late = frame.period_start >= 2010
+        frame.loc[late, "percent_asfr"] *= 1 + frame.loc[late, "age_start"] / 20
+        totals = frame.groupby("period_start").percent_asfr.transform("sum")
+        frame.loc[late, "percent_asfr"] = 100 * frame.percent_asfr[late] / totals[late]
+        return frame
+
+    def indicator(name, variant="median"):
+        series = real_indicator(name, variant).copy()
+        series[series.index > 2010] *= 0.5
+        return series
+
+    monkeypatch.setattr(wpp, "wpp_mx_abridged", mx)
+    monkeypatch.setattr(wpp, "wpp_percent_asfr", pasfr)
+    monkeypatch.setattr(wpp, "wpp_indicator", indicator)
+
+
+def _clear_caches():
+    for cached in (assumptions._single_year_mx_by_period, assumptions._asfr_pattern_by_period,
+                   assumptions._national_smr_2010, assumptions._national_residual_rate):
+        cached.cache_clear()
+
+
+def test_2010_base_uses_only_what_was_known_in_2010(monkeypatch):
+    """Building 2010 defaults with WPP after 2010 changed gives identical inputs, and the
+    perturbation does change the 2020 defaults (so the test can fail)."""
+    units = [census.resolve_unit(code) for code in ("532500", "630000", "500113")]
+    _clear_caches()
+    normal_2010 = build_defaults(units, 2010, 2030)
+    normal_2020 = build_defaults(units, 2020, 2030)
+    try:
+        _perturb_after_2010(monkeypatch)
+        _clear_caches()
+        perturbed_2010 = build_defaults(units, 2010, 2030)
+        perturbed_2020 = build_defaults(units, 2020, 2030)
+    finally:
+        monkeypatch.undo()
+        _clear_caches()
+    for name in ("population", "mx", "asfr", "srb", "net_migrants"):
+        np.testing.assert_array_equal(getattr(normal_2010, name), getattr(perturbed_2010, name),
+                                      err_msg=name)
+    assert normal_2010.provenance == perturbed_2010.provenance
+    assert not np.allclose(normal_2020.mx, perturbed_2020.mx)
+    assert not np.allclose(normal_2020.asfr, perturbed_2020.asfr)
+
+
+def test_2010_base_has_zero_migration_and_census_2010_population():
+    """2010 base: no migration (the residual was unknown), population = 2010 census total
+    (Honghe 4,500,806 persons on 1 Nov 2010, data/census_population_5yr.csv)."""
+    unit = census.resolve_unit("532500")
+    defaults = build_defaults([unit], 2010, 2020)
+    assert (defaults.net_migrants == 0).all()
+    expected = census.census_population("532500", 2010).population.sum()
+    assert defaults.population.sum() == pytest.approx(expected, abs=1e-3)
+    assert defaults.settings.start_year == 2010
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_unknown_unit_is_one_line_error(tmp_path):
+    result = CliRunner().invoke(main, ["inputs", "不存在的县", "--out", str(tmp_path / "o")])
+    line = _one_line_error(result)
+    assert "no census unit matches '不存在的县'" in line and "forecast units" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_ambiguous_name_lists_candidates(tmp_path):
+    """城区 is a district of several cities (阳泉, 长治, 晋城 …): exit 2, candidates listed."""
+    result = CliRunner().invoke(main, ["inputs", "城区", "--out", str(tmp_path / "o")])
+    line = _one_line_error(result)
+    assert "matches" in line and "census units" in line
+    assert line.count("城区 (county") >= 2
+    assert "6-digit code" in line
+
+
+def test_base_year_2015_rejected_by_click(tmp_path):
+    result = CliRunner().invoke(main, ["inputs", "532500", "--out", str(tmp_path / "o"),
+                                       "--base-year", "2015"])
+    assert result.exit_code == 2
+    assert "2015" in result.stderr and "--base-year" in result.stderr
+
+
+def test_end_year_before_base_is_one_line_error(tmp_path):
+    result = CliRunner().invoke(main, ["inputs", "532500", "--out", str(tmp_path / "o"),
+                                       "--end-year", "2019"])
+    line = _one_line_error(result)
+    assert "end year 2019" in line and "--end-year" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_unit_without_age_data_is_one_line_error(tmp_path):
+    """Every 2020 unit has age data; a 2020 unit absent from the 2010 census (e.g. 红河州's
+    code exists, but a unit created after 2010 does not) cannot be a 2010 base."""
+    missing = _unit_new_since_2010()
+    result = CliRunner().invoke(main, ["inputs", missing.unit_id, "--out", str(tmp_path / "o"),
+                                       "--base-year", "2010"])
+    line = _one_line_error(result)
+    assert "has no age data in the 2010 census" in line
+    with pytest.raises(UnitError, match="no age data"):
+        build_defaults([missing], 2010, 2020)
+
+
+def _unit_new_since_2010() -> census.Unit:
+    units_2010 = set(census.load_units(2010).unit_id)
+    units_2020 = census.load_units(2020)
+    coded = units_2020[(units_2020.code.str.len() == 6) & ~units_2020.unit_id.isin(units_2010)]
+    return census.resolve_unit(str(coded.unit_id.iloc[0]))
+
+
+def test_build_defaults_rejects_bad_years():
+    unit = census.resolve_unit("532500")
+    with pytest.raises(UnitError, match="not a census year"):
+        build_defaults([unit], 2015, 2050)
+    with pytest.raises(UnitError, match="not after the base year"):
+        build_defaults([unit], 2020, 2020)
