@@ -79,7 +79,8 @@ HEADERS_ZH = {
     "indicator": "指标", "document_value": "文件数值", "relation": "关系",
     "projected_baseline": "基准情景预测", "difference": "差值", "difference_pct": "差值%",
     "note": "说明", "supply_basis": "供给依据",
-    "plan_target_path": "规划目标路径", "component": "组成部分", "assumption": "假设", "detail": "细节",
+    "plan_target_path": "规划目标路径", "component": "组成部分", "assumption": "假设",
+    "detail": "细节",
     "confidence": "可信度", "sourced": "有来源", "label": "标注",
 }
 SHARE_COLUMNS = {"share_60plus", "coverage_under3", "demand_coverage_under3"}
