@@ -337,13 +337,14 @@ def test_end_year_before_base_is_one_line_error(tmp_path):
 
 
 def test_unit_without_age_data_is_one_line_error(tmp_path):
-    """Every 2020 unit has age data; a 2020 unit absent from the 2010 census (e.g. 红河州's
-    code exists, but a unit created after 2010 does not) cannot be a 2010 base."""
+    """Every 2020 unit has age data, so the case is a 2010 base for a 2020 unit whose code is
+    not in the 2010 census (the first such is 110100, 北京市 市辖区, uncoded in 2010): one
+    line naming the unit, exit 2, from the CLI; UnitError from build_defaults."""
     missing = _unit_new_since_2010()
     result = CliRunner().invoke(main, ["inputs", missing.unit_id, "--out", str(tmp_path / "o"),
                                        "--base-year", "2010"])
     line = _one_line_error(result)
-    assert "has no age data in the 2010 census" in line
+    assert "has no age data in the 2010 census" in line and missing.unit_id in line
     with pytest.raises(UnitError, match="no age data"):
         build_defaults([missing], 2010, 2020)
 
