@@ -25,6 +25,15 @@ class _Group(click.Group):
         except ForecastError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except FileNotFoundError as exc:
+            from .paths import data_dir
+
+            missing = Path(str(exc.filename or ""))
+            if data_dir().resolve() not in missing.resolve().parents:
+                raise
+            click.echo(f"error: {missing}: shipped data file missing (fix: restore data/ from "
+                       "the repository, or set FORECAST_DATA_DIR to a complete copy)", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=_Group)

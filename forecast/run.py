@@ -368,7 +368,14 @@ def run(config: Config, scenario_names: list[str] | None = None) -> RunResult:
     shortfalls = first_shortfall(gap_table)
     drivers = _drivers(demand)
     base_only = drivers[drivers.scenario == first].drop(columns="scenario")
-    consistency = target_consistency(targets, base_only) if targets else pd.DataFrame()
+    consistency = pd.DataFrame()
+    if targets:
+        # each target in its own year's projected units, and in the base year's (as plans
+        # usually reckon: e.g. Banan's 12,000 beds against the 2020 population aged 60+)
+        consistency = target_consistency(targets, base_only)
+        at_base = target_consistency(targets, base_only, at_year=base_year)
+        for column in ("count", "per_1000_elderly", "per_1000_population", "coverage_under3"):
+            consistency[f"{column}_at_base_year"] = at_base[column].to_numpy()
     expectations = expectations_table(config, summary) if "baseline" in names else pd.DataFrame()
     assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
     elapsed = time.perf_counter() - started
