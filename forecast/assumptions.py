@@ -520,8 +520,8 @@ def census_residual(units: list[census.Unit], population_2020: np.ndarray,
     decade_total = residual.sum(axis=(1, 2))
     for i in range(n):
         note = {"method": "2010→2020 census residual (cohort survival) net of the national "
-                          "residual; annual rates by age and sex of the 2020 population, "
-                          "applied to the projected population", "match": matches[i][1]}
+                          "residual; net losses as rates of the projected population, net "
+                          "gains as constant counts", "match": matches[i][1]}
         if not has_2010[i]:
             annual[i] = 0.0
             note["warning"] = "no usable 2010 census counterpart: zero migration"
@@ -566,25 +566,34 @@ def _national_residual_rate() -> np.ndarray:
 def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
                               srb: np.ndarray, base_migrants: np.ndarray, passes: int = 4
                               ) -> np.ndarray:
-    """Annual net migrants (U, T, 2, 101) that keep the base year's age-specific rates.
+    """Annual net migrants (U, T, 2, 101): net losses as rates, net gains as counts.
 
-    The base-year counts divided by the base population give annual net migration rates by
-    age and sex (limited to ±20 % a year); each year's counts are those rates times the
-    projected population, found by a few fixed-point passes of the engine. A shrinking
-    population thus sends fewer migrants, instead of the same count year after year.
+    A cell (age, sex) whose base-year net migration is negative loses people in proportion
+    to its own population, so it keeps its base-year rate (limited to 20 % a year) applied
+    to the projected population, found by a few fixed-point passes of the engine; a shrinking
+    population thus sends fewer migrants. A cell with net gains receives people from
+    elsewhere, whose number does not scale with the destination's own population, so it
+    keeps its base-year count (Smith, Tayman & Swanson, *State and Local Population
+    Projections*, 2001: out-migration as rates, in-migration as counts). Rates for both would
+    compound gains exponentially (hundreds of districts doubling by 2050).
     """
     rates = np.divide(base_migrants, population, out=np.zeros_like(base_migrants),
                       where=population > 0)
     rates = np.clip(rates, -MAX_MIGRATION_RATE, MAX_MIGRATION_RATE)
+    losing = rates < 0
+    gains = np.where(losing, 0.0, base_migrants)
     survival = np.stack([life_table(mx[:, :, i], sex).survival_ratios()
                          for i, sex in enumerate(SEXES)], axis=2)  # (U, T, 2, 101)
     n_steps = mx.shape[1]
     counts = np.broadcast_to((rates * population)[:, None],
                              (len(population), n_steps, 2, 101)).copy()
+    if not losing.any():
+        return counts
     for _ in range(passes):
         projected = project(population, np.moveaxis(survival, 1, 0), np.moveaxis(asfr, 1, 0),
                             np.moveaxis(srb, 1, 0), np.moveaxis(counts, 1, 0)).population
-        counts = rates[:, None] * np.moveaxis(projected[:-1], 0, 1)
+        losses = np.where(losing, rates, 0.0)[:, None] * np.moveaxis(projected[:-1], 0, 1)
+        counts = losses + gains[:, None]
     return counts
 
 
