@@ -213,6 +213,24 @@ class Fertility(StrictModel):
         description="How the TFR path is made when `tfr` is not given: 'census_indirect' (2020 "
         "census level held constant), 'wpp_trend' (census level moved with the WPP China trend), "
         "'statsmodels' or 'prophet' (a time-series forecast). None = the default.")
+    tfr_shift: float | dict[int, float] | None = Field(
+        default=None,
+        description="Births per woman added to the TFR path (whatever made it: the default, "
+        "`method` or `tfr`), e.g. -0.5 for the UN WPP low variant: one number, or a path "
+        "{year: shift} (interpolated between the years given, flat outside them). The shifted "
+        "TFR must stay above 0.")
+
+    @field_validator("tfr_shift")
+    @classmethod
+    def _plausible_shift(cls, value: float | dict[int, float] | None) -> object:
+        levels = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        for level in levels:
+            if not -5 <= level <= 5:
+                raise ValueError(f"tfr_shift {level:g} is not a change in births per woman "
+                                 "between -5 and 5")
+        if isinstance(value, dict) and not value:
+            raise ValueError("the tfr_shift path is empty; give {year: shift} pairs")
+        return value
 
     @field_validator("tfr")
     @classmethod

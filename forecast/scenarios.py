@@ -46,6 +46,24 @@ def _path_values(path: float | dict[int, float], calendar_years: np.ndarray) -> 
     return np.full(len(calendar_years), float(path))
 
 
+def _shift_tfr(asfr: np.ndarray, shift: np.ndarray, calendar_years: np.ndarray, name: str,
+               config_path: object) -> np.ndarray:
+    """ASFR (T, ages; births per woman per year) with the TFR moved by ``shift`` (births per
+    woman, per step) and the age pattern kept. A TFR driven to zero or below is the user's
+    mistake (a shift too large for this unit's level)."""
+    tfr = asfr.sum(axis=1)
+    shifted = tfr + shift
+    if (shifted <= 0).any():
+        first = int(np.argmax(shifted <= 0))
+        where = "the baseline" if name == "baseline" else f"scenario '{name}'"
+        raise ConfigError(f"{where}: tfr_shift {shift[first]:+g} takes the TFR of "
+                          f"{int(calendar_years[first])} from {tfr[first]:.3f} to "
+                          f"{shifted[first]:.3f} births per woman", path=config_path,
+                          field="assumptions.fertility.tfr_shift",
+                          fix=f"use a shift above {-tfr.min():.2f}")
+    return asfr * (shifted / tfr)[:, None]
+
+
 def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
                       config_path: object = None) -> ScenarioInputs:
     """Apply a config's ``assumptions`` section to unit ``index`` of ``defaults``."""
@@ -79,6 +97,11 @@ def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
         notes.append({"component": "fertility", "change": f"TFR path from a {fertility.method} "
                       "forecast of the national series, scaled to the census level",
                       "kind": "trend forecast", **record})
+    if fertility.tfr_shift is not None:
+        asfr = _shift_tfr(asfr, _path_values(fertility.tfr_shift, calendar), calendar, name,
+                          config_path)
+        notes.append({"component": "fertility", "change": f"TFR shifted by "
+                      f"{fertility.tfr_shift} births per woman", "kind": "scenario assumption"})
 
     mortality = assumptions.mortality
     if mortality.improvement in ("none", "half"):
