@@ -71,6 +71,7 @@ __all__ = [
     "Supply",
     "SupplyComponent",
     "Target",
+    "Uncertainty",
     "apply_overlay",
     "config_hash",
     "config_schema",
@@ -388,6 +389,73 @@ class Demand(StrictModel):
                                        description="Childcare places for under-3s (托位).")
 
 
+# --------------------------------------------------------------------------- uncertainty
+
+
+class Uncertainty(StrictModel):
+    """Distributions of a probabilistic run (``forecast run --trajectories N``). Every
+    trajectory draws a TFR path, an e0 path, a migration scale and a disability trend; all
+    are independent of each other. Defaults, and why:
+
+    - TFR: a lognormal multiplier of the TFR path whose log has a standard deviation growing
+      with the horizon; by default (``tfr_sd_source: wpp``) the sd ``h`` years after the base
+      year is the one UN WPP 2024 gives China's TFR ``h`` years after its own jump-off (2023),
+      from its 80 % interval: (log upper_80 − log lower_80) / 2.563 (0.12 after one year, 0.19
+      after twelve). 'statsmodels' uses the damped-trend ETS forecast error of log TFR
+      (forecast.trends; wider: 0.39 after twelve years). Successive years are a random walk, so
+      paths are smooth in time and the marginal sd is as stated.
+    - e0: a normal shift of life expectancy at birth (both sexes, years), the sd growing with the
+      horizon as WPP 2024's 80 % interval for China's e0 (0.7 years after one, 1.7 after twelve),
+      a random walk like the TFR; applied as a proportional change of every age's death rate.
+    - Migration: net migrants × a normal scale with mean 1 and sd 0.5, one per trajectory
+      (assumption: the 2010→2020 census residual could be half or one and a half times the
+      future level; floored at 0).
+    - Disability prevalence trend: uniform over E11's range in data/care_parameters.csv
+      (−3 % to 0 % a year; sourced range, the spread of the draws is an assumption).
+    """
+
+    tfr_sd_source: Literal["wpp", "statsmodels", "fixed"] = Field(
+        default="wpp", description="Where the sd of the log TFR multiplier comes from: 'wpp' "
+        "(WPP 2024 China 80 % interval widths by horizon), 'statsmodels' (ETS forecast error of "
+        "log TFR) or 'fixed' (`tfr_sd_log`).")
+    tfr_sd_log: float | None = Field(
+        default=None, ge=0, le=2, description="With tfr_sd_source 'fixed': sd of the log TFR "
+        "multiplier 15 years after the base year, growing with the square root of the "
+        "horizon (0 = no TFR uncertainty).")
+    e0_sd_source: Literal["wpp", "fixed"] = Field(
+        default="wpp", description="Where the sd of the e0 shift comes from: 'wpp' (WPP 2024 "
+        "China e0 80 % interval by horizon) or 'fixed' (`e0_sd`).")
+    e0_sd: float | None = Field(
+        default=None, ge=0, le=20, description="With e0_sd_source 'fixed': sd of the e0 shift "
+        "(years) 15 years after the base year, growing with the square root of the horizon.")
+    migration_sd: float = Field(default=0.5, ge=0, le=5, description="sd of the normal "
+                                "multiplier (mean 1) of net migrants; assumption.")
+    disability_trend_low: float | None = Field(
+        default=None, ge=-0.2, le=0.2, description="Lowest yearly relative change of "
+        "disability prevalence; None = E11's low (−0.03).")
+    disability_trend_high: float | None = Field(
+        default=None, ge=-0.2, le=0.2, description="Highest yearly relative change of "
+        "disability prevalence; None = E11's high (0).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Uncertainty:
+        if self.tfr_sd_source == "fixed" and self.tfr_sd_log is None:
+            raise _rule_error("tfr_sd_source 'fixed' needs `tfr_sd_log`", "tfr_sd_log")
+        if self.tfr_sd_log is not None and self.tfr_sd_source != "fixed":
+            raise _rule_error("`tfr_sd_log` is used only with tfr_sd_source: fixed",
+                              "tfr_sd_log")
+        if self.e0_sd_source == "fixed" and self.e0_sd is None:
+            raise _rule_error("e0_sd_source 'fixed' needs `e0_sd`", "e0_sd")
+        if self.e0_sd is not None and self.e0_sd_source != "fixed":
+            raise _rule_error("`e0_sd` is used only with e0_sd_source: fixed", "e0_sd")
+        if (self.disability_trend_low is not None and self.disability_trend_high is not None
+                and self.disability_trend_low > self.disability_trend_high):
+            raise _rule_error(f"disability_trend_low {self.disability_trend_low} is above "
+                              f"disability_trend_high {self.disability_trend_high}",
+                              "disability_trend_low")
+        return self
+
+
 # --------------------------------------------------------------------------- supply
 
 
@@ -630,6 +698,9 @@ class Config(StrictModel):
     expectations: list[Expectation] = Field(default_factory=list,
                                             description="The document's own population "
                                             "figures.")
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty,
+                                     description="Distributions for probabilistic runs "
+                                     "(`forecast run --trajectories N`).")
     scenarios: dict[str, dict[str, Any] | None] = Field(
         default_factory=lambda: {BASELINE: {}},
         description="Scenario name → overlay on the baseline (nested mapping or dotted keys, "
