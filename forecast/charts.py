@@ -351,14 +351,17 @@ def _with_total(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _indicator_values(frame: pd.DataFrame, indicator: str, table: str) -> pd.Series:
-    """Column ``indicator``; ``share_X`` is computed as 100 × ``pop_X`` / ``total`` (per cent)."""
+    """Column ``indicator``; ``share_X`` in per cent: 100 × ``pop_X`` / ``total``, else
+    100 × the ``share_X`` column (tables hold shares as fractions, as summary.csv does)."""
     frame = _with_total(frame)
-    if indicator in frame.columns:
-        return frame[indicator].astype(float)
     if indicator.startswith("share_"):
         numerator = "pop_" + indicator.removeprefix("share_")
         if numerator in frame.columns and "total" in frame.columns:
             return 100.0 * frame[numerator].astype(float) / frame["total"].astype(float)
+        if indicator in frame.columns:
+            return 100.0 * frame[indicator].astype(float)
+    if indicator in frame.columns:
+        return frame[indicator].astype(float)
     raise InputError(f"the {table} table lacks column {indicator}", field=indicator,
                      fix="name a column the table has")
 
