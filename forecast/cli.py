@@ -215,5 +215,9 @@ def schema() -> None:
     click.echo(json.dumps(config_schema(), ensure_ascii=False, indent=2))
 
 
+from .compare import compare_command  # noqa: E402
+
+main.add_command(compare_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

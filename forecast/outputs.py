@@ -89,16 +89,23 @@ RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elder
                 "total_dependency", "difference_pct"}
 
 
-def write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table; header row ``中文 English``, frozen; number formats by column."""
+def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
+                extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
+                rates: set[str] | None = None) -> None:
+    """One sheet per table; header row ``中文 English``, frozen; number formats by column.
+
+    ``extra_headers``, ``shares`` and ``rates`` add Chinese headers, fraction (0.0%) columns and
+    per-1,000 (#,##0.0) columns to the built-in ones."""
+    names = {**HEADERS_ZH, **(extra_headers or {})}
+    share_columns = SHARE_COLUMNS | (shares or set())
+    rate_columns = RATE_COLUMNS | (rates or set())
     import pandas as pd
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, frame in tables.items():
-            headers = [f"{HEADERS_ZH.get(c, c)} {c}" if c in HEADERS_ZH else c
-                       for c in frame.columns]
+            headers = [f"{names[c]} {c}" if c in names else c for c in frame.columns]
             out = frame.copy()
             out.columns = headers
             out.to_excel(writer, sheet_name=sheet[:31], index=False)
@@ -109,9 +116,9 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             for index, column in enumerate(frame.columns, start=1):
                 letter = get_column_letter(index)
-                if column in SHARE_COLUMNS:
+                if column in share_columns:
                     fmt = "0.0%"
-                elif column in RATE_COLUMNS:
+                elif column in rate_columns:
                     fmt = "#,##0.0"
                 elif column in ("year", "age", "first_shortfall_year", "driver_year"):
                     fmt = "0"

@@ -1,0 +1,371 @@
+"""`forecast compare`: scenarios of one config, or several jurisdictions side by side.
+
+Each config is run with :func:`forecast.run.run` (all its scenarios); this module only reshapes
+the run tables into comparisons:
+
+- ``scenarios.csv``: every config × scenario × year: the population indicators and the
+  demand, planned supply and plan target of elderly-care beds and 托位 (the lines of the
+  scenario charts).
+- ``comparison.csv``: one row per config × scenario × key year (base year, 2025, 2030, end
+  year): per-1,000 rates, shares, coverage, gaps and first shortfall years, so that
+  jurisdictions of different sizes can be read side by side.
+- ``comparison.xlsx``: those two tables, a ``side_by_side`` sheet (indicators as rows,
+  jurisdictions as columns, baseline scenario) and the first-shortfall table.
+- ``charts/``: per config, one line per scenario of 60+, under-3s, bed demand and 托位 demand
+  against the plan; across configs, share aged 60+ by jurisdiction and grouped bars of beds per
+  1,000 aged 60+ and 托位 per 1,000 residents (needed vs planned vs target).
+
+Units: persons; beds and places are counts; ``*_per_1000_60plus`` per 1,000 persons aged 60+;
+``*_per_1000`` (托位) per 1,000 residents; ``share_*`` and ``*coverage*`` are fractions;
+gaps are supply − demand (negative = shortfall).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:  # pandas, numpy and the run machinery load only when a command runs
+    import pandas as pd
+
+    from .config import Config
+    from .run import RunResult
+
+__all__ = ["Comparison", "compare", "compare_command", "comparison_table", "key_years",
+           "scenario_table", "side_by_side", "write_comparison"]
+
+BED_METHODS = ("norm", "needs", "rule_9073")
+PLACE_METHODS = ("norm", "needs")
+SHORTFALL_COLUMNS = [f"first_shortfall_beds_{m}" for m in BED_METHODS] + \
+    [f"first_shortfall_places_{m}" for m in PLACE_METHODS]
+
+#: Chinese headers of the comparison columns (the workbook shows ``中文 English``).
+HEADERS_ZH = {
+    "config": "配置", "jurisdiction": "地区", "name_en": "英文名", "level": "行政层级",
+    "share_0_2": "0-2岁人口占比",
+    **{f"beds_demand_{m}": f"床位需求({m})" for m in BED_METHODS},
+    "beds_supply": "规划床位", "beds_plan_target": "床位目标",
+    **{f"beds_needed_per_1000_60plus_{m}": f"每千老人所需床位({m})" for m in BED_METHODS},
+    "beds_planned_per_1000_60plus": "每千老人规划床位",
+    "beds_target_per_1000_60plus": "每千老人目标床位",
+    **{f"beds_gap_{m}": f"床位缺口({m})" for m in BED_METHODS},
+    **{f"places_demand_{m}": f"托位需求({m})" for m in PLACE_METHODS},
+    "places_supply": "规划托位", "places_plan_target": "托位目标",
+    **{f"places_needed_per_1000_{m}": f"每千人所需托位({m})" for m in PLACE_METHODS},
+    "places_planned_per_1000": "每千人规划托位", "places_target_per_1000": "每千人目标托位",
+    **{f"places_needed_coverage_under3_{m}": f"所需托位/0-2岁人口({m})" for m in PLACE_METHODS},
+    "places_coverage_under3": "规划托位/0-2岁人口",
+    **{f"places_gap_{m}": f"托位缺口({m})" for m in PLACE_METHODS},
+    **{c: "首个缺口年份(" + c.removeprefix("first_shortfall_") + ")"
+       for c in SHORTFALL_COLUMNS},
+}
+SHARES = {"share_60plus", "share_0_2", "places_coverage_under3",
+          *(f"places_needed_coverage_under3_{m}" for m in PLACE_METHODS)}
+RATES = {"beds_planned_per_1000_60plus", "beds_target_per_1000_60plus",
+         "places_planned_per_1000", "places_target_per_1000",
+         *(f"beds_needed_per_1000_60plus_{m}" for m in BED_METHODS),
+         *(f"places_needed_per_1000_{m}" for m in PLACE_METHODS)}
+
+
+@dataclass
+class Comparison:
+    """The runs compared and the tables made from them."""
+
+    results: list[RunResult]
+    scenarios: pd.DataFrame
+    comparison: pd.DataFrame
+    side_by_side: pd.DataFrame
+    first_shortfall: pd.DataFrame
+
+
+def _identity(result: RunResult) -> dict:
+    return {"config": result.config.name, "jurisdiction": result.unit.name,
+            "name_en": result.config.jurisdiction.name_en, "level": result.unit.level}
+
+
+def _service_wide(gaps: pd.DataFrame, service: str, prefix: str, methods: Sequence[str]
+                  ) -> pd.DataFrame:
+    """Per scenario × year: demand, rates, gaps by method, and supply/target (method-free)."""
+    import pandas as pd
+
+    rows = gaps[gaps["service"] == service]
+    index = ["scenario", "year"]
+    if rows.empty:
+        return pd.DataFrame(columns=index)
+    wide = rows.pivot_table(index=index, columns="method",
+                            values=["demand", "demand_per_1000", "gap",
+                                    "demand_coverage_under3"],
+                            aggfunc="first", dropna=False)
+    out = pd.DataFrame(index=wide.index)
+    per_1000 = "needed_per_1000_60plus" if prefix == "beds" else "needed_per_1000"
+    for method in methods:
+        if ("demand", method) not in wide.columns:
+            continue
+        out[f"{prefix}_demand_{method}"] = wide[("demand", method)]
+        out[f"{prefix}_{per_1000}_{method}"] = wide[("demand_per_1000", method)]
+        if prefix == "places":
+            out[f"places_needed_coverage_under3_{method}"] = \
+                wide[("demand_coverage_under3", method)]
+        out[f"{prefix}_gap_{method}"] = wide[("gap", method)]
+    plan = rows.groupby(index)[["supply", "plan_target", "supply_per_1000"]].first()
+    out[f"{prefix}_supply"] = plan["supply"]
+    out[f"{prefix}_plan_target"] = plan["plan_target"]
+    return out.reset_index()
+
+
+def scenario_table(result: RunResult) -> pd.DataFrame:
+    """Every scenario × year of one run: population (persons), shares (fractions), bed and
+    托位 demand by method, planned supply and the plan's targets as counts."""
+    summary = result.summary[["scenario", "year", "total", "births", "pop_0_2", "pop_60plus",
+                              "pop_65plus", "pop_80plus", "share_60plus"]].copy()
+    summary["share_0_2"] = summary["pop_0_2"] / summary["total"]
+    gaps = result.gaps.astype({"service": str, "method": str})
+    table = summary
+    for service, prefix, methods in (("elderly_beds", "beds", BED_METHODS),
+                                     ("childcare_places", "places", PLACE_METHODS)):
+        table = table.merge(_service_wide(gaps, service, prefix, methods),
+                            on=["scenario", "year"], how="left")
+    if "beds_supply" in table:
+        table["beds_planned_per_1000_60plus"] = table["beds_supply"] / table["pop_60plus"] * 1000
+        table["beds_target_per_1000_60plus"] = (table["beds_plan_target"] / table["pop_60plus"]
+                                                * 1000)
+    if "places_supply" in table:
+        table["places_planned_per_1000"] = table["places_supply"] / table["total"] * 1000
+        table["places_target_per_1000"] = table["places_plan_target"] / table["total"] * 1000
+        table["places_coverage_under3"] = table["places_supply"] / table["pop_0_2"]
+    for key, value in reversed(_identity(result).items()):
+        table.insert(0, key, value)
+    return table
+
+
+def _shortfall_columns(result: RunResult) -> pd.DataFrame:
+    """Per scenario: the first shortfall year of each service/method, or 'never' (met to the
+    end year) or 'unknown' (the plan states no supply)."""
+    import pandas as pd
+
+    frame = result.first_shortfall.astype({"service": str, "method": str})
+    out = pd.DataFrame({"scenario": result.scenarios})
+    for service, prefix, methods in (("elderly_beds", "beds", BED_METHODS),
+                                     ("childcare_places", "places", PLACE_METHODS)):
+        for method in methods:
+            rows = frame[(frame.service == service) & (frame.method == method)]
+            text = {r.scenario: (str(int(r.first_shortfall_year)) if r.outcome == "short"
+                                 else r.outcome) for r in rows.itertuples()}
+            out[f"first_shortfall_{prefix}_{method}"] = out["scenario"].map(text)
+    return out
+
+
+def key_years(base_year: int, end_year: int) -> list[int]:
+    """Base year, 2025, 2030 and the end year, within the horizon."""
+    return sorted({y for y in (base_year, 2025, 2030, end_year) if base_year <= y <= end_year})
+
+
+def comparison_table(results: Sequence[RunResult]) -> pd.DataFrame:
+    """One row per config × scenario × key year: rates, shares, gaps, first shortfalls."""
+    import pandas as pd
+
+    frames = []
+    for result in results:
+        table = scenario_table(result)
+        years = key_years(int(table.year.min()), int(table.year.max()))
+        table = table[table.year.isin(years)].merge(_shortfall_columns(result), on="scenario",
+                                                    how="left")
+        frames.append(table)
+    out = pd.concat(frames, ignore_index=True)
+    first = ["config", "jurisdiction", "name_en", "level", "scenario", "year", "total",
+             "pop_60plus", "share_60plus", "pop_0_2", "share_0_2", "births"]
+    rest = [c for c in out.columns if c not in first and c not in ("pop_65plus", "pop_80plus")]
+    return out[first + rest]
+
+
+SIDE_BY_SIDE_ROWS = ["total", "pop_60plus", "share_60plus", "pop_0_2", "share_0_2",
+                     "beds_needed_per_1000_60plus_norm", "beds_needed_per_1000_60plus_needs",
+                     "beds_planned_per_1000_60plus", "beds_target_per_1000_60plus",
+                     "beds_gap_norm", "beds_gap_needs", "places_needed_per_1000_norm",
+                     "places_needed_per_1000_needs", "places_planned_per_1000",
+                     "places_target_per_1000", "places_coverage_under3", "places_gap_norm",
+                     "places_gap_needs", *SHORTFALL_COLUMNS]
+
+
+def side_by_side(comparison: pd.DataFrame, scenario: str = "baseline") -> pd.DataFrame:
+    """Indicators as rows, ``<jurisdiction> <year>`` as columns, for one scenario."""
+    import pandas as pd
+
+    rows = comparison[comparison.scenario == scenario]
+    indicators = [c for c in SIDE_BY_SIDE_ROWS if c in rows.columns]
+    out = pd.DataFrame({"indicator": indicators})
+    for record in rows.to_dict(orient="records"):
+        out[f"{record['name_en']} {record['year']}"] = [record[c] for c in indicators]
+    return out
+
+
+def compare(configs: Sequence[Config]) -> Comparison:
+    """Run every config (all its scenarios) and build the comparison tables."""
+    import pandas as pd
+
+    names = [c.name for c in configs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"config '{twice[0]}' is given twice", field="CONFIG",
+                          fix="name each config once")
+    from .run import run
+
+    results = [run(config) for config in configs]
+    scenarios = pd.concat([scenario_table(r) for r in results], ignore_index=True)
+    table = comparison_table(results)
+    identity = ["config", "jurisdiction", "name_en", "level"]
+    shortfalls = pd.concat([r.first_shortfall.assign(**_identity(r)) for r in results],
+                           ignore_index=True)
+    shortfalls = shortfalls[[*identity, *[c for c in shortfalls.columns if c not in identity]]]
+    return Comparison(results=results, scenarios=scenarios, comparison=table,
+                      side_by_side=side_by_side(table), first_shortfall=shortfalls)
+
+
+def _bar_frame(comparison: pd.DataFrame, year: int, columns: dict[str, str],
+               lang: str) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    rows = comparison[(comparison.scenario == "baseline") & (comparison.year == year)]
+    names = rows["jurisdiction" if lang == "zh" else "name_en"]
+    frame = pd.DataFrame({"jurisdiction": names.to_numpy()})
+    for column, series in columns.items():
+        frame[series] = rows[column].to_numpy(float) if column in rows else np.nan
+    return frame
+
+
+def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> list[str]:
+    """Scenario lines per config; jurisdictions side by side when there are several."""
+    from . import charts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+
+    def save(fig, stem: str) -> None:
+        charts.save_figure(fig, directory / stem)
+        written.append(f"charts/{stem}")
+
+    for result in comparison.results:
+        name = result.config.name
+        place = result.unit.name if lang == "zh" else result.config.jurisdiction.name_en
+        for indicator in ("pop_60plus", "pop_0_2"):
+            title = (f"{place}：{charts.label(indicator, lang)}，各方案比较" if lang == "zh"
+                     else f"{place}: {charts.label(indicator, lang)} by scenario")
+            save(charts.scenario_lines(result.summary[["scenario", "year", indicator]],
+                                       indicator, lang=lang, title=title),
+                 f"{name}_scenarios_{indicator}")
+        gaps = result.gaps.astype({"service": str, "method": str})
+        for service in ("elderly_beds", "childcare_places"):
+            if not (gaps.service == service).any():
+                continue
+            title = (f"{place}：{charts.label(service, lang)}需求（千人指标法）与规划"
+                     if lang == "zh" else
+                     f"{place}: {charts.label(service, lang)}, demand (norm) vs plan")
+            save(charts.scenario_demand_lines(gaps, service, method="norm", lang=lang,
+                                              title=title), f"{name}_scenarios_{service}")
+    if len(comparison.results) < 2:
+        return written
+    table = comparison.comparison
+    baseline = comparison.scenarios[comparison.scenarios.scenario == "baseline"]
+    lines = baseline.assign(scenario=baseline["jurisdiction" if lang == "zh" else "name_en"])
+    title = ("60岁及以上人口占比：各地区比较" if lang == "zh"
+             else "Share aged 60+ by jurisdiction (baseline)")
+    save(charts.scenario_lines(lines[["scenario", "year", "pop_60plus", "total"]],
+                               "share_60plus", lang=lang, title=title),
+         "jurisdictions_share_60plus")
+    year = 2025 if (table.year == 2025).any() else int(table.year.max())
+    beds = _bar_frame(table, year, {"beds_needed_per_1000_60plus_norm": "norm",
+                                    "beds_needed_per_1000_60plus_needs": "needs",
+                                    "beds_planned_per_1000_60plus": "supply",
+                                    "beds_target_per_1000_60plus": "target"}, lang)
+    axis = ("每千名60岁及以上老人床位数（张）" if lang == "zh"
+            else "Beds per 1,000 aged 60+")
+    title = (f"{year}年养老床位：所需、规划与目标（基准方案）" if lang == "zh"
+             else f"Elderly-care beds in {year}: needed, planned, target (baseline)")
+    save(charts.jurisdiction_bars(beds, axis_label=axis, lang=lang, title=title),
+         "jurisdictions_beds_per_1000")
+    places = _bar_frame(table, year, {"places_needed_per_1000_norm": "norm",
+                                      "places_needed_per_1000_needs": "needs",
+                                      "places_planned_per_1000": "supply",
+                                      "places_target_per_1000": "target"}, lang)
+    axis = "每千人口托位数（个）" if lang == "zh" else "Childcare places per 1,000 residents"
+    title = (f"{year}年托位：所需、规划与目标（基准方案）" if lang == "zh"
+             else f"Childcare places in {year}: needed, planned, target (baseline)")
+    save(charts.jurisdiction_bars(places, axis_label=axis, lang=lang, title=title),
+         "jurisdictions_places_per_1000")
+    return written
+
+
+def write_comparison(comparison: Comparison, directory: Path, lang: str = "zh") -> list[str]:
+    """Write CSVs, the workbook and the charts into ``directory`` (a staging directory);
+    returns the files written, relative to it."""
+    from .outputs import write_excel
+
+    comparison.comparison.to_csv(directory / "comparison.csv", index=False)
+    comparison.scenarios.to_csv(directory / "scenarios.csv", index=False)
+    write_excel({"comparison": comparison.comparison, "side_by_side": comparison.side_by_side,
+                 "scenarios": comparison.scenarios,
+                 "first_shortfall": comparison.first_shortfall},
+                directory / "comparison.xlsx", extra_headers=HEADERS_ZH, shares=SHARES,
+                rates=RATES)
+    charts = write_charts(comparison, directory / "charts", lang)
+    return ["comparison.csv", "scenarios.csv", "comparison.xlsx",
+            *[f"{c}.png" for c in charts], *[f"{c}.svg" for c in charts]]
+
+
+def default_out_dir(configs: Sequence[Config]) -> Path:
+    """``outputs/compare-<name>-<name>…/``."""
+    return Path("outputs") / ("compare-" + "-".join(c.name for c in configs))
+
+
+def _terminal_summary(comparison: Comparison) -> str:
+    import numpy as np
+    import pandas as pd
+
+    table = comparison.comparison
+    rows = table[(table.scenario == "baseline")]
+    lines = [f"{'jurisdiction':<16}{'year':>6}{'aged 60+':>12}{'share 60+':>10}"
+             f"{'beds/1000 need':>15}{'planned':>9}{'托位/1000 need':>15}{'planned':>9}"]
+    for r in rows.itertuples():
+        def num(value, digits=1):
+            return f"{value:.{digits}f}" if pd.notna(value) else "?"
+        lines.append(f"{r.name_en:<16}{r.year:>6}{r.pop_60plus:>12,.0f}"
+                     f"{r.share_60plus:>10.1%}"
+                     f"{num(getattr(r, 'beds_needed_per_1000_60plus_needs', np.nan)):>15}"
+                     f"{num(getattr(r, 'beds_planned_per_1000_60plus', np.nan)):>9}"
+                     f"{num(getattr(r, 'places_needed_per_1000_needs', np.nan)):>15}"
+                     f"{num(getattr(r, 'places_planned_per_1000', np.nan)):>9}")
+    lines.append("baseline; need = the needs method (beds per 1,000 aged 60+, 托位 per 1,000 "
+                 "residents); planned = the plan's supply; ? = not stated")
+    return "\n".join(lines)
+
+
+@click.command("compare")
+@click.argument("config_paths", metavar="CONFIG [CONFIG ...]", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: outputs/compare-<config names>/).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of chart text.")
+def compare_command(config_paths: tuple[Path, ...], out_dir: Path | None, lang: str) -> None:
+    """Compare the scenarios of each CONFIG and, given several, the jurisdictions side by
+    side (per-1,000 rates, shares, gaps, first shortfall years)."""
+    from .config import load_config
+    from .outputs import atomic_directory
+
+    started = time.perf_counter()
+    configs = [load_config(path) for path in config_paths]  # every config checked first
+    comparison = compare(configs)
+    out_dir = out_dir or default_out_dir(configs)
+    with atomic_directory(out_dir) as staging:
+        written = write_comparison(comparison, staging, lang)
+    click.echo(_terminal_summary(comparison))
+    click.echo(f"wrote {out_dir}/ ({len(written)} files: comparison.csv, scenarios.csv, "
+               f"comparison.xlsx, charts/) in {time.perf_counter() - started:.1f} s")
