@@ -119,6 +119,12 @@ LABELS: dict[str, dict[str, str]] = {
         "high": "高方案",
         "zero_migration": "零迁移方案",
         "constant_fertility": "生育率不变方案",
+        "low_fertility": "低生育率方案",
+        "high_fertility": "高生育率方案",
+        "no_migration": "零迁移方案",
+        "slow_mortality": "死亡率缓降方案",
+        "strict_norm": "从严床位标准方案",
+        "plan_document": "规划文件口径方案",
         # sexes and axes
         "male": "男",
         "female": "女",
@@ -193,6 +199,12 @@ LABELS: dict[str, dict[str, str]] = {
         "high": "High",
         "zero_migration": "Zero migration",
         "constant_fertility": "Constant fertility",
+        "low_fertility": "Low fertility",
+        "high_fertility": "High fertility",
+        "no_migration": "No migration",
+        "slow_mortality": "Slow mortality decline",
+        "strict_norm": "Strict bed norm",
+        "plan_document": "Plan document",
         "male": "Male",
         "female": "Female",
         "year": "Year",
@@ -1071,3 +1083,94 @@ def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: 
         _year_axis(ax, lang)
         default_title = label("title_trend", lang).format(indicator=label(indicator_label, lang))
         return _finish(fig, main, lang, title, default_title, source, "source_projection")
+
+
+# ---------------------------------------------------------------------------------------------
+# 9–10. Comparisons (``forecast compare``): demand by scenario; jurisdictions side by side
+# ---------------------------------------------------------------------------------------------
+def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "norm",
+                          lang: str = "zh", title: str | None = None,
+                          source: str | None = None) -> Figure:
+    """Demand for ``service`` by ``method``, one line per scenario, against the plan.
+
+    ``gaps``: ``scenario, year, service, method, demand, supply[, plan_target]`` (beds or
+    places). The planned supply (black) and the plan's targets as counts (stars) are those of
+    the first scenario in the table (the baseline in ``forecast compare``); where the plan
+    states no supply the line is absent.
+    """
+    check_language(lang)
+    _require_columns(gaps, ["scenario", "year", "service", "method", "demand", "supply"],
+                     "gaps")
+    rows = gaps[(gaps["service"].astype(str) == service) & (gaps["method"].astype(str) == method)]
+    if rows.empty:
+        raise InputError(f"the gaps table has no rows for {service}/{method}", field="service",
+                         fix="name a service and method the table has")
+    rows = rows.sort_values("year")
+    first = rows["scenario"].iloc[0]
+    plan = rows[rows["scenario"] == first]
+    largest = float(np.nanmax(np.r_[rows["demand"].to_numpy(float),
+                                    plan["supply"].to_numpy(float),
+                                    plan.get("plan_target", pd.Series(dtype=float))
+                                    .to_numpy(float)]))
+    with chart_style(lang):
+        fig, main, (ax,) = _new_figure(lang)
+        divisor = _value_axis(ax, service, None, largest, lang)
+        for index, (name, group) in enumerate(rows.groupby("scenario", sort=False)):
+            colour, style = _series_style(index)
+            ax.plot(group["year"], group["demand"] / divisor, color=colour, linestyle=style,
+                    label=label(str(name), lang))
+        if plan["supply"].notna().any():
+            ax.plot(plan["year"], plan["supply"] / divisor, color=SUPPLY_COLOUR, linewidth=2.2,
+                    label=label("supply", lang))
+        if "plan_target" in plan.columns and plan["plan_target"].notna().any():
+            points = plan[plan["plan_target"].notna()]
+            ax.plot(points["year"], points["plan_target"] / divisor, marker="*",
+                    markersize=13, color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
+                    markeredgewidth=0.6, linestyle="none", label=label("target", lang))
+        ax.set_ylim(bottom=0)
+        ax.margins(y=0.12)
+        ax.legend(loc="best", ncols=1 if rows["scenario"].nunique() <= 4 else 2)
+        _year_axis(ax, lang)
+        default_title = (f"{label(service, lang)}{label('demand', lang)}（"
+                         f"{method_label(method, service, lang)}）：各方案比较" if lang == "zh"
+                         else f"{label(service, lang)}: demand ("
+                         f"{method_label(method, service, lang)}) by scenario")
+        return _finish(fig, main, lang, title, default_title, source, "source_projection")
+
+
+def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
+                      title: str | None = None, source: str | None = None) -> Figure:
+    """Grouped bars: one group per jurisdiction, one bar per series.
+
+    ``frame``: a ``jurisdiction`` column (display names) and one numeric column per series
+    (e.g. ``norm``, ``needs``, ``supply``, ``target``; shown through :func:`label`). A missing
+    value (NaN: the plan states no supply, say) leaves its bar out and is marked "?" (n/a).
+    ``axis_label`` names the value axis with its unit, e.g. "beds per 1,000 aged 60+".
+    """
+    check_language(lang)
+    _require_columns(frame, ["jurisdiction"], "comparison")
+    series = [c for c in frame.columns if c != "jurisdiction"]
+    if not series:
+        raise InputError("the comparison table has no value columns",
+                         fix="add one numeric column per series")
+    names = frame["jurisdiction"].astype(str).tolist()
+    positions = np.arange(len(names), dtype=float)
+    width = 0.8 / len(series)
+    with chart_style(lang):
+        fig, main, (ax,) = _new_figure(lang)
+        for index, column in enumerate(series):
+            colour, _style = _series_style(index)
+            values = frame[column].to_numpy(float)
+            offsets = positions - 0.4 + width * (index + 0.5)
+            known = np.isfinite(values)
+            ax.bar(offsets[known], values[known], width=width * 0.92, color=colour,
+                   label=label(str(column), lang))
+            for x in offsets[~known]:
+                ax.text(x, 0, "?", ha="center", va="bottom", fontsize=SMALL_FONT_SIZE,
+                        color=PALETTE["grey"])
+        ax.set_xticks(positions, names)
+        ax.set_ylabel(axis_label)
+        ax.yaxis.set_major_formatter(_value_formatter())
+        ax.margins(y=0.12)
+        ax.legend(loc="best", ncols=min(len(series), 4))
+        return _finish(fig, main, lang, title, axis_label, source, "source_projection")
