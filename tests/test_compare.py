@@ -142,3 +142,27 @@ def test_same_config_twice_is_refused(tmp_path):
     assert result.exit_code == 2
     assert "given twice" in result.stderr
     assert not out.exists()
+
+
+def test_comparison_charts_draw_what_they_are_given():
+    """scenario_demand_lines: one line per scenario + supply + target star; jurisdiction_bars:
+    a NaN value leaves its bar out (n bars = known values)."""
+    from forecast import charts
+    from forecast.errors import InputError
+
+    gaps = pd.DataFrame({"scenario": ["baseline"] * 2 + ["low"] * 2, "year": [2020, 2025] * 2,
+                         "service": "elderly_beds", "method": "norm",
+                         "demand": [100.0, 120.0, 100.0, 110.0], "supply": [90.0, 95.0] * 2,
+                         "plan_target": [float("nan"), 130.0] * 2})
+    fig = charts.scenario_demand_lines(gaps, "elderly_beds", lang="en")
+    ax = fig.subfigs[0].axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["Baseline", "Low",
+                                                             "Planned supply", "Plan target"]
+    with pytest.raises(InputError):
+        charts.scenario_demand_lines(gaps, "childcare_places", lang="en")
+    frame = pd.DataFrame({"jurisdiction": ["A", "B"], "norm": [35.0, 35.0],
+                          "supply": [28.7, float("nan")]})
+    fig = charts.jurisdiction_bars(frame, axis_label="Beds per 1,000 aged 60+", lang="en")
+    ax = fig.subfigs[0].axes[0]
+    assert len(ax.patches) == 3
+    assert [t.get_text() for t in ax.texts] == ["?"]
