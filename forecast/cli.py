@@ -142,8 +142,13 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int) -> N
               help="Run only this scenario (repeatable); default: all in the config.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of chart text.")
+@click.option("--trajectories", type=click.IntRange(min=1, max=100_000), default=None,
+              help="Also draw N joint trajectories (TFR, e0, migration, disability; see the "
+              "config's uncertainty section) and write quantiles, probabilities and fan charts.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of --trajectories (same seed, same results).")
 def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, ...],
-                lang: str) -> None:
+                lang: str, trajectories: int | None, seed: int) -> None:
     """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
     from .config import load_config
     from .outputs import atomic_directory, write_run
@@ -153,6 +158,16 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     config = load_config(config_path)
     out_dir = out_dir or Path("outputs") / config.name
     result = run(config, list(scenarios) or None)
+    if trajectories:
+        from .uncertainty import STAGES, run_uncertainty
+
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(STAGES) * len(result.scenarios), file=sys.stderr,
+                                   label=f"{trajectories:,} trajectories") as bar:
+                result.uncertainty = run_uncertainty(result, trajectories, seed,
+                                                     progress=lambda stage: bar.update(1))
+        else:
+            result.uncertainty = run_uncertainty(result, trajectories, seed)
     with atomic_directory(out_dir) as staging:
         write_run(result, staging, lang)
     click.echo(_run_summary(result))

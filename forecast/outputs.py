@@ -160,13 +160,21 @@ def write_run(result, directory: Path, lang: str = "zh") -> list[str]:
         "first_shortfall": result.first_shortfall, "targets": result.targets,
         "expectations": result.expectations, "assumptions": result.assumptions,
     }
+    uncertainty = getattr(result, "uncertainty", None)
+    if uncertainty is not None:
+        tables.update(summary_quantiles=uncertainty.summary_quantiles,
+                      demand_quantiles=uncertainty.demand_quantiles,
+                      probability_met=uncertainty.probability_met)
     for name, frame in tables.items():
         frame.to_csv(directory / f"{name}.csv", index=False)
     excel = {k: v for k, v in tables.items() if k != "population"}
     excel["population"] = result.population
     write_excel(excel, directory / "results.xlsx")
     charts = write_charts(result, directory / "charts", lang)
+    charts += write_trend_and_fan_charts(result, directory / "charts", lang)
     manifest = dict(result.manifest)
+    if uncertainty is not None:
+        manifest["uncertainty"] = uncertainty.record
     manifest["outputs"] = sorted([f"{name}.csv" for name in tables] + ["results.xlsx"]
                                  + [f"{c}.png" for c in charts] + [f"{c}.svg" for c in charts])
     manifest["assumptions"] = result.assumptions.to_dict(orient="records")
@@ -208,3 +216,57 @@ def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
             frame = result.summary[["scenario", "year", indicator]]
             save(charts.scenario_lines(frame, indicator, lang=lang), f"scenarios_{indicator}")
     return written
+
+
+def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> list[str]:
+    """``charts/tfr_trend`` when a scenario's TFR comes from a trend forecast; fan charts
+    (``fan_pop_60plus``, ``fan_pop_0_2``, ``fan_elderly_beds``, ``fan_childcare_places``) for
+    the baseline (or first) scenario of a probabilistic run."""
+    from . import charts
+    from .trends import trend_frame
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    records = [note for name in result.scenarios
+               for note in result.manifest.get("scenario_changes", {}).get(name, [])
+               if note.get("kind") == "trend forecast" and note.get("indicator") == "tfr"]
+    if records:
+        record = records[0]
+        fig = charts.trend_fit_chart(trend_frame(record), indicator_label="tfr", lang=lang,
+                                     source=f"{record['method']}: WPP 2024 China, "
+                                            f"{record['fit_window'][0]}–"
+                                            f"{record['fit_window'][1]}")
+        charts.save_figure(fig, directory / "tfr_trend")
+        written.append("charts/tfr_trend")
+    uncertainty = getattr(result, "uncertainty", None)
+    if uncertainty is None:
+        return written
+    scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
+    summary = uncertainty.summary_quantiles
+    demand = uncertainty.demand_quantiles
+    n = uncertainty.record["trajectories"]
+    source = (f"{n:,} trajectories, seed {uncertainty.record['seed']}" if lang == "en" else
+              f"{n:,}条模拟轨迹，随机种子{uncertainty.record['seed']}")
+    panels = [("pop_60plus", summary[(summary.scenario == scenario)
+                                     & (summary.indicator == "pop_60plus")], None),
+              ("pop_0_2", summary[(summary.scenario == scenario)
+                                  & (summary.indicator == "pop_0_2")], None)]
+    for service in ("elderly_beds", "childcare_places"):
+        rows = demand[(demand.scenario == scenario) & (demand.service == service)
+                      & (demand.method == "needs")]
+        target = None
+        if len(result.targets) and "count" in result.targets.columns:
+            own = result.targets[(result.targets.service == service)
+                                 & result.targets["count"].notna()]
+            if len(own):
+                last = own.sort_values(["year", "count"]).iloc[-1]
+                target = (int(last["year"]), float(last["count"]))
+        panels.append((service, rows, target))
+    for indicator, rows, target in panels:
+        if rows.empty:
+            continue
+        fig = charts.fan_chart(rows, indicator, lang=lang, target=target, source=source)
+        charts.save_figure(fig, directory / f"fan_{indicator}")
+        written.append(f"charts/fan_{indicator}")
+    return written
+

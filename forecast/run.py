@@ -62,6 +62,7 @@ class RunResult:
     manifest: dict
     inputs: dict[str, ScenarioInputs] = field(default_factory=dict)
     run_seconds: float = 0.0
+    uncertainty: object | None = None  # forecast.uncertainty.UncertaintyResult (--trajectories)
 
 
 def _citation_text(citation, default_document: str) -> str:
