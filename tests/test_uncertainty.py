@@ -1,0 +1,193 @@
+"""Probabilistic runs (forecast.uncertainty): zero-variance runs reproduce the deterministic
+run, intervals widen with the horizon, probabilities behave, seeds repeat, bad settings fail."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import main
+from forecast.config import apply_overlay, load_config
+from forecast.errors import ConfigError
+from forecast.lifetable import life_table
+from forecast.paths import data_dir
+from forecast.run import run
+from forecast.uncertainty import random_walk, run_uncertainty, shifted_survival
+
+CONFIG = data_dir().parent / "configs" / "honghe.yaml"
+ZERO = {"uncertainty": {"tfr_sd_source": "fixed", "tfr_sd_log": 0.0, "e0_sd_source": "fixed",
+                        "e0_sd": 0.0, "migration_sd": 0.0, "disability_trend_low": -0.01,
+                        "disability_trend_high": -0.01}}
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def result(config):
+    return run(config, ["baseline"])
+
+
+@pytest.fixture(scope="module")
+def probabilistic(result):
+    return run_uncertainty(result, 400, 11)
+
+
+def test_zero_variance_medians_equal_the_deterministic_run(config):
+    """Identity: with every sd 0 and the disability trend fixed at the deterministic value
+    (E11, −1 %/yr) every trajectory is the deterministic projection, so all quantiles equal it
+    (relative 1e-9: the batched sums may round differently)."""
+    zero = apply_overlay(config.model_dump(exclude={"scenarios"}), ZERO)
+    zero._source_path = config._source_path
+    deterministic = run(zero, ["baseline"])
+    out = run_uncertainty(deterministic, 20, 5)
+    summary = out.summary_quantiles.pivot(index="year", columns="indicator", values="q50")
+    expected = deterministic.summary.set_index("year")[summary.columns]
+    np.testing.assert_allclose(summary.to_numpy(), expected.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(out.summary_quantiles["q025"], out.summary_quantiles["q975"],
+                               rtol=1e-12)
+    demand = out.demand_quantiles.set_index(["year", "service", "method"])["q50"]
+    det = deterministic.demand.assign(service=deterministic.demand.service.astype(str),
+                                      method=deterministic.demand.method.astype(str))
+    det = det.set_index(["year", "service", "method"])["value"]
+    np.testing.assert_allclose(demand.loc[det.index].to_numpy(), det.to_numpy(), rtol=1e-9)
+
+
+def test_interval_widths_grow_with_the_horizon(probabilistic):
+    """The 95 % interval of population aged 0-2, total population and bed/place needs is
+    wider in 2035 than in 2030 than in 2025, and zero in the base year (known census)."""
+    summary = probabilistic.summary_quantiles.set_index(["indicator", "year"])
+    for indicator in ("pop_0_2", "total", "pop_60plus"):
+        width = summary.loc[indicator, "q975"] - summary.loc[indicator, "q025"]
+        assert width.loc[2020] == 0
+        assert width.loc[2025] < width.loc[2030] < width.loc[2035], indicator
+    demand = probabilistic.demand_quantiles
+    for service in ("elderly_beds", "childcare_places"):
+        rows = demand[(demand.service == service) & (demand.method == "needs")].set_index("year")
+        width = rows["q975"] - rows["q025"]
+        assert width.loc[2025] < width.loc[2030] < width.loc[2035], service
+    ordered = probabilistic.summary_quantiles[["q025", "q10", "q50", "q90", "q975"]].dropna()
+    assert (np.diff(ordered.to_numpy(), axis=1) >= 0).all()
+
+
+def test_probabilities_lie_in_0_1_and_rise_with_supply(result, probabilistic):
+    """probability_met ∈ [0, 1]; adding 5,000 beds/places to planned supply never lowers it
+    and raises it somewhere; unknown supply gives NaN, never a number."""
+    before = probabilistic.probability_met
+    known = before["probability_met"].dropna()
+    assert ((known >= 0) & (known <= 1)).all() and len(known)
+    assert set(before.columns) >= {"scenario", "service", "method", "year", "probability_met"}
+    richer = result.supply.copy()
+    richer["supply"] = richer["supply"] + 5000
+    original = result.supply
+    result.supply = richer
+    try:
+        after = run_uncertainty(result, 400, 11).probability_met
+    finally:
+        result.supply = original
+    merged = before.merge(after, on=["scenario", "service", "method", "year"],
+                          suffixes=("_before", "_after")).dropna(subset=["probability_met_before"])
+    assert (merged.probability_met_after >= merged.probability_met_before).all()
+    assert (merged.probability_met_after > merged.probability_met_before).any()
+
+
+def test_same_seed_same_bytes_other_seed_differs(result, probabilistic):
+    """Same seed -> byte-identical CSV text; another seed -> different quantiles."""
+    again = run_uncertainty(result, 400, 11)
+    other = run_uncertainty(result, 400, 12)
+    for name in ("summary_quantiles", "demand_quantiles", "probability_met"):
+        assert getattr(again, name).to_csv(index=False) == \
+            getattr(probabilistic, name).to_csv(index=False)
+    assert other.summary_quantiles.to_csv(index=False) != \
+        probabilistic.summary_quantiles.to_csv(index=False)
+
+
+def test_manifest_record_states_settings_and_seed(probabilistic):
+    record = probabilistic.record
+    assert record["trajectories"] == 400 and record["seed"] == 11
+    tfr = record["distributions"]["baseline"]["tfr"]
+    assert "WPP 2024" in tfr["sd_source"]
+    assert np.all(np.diff(tfr["sd_log_by_step"]) >= 0)
+    json.dumps(record)  # plain values only
+
+
+def test_e0_shift_is_realised():
+    """A zero shift gives exactly the unshifted survival ratios; a drawn shift gives ratios
+    of a proportionally scaled schedule whose e0 moved by the drawn amount (±0.005 years)."""
+    from scipy.optimize import brentq
+
+    base = 0.0005 * np.exp(0.085 * np.arange(101))  # Gompertz-like, e0 about 75
+    mx = np.broadcast_to(base, (3, 2, 101)).copy()
+    shifts = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, -3.0]])
+    survival = shifted_survival(mx, shifts)  # (T, N, 2, A)
+    table = life_table(mx, np.array(["male", "female"]))
+    np.testing.assert_array_equal(survival[:, 0], table.survival_ratios())
+    for t, shift in enumerate(shifts[1]):
+        def gap(log_k, t=t):
+            ratios = life_table(mx[t, 0] * np.exp(log_k), "male").survival_ratios()
+            return ratios[60] - survival[t, 1, 0, 60]
+        log_k = brentq(gap, -1.5, 1.5)
+        e0 = float(life_table(mx[t, 0] * np.exp(log_k), "male").e0)
+        assert e0 - float(table.e0[t, 0]) == pytest.approx(shift, abs=0.005)
+
+
+def test_random_walk_has_the_stated_marginal_sd():
+    """Independent increments: sd at each step equals the stated one (20,000 draws, 3 %)."""
+    sd = np.array([0.1, 0.15, 0.2, 0.2, 0.3])
+    walks = random_walk(np.random.default_rng(1), sd, 20_000)
+    np.testing.assert_allclose(walks.std(axis=0), sd, rtol=0.03)
+
+
+@pytest.mark.parametrize(("overlay", "pattern"), [
+    ({"uncertainty": {"migration_sd": -0.5}}, r"uncertainty\.migration_sd: .*greater than"),
+    ({"uncertainty": {"migraton_sd": 0.5}}, r"uncertainty\.migraton_sd: unknown key.*"
+                                             r"migration_sd"),
+    ({"uncertainty": {"tfr_sd_source": "fixed"}}, r"tfr_sd_log"),
+    ({"uncertainty": {"e0_sd": -1.0, "e0_sd_source": "fixed"}}, r"uncertainty\.e0_sd"),
+    ({"uncertainty": {"disability_trend_low": 0.01, "disability_trend_high": -0.01}},
+     r"disability_trend_low"),
+])
+def test_bad_definitions_fail_with_one_line(config, overlay, pattern):
+    with pytest.raises(ConfigError) as info:
+        apply_overlay(config.model_dump(exclude={"scenarios"}), overlay)
+    message = str(info.value)
+    assert "\n" not in message
+    assert re.search(pattern, message), message
+
+
+def test_bad_definition_in_a_config_file_names_file_and_line(tmp_path):
+    text = CONFIG.read_text(encoding="utf-8") + "\nuncertainty:\n  migration_sd: -1\n"
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: line \d+: uncertainty\.migration_sd"):
+        load_config(path)
+
+
+@pytest.mark.slow
+def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path):
+    """The real command: extra CSVs, fan charts, seed in the manifest, nothing on stderr
+    (no progress bar when stderr is not a terminal); same seed -> identical CSV bytes."""
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        runner = CliRunner()
+        outcome = runner.invoke(main, ["run", str(CONFIG), "--out", str(out), "--scenario",
+                                       "baseline", "--trajectories", "60", "--seed", "7",
+                                       "--lang", "en"])
+        assert outcome.exit_code == 0, outcome.output
+        outputs.append(out)
+    a, b = outputs
+    for name in ("summary_quantiles.csv", "demand_quantiles.csv", "probability_met.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    for stem in ("fan_pop_60plus", "fan_pop_0_2", "fan_elderly_beds", "fan_childcare_places"):
+        assert (a / "charts" / f"{stem}.png").is_file()
+    manifest = json.loads((a / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["uncertainty"]["seed"] == 7
+    assert manifest["uncertainty"]["trajectories"] == 60
+    assert "probability_met.csv" in manifest["outputs"]
