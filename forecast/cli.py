@@ -152,6 +152,7 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
     from .config import load_config
     from .outputs import atomic_directory, write_run
+    from .report import write_report
     from .run import run
 
     started = time.perf_counter()
@@ -170,9 +171,10 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
             result.uncertainty = run_uncertainty(result, trajectories, seed)
     with atomic_directory(out_dir) as staging:
         write_run(result, staging, lang)
+        write_report(staging, lang)
     click.echo(_run_summary(result))
     click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
-               f"charts/; manifest.json) in {time.perf_counter() - started:.1f} s")
+               f"charts/; manifest.json; report.html) in {time.perf_counter() - started:.1f} s")
 
 
 def _run_summary(result) -> str:
@@ -213,9 +215,16 @@ def _run_summary(result) -> str:
             f"{r.service}/{r.method} {r.first_shortfall_year}" for r in short.itertuples()))
     supply = result.supply[result.supply.scenario == result.scenarios[0]]
     for service, rows in supply.groupby("service", sort=True):
-        basis = rows["supply_basis"].iloc[0]
-        if rows["supply"].isna().all():
+        known = rows.dropna(subset=["supply"]).sort_values("year")
+        if known.empty:
             basis = "not stated in the plan (no base supply or own target)"
+        elif str(rows["supply_basis"].iloc[0]).startswith("the plan's own target"):
+            basis = (f"the plan's own target, {known.supply.iloc[0]:,.0f} from "
+                     f"{known.year.iloc[0]} (assumed met; no base supply stated)")
+        else:
+            basis = (f"stated in the plan: {known.supply.iloc[0]:,.0f} in {known.year.iloc[0]}"
+                     f", {known.supply.iloc[-1]:,.0f} in {known.year.iloc[-1]} with planned "
+                     "additions")
         lines.append(f"supply of {service}: {basis}")
     return "\n".join(lines)
 
@@ -233,6 +242,9 @@ def schema() -> None:
 from .compare import compare_command  # noqa: E402
 
 main.add_command(compare_command)
+from .report import report_command  # noqa: E402
+
+main.add_command(report_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

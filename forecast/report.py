@@ -1,0 +1,1345 @@
+"""The HTML report of a run: one self-contained file, ``report.html``, in the run's directory.
+
+Built only from the files a run writes (``manifest.json``, the CSV tables, ``charts/*.svg`` or
+``*.png``), so ``forecast report OUTPUT_DIR`` can rebuild it without recomputing anything. The
+page needs no network, no system font and no JavaScript:
+
+- charts are inlined as SVG (glyphs already drawn as paths; element ids prefixed per chart so
+  that several charts can share one page) or, without an SVG, as a base64 PNG;
+- styles are inline;
+- the Chinese font is a subset of the charts' own font (Noto Sans CJK SC, from mplfonts, SIL
+  Open Font License) holding exactly the characters of the page, embedded as a base64 WOFF2
+  ``@font-face`` (WOFF when ``brotli`` is missing).
+
+Every string that came from a user (names, notes, quotes from a config, scenario names) is
+HTML-escaped on its way into the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ForecastError
+
+REPORT_FILE = "report.html"
+FONT_FAMILY = "ForecastCJK"
+LANGUAGES = ("zh", "en")
+KEY_YEARS = (2025, 2030, 2035)
+REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
+                  "assumptions.csv")
+OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met")
+CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
+               "childcare_demand")
+
+
+class ReportError(ForecastError):
+    """An output directory the report cannot be built from."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Text in both languages
+# ---------------------------------------------------------------------------------------------
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "{name}人口预测与养老床位、托位需求报告",
+        "subtitle": "对照《{document}》",
+        "doc_line": "依据文件：《{title}》{number}，{issuer}，{issued}",
+        "run_line": "基期{base}年，预测至{end}年；方案：{scenarios}；forecast {version}",
+        "toc": "目录",
+        "findings": "主要结论",
+        "gaps": "供需缺口",
+        "charts": "图表",
+        "expectations": "文件预期与本预测对照",
+        "scenarios": "方案比较",
+        "uncertainty": "不确定性",
+        "assumptions": "假设及来源",
+        "methods": "方法说明",
+        "files": "本报告依据的文件",
+        "sentence_population": "{base}年常住人口{pop_base}，预计{end}年为{pop_end}"
+                               "（{change}）。",
+        "sentence_elderly": "{year}年60岁及以上人口预计为{pop}，占总人口{share}；"
+                            "{end}年为{pop_end}（{share_end}）。",
+        "sentence_under3": "0–2岁婴幼儿{base}年为{pop_base}，{year}年预计为{pop}，"
+                           "{end}年为{pop_end}。",
+        "sentence_service": "{service}：{year}年规划供给{supply}；需求{demands}。",
+        "sentence_service_unknown": "{service}：规划未给出供给数量；{year}年需求{demands}。",
+        "sentence_first_short": "{service}首次出现缺口的年份：{items}。",
+        "sentence_never_short": "{service}在{end}年前各方法需求均能满足。",
+        "demand_item": "按{method}为{demand}（{gap}）",
+        "demand_item_plain": "按{method}为{demand}",
+        "gap_short": "缺口{value}",
+        "gap_met": "富余{value}",
+        "first_short_item": "{method}{year}年",
+        "sentence_expectation": "文件称{when}{indicator}{relation}{document}，"
+                                "本预测为{projected}（{diff}）。",
+        "relation_about": "约为",
+        "relation_equal": "为",
+        "relation_at_least": "不少于",
+        "relation_at_most": "不超过",
+        "higher": "高{pct}",
+        "lower": "低{pct}",
+        "scenario_note": "以上结论为{scenario}的结果。",
+        "gap_intro": "缺口 = 规划供给 − 需求；负数为短缺（红色）。“规划供给”行为文件给出的床位"
+                     "或托位数（含规划新增，按年份平均分摊）；未给出时标为“未给出”。",
+        "service": "服务",
+        "method": "测算方法",
+        "demand_col": "{year}年需求",
+        "gap_col": "{year}年缺口",
+        "first_short_col": "首个缺口年份",
+        "supply_row": "规划供给",
+        "not_stated": "未给出",
+        "outcome_never": "预测期内无缺口",
+        "basis_intro": "规划供给的依据（引文照录文件原文）：",
+        "basis_none": "文件未给出供给数量，也未给出本地目标。",
+        "outcome_unknown": "无法判断（部分年份供给未知）",
+        "figure": "图{n}",
+        "unit": "单位：{unit}",
+        "source": "资料来源：{source}",
+        "src_census": "第七次全国人口普查（2020年）分县资料",
+        "src_projection": "本工具预测（{scenario}）",
+        "src_parameters": "需求参数见“假设及来源”（data/care_parameters.csv）",
+        "src_plan": "规划供给与目标：《{document}》",
+        "src_national": "国家目标：{document}",
+        "caption_pyramid": "{base}年与{end}年人口金字塔（分性别、单岁组，100岁及以上合并）",
+        "caption_elderly_trends": "老年人口变化趋势",
+        "caption_under3_trend": "0–2岁婴幼儿人口变化趋势",
+        "caption_bed_demand": "养老床位需求（三种测算方法）与规划供给；星号为规划目标，"
+                              "阴影为供给低于需求的年份",
+        "caption_nursing_bed_demand": "护理型床位需求与规划供给；星号为规划目标，阴影为短缺年份",
+        "caption_childcare_demand": "托位需求（两种测算方法）与规划供给；星号为规划目标",
+        "caption_scenarios": "{indicator}：各方案比较",
+        "caption_fan": "{indicator}：中位数及80%、95%预测区间",
+        "caption_other": "{stem}",
+        "caption_tfr_trend": "总和生育率：历史拟合与趋势预测",
+        "unit_per_woman": "孩子数/妇女",
+        "src_wpp": "联合国《世界人口展望2024》中国总和生育率",
+        "unit_persons": "人",
+        "unit_elderly": "{unit}（上图）；%（下图，占总人口比例）",
+        "unit_beds": "张（床位）",
+        "unit_places": "个（托位）",
+        "unit_axis": "见纵轴",
+        "chart_language_note": "图表文字为{chart_lang}（运行时的 --lang 设置）。",
+        "lang_zh": "中文",
+        "lang_en": "英文",
+        "no_expectations": "配置未给出文件中的人口预期。",
+        "indicator": "指标",
+        "year": "年份",
+        "document_value": "文件数值",
+        "relation": "关系",
+        "projected": "本预测（基准方案）",
+        "difference_pct": "差值%",
+        "quote": "出处",
+        "note": "说明",
+        "scenario": "方案",
+        "total": "常住人口",
+        "pop_60plus": "60岁及以上人口",
+        "share_60plus": "60岁及以上占比",
+        "pop_0_2": "0–2岁人口",
+        "pop_80plus": "80岁及以上人口",
+        "median": "中位数",
+        "births": "出生人口",
+        "scenario_gap_intro": "各方案的床位与托位缺口（千人指标法，规划供给 − 需求；负数为短缺）：",
+        "uncertainty_intro": "随机预测的分位数（{file}）：",
+        "probability_intro": "规划供给满足需求的概率（各随机轨迹中供给 ≥ 需求的比例，"
+                             "{file}）：",
+        "no_uncertainty": "本次运行未做随机预测（无 summary_quantiles.csv、probability_met.csv）。",
+        "assumption_intro": "共{n}项假设，其中{m}项无来源，标为“假设（无来源）”并以黄色底标出。",
+        "component": "组成部分",
+        "assumption": "假设",
+        "detail": "细节",
+        "source_col": "来源",
+        "confidence": "可信度",
+        "label": "标注",
+        "label_sourced": "有来源",
+        "label_unsourced": "假设（无来源）",
+        "all_scenarios": "全部",
+        "file_list": "CSV 表格、results.xlsx 与 charts/ 目录中的 PNG/SVG 图表"
+                     "与本报告位于同一目录。",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "{name}: population projection and demand for elderly-care beds and "
+                 "childcare places",
+        "subtitle": "checked against \"{document}\"",
+        "doc_line": "Source document: \"{title}\" {number}, {issuer}, {issued}",
+        "run_line": "Base year {base}, projected to {end}; scenarios: {scenarios}; "
+                    "forecast {version}",
+        "toc": "Contents",
+        "findings": "Key findings",
+        "gaps": "Supply gaps",
+        "charts": "Charts",
+        "expectations": "The document's expectations and the projection",
+        "scenarios": "Scenario comparison",
+        "uncertainty": "Uncertainty",
+        "assumptions": "Assumptions and sources",
+        "methods": "Methods",
+        "files": "Files behind this report",
+        "sentence_population": "The population was {pop_base} in {base} and is projected at "
+                               "{pop_end} in {end} ({change}).",
+        "sentence_elderly": "The population aged 60+ is projected at {pop} in {year} "
+                            "({share} of the total) and {pop_end} in {end} ({share_end}).",
+        "sentence_under3": "Children aged 0–2 numbered {pop_base} in {base}; projected "
+                           "{pop} in {year} and {pop_end} in {end}.",
+        "sentence_service": "{service}: planned supply {supply} in {year}; demand {demands}.",
+        "sentence_service_unknown": "{service}: the plan states no supply; demand in {year} "
+                                    "{demands}.",
+        "sentence_first_short": "{service}, first shortfall: {items}.",
+        "sentence_never_short": "{service}: supply meets every method's demand up to {end}.",
+        "demand_item": "{demand} by the {method} method ({gap})",
+        "demand_item_plain": "{demand} by the {method} method",
+        "gap_short": "shortfall {value}",
+        "gap_met": "surplus {value}",
+        "first_short_item": "{method} {year}",
+        "sentence_expectation": "The document expects {indicator}{when} {relation} "
+                                "{document}; the projection gives {projected} ({diff}).",
+        "relation_about": "of about",
+        "relation_equal": "of",
+        "relation_at_least": "of at least",
+        "relation_at_most": "of at most",
+        "higher": "{pct} higher",
+        "lower": "{pct} lower",
+        "scenario_note": "These findings are for the {scenario} scenario.",
+        "gap_intro": "Gap = planned supply − demand; negative numbers (red) are shortfalls. The "
+                     "\"planned supply\" row is the count the document states (with planned "
+                     "additions spread evenly over their years), or \"not stated\".",
+        "service": "Service",
+        "method": "Method",
+        "demand_col": "Demand {year}",
+        "gap_col": "Gap {year}",
+        "first_short_col": "First shortfall",
+        "supply_row": "Planned supply",
+        "not_stated": "not stated",
+        "outcome_never": "none in the horizon",
+        "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
+        "basis_none": "the document states neither a supply count nor a local target.",
+        "outcome_unknown": "unknown (supply missing in some years)",
+        "figure": "Figure {n}",
+        "unit": "Unit: {unit}",
+        "source": "Source: {source}",
+        "src_census": "2020 population census, county tables",
+        "src_projection": "forecast projection ({scenario})",
+        "src_parameters": "demand parameters in \"Assumptions and sources\" "
+                          "(data/care_parameters.csv)",
+        "src_plan": "planned supply and targets: \"{document}\"",
+        "src_national": "national target: {document}",
+        "caption_pyramid": "Population pyramids, {base} and {end} (by sex, single years, 100+ "
+                           "open)",
+        "caption_elderly_trends": "Older population",
+        "caption_under3_trend": "Children aged 0–2",
+        "caption_bed_demand": "Elderly-care beds: demand by three methods and planned supply; "
+                              "star = plan target, shading = years supply falls short",
+        "caption_nursing_bed_demand": "Nursing-type beds: demand and planned supply; star = plan "
+                                      "target, shading = shortfall years",
+        "caption_childcare_demand": "Childcare places for under-3s: demand by two methods and "
+                                    "planned supply; star = plan target",
+        "caption_scenarios": "{indicator} by scenario",
+        "caption_fan": "{indicator}: median with 80% and 95% prediction intervals",
+        "caption_other": "{stem}",
+        "caption_tfr_trend": "Total fertility rate: fitted history and trend forecast",
+        "unit_per_woman": "children per woman",
+        "src_wpp": "UN World Population Prospects 2024, China TFR",
+        "unit_persons": "persons",
+        "unit_elderly": "{unit} (top); % of the total population (bottom)",
+        "unit_beds": "beds",
+        "unit_places": "places",
+        "unit_axis": "see the vertical axis",
+        "chart_language_note": "Chart text is in {chart_lang} (the run's --lang setting).",
+        "lang_zh": "Chinese",
+        "lang_en": "English",
+        "no_expectations": "The config states none of the document's population expectations.",
+        "indicator": "Indicator",
+        "year": "Year",
+        "document_value": "Document",
+        "relation": "Relation",
+        "projected": "Projection (baseline)",
+        "difference_pct": "Difference %",
+        "quote": "Source",
+        "note": "Note",
+        "scenario": "Scenario",
+        "total": "Population",
+        "pop_60plus": "Aged 60+",
+        "share_60plus": "Share aged 60+",
+        "pop_0_2": "Aged 0–2",
+        "pop_80plus": "Aged 80+",
+        "median": "Median",
+        "births": "Births",
+        "scenario_gap_intro": "Gaps by scenario (norm method, planned supply − demand; negative = "
+                              "shortfall):",
+        "uncertainty_intro": "Quantiles of the stochastic projection ({file}):",
+        "probability_intro": "Probability that planned supply meets demand (share of "
+                             "trajectories with supply ≥ demand, {file}):",
+        "no_uncertainty": "This run has no stochastic projection (no summary_quantiles.csv or "
+                          "probability_met.csv).",
+        "assumption_intro": "{n} assumptions, {m} of them without a source: these are labelled "
+                            "\"assumption (no source)\" and shaded yellow.",
+        "component": "Component",
+        "assumption": "Assumption",
+        "detail": "Detail",
+        "source_col": "Source",
+        "confidence": "Confidence",
+        "label": "Label",
+        "label_sourced": "sourced",
+        "label_unsourced": "assumption (no source)",
+        "all_scenarios": "all",
+        "file_list": "The CSV tables, results.xlsx and the PNG/SVG charts in charts/ sit in "
+                     "the same directory as this report.",
+    },
+}
+
+INDICATOR_TEXT = {
+    "zh": {"pop_total": "常住人口", "total": "常住人口", "pop_60plus": "60岁及以上人口",
+           "pop_65plus": "65岁及以上人口", "pop_80plus": "80岁及以上人口",
+           "pop_0_2": "0–2岁人口", "pop_under3": "0–2岁人口", "births": "出生人口"},
+    "en": {"pop_total": "the population", "total": "the population",
+           "pop_60plus": "the population aged 60+", "pop_65plus": "the population aged 65+",
+           "pop_80plus": "the population aged 80+", "pop_0_2": "children aged 0–2",
+           "pop_under3": "children aged 0–2", "births": "births"},
+}
+
+COMPONENT_TEXT = {
+    "zh": {"base_population": "基期人口", "mortality": "死亡", "fertility": "生育",
+           "srb": "出生性别比", "migration": "迁移", "demand parameter": "需求参数",
+           "demand parameter override": "需求参数（本次采用）", "supply": "供给",
+           "supply elderly_beds": "供给：养老床位", "supply nursing_beds": "供给：护理型床位",
+           "supply childcare_places": "供给：托位"},
+    "en": {"base_population": "base population", "srb": "sex ratio at birth",
+           "supply elderly_beds": "supply: elderly-care beds",
+           "supply nursing_beds": "supply: nursing-type beds",
+           "supply childcare_places": "supply: childcare places"},
+}
+RELATION_TEXT = {
+    "zh": {"equal": "等于", "about": "约", "at_least": "不少于", "at_most": "不超过"},
+    "en": {"equal": "equal", "about": "about", "at_least": "at least", "at_most": "at most"},
+}
+
+METHODS_HTML = {
+    "zh": """
+<h3>人口预测</h3>
+<p>队列要素法（cohort-component），按联合国人口司 WPP 的一步法惯例（Preston、Heuveline、Guillot，
+《Demography》2001，第6章）：单岁组0–100岁及以上，男女分列，一年一步。存活比按期末年龄索引
+（0岁：出生→0岁；最高年龄组：(A−1岁与A+)→A+）；出生数 = 期初与期末育龄妇女平均数 × 分年龄生育率，
+按出生性别比分为男女；净迁移按年龄、性别在期末（或期初期末各半）加入；迁移使之为负的单元置零并计数。
+人口平衡检验：期末人口 = 期初人口 + 出生 − 死亡 + 净迁移，最大相对残差 {residual}。</p>
+<h3>生命表与默认假设</h3>
+<ul>
+<li>基期人口：{base_population}</li>
+<li>死亡：{mortality}；基期出生时预期寿命 男 {e0_male} 岁、女 {e0_female} 岁。
+由死亡率 m<sub>x</sub> 计算 q<sub>x</sub>、l<sub>x</sub>、L<sub>x</sub>、
+T<sub>x</sub>、e<sub>x</sub>，存活比 S<sub>x</sub> = L<sub>x</sub>/L<sub>x−1</sub>
+（最高年龄组 T<sub>A</sub>/T<sub>A−1</sub>）。</li>
+<li>生育：{fertility}；基期总和生育率 {tfr}。</li>
+<li>出生性别比：{srb}（男/女）。</li>
+<li>迁移：{migration}；基期年净迁移 {migrants} 人。</li>
+</ul>
+<h3>需求测算</h3>
+<ul>
+<li>养老床位·千人指标法：床位 = 每千名老人床位数 {norm} × P<sub>60+</sub> ÷ 1000。</li>
+<li>养老床位·失能需求法：床位 = Σ<sub>年龄,性别</sub> P × (π<sub>重度</sub> × u<sub>重度</sub>
++ π<sub>中轻度</sub> × u<sub>中轻度</sub>) × (1 + 趋势)<sup>年份−基期</sup> ÷ 目标入住率；
+u<sub>重度</sub> = {u_severe}，u<sub>中轻度</sub> = {u_moderate}，目标入住率 {occupancy}，
+失能率年变化 {trend}。</li>
+<li>养老床位·“9073”格局法：床位 = {rule_9073} × P<sub>60+</sub>。</li>
+<li>护理型床位 = 护理型占比 {nursing} × 上述各方法床位。</li>
+<li>托位·千人指标法：托位 = 每千人口托位数 {childcare_norm} × 常住人口 ÷ 1000。</li>
+<li>托位·入托需求法：托位 = Σ<sub>a=0..2</sub> P<sub>a</sub> × 入托需求率<sub>a</sub> ×
+实际入托比例(年份) ÷ 目标使用率 {utilisation}；有入托需求的家庭占比 {demand_share}。</li>
+</ul>
+<p>各参数的数值、范围、来源和可信度（H/M/L/D 有来源，A 为无来源的假设）见“假设及来源”表。</p>
+""",
+    "en": """
+<h3>Population projection</h3>
+<p>Cohort-component method in the one-step convention of the UN Population Division's WPP
+(Preston, Heuveline &amp; Guillot, <i>Demography</i>, 2001, ch. 6): single years 0–100+, two
+sexes, one-year steps. Survival ratios are indexed by age at the end of the step (age 0: births →
+age 0; open group: (A−1 and A+) → A+); births = mean of start and end women × age-specific
+fertility, split by the sex ratio at birth; net migrants by age and sex are added at the end of
+the step (or half at each end); cells that migration drives negative are set to zero and
+counted. Balance check: end population = start + births − deaths + net migrants, largest
+relative residual {residual}.</p>
+<h3>Life tables and default assumptions</h3>
+<ul>
+<li>Base population: {base_population}</li>
+<li>Mortality: {mortality}; life expectancy at birth in the base year {e0_male} (male),
+{e0_female} (female) years. Life tables turn m<sub>x</sub> into q<sub>x</sub>, l<sub>x</sub>,
+L<sub>x</sub>, T<sub>x</sub>, e<sub>x</sub>; survival ratios S<sub>x</sub> =
+L<sub>x</sub>/L<sub>x−1</sub> (open group T<sub>A</sub>/T<sub>A−1</sub>).</li>
+<li>Fertility: {fertility}; base TFR {tfr} children per woman.</li>
+<li>Sex ratio at birth: {srb} (male per female birth).</li>
+<li>Migration: {migration}; {migrants} net migrants a year in the base year.</li>
+</ul>
+<h3>Demand</h3>
+<ul>
+<li>Elderly-care beds, norm: beds = {norm} per 1,000 × P<sub>60+</sub> ÷ 1000.</li>
+<li>Elderly-care beds, needs: beds = Σ<sub>age,sex</sub> P × (π<sub>severe</sub> ×
+u<sub>severe</sub> + π<sub>moderate</sub> × u<sub>moderate</sub>) × (1 + trend)<sup>year −
+base</sup> ÷ target occupancy; u<sub>severe</sub> = {u_severe}, u<sub>moderate</sub> =
+{u_moderate}, target occupancy {occupancy}, disability trend {trend} a year.</li>
+<li>Elderly-care beds, 9073 rule: beds = {rule_9073} × P<sub>60+</sub>.</li>
+<li>Nursing-type beds = nursing share {nursing} × each of the above.</li>
+<li>Childcare places, norm: places = {childcare_norm} per 1,000 × total population ÷ 1000.</li>
+<li>Childcare places, needs: places = Σ<sub>a=0..2</sub> P<sub>a</sub> × demand rate<sub>a</sub>
+× uptake(year) ÷ target utilisation {utilisation}; share of families wanting care
+{demand_share}.</li>
+</ul>
+<p>Each parameter's value, range, source and confidence (H/M/L/D sourced, A = assumption
+without a source) is in the “Assumptions and sources” table.</p>
+""",
+}
+
+CSS = """
+@font-face { font-family: "%(family)s"; src: url(data:%(mime)s;base64,%(data)s)
+  format("%(format)s"); font-weight: 100 900; font-style: normal; }
+html { font-family: "%(family)s", sans-serif; color: #1a1a1a; background: #fff; }
+body { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.6;
+  font-size: 15px; }
+h1 { font-size: 1.6rem; line-height: 1.3; margin: 0 0 .3rem; }
+h2 { font-size: 1.25rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem;
+  margin-top: 2.2rem; }
+h3 { font-size: 1.05rem; margin-bottom: .3rem; }
+.subtitle { font-size: 1.1rem; color: #333; margin: 0 0 .6rem; }
+.meta { color: #555; font-size: .9rem; margin: .1rem 0; }
+nav ol { columns: 2; font-size: .95rem; }
+a { color: #0072B2; }
+ul.findings li { margin-bottom: .35rem; }
+table { border-collapse: collapse; width: 100%%; font-size: .85rem; margin: .6rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .45rem; vertical-align: top; text-align: left;
+  overflow-wrap: break-word; }
+td.nowrap, th.nowrap { white-space: nowrap; overflow-wrap: normal; }
+th { background: #eef3f8; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.short { color: #B00020; font-weight: bold; }
+td.met { color: #006B4F; }
+tr.supply td { background: #f6f6f6; font-weight: bold; }
+tr.unsourced td { background: #FFF4C2; }
+.badge { display: inline-block; padding: 0 .35rem; border-radius: 3px; font-size: .8rem;
+  white-space: nowrap; }
+.badge.unsourced { background: #E69F00; color: #000; }
+.badge.sourced { background: #d9eee6; color: #004d38; }
+figure { margin: 1.2rem 0 1.8rem; }
+figure svg, figure img { width: 100%%; height: auto; max-width: 46rem; display: block; }
+figcaption { font-size: .9rem; color: #333; margin-top: .3rem; }
+.note { color: #555; font-size: .88rem; }
+.formula { font-family: inherit; }
+@media print { body { max-width: none; margin: 0; } figure { break-inside: avoid; } }
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a run's directory
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RunFiles:
+    """The files of one run's output directory, read (tables as DataFrames)."""
+
+    directory: Path
+    manifest: dict
+    tables: dict[str, pd.DataFrame]
+    charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (stem, kind, content)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` (file stem), or None when the run did not write it."""
+        return self.tables.get(name)
+
+
+def read_run_files(directory: str | Path) -> RunFiles:
+    """Read a run's output directory; a ReportError names what is missing or unreadable."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ReportError("not a directory", path=directory,
+                          fix="give the --out directory of a `forecast run`")
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ReportError(f"missing {', '.join(missing)}; this is not a complete run's output",
+                          path=directory, fix="run `forecast run CONFIG --out DIR` first")
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportError(f"cannot read the manifest ({exc})", path=directory / "manifest.json",
+                          fix="rerun `forecast run` to write it again") from None
+    for key in ("jurisdiction", "source_document", "projection", "scenarios"):
+        if not isinstance(manifest, dict) or key not in manifest:
+            raise ReportError(f"the manifest has no '{key}'", path=directory / "manifest.json",
+                              fix="rerun `forecast run` to write it again")
+    tables = {}
+    names = [n[:-4] for n in REQUIRED_FILES if n.endswith(".csv")] + list(OPTIONAL_TABLES)
+    for name in names:
+        path = directory / f"{name}.csv"
+        if not path.is_file():
+            continue
+        try:
+            tables[name] = pd.read_csv(path, encoding="utf-8")
+        except pd.errors.EmptyDataError:
+            tables[name] = pd.DataFrame()
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ReportError(f"cannot read the table ({exc})", path=path,
+                              fix="rerun `forecast run` to write it again") from None
+    expected = {"summary": ("scenario", "year", "total", "pop_60plus", "pop_0_2"),
+                "gaps": ("scenario", "year", "service", "method", "demand", "supply", "gap",
+                         "status"),
+                "first_shortfall": ("scenario", "service", "method", "first_shortfall_year",
+                                    "outcome"),
+                "assumptions": ("component", "assumption", "source", "label")}
+    for name, columns in expected.items():
+        lacking = [c for c in columns if c not in tables[name].columns]
+        if lacking:
+            raise ReportError(f"missing columns {lacking}", path=directory / f"{name}.csv",
+                              fix="rerun `forecast run` to write it again")
+    return RunFiles(directory=directory, manifest=manifest, tables=tables,
+                    charts=_read_charts(directory / "charts"))
+
+
+def _chart_rank(stem: str) -> tuple[int, str]:
+    if stem in CHART_ORDER:
+        return CHART_ORDER.index(stem), stem
+    return len(CHART_ORDER) + (0 if stem.startswith("scenarios_") else 1), stem
+
+
+def _read_charts(directory: Path) -> list[tuple[str, str, bytes]]:
+    """Every chart in ``directory``: SVG where written, else PNG; in the report's order."""
+    if not directory.is_dir():
+        return []
+    stems = {p.stem for p in directory.iterdir() if p.suffix in (".svg", ".png")}
+    charts = []
+    for stem in sorted(stems, key=_chart_rank):
+        svg, png = directory / f"{stem}.svg", directory / f"{stem}.png"
+        if svg.is_file():
+            charts.append((stem, "svg", svg.read_bytes()))
+        elif png.is_file():
+            charts.append((stem, "png", png.read_bytes()))
+    return charts
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------
+def esc(value: object) -> str:
+    """HTML-escape any value (quotes too); NaN and None become an empty string."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    if _is_missing(value):
+        return ""
+    return f"{value:,.{decimals}f}".replace("-", "−")
+
+
+def _persons(value: float, lang: str) -> str:
+    """A head count in words: ``80.8万人`` / ``808,153 persons``."""
+    if lang == "zh":
+        if abs(value) >= 10_000:
+            return f"{value / 10_000:,.1f}万人"
+        return f"{value:,.0f}人"
+    return f"{value:,.0f} persons" if abs(value) != 1 else "1 person"
+
+
+def _count(value: float, service: str, lang: str) -> str:
+    unit = {"zh": {"childcare_places": "个"}, "en": {"childcare_places": " places"}}[lang].get(
+        service, "张" if lang == "zh" else " beds")
+    return f"{abs(value):,.0f}{unit}"
+
+
+def _percent(value: float, decimals: int = 1) -> str:
+    return f"{value * 100:.{decimals}f}%"
+
+
+def _scenario_name(name: str, lang: str) -> str:
+    from .charts import LABELS
+
+    return LABELS[lang].get(str(name), str(name))
+
+
+def _service_name(service: str, lang: str) -> str:
+    from .charts import label
+
+    return label(str(service), lang)
+
+
+def _method_name(method: str, service: str, lang: str) -> str:
+    from .charts import method_label
+
+    return method_label(str(method), str(service), lang)
+
+
+def _key_years(years: Iterable[int], base: int, end: int) -> list[int]:
+    wanted = [y for y in KEY_YEARS if base < y <= end]
+    if end not in wanted and end > base:
+        wanted.append(end)
+    return sorted(set(wanted)) or [end]
+
+
+def _main_scenario(files: RunFiles) -> str:
+    scenarios = [str(s) for s in files.manifest.get("scenarios", [])]
+    if "baseline" in scenarios:
+        return "baseline"
+    summary = files.table("summary")
+    return scenarios[0] if scenarios else str(summary["scenario"].iloc[0])
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]],
+           numeric: Sequence[bool] | None = None, row_classes: Sequence[str] | None = None,
+           cell_classes: Sequence[Sequence[str]] | None = None,
+           nowrap: Sequence[bool] | None = None) -> str:
+    """An HTML table from already-escaped cell strings (``nowrap``: columns kept on one line)."""
+    numeric = numeric or [False] * len(headers)
+    nowrap = nowrap or [False] * len(headers)
+
+    def base_classes(j: int) -> list[str]:
+        return (["num"] if numeric[j] else []) + (["nowrap"] if nowrap[j] else [])
+
+    head = "".join(f'<th class="{" ".join(base_classes(j))}">{h}</th>' if base_classes(j)
+                   else f"<th>{h}</th>" for j, h in enumerate(headers))
+    body = []
+    for i, row in enumerate(rows):
+        klass = row_classes[i] if row_classes else ""
+        cells = []
+        for j, cell in enumerate(row):
+            names = base_classes(j)
+            if cell_classes and cell_classes[i][j]:
+                names.append(cell_classes[i][j])
+            attr = f' class="{" ".join(names)}"' if names else ""
+            cells.append(f"<td{attr}>{cell}</td>")
+        body.append(f'<tr{f" class={klass}" if klass else ""}>{"".join(cells)}</tr>')
+    return (f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(body)
+            + "</tbody></table>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
+    """Plain sentences (already HTML-escaped) on population, demand, gaps and the document."""
+    t = TEXT[lang]
+    scenario = _main_scenario(files)
+    summary = files.table("summary")
+    summary = summary[summary.scenario.astype(str) == scenario].set_index("year")
+    base, end = int(summary.index.min()), int(summary.index.max())
+    year = 2025 if base < 2025 <= end else min(base + 5, end)
+    sentences = []
+    change = (summary.loc[end, "total"] / summary.loc[base, "total"] - 1) * 100
+    change_text = (f"{'+' if change >= 0 else '−'}{abs(change):.1f}%")
+    sentences.append(t["sentence_population"].format(
+        base=base, end=end, pop_base=_persons(summary.loc[base, "total"], lang),
+        pop_end=_persons(summary.loc[end, "total"], lang), change=change_text))
+    share = summary["pop_60plus"] / summary["total"]
+    sentences.append(t["sentence_elderly"].format(
+        year=year, end=end, pop=_persons(summary.loc[year, "pop_60plus"], lang),
+        share=_percent(share[year]), pop_end=_persons(summary.loc[end, "pop_60plus"], lang),
+        share_end=_percent(share[end])))
+    sentences.append(t["sentence_under3"].format(
+        base=base, year=year, end=end, pop_base=_persons(summary.loc[base, "pop_0_2"], lang),
+        pop=_persons(summary.loc[year, "pop_0_2"], lang),
+        pop_end=_persons(summary.loc[end, "pop_0_2"], lang)))
+    sentences = [esc(s) for s in sentences]
+    sentences += _service_sentences(files, scenario, year, end, lang)
+    sentences += _expectation_sentences(files, base, lang)
+    if len(files.manifest.get("scenarios", [])) > 1:
+        sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
+                                                                               lang))))
+    return sentences
+
+
+def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
+                       lang: str) -> list[str]:
+    t = TEXT[lang]
+    gaps = files.table("gaps")
+    gaps = gaps[gaps.scenario.astype(str) == scenario]
+    shortfalls = files.table("first_shortfall")
+    shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
+    sentences = []
+    for service in _ordered(gaps.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        rows = gaps[(gaps.service == service) & (gaps.year == year)]
+        if rows.empty:
+            continue
+        name = _service_name(service, lang)
+        items = []
+        for row in _method_rows(rows):
+            method = _method_name(row.method, service, lang)
+            demand = _count(row.demand, service, lang)
+            if _is_missing(row.gap):
+                items.append(t["demand_item_plain"].format(method=method, demand=demand))
+            else:
+                key = "gap_short" if row.gap < 0 else "gap_met"
+                gap = t[key].format(value=_count(row.gap, service, lang))
+                items.append(t["demand_item"].format(method=method, demand=demand, gap=gap))
+        joiner = "，" if lang == "zh" else ", "
+        supply = rows.supply.dropna()
+        if supply.empty:
+            sentences.append(t["sentence_service_unknown"].format(
+                service=name, year=year, demands=joiner.join(items)))
+        else:
+            sentences.append(t["sentence_service"].format(
+                service=name, year=year, supply=_count(supply.iloc[0], service, lang),
+                demands=joiner.join(items)))
+        firsts = shortfalls[shortfalls.service == service]
+        short = firsts[firsts.outcome == "short"]
+        if len(short):
+            parts = [t["first_short_item"].format(
+                method=_method_name(r.method, service, lang), year=int(r.first_shortfall_year))
+                for r in _method_rows(short)]
+            sentences.append(t["sentence_first_short"].format(service=name,
+                                                               items=joiner.join(parts)))
+        elif len(firsts) and (firsts.outcome == "never").all():
+            sentences.append(t["sentence_never_short"].format(service=name, end=end))
+    return [esc(s) for s in sentences]
+
+
+def _ordered(values: Iterable[str], order: Sequence[str]) -> list[str]:
+    values = list(values)
+    return [v for v in order if v in values] + sorted(v for v in values if v not in order)
+
+
+def _method_rows(rows: pd.DataFrame) -> list:
+    order = {"norm": 0, "needs": 1, "rule_9073": 2}
+    return sorted(rows.itertuples(), key=lambda r: (order.get(str(r.method), 9), str(r.method)))
+
+
+def _indicator_text(indicator: str, lang: str) -> str:
+    match = re.fullmatch(r"births (\d{4})\D(\d{4})", str(indicator))
+    if match:
+        first, last = match.groups()
+        return (f"{first}–{last}年累计出生人口" if lang == "zh"
+                else f"births {first}–{last}")
+    return INDICATOR_TEXT[lang].get(str(indicator), str(indicator))
+
+
+def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
+    t = TEXT[lang]
+    table = files.table("expectations")
+    if table is None or table.empty:
+        return []
+    sentences = []
+    for row in table.itertuples():
+        if int(row.year) <= base and not str(row.indicator).startswith("births"):
+            continue  # the base year is a check of the census, shown in the table
+        pct = float(row.difference_pct)
+        diff = t["higher" if pct >= 0 else "lower"].format(pct=f"{abs(pct):.1f}%")
+        relation = t.get(f"relation_{row.relation}", str(row.relation))
+        indicator = _indicator_text(row.indicator, lang)
+        births = str(row.indicator).startswith("births")
+        when = "" if births else (f"{int(row.year)}年" if lang == "zh"
+                                  else f" in {int(row.year)}")
+        text = t["sentence_expectation"].format(
+            when=when, indicator=indicator, relation=relation,
+            document=_persons(row.document_value, lang),
+            projected=_persons(row.projected_baseline, lang), diff=diff)
+        sentences.append(esc(text))
+    return sentences
+
+
+def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
+    """The gap table of the main scenario: demand and gap in the key years, planned supply,
+    first shortfall year."""
+    t = TEXT[lang]
+    scenario = _main_scenario(files)
+    gaps = files.table("gaps")
+    gaps = gaps[gaps.scenario.astype(str) == scenario]
+    shortfalls = files.table("first_shortfall")
+    shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
+    base, end = int(gaps.year.min()), int(gaps.year.max())
+    years = _key_years(gaps.year.unique(), base, end)
+    headers = [t["service"], t["method"]]
+    for year in years:
+        headers += [t["demand_col"].format(year=year), t["gap_col"].format(year=year)]
+    headers.append(t["first_short_col"])
+    numeric = [False, False] + [True] * (2 * len(years)) + [False]
+    rows, row_classes, cell_classes = [], [], []
+    for service in _ordered(gaps.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        service_rows = gaps[gaps.service == service]
+        by_year = service_rows.groupby("year")["supply"].first()
+        supply_cells = [esc(_service_name(service, lang)), esc(t["supply_row"])]
+        for year in years:
+            value = by_year.get(year, float("nan"))
+            supply_cells += [t["not_stated"] if _is_missing(value) else _number(value), ""]
+        rows.append(supply_cells + [""])
+        row_classes.append("supply")
+        cell_classes.append([""] * len(headers))
+        for method in _ordered(service_rows.method.astype(str).unique(),
+                               ("norm", "needs", "rule_9073")):
+            cells = ["", esc(_method_name(method, service, lang))]
+            classes = ["", ""]
+            for year in years:
+                row = service_rows[(service_rows.method == method) & (service_rows.year == year)]
+                if row.empty:
+                    cells += ["", ""]
+                    classes += ["", ""]
+                    continue
+                row = row.iloc[0]
+                cells.append(_number(row.demand))
+                classes.append("")
+                if _is_missing(row.gap):
+                    cells.append("–")
+                    classes.append("")
+                else:
+                    cells.append(_number(row.gap))
+                    classes.append("short" if row.gap < 0 else "met")
+            first = shortfalls[(shortfalls.service == service) & (shortfalls.method == method)]
+            if first.empty:
+                cells.append("")
+            elif first.outcome.iloc[0] == "short":
+                cells.append(esc(int(first.first_shortfall_year.iloc[0])))
+            else:
+                cells.append(esc(t.get(f"outcome_{first.outcome.iloc[0]}",
+                                       first.outcome.iloc[0])))
+            classes.append("short" if not first.empty and first.outcome.iloc[0] == "short"
+                           else "")
+            rows.append(cells)
+            row_classes.append("")
+            cell_classes.append(classes)
+    intro = f'<p class="note">{esc(t["gap_intro"])}</p>'
+    table = _table([esc(h) for h in headers], rows, numeric, row_classes, cell_classes)
+    return intro + table + _supply_basis_html(files, scenario, lang)
+
+
+def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
+    """Where each service's planned supply comes from (supply.csv ``supply_basis``)."""
+    supply = files.table("supply")
+    if supply is None or supply.empty or "supply_basis" not in supply:
+        return ""
+    supply = supply[supply.scenario.astype(str) == scenario]
+    items = []
+    for service in _ordered(supply.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        rows = supply[supply.service == service]
+        if rows["supply"].isna().all():
+            basis = TEXT[lang]["basis_none"]
+        else:
+            basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
+            ).any() else ""
+        items.append(f"<li><b>{esc(_service_name(service, lang))}</b>：{esc(basis)}</li>"
+                     if lang == "zh" else
+                     f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
+    return (f'<p class="note">{esc(TEXT[lang]["basis_intro"])}</p>'
+            f'<ul class="note">{"".join(items)}</ul>')
+
+
+def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str]:
+    """(title, unit, source) of a chart file, all plain text."""
+    t = TEXT[lang]
+    manifest = files.manifest
+    projection = manifest.get("projection", {})
+    scenario = _scenario_name(_main_scenario(files), lang)
+    document = manifest.get("source_document", {}).get("title", "")
+    census = t["src_census"]
+    projected = t["src_projection"].format(scenario=scenario)
+    sep = "；" if lang == "zh" else "; "
+    demand_sources = [census, projected, t["src_parameters"]]
+    if document:
+        demand_sources.append(t["src_plan"].format(document=document))
+    targets = files.table("targets")
+    units = {"pyramid": "persons", "elderly_trends": "persons", "under3_trend": "persons",
+             "bed_demand": "beds", "nursing_bed_demand": "beds",
+             "childcare_demand": "places"}
+    if stem in CHART_ORDER:
+        title = t[f"caption_{stem}"].format(base=projection.get("base_year", ""),
+                                           end=projection.get("end_year", ""))
+        if stem.endswith("demand"):
+            sources = list(demand_sources)
+            service = {"bed_demand": "elderly_beds", "nursing_bed_demand": "nursing_beds",
+                       "childcare_demand": "childcare_places"}[stem]
+            if targets is not None and not targets.empty and "source" in targets:
+                national = targets[(targets.service == service)
+                                   & targets.source.astype(str).str.startswith("national: ")]
+                for source in national.source.astype(str).unique():
+                    short = source[len("national: "):].split(",")[0]
+                    sources.append(t["src_national"].format(document=short))
+        else:
+            sources = [census, projected]
+        unit = t[f"unit_{units[stem]}"]
+        if stem in ("elderly_trends", "under3_trend"):
+            unit = _persons_axis_unit(files, "pop_60plus" if stem == "elderly_trends"
+                                      else "pop_0_2", lang)
+            if stem == "elderly_trends":
+                unit = t["unit_elderly"].format(unit=unit)
+        return title, unit, sep.join(sources)
+    if stem.startswith("scenarios_"):
+        indicator = stem[len("scenarios_"):]
+        title = t["caption_scenarios"].format(indicator=_indicator_label(indicator, lang))
+        unit = (_persons_axis_unit(files, indicator, lang, every_scenario=True)
+                if indicator.startswith("pop_") and indicator in files.table("summary")
+                else t["unit_axis"])
+        return title, unit, sep.join([census, t["src_projection"].format(
+            scenario=("各方案" if lang == "zh" else "all scenarios"))])
+    if stem.startswith("fan_"):
+        indicator = stem[len("fan_"):]
+        title = t["caption_fan"].format(indicator=_indicator_label(indicator, lang))
+        summary_columns = files.table("summary").columns
+        unit = (_persons_axis_unit(files, indicator, lang) if indicator in summary_columns
+                and (indicator.startswith("pop_") or indicator == "total")
+                else t["unit_beds"] if "beds" in indicator
+                else t["unit_places"] if "places" in indicator else t["unit_axis"])
+        return title, unit, sep.join([census, projected])
+    if stem == "tfr_trend":
+        return (t["caption_tfr_trend"], t["unit_per_woman"],
+                sep.join([t["src_wpp"], t["src_projection"].format(scenario=scenario)]))
+    return t["caption_other"].format(stem=stem), t["unit_axis"], projected
+
+
+def _persons_axis_unit(files: RunFiles, column: str, lang: str,
+                       every_scenario: bool = False) -> str:
+    """The head-count unit the chart's axis uses (人/万人, persons/thousand persons), named in
+    the report's language: the charts scale by the largest value in the chart's language."""
+    from .charts import _count_scale, unit_label
+
+    summary = files.table("summary")
+    values = (summary[column] if every_scenario else
+              summary.loc[summary.scenario.astype(str) == _main_scenario(files), column])
+    chart_lang = files.manifest.get("language", lang)
+    chart_lang = chart_lang if chart_lang in LANGUAGES else lang
+    divisor, _ = _count_scale(float(values.max()), "persons", chart_lang)
+    key = {1.0: "persons", 1e3: "thousand_persons", 1e4: "ten_thousand_persons"}[divisor]
+    return unit_label(key, lang)
+
+
+def _indicator_label(indicator: str, lang: str) -> str:
+    from .charts import label
+
+    return label(indicator, lang)
+
+
+def inline_svg(svg: bytes | str, prefix: str) -> str:
+    """An SVG file as markup to place inside HTML.
+
+    Drops the XML prolog, DOCTYPE, comments and ``<metadata>`` (which carries namespace URLs),
+    and the ``xmlns`` declarations (HTML parses inline SVG without them); prefixes every
+    ``id`` and every reference to it (``url(#id)``, ``href="#id"``) with ``prefix`` so that
+    several charts can share a page. The chart is labelled for screen readers by its caption.
+    """
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    text = re.sub(r"<\?xml[^>]*\?>", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>", "", text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
+    text = re.sub(r'((?:xlink:)?href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}'
+                  f'{m.group(2)}"', text)
+    text = re.sub(r"<svg\b", '<svg role="img" aria-hidden="false"', text, count=1)
+    return text.strip()
+
+
+def charts_html(files: RunFiles, lang: str = "zh") -> str:
+    """Every chart of the run with a numbered caption stating its unit and source."""
+    t = TEXT[lang]
+    parts = []
+    chart_lang = files.manifest.get("language")
+    if chart_lang in LANGUAGES and chart_lang != lang:
+        parts.append(f'<p class="note">{esc(t["chart_language_note"].format(chart_lang=t["lang_" + chart_lang]))}</p>')  # noqa: E501
+    for number, (stem, kind, content) in enumerate(files.charts, start=1):
+        title, unit, source = _chart_caption(stem, files, lang)
+        if kind == "svg":
+            body = inline_svg(content, f"c{number}-")
+        else:
+            data = base64.b64encode(content).decode("ascii")
+            body = f'<img alt="{esc(title)}" src="data:image/png;base64,{data}">'
+        caption = (f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}。"
+                   if lang == "zh" else
+                   f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}. ")
+        caption += esc(t["unit"].format(unit=unit)) + ("。" if lang == "zh" else ". ")
+        caption += esc(t["source"].format(source=source)) + ("。" if lang == "zh" else ".")
+        parts.append(f'<figure id="fig-{esc(stem)}">{body}<figcaption>{caption}</figcaption>'
+                     "</figure>")
+    return "\n".join(parts)
+
+
+def expectations_html(files: RunFiles, lang: str = "zh") -> str:
+    """The document's own population statements beside the baseline projection."""
+    t = TEXT[lang]
+    table = files.table("expectations")
+    if table is None or table.empty:
+        return f"<p>{esc(t['no_expectations'])}</p>"
+    headers = [t["year"], t["indicator"], t["relation"], t["document_value"], t["projected"],
+               t["difference_pct"], t["quote"], t["note"]]
+    rows = []
+    for row in table.itertuples():
+        indicator = (_indicator_text(row.indicator, lang) if lang == "zh"
+                     or str(row.indicator).startswith("births")
+                     else _indicator_label(str(row.indicator), lang))
+        rows.append([esc(int(row.year)), esc(indicator),
+                     esc(RELATION_TEXT[lang].get(str(row.relation), row.relation)),
+                     _number(row.document_value),
+                     _number(row.projected_baseline), _number(row.difference_pct, 1),
+                     esc(row.source), esc(row.note)])
+    return _table([esc(h) for h in headers], rows,
+                  [False, False, False, True, True, True, False, False],
+                  nowrap=[True, False, True, True, True, True, False, False])
+
+
+def scenarios_html(files: RunFiles, lang: str = "zh") -> str | None:
+    """Summary and norm-method gaps by scenario (one column each) in the key years; None
+    when the run has one scenario."""
+    t = TEXT[lang]
+    summary = files.table("summary")
+    scenarios = list(dict.fromkeys(summary.scenario.astype(str)))
+    if len(scenarios) < 2:
+        return None
+    base, end = int(summary.year.min()), int(summary.year.max())
+    years = _key_years(summary.year.unique(), base, end)
+    columns = [c for c in ("total", "pop_60plus", "share_60plus", "pop_80plus", "pop_0_2",
+                           "births") if c in summary.columns]
+    headers = [t["indicator"], t["year"]] + [_scenario_name(s, lang) for s in scenarios]
+    indexed = summary.assign(scenario=summary.scenario.astype(str)).set_index(["scenario",
+                                                                               "year"])
+    rows = []
+    for column in columns:
+        for year in years:
+            cells = [esc(t[column]), esc(year)]
+            for name in scenarios:
+                value = indexed[column].get((name, year), float("nan"))
+                cells.append(_percent(value) if column.startswith("share") else _number(value))
+            rows.append(cells)
+    numeric = [False, False] + [True] * len(scenarios)
+    parts = [_table([esc(h) for h in headers], rows, numeric)]
+    gaps = files.table("gaps")
+    norm = gaps[(gaps.method == "norm") & (gaps.year.isin(years))]
+    if not norm.empty:
+        services = _ordered(norm.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places"))
+        headers = [t["service"], t["year"]] + [_scenario_name(s, lang) for s in scenarios]
+        indexed = norm.assign(scenario=norm.scenario.astype(str)).set_index(
+            ["service", "year", "scenario"])["gap"]
+        rows, classes = [], []
+        for service in services:
+            for year in years:
+                cells, cell_classes = [esc(_service_name(service, lang)), esc(year)], ["", ""]
+                for name in scenarios:
+                    value = indexed.get((service, year, name), float("nan"))
+                    cells.append(t["not_stated"] if _is_missing(value) else _number(value))
+                    cell_classes.append("" if _is_missing(value) else
+                                        "short" if value < 0 else "met")
+                rows.append(cells)
+                classes.append(cell_classes)
+        parts.append(f"<p>{esc(t['scenario_gap_intro'])}</p>")
+        parts.append(_table([esc(h) for h in headers], rows, numeric, cell_classes=classes))
+    return "\n".join(parts)
+
+
+def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
+    """Quantiles of the main indicators and the probability that the plan meets demand, for
+    the main scenario, when the run drew trajectories (else a sentence saying it did not)."""
+    t = TEXT[lang]
+    scenario = _main_scenario(files)
+    quantiles = files.table("summary_quantiles")
+    probability = files.table("probability_met")
+    parts = []
+    wanted = ("q025", "q10", "q50", "q90", "q975")
+    if quantiles is not None and {"year", "indicator", *wanted} <= set(quantiles.columns):
+        if "scenario" in quantiles:
+            quantiles = quantiles[quantiles.scenario.astype(str) == scenario]
+        years = _key_years(quantiles.year.unique(), int(quantiles.year.min()),
+                           int(quantiles.year.max()))
+        rows = []
+        for indicator in ("total", "pop_60plus", "pop_80plus", "pop_0_2", "births"):
+            for year in years:
+                match = quantiles[(quantiles.indicator == indicator) & (quantiles.year == year)]
+                if len(match):
+                    rows.append([esc(t[indicator]), esc(year)]
+                                + [_number(match[q].iloc[0]) for q in wanted])
+        headers = [t["indicator"], t["year"], "2.5%", "10%", t["median"], "90%", "97.5%"]
+        parts.append(f"<p>{esc(t['uncertainty_intro'].format(file='summary_quantiles.csv'))}"
+                     "</p>")
+        parts.append(_table([esc(h) for h in headers], rows, [False, False] + [True] * 5))
+    if probability is not None and {"year", "service", "method",
+                                    "probability_met"} <= set(probability.columns):
+        if "scenario" in probability:
+            probability = probability[probability.scenario.astype(str) == scenario]
+        years = _key_years(probability.year.unique(), int(probability.year.min()),
+                           int(probability.year.max()))
+        rows = []
+        for service in _ordered(probability.service.astype(str).unique(),
+                                ("elderly_beds", "nursing_beds", "childcare_places")):
+            part = probability[probability.service == service]
+            for method in _ordered(part.method.astype(str).unique(),
+                                   ("norm", "needs", "rule_9073")):
+                values = [part[(part.method == method) & (part.year == y)].probability_met
+                          for y in years]
+                cells = [_percent(float(v.iloc[0]), 0) if len(v) and not _is_missing(
+                    float(v.iloc[0])) else t["not_stated"] for v in values]
+                rows.append([esc(_service_name(service, lang)),
+                             esc(_method_name(method, service, lang)), *cells])
+        headers = [t["service"], t["method"], *[str(y) for y in years]]
+        parts.append(f"<p>{esc(t['probability_intro'].format(file='probability_met.csv'))}"
+                     "</p>")
+        parts.append(_table([esc(h) for h in headers], rows,
+                            [False, False] + [True] * len(years)))
+    return "\n".join(parts) or f"<p>{esc(t['no_uncertainty'])}</p>"
+
+
+def _frame_table(frame: pd.DataFrame, lang: str) -> str:
+    """Any tidy table: known codes (services, methods, scenarios) named, numbers formatted."""
+    from .outputs import HEADERS_ZH
+
+    headers = [HEADERS_ZH.get(c, c) if lang == "zh" else c for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c != "year" for c in frame.columns]
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, record, strict=True):
+            if column == "year":
+                cells.append(esc(int(value)))
+            elif column == "probability_met" and not _is_missing(value):
+                cells.append(_percent(float(value), 0))
+            elif column in ("service", "scenario", "indicator"):
+                cells.append(esc(_service_name(value, lang)))
+            elif column == "method":
+                cells.append(esc(_method_name(value, getattr(record, "service", ""), lang)))
+            elif isinstance(value, float):
+                cells.append(_number(value, 3 if abs(value) < 10 else 0))
+            else:
+                cells.append(esc(value))
+        rows.append(cells)
+    return _table([esc(h) for h in headers], rows, numeric)
+
+
+def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
+    """Every assumption with its provenance; unsourced ones labelled and shaded."""
+    t = TEXT[lang]
+    table = files.table("assumptions")
+    unsourced = table["label"].astype(str) != "sourced"
+    intro = t["assumption_intro"].format(n=len(table), m=int(unsourced.sum()))
+    headers = [t["scenario"], t["component"], t["assumption"], t["detail"], t["source_col"],
+               t["confidence"], t["label"]]
+    rows, classes = [], []
+    for row, no_source in zip(table.itertuples(), unsourced, strict=True):
+        badge = (f'<span class="badge unsourced">{esc(t["label_unsourced"])}</span>' if no_source
+                 else f'<span class="badge sourced">{esc(t["label_sourced"])}</span>')
+        scenario = getattr(row, "scenario", "all")
+        scenario = t["all_scenarios"] if str(scenario) == "all" else _scenario_name(scenario,
+                                                                                    lang)
+        component = COMPONENT_TEXT[lang].get(str(row.component), row.component)
+        detail = str(getattr(row, "detail", "") or "").replace(" (range nan–nan)", "")
+        rows.append([esc(scenario), esc(component), esc(row.assumption),
+                     esc(detail), esc(row.source),
+                     esc(getattr(row, "confidence", "")), badge])
+        classes.append("unsourced" if no_source else "")
+    return f"<p>{esc(intro)}</p>" + _table(
+        [esc(h) for h in headers], rows, row_classes=classes,
+        nowrap=[True, False, False, False, False, True, True])
+
+
+def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
+    """A demand parameter's value as the run used it (override, else the shipped default)."""
+    overrides = {str(o.get("parameter")): o.get("value")
+                 for o in files.manifest.get("demand_parameter_overrides", [])}
+    for name in (f"elderly {key}", f"childcare {key}", key):
+        if name in overrides:
+            return str(overrides[name])
+    table = files.table("assumptions")
+    match = table[table["assumption"].astype(str) == key]
+    if match.empty or "detail" not in match:
+        return fallback
+    return str(match["detail"].iloc[0]).split(" ")[0]
+
+
+def methods_html(files: RunFiles, lang: str = "zh") -> str:
+    """Engine, life tables, default assumptions and demand formulas with parameter values."""
+    provenance = files.manifest.get("provenance", {})
+
+    def part(name: str, key: str = "method") -> str:
+        record = provenance.get(name, {})
+        text = str(record.get(key, ""))
+        source = record.get("source")
+        return text + (f" ({source})" if source and key == "method" else "")
+
+    residual = files.manifest.get("projection", {}).get("max_balance_residual")
+    values = {
+        "residual": f"{residual:.1e}" if isinstance(residual, (int, float)) else "?",
+        "base_population": part("base_population"),
+        "mortality": part("mortality"),
+        "e0_male": provenance.get("mortality", {}).get("e0_base_male", "?"),
+        "e0_female": provenance.get("mortality", {}).get("e0_base_female", "?"),
+        "fertility": part("fertility"),
+        "tfr": provenance.get("fertility", {}).get("tfr_base", "?"),
+        "srb": provenance.get("srb", {}).get("value", "?"),
+        "migration": part("migration"),
+        "migrants": _number(float(provenance.get("migration", {}).get("annual_net_migrants",
+                                                                      float("nan")))),
+        "norm": _parameter(files, "norm_per_1000",
+                           _parameter(files, "elderly_norm_per_1000_60plus")),
+        "u_severe": _parameter(files, "u_severe"),
+        "u_moderate": _parameter(files, "u_moderate"),
+        "occupancy": _parameter(files, "target_occupancy"),
+        "trend": _parameter(files, "prevalence_trend", _parameter(files, "disability_trend")),
+        "rule_9073": _parameter(files, "rule_9073_institutional_share"),
+        "nursing": _parameter(files, "nursing_share"),
+        "childcare_norm": _parameter(files, "norm_per_1000_population",
+                                     _parameter(files, "childcare_norm_per_1000_population")),
+        "utilisation": _parameter(files, "target_utilisation",
+                                  _parameter(files, "childcare_target_utilisation")),
+        "demand_share": _parameter(files, "demand_rate",
+                                   _parameter(files, "childcare_demand_share")),
+    }
+    text = METHODS_HTML[lang]
+    if lang == "zh":  # a line break between Chinese characters would show as a space
+        text = re.sub(r"\n(?!<)", "", text)
+    return text.format(**{k: esc(v) for k, v in values.items()})
+
+
+# ---------------------------------------------------------------------------------------------
+# The font
+# ---------------------------------------------------------------------------------------------
+def font_subset(text: str) -> tuple[bytes, str]:
+    """The charts' CJK font cut down to the characters of ``text``: (font bytes, flavor).
+
+    WOFF2 when ``brotli`` is installed, else WOFF. Layout features are kept (so punctuation
+    and Latin spacing stay right); hinting is dropped (the font is CFF-based).
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from .fonts import cjk_font_path
+
+    try:
+        import brotli  # noqa: F401
+
+        flavor = "woff2"
+    except ImportError:  # pragma: no cover - brotli is a dependency
+        flavor = "woff"
+    options = subset.Options()
+    options.flavor = flavor
+    options.layout_features = ["*"]
+    options.hinting = False
+    options.desubroutinize = True
+    options.notdef_outline = True
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep the copyright and licence
+    font = TTFont(str(cjk_font_path()), lazy=True)
+    subsetter = subset.Subsetter(options)
+    characters = "".join(sorted(set(text) | set(" 0123456789")))
+    subsetter.populate(text=characters)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.flavor = flavor
+    font.save(buffer)
+    return buffer.getvalue(), flavor
+
+
+def _visible_text(page: str) -> str:
+    """The characters a browser may draw with the page font: text outside tags and SVGs,
+    with character references resolved."""
+    without_svg = re.sub(r"<svg\b.*?</svg>", "", page, flags=re.S)
+    without_style = re.sub(r"<style\b.*?</style>", "", without_svg, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", without_style)
+    return html.unescape(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------------
+def build_report(directory: str | Path, lang: str = "zh") -> str:
+    """The report of the run in ``directory`` as one self-contained HTML string."""
+    if lang not in LANGUAGES:
+        raise ReportError(f"unknown report language {lang!r}", field="--lang",
+                          fix="use 'zh' or 'en'")
+    files = read_run_files(directory)
+    t = TEXT[lang]
+    manifest = files.manifest
+    jurisdiction = manifest["jurisdiction"]
+    document = manifest["source_document"]
+    projection = manifest["projection"]
+    name = (jurisdiction.get("name") if lang == "zh"
+            else jurisdiction.get("name_en") or jurisdiction.get("name"))
+    title = t["title"].format(name=name)
+    code = jurisdiction.get("code")
+    number = document.get("document_number")
+    doc_line = t["doc_line"].format(title=document.get("title", ""),
+                                    number=f"（{number}）" if number and lang == "zh"
+                                    else f"({number})" if number else "",
+                                    issuer=document.get("issuer", ""),
+                                    issued=document.get("issued", ""))
+    scenarios = "、".join if lang == "zh" else ", ".join
+    run_line = t["run_line"].format(
+        base=projection.get("base_year"), end=projection.get("end_year"),
+        scenarios=scenarios(_scenario_name(s, lang) for s in manifest.get("scenarios", [])),
+        version=manifest.get("tool", {}).get("version", ""))
+    sections: list[tuple[str, str, str]] = []
+    findings = "".join(f"<li>{s}</li>" for s in key_findings(files, lang))
+    sections.append(("findings", t["findings"], f'<ul class="findings">{findings}</ul>'))
+    sections.append(("gaps", t["gaps"], gap_table_html(files, lang)))
+    sections.append(("charts", t["charts"], charts_html(files, lang)))
+    sections.append(("expectations", t["expectations"], expectations_html(files, lang)))
+    comparison = scenarios_html(files, lang)
+    if comparison is not None:
+        sections.append(("scenarios", t["scenarios"], comparison))
+    sections.append(("uncertainty", t["uncertainty"], uncertainty_html(files, lang)))
+    sections.append(("assumptions", t["assumptions"], assumptions_html(files, lang)))
+    sections.append(("methods", t["methods"], methods_html(files, lang)))
+    sections.append(("files", t["files"], f'<p class="note">{esc(t["file_list"])}</p>'))
+    toc = "".join(f'<li><a href="#{key}">{esc(heading)}</a></li>'
+                  for key, heading, _ in sections)
+    body = "\n".join(f'<section id="{key}"><h2>{esc(heading)}</h2>\n{content}</section>'
+                     for key, heading, content in sections)
+    header = (f"<header><h1>{esc(title)}</h1>"
+              f'<p class="subtitle">{esc(t["subtitle"].format(document=document.get("title", "")))}'
+              f"</p>"
+              f'<p class="meta">{esc(jurisdiction.get("name", ""))}'
+              f'{" · " + esc(jurisdiction.get("name_en")) if jurisdiction.get("name_en") else ""}'
+              f'{" · " + esc(code) if code else ""}</p>'
+              f'<p class="meta">{esc(doc_line)}</p><p class="meta">{esc(run_line)}</p>'
+              f"</header>")
+    nav = f'<nav><h2>{esc(t["toc"])}</h2><ol>{toc}</ol></nav>'
+    page_body = f"<body>\n{header}\n{nav}\n{body}\n</body>"
+    font, flavor = font_subset(_visible_text(page_body + esc(title)))
+    css = CSS % {"family": FONT_FAMILY, "mime": f"font/{flavor}",
+                 "data": base64.b64encode(font).decode("ascii"), "format": flavor}
+    return (f'<!DOCTYPE html>\n<html lang="{t["html_lang"]}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n{page_body}\n</html>\n")
+
+
+def write_report(directory: str | Path, lang: str = "zh") -> Path:
+    """Build the report from the run in ``directory`` and write ``directory/report.html``.
+
+    The file is written under a temporary name and renamed, so a reader never sees half a page.
+    """
+    directory = Path(directory)
+    page = build_report(directory, lang)
+    target = directory / REPORT_FILE
+    partial = directory / f".{REPORT_FILE}.partial"
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ReportError(f"cannot write the report ({exc.strerror})", path=target,
+                          fix="check the directory's permissions") from None
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# `forecast report`
+# ---------------------------------------------------------------------------------------------
+def _report_command():
+    import click
+
+    @click.command("report")
+    @click.argument("output_dir", type=click.Path(path_type=Path))
+    @click.option("--lang", type=click.Choice(list(LANGUAGES)), default="zh", show_default=True,
+                  help="Language of the report text (charts keep the run's language).")
+    def report(output_dir: Path, lang: str) -> None:
+        """Rebuild report.html from the files of an existing run in OUTPUT_DIR (no recompute)."""
+        path = write_report(output_dir, lang)
+        click.echo(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")
+
+    return report
+
+
+report_command = _report_command()
