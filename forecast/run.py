@@ -146,12 +146,13 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         if path is None or path["supply"].notna().any() or counts.empty:
             continue
         rows = counts[counts.service == service].dropna(subset=["count"])
-        if service == "nursing_beds" and "elderly_beds" in paths:
-            beds = paths["elderly_beds"].set_index("year")["supply"]
-            shares = [t for t in own if t.service == service and t.kind == "share_nursing"]
-            extra = [{"year": t.year, "count": t.value * beds.get(t.year, np.nan)}
-                     for t in shares]
-            rows = pd.concat([rows[["year", "count"]], pd.DataFrame(extra)]).dropna()
+        beds = (paths["elderly_beds"].set_index("year")["supply"] if "elderly_beds" in paths
+                else pd.Series(dtype=float))
+        shares = [t for t in own if t.service == service and t.kind == "share_nursing"]
+        if shares and beds.notna().any():
+            # the nursing-type share of the beds the plan provides, not of its bed target
+            rows = pd.DataFrame([{"year": t.year, "count": t.value * beds.get(t.year, np.nan)}
+                                 for t in shares]).dropna()
         if rows.empty:
             continue
         by_year = rows.groupby("year")["count"].max().sort_index()
