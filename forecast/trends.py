@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -120,7 +121,8 @@ def _fit_prophet(years: np.ndarray, values: np.ndarray, horizon: int,
     state = np.random.get_state()
     try:
         np.random.seed(PROPHET_SEED)
-        with _quiet():
+        with _quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Prophet's own pandas deprecation warnings
             model.fit(pd.DataFrame({"ds": dates, "y": values}))
             forecast = model.predict(pd.DataFrame({"ds": dates.append(future)}))
     finally:
