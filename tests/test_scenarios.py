@@ -56,14 +56,14 @@ def test_overlay_changes_only_the_component_it_names(honghe, scenario, component
     assert _changed(inputs, scenario) == component
 
 
-def test_tfr_shift_moves_the_default_path_by_half_a_child(honghe):
-    """UN WPP convention: low/high TFR = default path ∓ 0.5 births per woman in every step,
+def test_tfr_shift_moves_the_default_path_by_three_tenths(honghe):
+    """Shipped variants: low/high TFR = default path ∓ 0.3 births per woman in every step,
     with the age pattern of the default kept (ASFR ratio constant across ages)."""
     _config, _defaults, inputs = honghe
     tfr = {n: inputs[n].asfr.sum(axis=1) for n in ("baseline", "low_fertility",
                                                     "high_fertility")}
-    np.testing.assert_allclose(tfr["low_fertility"], tfr["baseline"] - 0.5, atol=1e-12)
-    np.testing.assert_allclose(tfr["high_fertility"], tfr["baseline"] + 0.5, atol=1e-12)
+    np.testing.assert_allclose(tfr["low_fertility"], tfr["baseline"] - 0.3, atol=1e-12)
+    np.testing.assert_allclose(tfr["high_fertility"], tfr["baseline"] + 0.3, atol=1e-12)
     base, high = inputs["baseline"].asfr, inputs["high_fertility"].asfr
     fertile = base > 0
     ratio = high[fertile] / base[fertile]
