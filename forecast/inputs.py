@@ -330,6 +330,20 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
     def present(name: str) -> bool:
         return (directory / FILES[name][0]).exists()
 
+    def load_rates(name: str, by: list[str], value: str, *, low: float | None = None,
+                   high: float | None = None, low_open: bool = False, fix: str = ""
+                   ) -> pd.DataFrame:
+        """A year-indexed rate file: every step present, restricted to the steps, every age
+        present per ``by`` group, values in range."""
+        frame = load(name)
+        path = directory / FILES[name][0]
+        _check_years(frame, path, settings)
+        frame = frame[frame.year.isin(settings.step_years)]
+        _check_ages(frame, path, settings, by)
+        if low is not None or high is not None:
+            _check_range(frame, value, path, low=low, high=high, low_open=low_open, fix=fix)
+        return frame
+
     population = load("population")
     path = directory / "population.csv"
     _check_ages(population, path, settings, ["sex"])
@@ -342,44 +356,25 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
     notes: list[str] = []
     survival = mortality = None
     if present("survival"):
-        survival = load("survival")
-        path = directory / "survival.csv"
-        _check_years(survival, path, settings)
-        survival = survival[survival.year.isin(settings.step_years)]
-        _check_ages(survival, path, settings, ["year", "sex"])
-        _check_range(survival, "survival_ratio", path, low=0, low_open=True, high=1,
-                     fix="survival ratios lie in (0, 1]")
+        survival = load_rates("survival", ["year", "sex"], "survival_ratio", low=0,
+                              low_open=True, high=1, fix="survival ratios lie in (0, 1]")
         if present("mortality"):
             notes.append("survival.csv and mortality.csv both given: survival.csv used")
     elif present("mortality"):
-        mortality = load("mortality")
-        path = directory / "mortality.csv"
-        _check_years(mortality, path, settings)
-        mortality = mortality[mortality.year.isin(settings.step_years)]
-        _check_ages(mortality, path, settings, ["year", "sex"])
-        _check_range(mortality, "mx", path, low=0, high=10,
-                     fix="central death rates are per person-year, between 0 and 10")
+        mortality = load_rates("mortality", ["year", "sex"], "mx", low=0, high=10,
+                               fix="central death rates are per person-year, between 0 and 10")
         notes.append("survival ratios built from mortality.csv with forecast.lifetable")
     else:
         raise InputError("neither survival.csv nor mortality.csv found", path=directory,
                          fix="add survival.csv (year,sex,age,survival_ratio) or mortality.csv "
                              "(year,sex,age,mx)")
 
-    fertility = load("fertility")
-    path = directory / "fertility.csv"
-    _check_years(fertility, path, settings)
-    fertility = fertility[fertility.year.isin(settings.step_years)]
-    _check_ages(fertility, path, settings, ["year"])
-    _check_range(fertility, "asfr", path, low=0, high=1,
-                 fix="ASFR is births per woman per year, between 0 and 1")
+    fertility = load_rates("fertility", ["year"], "asfr", low=0, high=1,
+                           fix="ASFR is births per woman per year, between 0 and 1")
 
     migration = None
     if present("migration"):
-        migration = load("migration")
-        path = directory / "migration.csv"
-        _check_years(migration, path, settings)
-        migration = migration[migration.year.isin(settings.step_years)]
-        _check_ages(migration, path, settings, ["year", "sex"])
+        migration = load_rates("migration", ["year", "sex"], "net_migrants")
     else:
         notes.append("no migration.csv: zero net migration")
 
