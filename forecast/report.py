@@ -1062,7 +1062,7 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
                                     "probability_met"} <= set(probability.columns):
         if "scenario" in probability:
             probability = probability[probability.scenario.astype(str) == scenario]
-        years = _key_years(probability.year.unique(), int(probability.year.min()),
+        years = _key_years(probability.year.unique(), int(probability.year.min()) - 1,
                            int(probability.year.max()))
         rows = []
         for service in _ordered(probability.service.astype(str).unique(),
@@ -1221,7 +1221,7 @@ def font_subset(text: str) -> tuple[bytes, str]:
     options.desubroutinize = True
     options.notdef_outline = True
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep the copyright and licence
-    font = TTFont(str(cjk_font_path()), lazy=True)
+    font = TTFont(str(cjk_font_path()), lazy=True, recalcTimestamp=False)  # same page twice
     subsetter = subset.Subsetter(options)
     characters = "".join(sorted(set(text) | set(" 0123456789")))
     subsetter.populate(text=characters)
