@@ -415,6 +415,7 @@ ul.findings li { margin-bottom: .35rem; }
 table { border-collapse: collapse; width: 100%%; font-size: .85rem; margin: .6rem 0 1rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; vertical-align: top; text-align: left;
   overflow-wrap: break-word; }
+td.wrap { overflow-wrap: anywhere; }
 td.nowrap, th.nowrap { white-space: nowrap; overflow-wrap: normal; }
 th { background: #eef3f8; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -1131,9 +1132,10 @@ def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
                      esc(detail), esc(row.source),
                      esc(getattr(row, "confidence", "")), badge])
         classes.append("unsourced" if no_source else "")
+    wrap = [["", "", "wrap", "wrap", "wrap", "", ""]] * len(rows)
     return f"<p>{esc(intro)}</p>" + _table(
-        [esc(h) for h in headers], rows, row_classes=classes,
-        nowrap=[True, False, False, False, False, True, True])
+        [esc(h) for h in headers], rows, row_classes=classes, cell_classes=wrap,
+        nowrap=[True, lang == "zh", False, False, False, True, True])
 
 
 def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
