@@ -600,6 +600,22 @@ def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.n
 # ------------------------------------------------------------------------------ assembly
 
 
+def population_from_table(table: pd.DataFrame, census_year: int) -> np.ndarray:
+    """A user's census table (sex, age_start, age_end, population) as single years (2, 101).
+
+    Groups are graduated like the bundled census; an open group starting at 85 is spread with
+    the WPP China old-age distribution of ``census_year``, one starting at 100 or above needs no
+    pattern, any other open group uses the graduation's stationary (Gompertz) pattern.
+    """
+    starts = sorted(int(a) for a in table.age_start.unique())
+    wide = table.pivot_table(index="sex", columns="age_start", values="population",
+                             aggfunc="sum").reindex(index=list(SEXES), columns=starts)
+    counts = wide.to_numpy(dtype=float)
+    open_start = starts[-1]
+    pattern = old_age_pattern(census_year) if open_start == 85 else None
+    return graduate(counts, starts, open_age_pattern=pattern, open_age=OPEN_AGE)
+
+
 def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
                    ) -> Defaults:
     """Default inputs for ``units`` from the census and WPP (see the module docstring)."""

@@ -101,12 +101,16 @@ def units(query: str, census_year: str) -> None:
 @click.option("--base-year", type=click.Choice(["2020", "2010"]), default="2020",
               show_default=True, help="Census base; 2010 uses only what was known in 2010.")
 @click.option("--end-year", type=int, default=2050, show_default=True)
-def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int) -> None:
+@click.option("--census-table", type=click.Path(path_type=Path), default=None,
+              help="Your own census-style table (CSV or XLSX; 年龄, 男, 女[, 合计]; UTF-8 or "
+                   "GBK) to use as the base population instead of the bundled census.")
+def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
+                   census_table: Path | None) -> None:
     """Write default inputs for UNIT (code or name) from the census and UN WPP 2024."""
     import yaml
 
-    from .assumptions import build_defaults
-    from .census import resolve_unit
+    from .assumptions import build_defaults, population_from_table
+    from .census import read_census_table, resolve_unit
     from .inputs import write_inputs
     from .outputs import atomic_directory
 
@@ -114,13 +118,21 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int) -> N
     resolved = resolve_unit(unit)
     defaults = build_defaults([resolved], int(base_year), end_year)
     provenance = defaults.provenance[0]
+    if census_table is not None:
+        table = read_census_table(census_table)
+        defaults.population[0] = population_from_table(table, int(base_year))
+        provenance["base_population"] = {
+            "source": f"user table {census_table}", "census_year": int(base_year),
+            "total_persons": int(round(float(table.population.sum()))),
+            "method": "the user's groups graduated to single years (forecast.graduation); "
+                      "rates and migration still those of the bundled census unit"}
     with atomic_directory(out_dir) as staging:
         write_inputs(defaults.inputs_for(0), staging)
         (staging / "provenance.yaml").write_text(
             yaml.safe_dump(provenance, allow_unicode=True, sort_keys=False), encoding="utf-8")
     click.echo(f"{resolved.name} ({resolved.code or resolved.unit_id}, {resolved.level}): "
-               f"{provenance['base_population']['total_persons']:,} persons in the "
-               f"{base_year} census")
+               f"{provenance['base_population']['total_persons']:,} persons in "
+               + (f"{census_table}" if census_table else f"the {base_year} census"))
     click.echo(f"  TFR {provenance['fertility']['tfr_base']}, e0 "
                f"{provenance['mortality']['e0_base_male']} (m) / "
                f"{provenance['mortality']['e0_base_female']} (f), SRB "
