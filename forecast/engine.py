@@ -87,7 +87,9 @@ def newborns(asfr: np.ndarray, females_start: np.ndarray, females_end: np.ndarra
     total = births_by_mother_age.sum(axis=-1)
     srb = np.asarray(srb, dtype=float)
     male = total * srb / (1.0 + srb)
-    births_by_sex = np.stack([male, total - male], axis=-1)
+    births_by_sex = np.empty(np.shape(male) + (2,))
+    births_by_sex[..., 0] = male
+    births_by_sex[..., 1] = total - male
     return births_by_mother_age, births_by_sex
 
 
@@ -191,9 +193,10 @@ def project(base_population: np.ndarray, survival: np.ndarray, asfr: np.ndarray,
         births_by_sex=np.stack([s.births_by_sex for s in steps]),
         deaths=np.stack([s.deaths for s in steps]),
         net_migrants_applied=np.stack([s.net_migrants_applied for s in steps]),
-        clamped_cells=np.stack([np.broadcast_to(s.clamped_cells, shape[:-2]) for s in steps]),
-        clamped_persons=np.stack([np.broadcast_to(s.clamped_persons, shape[:-2])
-                                  for s in steps]),
+        clamped_cells=np.broadcast_to(np.stack([s.clamped_cells for s in steps]),
+                                      (n_steps,) + shape[:-2]),
+        clamped_persons=np.broadcast_to(np.stack([s.clamped_persons for s in steps]),
+                                        (n_steps,) + shape[:-2]),
     )
 
 
