@@ -30,6 +30,7 @@ Input tables (columns):
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
@@ -45,7 +46,10 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure, SubFigure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from forecast.errors import InputError  # noqa: E402
 from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
@@ -65,8 +69,12 @@ PALETTE = {
     "purple": "#CC79A7",
     "grey": "#666666",
 }
+# Eight colours and seven line styles: lengths without a common factor, so the first 56
+# series all differ in colour or style (the eighth is grey and solid, the ninth blue and
+# dashed, unlike the first, blue and solid).
 SERIES_COLOURS = [PALETTE[name] for name in
-                  ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "black")]
+                  ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "black",
+                   "grey")]
 SERIES_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
 SEX_COLOURS = {"male": PALETTE["blue"], "female": PALETTE["vermillion"]}
 METHOD_ORDER = ("norm", "needs", "rule_9073")
@@ -125,6 +133,8 @@ LABELS: dict[str, dict[str, str]] = {
         "slow_mortality": "死亡率缓降方案",
         "strict_norm": "从严床位标准方案",
         "plan_document": "规划文件口径方案",
+        "trend_fertility": "生育率趋势外推方案",
+        "trend_fertility_prophet": "生育率趋势外推方案（Prophet）",
         # sexes and axes
         "male": "男",
         "female": "女",
@@ -142,6 +152,10 @@ LABELS: dict[str, dict[str, str]] = {
         # chart phrases
         "source": "资料来源：第七次全国人口普查；本工具预测",
         "source_projection": "资料来源：本工具预测",
+        "source_prefix": "资料来源：",
+        "source_census": "第七次全国人口普查",
+        "source_tool": "本工具预测",
+        "source_separator": "；",
         "target": "规划目标",
         "shortfall_all": "供给低于各方法需求",
         "shortfall_some": "供给低于部分方法需求",
@@ -205,6 +219,8 @@ LABELS: dict[str, dict[str, str]] = {
         "slow_mortality": "Slow mortality decline",
         "strict_norm": "Strict bed norm",
         "plan_document": "Plan document",
+        "trend_fertility": "Fertility trend (ETS)",
+        "trend_fertility_prophet": "Fertility trend (Prophet)",
         "male": "Male",
         "female": "Female",
         "year": "Year",
@@ -219,6 +235,10 @@ LABELS: dict[str, dict[str, str]] = {
         "unit_years": "years",
         "source": "Source: 2020 census; forecast projection",
         "source_projection": "Source: forecast projection",
+        "source_prefix": "Source: ",
+        "source_census": "2020 census",
+        "source_tool": "forecast projection",
+        "source_separator": "; ",
         "target": "Plan target",
         "shortfall_all": "Shortfall (all methods)",
         "shortfall_some": "Shortfall (some methods)",
@@ -290,6 +310,27 @@ def method_label(method: str, service: str, lang: str = "zh") -> str:
 def unit_label(unit: str, lang: str = "zh") -> str:
     """The display name of a unit kind (``persons``, ``beds``, ``places``, ``percent`` …)."""
     return label(f"unit_{unit}", lang)
+
+
+def source_line(lang: str = "zh", plan_document: str | None = None,
+                census: bool = True) -> str:
+    """The source line of a chart: the census (unless ``census=False``), the plan document
+    if named, and this tool's projection.
+
+    ``source_line("zh", "红河州“十四五”养老服务体系规划")`` gives
+    ``资料来源：第七次全国人口普查；《红河州“十四五”养老服务体系规划》；本工具预测``; a Chinese
+    title is put in 《》 unless it already is. Without a document the line is the charts' default
+    (``LABELS[lang]["source"]`` or, with ``census=False``, ``["source_projection"]``).
+    """
+    check_language(lang)
+    parts = [label("source_census", lang)] if census else []
+    document = (plan_document or "").strip()
+    if document:
+        if lang == "zh" and not document.startswith("《"):
+            document = f"《{document}》"
+        parts.append(document)
+    parts.append(label("source_tool", lang))
+    return label("source_prefix", lang) + label("source_separator", lang).join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,11 +516,57 @@ def _finish(fig: Figure, main: SubFigure, lang: str, title: str | None, default_
         main.suptitle(heading)  # the CJK font has one weight: no bold
     source_text = label(default_source, lang) if source is None else source
     if source_text:
-        footer = fig.subfigs[1]
-        footer.text(0.01, 0.5, source_text, ha="left", va="center",
-                    fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
+        _source_text(fig, source_text)
     fig.draw_without_rendering()
     return fig
+
+
+SOURCE_MARGIN = 0.01  # figure fraction left (and kept free right) of the source line
+SMALLEST_SOURCE_SIZE = 7.5  # points; below this the line wraps instead of shrinking
+FOOTER_LINE_RATIO = 0.055  # footer height per source line, as a fraction of the chart's
+# Break a source line after these (or before a 《title》), never inside a word.
+_SOURCE_BREAK = re.compile(r"(?<=[；;，,、：:\s])|(?=《)")
+
+
+def _source_text(fig: Figure, text: str) -> None:
+    """Write ``text`` in the footer at the small size; a line wider than the figure is drawn
+    smaller (down to :data:`SMALLEST_SOURCE_SIZE`), and if still too wide wrapped onto more
+    lines at that size, the footer growing to hold them. The text is never clipped."""
+    footer = fig.subfigs[1]
+    artist = footer.text(SOURCE_MARGIN, 0.5, text, ha="left", va="center",
+                         fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
+    room = fig.bbox.width * (1.0 - 2 * SOURCE_MARGIN)
+
+    def width(candidate: str) -> float:
+        artist.set_text(candidate)
+        return artist.get_window_extent().width
+
+    size = SMALL_FONT_SIZE
+    while width(text) > room and size > SMALLEST_SOURCE_SIZE:
+        size = max(size - 0.5, SMALLEST_SOURCE_SIZE)
+        artist.set_fontsize(size)
+    lines = [text] if width(text) <= room else _wrap(text, width, room)
+    artist.set_text("\n".join(lines))
+    if len(lines) > 1:
+        # the chart and footer share the figure height: give the footer one strip per line
+        grid = fig.subfigs[0]._subplotspec.get_gridspec()
+        grid.set_height_ratios([1.0, FOOTER_LINE_RATIO * len(lines)])
+
+
+def _wrap(text: str, width, room: float) -> list[str]:
+    """Greedy line breaking of ``text`` at :data:`_SOURCE_BREAK` (at characters where a piece
+    alone is too wide) so that ``width(line) <= room`` for every line."""
+    pieces: list[str] = []
+    for piece in (piece for piece in _SOURCE_BREAK.split(text) if piece):
+        pieces.extend([piece] if width(piece) <= room else list(piece))
+    lines = [""]
+    for piece in pieces:
+        joined = lines[-1] + piece
+        if lines[-1] and width(joined.rstrip()) > room:
+            lines.append(piece.lstrip())
+        else:
+            lines[-1] = joined
+    return [line.rstrip() for line in lines if line.strip()]
 
 
 def _note(ax: Axes, lines: Sequence[str], loc: str = "upper left") -> None:
@@ -503,6 +590,26 @@ def _runs(years: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
         else:
             spans.append((year - 0.5, year + 0.5))
     return spans
+
+
+def _legend_below(main: SubFigure, handles: Sequence[object], most_columns: int = 4,
+                  **options: object) -> None:
+    """A legend below the axes, outside the plotting area (constrained layout makes room).
+
+    It takes the fewest rows, and for those rows the fewest columns, whose width fits the
+    figure; so 8 scenarios give 3 rows of 3, 3, 2 in Chinese (2 columns if the names are long).
+    """
+    count = len(handles)
+    room = main.bbox.width * 0.98
+    legend = None
+    for rows in range(-(-count // max(1, most_columns)), count + 1):
+        columns = -(-count // rows)
+        if legend is not None:
+            legend.remove()
+        legend = main.legend(handles=handles, loc="outside lower center", ncols=columns,
+                             **options)
+        if legend.get_window_extent().width <= room:
+            return
 
 
 def _series_style(index: int) -> tuple[str, object]:
@@ -871,20 +978,10 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
         else:
             key = "supply_unknown_places" if unit == "places" else "supply_unknown_beds"
             notes.insert(0, label(key, lang))
-        first_year, last_year = years.min(), years.max()
-        for index, (year, value, text) in enumerate(points):
-            # above the star, centred, unless that would run off the axes at either end
-            placement = ("left" if year - first_year < 0.2 * (last_year - first_year) else
-                         "right" if last_year - year < 0.2 * (last_year - first_year)
-                         else "center")
-            ax.plot([year], [value], marker="*", markersize=13, color=TARGET_COLOUR,
-                    markeredgecolor=PALETTE["black"], markeredgewidth=0.6, linestyle="none",
-                    zorder=5)
-            ax.annotate(text, (year, value), xytext=(0, 9 + 14 * (index % 2)),
-                        textcoords="offset points", ha=placement, va="bottom",
-                        fontsize=SMALL_FONT_SIZE, color=PALETTE["black"], zorder=6,
-                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
-                              "edgecolor": "none", "alpha": 0.8})
+        for year, value, _text in points:
+            ax.plot([year], [value], marker="*", markersize=TARGET_MARKER_SIZE,
+                    color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
+                    markeredgewidth=0.6, linestyle="none", zorder=5)
         if points:
             handles.append(Line2D([], [], marker="*", markersize=11, color=TARGET_COLOUR,
                                   markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
@@ -916,22 +1013,29 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
             main.align_ylabels([ax, lower])
         else:
             _year_axis(ax, lang)
-        main.legend(handles=handles, loc="outside lower center",
-                    ncols=3 if lang == "zh" or len(handles) <= 3 else 2,
-                   handlelength=2.6, columnspacing=1.2)
-        return _finish(fig, main, lang, title, default_title, source)
+        _legend_below(main, handles, most_columns=3, handlelength=2.6, columnspacing=1.2)
+        _finish(fig, main, lang, title, default_title, source)
+        # labels go where the laid-out axes leave room, so after the layout; they take no
+        # part in it (in_layout False), so drawing again leaves the layout as it was
+        _place_target_labels(ax, points)
+        fig.draw_without_rendering()
+        return fig
 
 
 def bed_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
                      service: str = "elderly_beds", scenario: str | None = None,
                      summary: pd.DataFrame | None = None, lang: str = "zh",
-                     title: str | None = None, source: str | None = None) -> Figure:
+                     title: str | None = None, source: str | None = None,
+                     plan_document: str | None = None) -> Figure:
     """Bed demand by method (lines) against planned supply (thick line) and targets (stars).
 
     Years where supply is below every method's demand are shaded dark, below some methods'
     light. ``service`` is ``elderly_beds`` or ``nursing_beds``. A target given as a rate
     (``per_1000_60plus`` …) is drawn as beds when ``summary`` supplies its denominator, else
     written in the note. With no supply at all the chart says so (规划未给出床位数).
+    Each target is labelled where its label crosses no line (:func:`_place_target_labels`).
+    ``plan_document`` (the plan's title) is cited in the source line, see :func:`source_line`;
+    an explicit ``source`` wins.
     """
     check_language(lang)
     if service not in ("elderly_beds", "nursing_beds"):
@@ -939,13 +1043,15 @@ def bed_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
                          fix="use elderly_beds or nursing_beds")
     default_title = label("title_beds", lang).format(service=label(service, lang))
     return _service_demand_chart(gaps, targets, service, scenario, summary, False, lang,
-                                 title, default_title, source)
+                                 title, default_title, _plan_source(source, plan_document,
+                                                                    lang))
 
 
 def childcare_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = None, *,
                            scenario: str | None = None, summary: pd.DataFrame | None = None,
                            coverage: bool = False, lang: str = "zh", title: str | None = None,
-                           source: str | None = None) -> Figure:
+                           source: str | None = None,
+                           plan_document: str | None = None) -> Figure:
     """托位 demand by method against planned supply and targets, as :func:`bed_demand_chart`.
 
     With ``coverage=True`` (needs ``summary`` with ``pop_0_2``) a lower panel shows demand and
@@ -953,7 +1059,141 @@ def childcare_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None = No
     """
     check_language(lang)
     return _service_demand_chart(gaps, targets, "childcare_places", scenario, summary,
-                                 coverage, lang, title, label("title_childcare", lang), source)
+                                 coverage, lang, title, label("title_childcare", lang),
+                                 _plan_source(source, plan_document, lang))
+
+
+def _plan_source(source: str | None, plan_document: str | None, lang: str,
+                 census: bool = True) -> str | None:
+    """``source`` if given, else the source line citing ``plan_document`` (None: default)."""
+    if source is not None or not plan_document:
+        return source
+    return source_line(lang, plan_document, census=census)
+
+
+TARGET_MARKER_SIZE = 13  # points
+LEADER_FROM = 14.0  # points: a label set further than this from its star gets a leader line
+# Candidate label offsets from the star (points), as (dx, dy). dx = 0 centres the label over
+# or under the star; otherwise the label starts (dx > 0) or ends (dx < 0) dx from the star.
+_LABEL_DX = (0.0, 14.0, -14.0, 36.0, -36.0, 70.0, -70.0, 120.0, -120.0)
+_LABEL_DY = (9.0, -9.0, 16.0, -16.0, 24.0, -24.0, 34.0, -34.0, 46.0, -46.0, 60.0, -60.0,
+             76.0, -76.0, 94.0, -94.0)
+_BELOW_PENALTY = 4.0  # points of distance: above the star reads more naturally
+_CROSSING_PENALTY = 80.0  # points of distance per plotted line the leader line crosses
+LABEL_CLEARANCE = 2.5  # points of air around a label's glyphs (its white box, and a little)
+LINE_CLEARANCE = 4.0  # points between a label's glyphs and a plotted line, beyond its width
+
+
+def _line_paths(ax: Axes) -> list[tuple[MplPath, float]]:
+    """Every plotted line with two or more points, in display coordinates (one path per run
+    between NaNs), with half its width in pixels."""
+    paths = []
+    pixels_per_point = ax.get_figure(root=True).dpi / 72.0
+    for line in ax.get_lines():
+        if not line.get_visible() or line.get_linestyle() in ("None", "none", " ", ""):
+            continue
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        finite = np.isfinite(xy).all(axis=1)
+        starts = np.flatnonzero(finite & ~np.r_[False, finite[:-1]])
+        ends = np.flatnonzero(finite & ~np.r_[finite[1:], False])
+        for start, end in zip(starts, ends, strict=True):
+            if end > start:
+                paths.append((MplPath(xy[start:end + 1]),
+                              line.get_linewidth() * pixels_per_point / 2.0))
+    return paths
+
+
+def _marker_boxes(ax: Axes) -> list[Bbox]:
+    """Display boxes around the markers of every line that has them (target stars…)."""
+    boxes = []
+    pixels_per_point = ax.get_figure(root=True).dpi / 72.0
+    for line in ax.get_lines():
+        if line.get_marker() in (None, "None", "none", "", " ") or not line.get_visible():
+            continue
+        radius = 0.8 * line.get_markersize() * pixels_per_point / 2.0  # a star's tips
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        for x, y in xy[np.isfinite(xy).all(axis=1)]:
+            boxes.append(Bbox.from_extents(x - radius, y - radius, x + radius, y + radius))
+    return boxes
+
+
+def _text_box(text: Text) -> Bbox:
+    """The display box of a text's glyphs (for an annotation without its leader line)."""
+    text.get_window_extent()  # an annotation updates its position (and leader line) here
+    return Text.get_window_extent(text)
+
+
+def _crossings(start: tuple[float, float], end: tuple[float, float],
+               paths: Sequence[tuple[MplPath, float]]) -> int:
+    """How many of ``paths`` the straight segment from ``start`` to ``end`` crosses."""
+    segment = MplPath([start, end])
+    return sum(segment.intersects_path(path, filled=False) for path, _ in paths)
+
+
+def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> list[object]:
+    """Label each target star where the label crosses no plotted line, no other marker, no
+    note or label already placed, and stays inside the axes.
+
+    Of the candidate offsets (:data:`_LABEL_DX` × :data:`_LABEL_DY`) the nearest free one is
+    taken (below the star costs a little more; a leader line crossing a plotted line much
+    more); a label set more than :data:`LEADER_FROM` points away gets a thin leader line to
+    its star. If no place is free, the place with the fewest overlaps is taken. Must run after
+    the figure is laid out (display coordinates). Returns the annotations.
+    """
+    if not points:
+        return []
+    fig = ax.get_figure(root=True)
+    pixels_per_point = fig.dpi / 72.0
+    pad = LABEL_CLEARANCE * pixels_per_point
+    line_pad = (LINE_CLEARANCE - LABEL_CLEARANCE) * pixels_per_point
+    lines = _line_paths(ax)
+    occupied = _marker_boxes(ax) + [_text_box(text).padded(pad)
+                                    for text in ax.texts if text.get_text()]
+    inside = ax.bbox.padded(-pad)
+    candidates = sorted(((dx, dy) for dx in _LABEL_DX for dy in _LABEL_DY),
+                        key=lambda d: np.hypot(*d) + (_BELOW_PENALTY if d[1] < 0 else 0.0))
+    annotations = []
+    for year, value, text in points:
+        annotation = ax.annotate(
+            text, (year, value), xytext=(0.0, _LABEL_DY[0]), textcoords="offset points",
+            ha="center", va="bottom", fontsize=SMALL_FONT_SIZE, color=PALETTE["black"],
+            zorder=6, annotation_clip=False,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none",
+                  "alpha": 0.85},
+            arrowprops={"arrowstyle": "-", "color": PALETTE["grey"], "linewidth": 0.6,
+                        "shrinkA": 1.0, "shrinkB": TARGET_MARKER_SIZE / 2.0 + 1.0})
+        annotation.set_in_layout(False)
+        star = ax.transData.transform((year, value))
+        best: tuple[tuple[float, float], tuple[float, float], str, str] | None = None
+        for dx, dy in candidates:
+            ha = "center" if dx == 0 else "left" if dx > 0 else "right"
+            va = "bottom" if dy > 0 else "top"
+            annotation.xyann = (dx, dy)
+            annotation.set_horizontalalignment(ha)
+            annotation.set_verticalalignment(va)
+            box = _text_box(annotation).padded(pad)
+            outside = not (inside.x0 <= box.x0 and box.x1 <= inside.x1
+                           and inside.y0 <= box.y0 and box.y1 <= inside.y1)
+            overlaps = int(outside) * 100 \
+                + sum(path.intersects_bbox(box.padded(half_width + line_pad), filled=False)
+                      for path, half_width in lines) \
+                + sum(box.overlaps(other) for other in occupied)
+            distance = np.hypot(dx, dy)
+            cost = distance + (_BELOW_PENALTY if dy < 0 else 0.0)
+            if distance > LEADER_FROM:
+                anchor = (star[0] + dx * pixels_per_point, star[1] + dy * pixels_per_point)
+                cost += _CROSSING_PENALTY * _crossings(star, anchor, lines)
+            if best is None or (overlaps, cost) < best[0]:
+                best = ((overlaps, cost), (dx, dy), ha, va)
+        assert best is not None
+        (dx, dy), ha, va = best[1], best[2], best[3]
+        annotation.xyann = (dx, dy)
+        annotation.set_horizontalalignment(ha)
+        annotation.set_verticalalignment(va)
+        annotation.arrow_patch.set_visible(bool(np.hypot(dx, dy) > LEADER_FROM))
+        occupied.append(_text_box(annotation).padded(pad))
+        annotations.append(annotation)
+    return annotations
 
 
 # ---------------------------------------------------------------------------------------------
@@ -984,17 +1224,20 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
     check_language(lang)
     _require_columns(frame, ["scenario", "year"], "scenario")
     values = _indicator_values(frame, indicator, "scenario")
-    data = frame.assign(_value=values).sort_values("year")
+    # a stable sort keeps the scenarios in the order of the table (legend, colours)
+    data = frame.assign(_value=values).sort_values("year", kind="stable")
     with chart_style(lang):
         fig, main, (ax,) = _new_figure(lang)
         divisor = _value_axis(ax, indicator, unit, float(np.nanmax(values)), lang)
+        handles = []
         for index, (name, rows) in enumerate(data.groupby("scenario", sort=False)):
             colour, style = _series_style(index)
-            ax.plot(rows["year"], rows["_value"] / divisor, color=colour, linestyle=style,
-                    label=label(str(name), lang))
+            (line,) = ax.plot(rows["year"], rows["_value"] / divisor, color=colour,
+                              linestyle=style, label=label(str(name), lang))
+            handles.append(line)
         ax.margins(y=0.12)
-        ax.legend(loc="best", ncols=1 if data["scenario"].nunique() <= 4 else 2)
         _year_axis(ax, lang)
+        _legend_below(main, handles, handlelength=2.6, columnspacing=1.2)
         default_title = label("title_scenarios", lang).format(indicator=label(indicator, lang))
         return _finish(fig, main, lang, title, default_title, source)
 
@@ -1090,14 +1333,17 @@ def trend_fit_chart(frame: pd.DataFrame, *, indicator_label: str = "tfr", lang: 
 # ---------------------------------------------------------------------------------------------
 def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "norm",
                           lang: str = "zh", title: str | None = None,
-                          source: str | None = None) -> Figure:
+                          source: str | None = None,
+                          plan_document: str | None = None) -> Figure:
     """Demand for ``service`` by ``method``, one line per scenario, against the plan.
 
     ``gaps``: ``scenario, year, service, method, demand, supply[, plan_target]`` (beds or
     places). The planned supply (black) and the plan's targets as counts (stars) are those of
     the first scenario in the table (the baseline in ``forecast compare``); where the plan
-    states no supply the line is absent.
+    states no supply the line is absent. ``plan_document`` (the plan's title) is cited in the
+    source line; an explicit ``source`` wins.
     """
+    source = _plan_source(source, plan_document, lang, census=False)
     check_language(lang)
     _require_columns(gaps, ["scenario", "year", "service", "method", "demand", "supply"],
                      "gaps")
@@ -1105,7 +1351,7 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
     if rows.empty:
         raise InputError(f"the gaps table has no rows for {service}/{method}", field="service",
                          fix="name a service and method the table has")
-    rows = rows.sort_values("year")
+    rows = rows.sort_values("year", kind="stable")  # keeps the first scenario first
     first = rows["scenario"].iloc[0]
     plan = rows[rows["scenario"] == first]
     largest = float(np.nanmax(np.r_[rows["demand"].to_numpy(float),
@@ -1115,22 +1361,24 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
     with chart_style(lang):
         fig, main, (ax,) = _new_figure(lang)
         divisor = _value_axis(ax, service, None, largest, lang)
+        handles = []
         for index, (name, group) in enumerate(rows.groupby("scenario", sort=False)):
             colour, style = _series_style(index)
-            ax.plot(group["year"], group["demand"] / divisor, color=colour, linestyle=style,
-                    label=label(str(name), lang))
+            handles += ax.plot(group["year"], group["demand"] / divisor, color=colour,
+                               linestyle=style, label=label(str(name), lang))
         if plan["supply"].notna().any():
-            ax.plot(plan["year"], plan["supply"] / divisor, color=SUPPLY_COLOUR, linewidth=2.2,
-                    label=label("supply", lang))
+            handles += ax.plot(plan["year"], plan["supply"] / divisor, color=SUPPLY_COLOUR,
+                               linewidth=2.2, label=label("supply", lang))
         if "plan_target" in plan.columns and plan["plan_target"].notna().any():
             points = plan[plan["plan_target"].notna()]
-            ax.plot(points["year"], points["plan_target"] / divisor, marker="*",
-                    markersize=13, color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
-                    markeredgewidth=0.6, linestyle="none", label=label("target", lang))
+            handles += ax.plot(points["year"], points["plan_target"] / divisor, marker="*",
+                               markersize=13, color=TARGET_COLOUR,
+                               markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
+                               linestyle="none", label=label("target", lang))
         ax.set_ylim(bottom=0)
         ax.margins(y=0.12)
-        ax.legend(loc="best", ncols=1 if rows["scenario"].nunique() <= 4 else 2)
         _year_axis(ax, lang)
+        _legend_below(main, handles, handlelength=2.6, columnspacing=1.2)
         default_title = (f"{label(service, lang)}{label('demand', lang)}（"
                          f"{method_label(method, service, lang)}）：各方案比较" if lang == "zh"
                          else f"{label(service, lang)}: demand ("

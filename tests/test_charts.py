@@ -215,7 +215,8 @@ def test_chart_style_does_not_leak_into_global_rcparams():
 
 def test_labels_cover_every_service_method_and_indicator_in_both_languages():
     keys = ["elderly_beds", "nursing_beds", "childcare_places", "norm", "needs", "rule_9073",
-            "total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus", "share_60plus"]
+            "total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus", "share_60plus",
+            "trend_fertility", "trend_fertility_prophet", "plan_document", "strict_norm"]
     for key in keys:
         assert key in charts.LABELS["zh"] and key in charts.LABELS["en"], key
     assert set(charts.LABELS["zh"]) == set(charts.LABELS["en"])
@@ -343,3 +344,140 @@ def test_negative_ticks_use_an_ascii_minus_without_glyph_warnings():
     assert any(tick.startswith("-") for tick in ticks), ticks
     assert not any("\u2212" in tick for tick in ticks)
     assert fig.axes[0].get_ylabel() == "缺口（张）"
+
+
+# --- layout: legends, target labels and source lines never cover data or get clipped -------
+SCENARIO_NAMES = ("baseline", "low_fertility", "high_fertility", "no_migration",
+                  "slow_mortality", "strict_norm", "trend_fertility", "trend_fertility_prophet",
+                  "plan_document")  # the nine scenarios of configs/honghe.yaml
+
+
+def _only_legend(fig: matplotlib.figure.Figure) -> matplotlib.legend.Legend:
+    legends = [artist for artist in fig.findobj(matplotlib.legend.Legend)]
+    assert len(legends) == 1
+    return legends[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scenario_legend_sits_below_the_axes_and_inside_the_figure(lang):
+    """Nine scenarios (Honghe's configuration): the legend box lies wholly below the axes box
+    (so it covers no line), fits the figure's width, names every scenario in words (no raw
+    keys such as trend_fertility) and every line differs from the others in colour or style."""
+    summary = synthetic_summary(SCENARIO_NAMES)
+    figures = [charts.scenario_lines(summary, "pop_0_2", lang=lang),
+               charts.scenario_demand_lines(synthetic_gaps(summary), "elderly_beds",
+                                            lang=lang)]
+    for fig in figures:
+        ax = fig.axes[0]
+        legend_box = _only_legend(fig).get_window_extent()
+        axes_box = ax.get_window_extent()
+        assert legend_box.y1 <= axes_box.y0, (legend_box, axes_box)
+        assert not legend_box.overlaps(axes_box)
+        assert 0 <= legend_box.x0 and legend_box.x1 <= fig.bbox.width
+        names = [text.get_text() for text in _only_legend(fig).get_texts()]
+        assert [name for name in names if "_" in name] == []
+        styles = [(line.get_color(), str(line.get_linestyle()), line.get_linewidth())
+                  for line in ax.get_lines()]
+        assert len(set(styles)) == len(styles)
+    names = [text.get_text() for text in _only_legend(figures[0]).get_texts()]
+    assert names == [charts.label(name, lang) for name in SCENARIO_NAMES]
+
+
+def _line_paths(ax) -> list[matplotlib.path.Path]:
+    """The plotted lines of ``ax`` (two or more points) in display coordinates."""
+    paths = []
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) >= 2:
+            paths.append(matplotlib.path.Path(xy))
+    return paths
+
+
+def _target_labels(ax) -> list[matplotlib.text.Annotation]:
+    return [text for text in ax.texts if isinstance(text, matplotlib.text.Annotation)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_target_labels_cross_no_plotted_line(lang):
+    """The 35-per-1,000 target sits on the norm line (35 per 1,000 aged 60+ is the norm) and the
+    norm and 9073 lines rise through the space right above it: each label's glyph box is
+    inside the axes and meets no plotted line, nor another label; a label moved away from its
+    star has a visible leader line."""
+    summary = synthetic_summary()
+    gaps = synthetic_gaps(summary)
+    targets = pd.DataFrame({"service": ["elderly_beds", "elderly_beds", "childcare_places"],
+                            "year": [2025, 2030, 2025],
+                            "kind": ["per_1000_elderly", "count", "per_1000_population"],
+                            "value": [35.0, 30_000.0, 4.5]})
+    beds = charts.bed_demand_chart(gaps, targets, summary=summary, lang=lang)
+    childcare = charts.childcare_demand_chart(gaps, targets, summary=summary, coverage=True,
+                                              lang=lang)
+    for fig, expected in ((beds, 2), (childcare, 1)):
+        ax = fig.axes[0]
+        annotations = _target_labels(ax)
+        assert len(annotations) == expected
+        boxes = []
+        for annotation in annotations:
+            annotation.get_window_extent()  # positions the annotation
+            box = matplotlib.text.Text.get_window_extent(annotation)
+            assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1
+            assert ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1
+            crossed = [path for path in _line_paths(ax)
+                       if path.intersects_bbox(box, filled=False)]
+            assert crossed == [], annotation.get_text()
+            star = ax.transData.transform(annotation.xy)
+            moved = np.hypot(*annotation.xyann) > charts.LEADER_FROM
+            assert annotation.arrow_patch.get_visible() == moved
+            assert not box.contains(*star)
+            boxes.append(box)
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    # the 2025 target on the norm line: 35 × 773,603 / 1,000 = 27,076 beds
+    assert any("27,076" in a.get_text() for a in _target_labels(beds.axes[0]))
+
+
+def test_source_line_names_the_plan_document_and_keeps_the_default():
+    document = "红河州“一老一小”整体解决方案"
+    assert charts.source_line("zh") == charts.LABELS["zh"]["source"] \
+        == "资料来源：第七次全国人口普查；本工具预测"
+    assert charts.source_line("en") == "Source: 2020 census; forecast projection"
+    assert charts.source_line("zh", census=False) == charts.LABELS["zh"]["source_projection"]
+    assert charts.source_line("zh", document) == \
+        "资料来源：第七次全国人口普查；《红河州“一老一小”整体解决方案》；本工具预测"
+    assert charts.source_line("zh", f"《{document}》") == charts.source_line("zh", document)
+    assert charts.source_line("en", "Plan") == "Source: 2020 census; Plan; forecast projection"
+    summary = synthetic_summary()
+    gaps = synthetic_gaps(summary)
+    for fig, expected in (
+            (charts.bed_demand_chart(gaps, summary=summary, plan_document=document),
+             charts.source_line("zh", document)),
+            (charts.childcare_demand_chart(gaps, plan_document=document),
+             charts.source_line("zh", document)),
+            (charts.bed_demand_chart(gaps), "资料来源：第七次全国人口普查；本工具预测"),
+            (charts.bed_demand_chart(gaps, plan_document=document, source="own"), "own")):
+        assert fig.subfigs[1].texts[0].get_text() == expected
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_long_source_line_wraps_or_shrinks_inside_the_figure(lang):
+    """A source line wider than the figure is drawn smaller or on more lines, never clipped:
+    its box lies inside the figure and below the legend, and it keeps every character."""
+    documents = "；".join(("《红河哈尼族彝族自治州“十四五”养老服务体系建设规划（2021—2025年）》",
+                          "《红河州“十四五”托育服务发展规划》", "云南省统计年鉴2021"))
+    source = (f"资料来源：第七次全国人口普查；{documents}；本工具预测" if lang == "zh"
+              else f"Source: 2020 census; {documents}; forecast projection")
+    summary = synthetic_summary()
+    gaps = synthetic_gaps(summary)
+    fig = charts.bed_demand_chart(gaps, synthetic_targets(), summary=summary, lang=lang,
+                                  source=source)
+    text = fig.subfigs[1].texts[0]
+    box = text.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    assert 0 <= box.y0 and box.y1 <= fig.bbox.height
+    assert box.y1 <= _only_legend(fig).get_window_extent().y0
+    assert text.get_text().replace("\n", "") == source
+    assert "\n" in text.get_text() or text.get_fontsize() < charts.SMALL_FONT_SIZE
+    assert text.get_fontsize() >= charts.SMALLEST_SOURCE_SIZE
+    # a short line stays as it was: one line at the small size
+    plain = charts.bed_demand_chart(gaps, lang=lang).subfigs[1].texts[0]
+    assert "\n" not in plain.get_text() and plain.get_fontsize() == charts.SMALL_FONT_SIZE
