@@ -204,13 +204,16 @@ def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
                                    lang=lang), "pyramid")
     save(charts.elderly_trends(result.summary, scenario=scenario, lang=lang), "elderly_trends")
     save(charts.under3_trend(result.summary, scenario=scenario, lang=lang), "under3_trend")
+    plan = result.config.source_document.title  # named in the source line of plan charts
     save(charts.bed_demand_chart(result.gaps, targets, scenario=scenario,
-                                 summary=result.summary, lang=lang), "bed_demand")
+                                 summary=result.summary, lang=lang, plan_document=plan),
+         "bed_demand")
     save(charts.bed_demand_chart(result.gaps, targets, service="nursing_beds",
-                                 scenario=scenario, summary=result.summary, lang=lang),
-         "nursing_bed_demand")
+                                 scenario=scenario, summary=result.summary, lang=lang,
+                                 plan_document=plan), "nursing_bed_demand")
     save(charts.childcare_demand_chart(result.gaps, targets, scenario=scenario,
-                                       summary=result.summary, lang=lang), "childcare_demand")
+                                       summary=result.summary, lang=lang, plan_document=plan),
+         "childcare_demand")
     if len(result.scenarios) > 1:
         for indicator in ("pop_60plus", "pop_0_2"):
             frame = result.summary[["scenario", "year", indicator]]
