@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from . import assumptions as assumptions_module
 from .assumptions import build_defaults
 from .census import Unit, resolve_unit
 from .config import Config, config_hash
@@ -41,6 +42,23 @@ SUMMARY_COLUMNS = ["scenario", "year", "total", "births", "deaths", "net_migrant
                    "share_60plus", "child_dependency", "old_dependency", "total_dependency"]
 
 SUMMARY_FOR_INDICATOR = {"pop_total": "total", "pop_under3": "pop_0_2"}
+
+#: Modelling choices of the default inputs that no source fixes (forecast.assumptions).
+MODELLING_CHOICES = [
+    ("migration", "children born during 2010-2020 migrate at a share of the rate of adults "
+     "aged 25-39 of the same sex", f"share {assumptions_module.CHILD_MIGRATION_FACTOR}"),
+    ("migration", "a decade residual larger than this share of the 2020 population is taken "
+     "for a boundary change (zero migration)",
+     f"{assumptions_module.MIGRATION_BOUNDARY_LIMIT:.0%}"),
+    ("migration", "annual net migration rates limited to this size, by age and sex",
+     f"±{assumptions_module.MAX_MIGRATION_RATE:.0%} a year"),
+    ("srb", "the local age-0 sex ratio is used only where at least this many children aged 0 "
+     "were counted", f"{assumptions_module.MIN_AGE0_FOR_LOCAL_SRB:,} persons"),
+    ("mortality", "local/national mortality level factors clipped to this range",
+     f"{assumptions_module.K_LIMITS}"),
+    ("fertility", "census TFR estimates outside this range are flagged",
+     f"{assumptions_module.TFR_PLAUSIBLE}"),
+]
 
 
 @dataclass
@@ -291,6 +309,9 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
     rows.append({"scenario": "all", "component": "supply", "assumption":
                  "planned additions spread evenly over their years", "detail": "",
                  "source": "", "confidence": "A", "sourced": False})
+    for component, assumption, detail in MODELLING_CHOICES:
+        rows.append({"scenario": "all", "component": component, "assumption": assumption,
+                     "detail": detail, "source": "", "confidence": "A", "sourced": False})
     for name, notes in scenario_notes.items():
         for note in notes:
             rows.append({"scenario": name, "component": note["component"],
