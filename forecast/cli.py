@@ -184,28 +184,65 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     with atomic_directory(out_dir) as staging:
         write_run(result, staging, lang)
         write_report(staging, lang)
-    click.echo(_run_summary(result))
+    click.echo(_run_summary(result, lang))
     click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
                f"charts/; manifest.json; report.html) in {time.perf_counter() - started:.1f} s")
 
 
-def _run_summary(result) -> str:
-    """A compact terminal table: the gap in 2025, 2030 and the end year."""
+SUMMARY_TEXT = {
+    "zh": {
+        "elderly_beds": "养老床位", "nursing_beds": "护理型床位", "childcare_places": "托位",
+        "norm": "千人指标法", "needs": "需求测算法", "rule_9073": "9073格局法",
+        "scenario": "情景", "baseline": "基准情景", "population": "常住人口",
+        "aged_60": "60岁及以上", "aged_0_2": "0-2岁", "service": "服务", "method": "测算方法",
+        "legend": "缺口 = 规划供给 - 需求（负数为短缺）",
+        "need": "需求 {demand}，供给未知", "met": "满足", "short": "短缺",
+        "first": "首个短缺年份", "supply_of": "{service}供给",
+        "unknown": "规划未给出（无基期数量，也无本地目标）",
+        "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
+        "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
+    },
+    "en": {
+        "elderly_beds": "elderly_beds", "nursing_beds": "nursing_beds",
+        "childcare_places": "childcare_places", "norm": "norm", "needs": "needs",
+        "rule_9073": "rule_9073", "scenario": "scenario", "baseline": "baseline",
+        "population": "population", "aged_60": "aged 60+", "aged_0_2": "aged 0-2",
+        "service": "service", "method": "method",
+        "legend": "gap = planned supply - demand (negative = shortfall)",
+        "need": "need {demand}, supply ?", "met": "met", "short": "short",
+        "first": "first shortfall", "supply_of": "supply of {service}",
+        "unknown": "not stated in the plan (no base supply or own target)",
+        "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
+                  "stated)",
+        "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",
+    },
+}
+
+
+def _run_summary(result, lang: str = "zh") -> str:
+    """A compact terminal table: the gap in 2025, 2030 and the end year (Chinese or English)."""
+    from .census import _pad
+
+    text = SUMMARY_TEXT[lang]
+    scenario = result.scenarios[0]
     unit = result.unit
-    summary = result.summary[result.summary.scenario == result.scenarios[0]].set_index("year")
+    summary = result.summary[result.summary.scenario == scenario].set_index("year")
     base, end = int(summary.index.min()), int(summary.index.max())
-    years = [y for y in (2025, 2030, end) if base <= y <= end]
-    years = sorted(set(years))
+    years = sorted({y for y in (2025, 2030, end) if base <= y <= end})
+
+    def trend(column: str) -> str:
+        first, last = summary.loc[base, column], summary.loc[end, column]
+        return f"{first:,.0f} ({base}) -> {last:,.0f} ({end})"
+
     lines = [f"{unit.name} ({unit.code or unit.unit_id}) — {result.config.source_document.title}",
-             f"scenario {result.scenarios[0]}: population {summary.loc[base, 'total']:,.0f} "
-             f"({base}) -> {summary.loc[end, 'total']:,.0f} ({end}); aged 60+ "
-             f"{summary.loc[base, 'pop_60plus']:,.0f} -> {summary.loc[end, 'pop_60plus']:,.0f}; "
-             f"aged 0-2 {summary.loc[base, 'pop_0_2']:,.0f} -> {summary.loc[end, 'pop_0_2']:,.0f}"]
-    gaps = result.gaps[(result.gaps.scenario == result.scenarios[0])
-                       & result.gaps.year.isin(years)]
+             f"{text['scenario']} {text.get(scenario, scenario)}: {text['population']} "
+             f"{trend('total')}; {text['aged_60']} {trend('pop_60plus')}; "
+             f"{text['aged_0_2']} {trend('pop_0_2')}"]
+    gaps = result.gaps[(result.gaps.scenario == scenario) & result.gaps.year.isin(years)]
     width = 26
-    header = f"{'service':<17}{'method':<10}" + "".join(f"{y:>{width}}" for y in years)
-    lines += ["gap = planned supply - demand (negative = shortfall)", header]
+    header = (_pad(text["service"], 17) + _pad(text["method"], 12)
+              + "".join(_pad(str(y), width, right=True) for y in years))
+    lines += [text["legend"], header]
     for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
         cells = []
         for year in years:
@@ -215,29 +252,31 @@ def _run_summary(result) -> str:
                 continue
             row = row.iloc[0]
             if row.status == "unknown":
-                text = f"need {row.demand:,.0f}, supply ?"
+                cell = text["need"].format(demand=f"{row.demand:,.0f}")
             else:
-                text = f"{row.gap:+,.0f} ({row.status})"
-            cells.append(f"{text:>{width}}")
-        lines.append(f"{service:<17}{method:<10}" + "".join(cells))
-    shortfalls = result.first_shortfall[result.first_shortfall.scenario == result.scenarios[0]]
+                cell = f"{row.gap:+,.0f} ({text[row.status]})"
+            cells.append(_pad(cell, width, right=True))
+        lines.append(_pad(text[service], 17) + _pad(text[method], 12) + "".join(cells))
+    shortfalls = result.first_shortfall[result.first_shortfall.scenario == scenario]
     short = shortfalls[shortfalls.outcome == "short"]
     if len(short):
-        lines.append("first shortfall: " + "; ".join(
-            f"{r.service}/{r.method} {r.first_shortfall_year}" for r in short.itertuples()))
-    supply = result.supply[result.supply.scenario == result.scenarios[0]]
+        lines.append(f"{text['first']}: " + "; ".join(
+            f"{text[r.service]}/{text[r.method]} {r.first_shortfall_year}"
+            for r in short.itertuples()))
+    supply = result.supply[result.supply.scenario == scenario]
     for service, rows in supply.groupby("service", sort=True):
         known = rows.dropna(subset=["supply"]).sort_values("year")
         if known.empty:
-            basis = "not stated in the plan (no base supply or own target)"
+            basis = text["unknown"]
         elif str(rows["supply_basis"].iloc[0]).startswith("the plan's own target"):
-            basis = (f"the plan's own target, {known.supply.iloc[0]:,.0f} from "
-                     f"{known.year.iloc[0]} (assumed met; no base supply stated)")
+            basis = text["target"].format(count=f"{known.supply.iloc[0]:,.0f}",
+                                          year=known.year.iloc[0])
         else:
-            basis = (f"stated in the plan: {known.supply.iloc[0]:,.0f} in {known.year.iloc[0]}"
-                     f", {known.supply.iloc[-1]:,.0f} in {known.year.iloc[-1]} with planned "
-                     "additions")
-        lines.append(f"supply of {service}: {basis}")
+            basis = text["stated"].format(c0=f"{known.supply.iloc[0]:,.0f}",
+                                          y0=known.year.iloc[0],
+                                          c1=f"{known.supply.iloc[-1]:,.0f}",
+                                          y1=known.year.iloc[-1])
+        lines.append(f"{text['supply_of'].format(service=text[service])}: {basis}")
     return "\n".join(lines)
 
 

@@ -92,7 +92,7 @@ def test_workbook_manifest_and_charts(honghe):
         assert png.exists() and (out / "charts" / f"{stem}.svg").exists()
         assert round(Image.open(png).info["dpi"][0]) == 200
     assert "2025" in output and "2030" in output and "2035" in output
-    assert "elderly_beds" in output
+    assert "养老床位" in output and "首个短缺年份" in output  # Chinese terminal by default
 
 
 @pytest.mark.slow
