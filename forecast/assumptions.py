@@ -52,7 +52,7 @@ from .engine import project
 from .errors import UnitError
 from .graduation import graduate, old_age_pattern_from_groups
 from .inputs import ProjectionInputs, Settings
-from .lifetable import life_table
+from .lifetable import life_table, survival_ratios_by_sex
 from .paths import data_dir
 
 SEXES = ("male", "female")
@@ -490,8 +490,7 @@ def census_residual(units: list[census.Unit], population_2020: np.ndarray,
     groups_2010 = np.where(np.isfinite(groups_2010), groups_2010, 0.0)
     pop_2010 = graduate(groups_2010, CENSUS_STARTS, open_age_pattern=old_age_pattern(2010),
                         open_age=OPEN_AGE)
-    survival = np.stack([life_table(mx_decade[:, :, i], sex).survival_ratios()
-                         for i, sex in enumerate(SEXES)], axis=2)  # (U, 10, 2, 101)
+    survival = survival_ratios_by_sex(mx_decade)  # (U, 10, 2, 101)
     expected = project(pop_2010, np.moveaxis(survival, 1, 0), np.zeros((10, n, 101)),
                        np.full((10, n), 1.05)).population[-1]  # (U, 2, 101)
     census_2020 = census_groups([u.unit_id for u in units], 2020)
@@ -553,8 +552,7 @@ def _single_year_residual(census_groups_2020: np.ndarray, expected: np.ndarray) 
 def _national_residual_rate() -> np.ndarray:
     """The 全国 decade residual per expected person by sex and age (2, 101), ages 10+."""
     pop_2010 = base_population([census.NATIONAL_ID], 2010)
-    survival = np.stack([life_table(national_mx(np.arange(2010, 2020))[:, i], sex)
-                         .survival_ratios() for i, sex in enumerate(SEXES)], axis=1)
+    survival = survival_ratios_by_sex(national_mx(np.arange(2010, 2020)))
     expected = project(pop_2010[0], survival, np.zeros((10, 101)), np.full(10, 1.05)
                        ).population[-1]
     residual = _single_year_residual(census_groups([census.NATIONAL_ID], 2020)[0], expected)
@@ -582,8 +580,7 @@ def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.n
     rates = np.clip(rates, -MAX_MIGRATION_RATE, MAX_MIGRATION_RATE)
     losing = rates < 0
     gains = np.where(losing, 0.0, base_migrants)
-    survival = np.stack([life_table(mx[:, :, i], sex).survival_ratios()
-                         for i, sex in enumerate(SEXES)], axis=2)  # (U, T, 2, 101)
+    survival = survival_ratios_by_sex(mx)  # (U, T, 2, 101)
     n_steps = mx.shape[1]
     counts = np.broadcast_to((rates * population)[:, None],
                              (len(population), n_steps, 2, 101)).copy()

@@ -90,14 +90,13 @@ class ProjectionInputs:
         if self.survival is not None:
             survival = _year_cube(self.survival, "survival_ratio", steps, ages)
         else:
-            from .lifetable import survival_ratios_from_mx
+            from .lifetable import survival_ratios_by_sex
 
             if s.age_width != 1:
                 raise InputError("mortality.csv can only be used with single-year ages",
                                  path="mortality.csv", fix="give survival.csv for age_width 5")
             mx = _year_cube(self.mortality, "mx", steps, ages)
-            survival = np.stack([survival_ratios_from_mx(mx[:, i], sex)
-                                 for i, sex in enumerate(SEXES)], axis=1)
+            survival = survival_ratios_by_sex(mx)
         fert = self.fertility[self.fertility.year.isin(steps)]
         asfr = fert.pivot(index="year", columns="age", values="asfr")
         asfr = asfr.reindex(index=steps, columns=ages, fill_value=0.0).to_numpy(dtype=float)

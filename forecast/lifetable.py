@@ -104,6 +104,12 @@ def survival_ratios_from_mx(mx: np.ndarray, sex: str | np.ndarray) -> np.ndarray
     return life_table(mx, sex).survival_ratios()
 
 
+def survival_ratios_by_sex(mx: np.ndarray) -> np.ndarray:
+    """Survival ratios from central death rates whose second-to-last axis is sex
+    (male, female), shape (..., 2, n_ages), as the engine's population is laid out."""
+    return life_table(mx, np.array(["male", "female"])).survival_ratios()
+
+
 def life_expectancy(mx: np.ndarray, sex: str | np.ndarray, age: int = 0) -> np.ndarray:
     """Life expectancy at ``age`` (years) from central death rates."""
     return life_table(mx, sex).ex[..., age]

@@ -15,7 +15,7 @@ import pandas as pd
 from .assumptions import SEXES, Defaults, fit_level
 from .errors import ConfigError
 from .inputs import read_csv_checked
-from .lifetable import life_table
+from .lifetable import life_table, survival_ratios_by_sex
 
 
 @dataclass
@@ -34,8 +34,7 @@ class ScenarioInputs:
 
     def survival(self) -> np.ndarray:
         """Survival ratios (T, 2, 101) from the life tables of ``mx``."""
-        return np.stack([life_table(self.mx[:, i], sex).survival_ratios()
-                         for i, sex in enumerate(SEXES)], axis=1)
+        return survival_ratios_by_sex(self.mx)
 
 
 def _path_values(path: float | dict[int, float], calendar_years: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ def test_user_table_in_gbk_gives_the_census_base(tmp_path):
     a = pd.read_csv(tmp_path / "mine" / "population.csv")
     b = pd.read_csv(tmp_path / "bundled" / "population.csv")
     pd.testing.assert_frame_equal(a, b)
-    assert a.population.sum() == 406_685 or abs(a.population.sum() - 406_685) < 1e-6
+    assert abs(a.population.sum() - 406_685) < 1e-6
     assert "user table" in (tmp_path / "mine" / "provenance.yaml").read_text(encoding="utf-8")
 
 
