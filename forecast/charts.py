@@ -157,7 +157,7 @@ LABELS: dict[str, dict[str, str]] = {
         "source_tool": "本工具预测",
         "source_separator": "；",
         "target": "规划目标",
-        "target_national": "全国目标（规划未定）",
+        "target_national": "全国目标",
         "shortfall_all": "供给低于各方法需求",
         "shortfall_some": "供给低于部分方法需求",
         "supply_unknown_beds": "规划未给出床位数",
@@ -241,7 +241,7 @@ LABELS: dict[str, dict[str, str]] = {
         "source_tool": "forecast projection",
         "source_separator": "; ",
         "target": "Plan target",
-        "target_national": "national target (not in the plan)",
+        "target_national": "national target",
         "shortfall_all": "Shortfall (all methods)",
         "shortfall_some": "Shortfall (some methods)",
         "supply_unknown_beds": "Supply not stated in the plan",
@@ -875,7 +875,7 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
         kind_key = "target_national" if str(row.get("source", "")).startswith("national") \
             else "target"
         prefix = f"{_year_text(year, lang)}{label(kind_key, lang)} " if lang == "zh" \
-            else f"{year} {label(kind_key, lang).lower()}: "
+            else f"{year} {'national target' if kind_key == 'target_national' else 'target'}: "
         if kind in COUNT_TARGET_KINDS:
             points.append((year, count, prefix + text))
         else:
