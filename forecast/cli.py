@@ -280,6 +280,35 @@ def _run_summary(result, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+@main.command("backtest")
+@click.argument("codes", nargs=-1)
+@click.option("--level", type=click.Choice(["prefecture", "county", "province"]), default=None,
+              help="Backtest every unit of this level (default prefecture).")
+@click.option("--within", default=None, metavar="CODE",
+              help="Only the units of --level inside this unit (code or name).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: outputs/backtest-<level>/).")
+def backtest_command(codes: tuple[str, ...], level: str | None, within: str | None,
+                     out_dir: Path | None) -> None:
+    """Project 2010 -> 2020 with 2010 knowledge only and score it against the 2020 census."""
+    from .backtest import format_summary, run_backtest, select_units, write_backtest
+    from .outputs import atomic_directory
+
+    started = time.perf_counter()
+    if codes and (level or within):
+        raise click.UsageError("give unit CODES or --level/--within, not both")
+    units = select_units(level, within, codes)
+    result = run_backtest(units)
+    name = "units" if codes else (level or "prefecture") + (f"-{within}" if within else "")
+    out_dir = out_dir or Path("outputs") / f"backtest-{name}"
+    with atomic_directory(out_dir) as staging:
+        write_backtest(result, staging)
+    click.echo(format_summary(result))
+    click.echo(f"wrote {out_dir}/ (backtest_summary.csv, backtest_units.csv, "
+               f"backtest_skipped.csv, backtest_published.csv, backtest_errors.png/.svg, "
+               f"backtest.html) in {time.perf_counter() - started:.1f} s")
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of run configs (for editor autocompletion)."""
