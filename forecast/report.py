@@ -1205,9 +1205,9 @@ def font_subset(text: str) -> tuple[bytes, str]:
     WOFF2 when ``brotli`` is installed, else WOFF. Layout features are kept (so punctuation
     and Latin spacing stay right); hinting is dropped (the font is CFF-based).
     """
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
+    from importlib.metadata import version
 
+    from .cache import cache_key, cached_bytes
     from .fonts import cjk_font_path
 
     try:
@@ -1216,6 +1216,28 @@ def font_subset(text: str) -> tuple[bytes, str]:
         flavor = "woff2"
     except ImportError:  # pragma: no cover - brotli is a dependency
         flavor = "woff"
+    characters = "".join(sorted(set(text) | set(" 0123456789")))
+    font_path = cjk_font_path()
+    stat = font_path.stat()
+    # The subset depends only on the font file, the characters and fontTools: cached on disk
+    # (forecast.cache), so a report costs no subsetting after the first run with its text.
+    key = cache_key("font-subset", str(font_path), stat.st_size, stat.st_mtime_ns,
+                    version("fonttools"), flavor, SUBSET_OPTIONS, characters)
+    data = cached_bytes("font-subset", key,
+                        lambda: _subset_font(font_path, characters, flavor))
+    return data, flavor
+
+
+#: The subsetting options of :func:`_subset_font`, part of the cache key.
+SUBSET_OPTIONS = "layout_features=*; hinting=False; desubroutinize; notdef_outline; " \
+                 "name_IDs=0-6,13,14"
+
+
+def _subset_font(font_path, characters: str, flavor: str) -> bytes:
+    """The uncached subsetting behind :func:`font_subset`."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.flavor = flavor
     options.layout_features = ["*"]
@@ -1223,15 +1245,14 @@ def font_subset(text: str) -> tuple[bytes, str]:
     options.desubroutinize = True
     options.notdef_outline = True
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep the copyright and licence
-    font = TTFont(str(cjk_font_path()), lazy=True, recalcTimestamp=False)  # same page twice
+    font = TTFont(str(font_path), lazy=True, recalcTimestamp=False)  # same page twice
     subsetter = subset.Subsetter(options)
-    characters = "".join(sorted(set(text) | set(" 0123456789")))
     subsetter.populate(text=characters)
     subsetter.subset(font)
     buffer = io.BytesIO()
     font.flavor = flavor
     font.save(buffer)
-    return buffer.getvalue(), flavor
+    return buffer.getvalue()
 
 
 def _visible_text(page: str) -> str:

@@ -157,6 +157,23 @@ def _trend(indicator: str, method: str, start: int, end: int, last_year: int) ->
     """
     _check_method(method)
     observed = history(indicator, start, end)
+    # The fit depends only on the observed series, the method and its library's version:
+    # cached on disk (forecast.cache), it costs nothing after the first run.
+    from importlib.metadata import version
+
+    from .cache import cache_key, cached_json
+
+    library = "statsmodels" if method == "statsmodels" else "prophet"
+    key = cache_key("trend", indicator, method, start, end, last_year,
+                    observed.index.tolist(), observed.tolist(), library, version(library),
+                    CHANGEPOINT_RANGE.get(indicator), PROPHET_SEED, SOURCE)
+    return cached_json("trends", key, lambda: _fit_trend(indicator, method, start, end,
+                                                          last_year, observed))
+
+
+def _fit_trend(indicator: str, method: str, start: int, end: int, last_year: int,
+               observed: pd.Series) -> dict:
+    """The uncached fit behind :func:`_trend`."""
     years = observed.index.to_numpy(dtype=int)
     scale = INDICATORS[indicator][1]
     values = np.log(observed.to_numpy()) if scale == "log" else observed.to_numpy()
