@@ -358,6 +358,9 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, P
             try:
                 fig.savefig(temporary, format=extension, dpi=SAVE_DPI, metadata=metadata)
                 os.replace(temporary, destination)
+                # Laid out once: the SVG keeps the PNG's positions instead of running the
+                # constrained layout again (a third pass after the one in _finish).
+                fig.set_layout_engine("none")
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise

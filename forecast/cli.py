@@ -162,28 +162,38 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
 def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, ...],
                 lang: str, trajectories: int | None, seed: int) -> None:
     """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
-    from .config import load_config
-    from .outputs import atomic_directory, write_run
-    from .report import write_report
-    from .run import run
+    from .timing import StageTimer
+
+    timer = StageTimer()
+    with timer.stage("imports"):
+        from .config import load_config
+        from .outputs import atomic_directory, record_stage_seconds, write_run
+        from .report import write_report
+        from .run import run
 
     started = time.perf_counter()
-    config = load_config(config_path)
+    with timer.stage("config"):
+        config = load_config(config_path)
     out_dir = out_dir or Path("outputs") / config.name
-    result = run(config, list(scenarios) or None)
+    with timer.stage("projection_and_demand"):
+        result = run(config, list(scenarios) or None)
     if trajectories:
         from .uncertainty import STAGES, run_uncertainty
 
-        if sys.stderr.isatty():
-            with click.progressbar(length=len(STAGES) * len(result.scenarios), file=sys.stderr,
-                                   label=f"{trajectories:,} trajectories") as bar:
-                result.uncertainty = run_uncertainty(result, trajectories, seed,
-                                                     progress=lambda stage: bar.update(1))
-        else:
-            result.uncertainty = run_uncertainty(result, trajectories, seed)
+        with timer.stage("trajectories"):
+            if sys.stderr.isatty():
+                with click.progressbar(length=len(STAGES) * len(result.scenarios),
+                                       file=sys.stderr,
+                                       label=f"{trajectories:,} trajectories") as bar:
+                    result.uncertainty = run_uncertainty(result, trajectories, seed,
+                                                         progress=lambda stage: bar.update(1))
+            else:
+                result.uncertainty = run_uncertainty(result, trajectories, seed)
     with atomic_directory(out_dir) as staging:
-        write_run(result, staging, lang)
-        write_report(staging, lang)
+        write_run(result, staging, lang, timer)
+        with timer.stage("report"):
+            write_report(staging, lang)
+        record_stage_seconds(staging, timer)
     click.echo(_run_summary(result, lang))
     click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
                f"charts/; manifest.json; report.html) in {time.perf_counter() - started:.1f} s")

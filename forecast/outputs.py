@@ -7,7 +7,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,48 +89,83 @@ RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elder
                 "total_dependency", "difference_pct"}
 
 
+def _excel_format(column: str, dtype, share_columns: set[str], rate_columns: set[str]
+                  ) -> str | None:
+    """The number format of a workbook column."""
+    import pandas as pd
+
+    if column in share_columns:
+        return "0.0%"
+    if column in rate_columns:
+        return "#,##0.0"
+    if column in ("year", "age", "first_shortfall_year", "driver_year"):
+        return "0"
+    if pd.api.types.is_float_dtype(dtype):
+        return "#,##0"
+    return None
+
+
+def _excel_cells(series) -> list:
+    """A column's cells as Python values: None for a missing value (an empty cell)."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return [bool(v) for v in series]
+    if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(series.dtype,
+                                                                      pd.CategoricalDtype):
+        return series.astype("int64").tolist() if not series.isna().any() else [
+            None if pd.isna(v) else int(v) for v in series]
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float)
+        return [None if not np.isfinite(v) else v for v in values.tolist()]
+    return [None if (v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                     or v is pd.NaT) else (v if isinstance(v, (str, int, float, bool))
+                                           else str(v)) for v in series.tolist()]
+
+
 def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                 extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
                 rates: set[str] | None = None) -> None:
-    """One sheet per table; header row ``中文 English``, frozen; number formats by column.
+    """One sheet per table; header row ``中文 English``, bold, wrapped and frozen; number formats
+    by column (XlsxWriter, one column written at a time).
 
     ``extra_headers``, ``shares`` and ``rates`` add Chinese headers, fraction (0.0%) columns and
     per-1,000 (#,##0.0) columns to the built-in ones."""
+    import xlsxwriter
+
     names = {**HEADERS_ZH, **(extra_headers or {})}
     share_columns = SHARE_COLUMNS | (shares or set())
     rate_columns = RATE_COLUMNS | (rates or set())
-    import pandas as pd
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+                                               "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    # A fixed creation date: the same tables give the same workbook bytes.
+    from datetime import datetime
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    workbook.set_properties({"created": datetime(2020, 11, 1)})
+    header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    formats: dict[str, object] = {}
+    try:
         for sheet, frame in tables.items():
-            headers = [f"{names[c]} {c}" if c in names else c for c in frame.columns]
-            out = frame.copy()
-            out.columns = headers
-            out.to_excel(writer, sheet_name=sheet[:31], index=False)
-            ws = writer.sheets[sheet[:31]]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            for index, column in enumerate(frame.columns, start=1):
-                letter = get_column_letter(index)
-                if column in share_columns:
-                    fmt = "0.0%"
-                elif column in rate_columns:
-                    fmt = "#,##0.0"
-                elif column in ("year", "age", "first_shortfall_year", "driver_year"):
-                    fmt = "0"
-                elif pd.api.types.is_float_dtype(frame[column]):
-                    fmt = "#,##0"
-                else:
-                    fmt = None
+            ws = workbook.add_worksheet(sheet[:31])
+            headers = [f"{names[c]} {c}" if c in names else str(c) for c in frame.columns]
+            ws.write_row(0, 0, headers, header_format)
+            ws.freeze_panes(1, 0)
+            for index, column in enumerate(frame.columns):
+                fmt = _excel_format(column, frame[column].dtype, share_columns, rate_columns)
+                cell_format = None
                 if fmt:
-                    for cell in ws[letter][1:]:
-                        cell.number_format = fmt
-                width = max(10, min(40, len(headers[index - 1]) + 2))
-                ws.column_dimensions[letter].width = width
+                    cell_format = formats.get(fmt)
+                    if cell_format is None:
+                        cell_format = formats[fmt] = workbook.add_format({"num_format": fmt})
+                width = max(10, min(40, len(headers[index]) + 2))
+                ws.set_column(index, index, width, cell_format)
+                for row, value in enumerate(_excel_cells(frame[column]), start=1):
+                    if value is not None:
+                        ws.write(row, index, value)
+    finally:
+        workbook.close()
 
 
 def _json_default(value):
@@ -147,12 +182,18 @@ def _json_default(value):
     return str(value)
 
 
-def write_run(result, directory: Path, lang: str = "zh") -> list[str]:
+def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str]:
     """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
 
-    Returns the chart file stems written (relative to ``directory``).
+    ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
+    record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
+    written (relative to ``directory``).
     """
     import json
+
+    from .timing import StageTimer
+
+    timer = timer or StageTimer()
 
     tables = {
         "summary": result.summary, "population": result.population,
@@ -165,13 +206,21 @@ def write_run(result, directory: Path, lang: str = "zh") -> list[str]:
         tables.update(summary_quantiles=uncertainty.summary_quantiles,
                       demand_quantiles=uncertainty.demand_quantiles,
                       probability_met=uncertainty.probability_met)
-    for name, frame in tables.items():
-        frame.to_csv(directory / f"{name}.csv", index=False)
+    with timer.stage("tables"):
+        for name, frame in tables.items():
+            frame.to_csv(directory / f"{name}.csv", index=False)
     excel = {k: v for k, v in tables.items() if k != "population"}
     excel["population"] = result.population
-    write_excel(excel, directory / "results.xlsx")
-    charts = write_charts(result, directory / "charts", lang)
-    charts += write_trend_and_fan_charts(result, directory / "charts", lang)
+    # The charts are drawn in other processes while this one writes the workbook.
+    with timer.stage("charts_and_workbook"):
+        drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
+                               directory / "charts")
+        try:
+            with timer.stage("workbook"):
+                write_excel(excel, directory / "results.xlsx")
+            charts = drawing.wait()
+        finally:
+            drawing.close()
     manifest = dict(result.manifest)
     if uncertainty is not None:
         manifest["uncertainty"] = uncertainty.record
@@ -179,71 +228,81 @@ def write_run(result, directory: Path, lang: str = "zh") -> list[str]:
                                  + [f"{c}.png" for c in charts] + [f"{c}.svg" for c in charts])
     manifest["assumptions"] = result.assumptions.to_dict(orient="records")
     manifest["language"] = lang
+    manifest["stage_seconds"] = timer.record()
     (directory / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
         encoding="utf-8")
     return charts
 
 
-def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
-    """The standard charts of a run (baseline scenario) as PNG (200 dpi) and SVG."""
+def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """The standard charts of a run (baseline scenario), each as (file stem, drawing)."""
     from . import charts
 
-    directory.mkdir(parents=True, exist_ok=True)
     scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
     base_year = int(result.summary.year.min())
     end_year = int(result.summary.year.max())
     targets = result.targets if len(result.targets) else None
-    written = []
+    jobs: list[ChartJob] = []
 
-    def save(fig, stem):
-        charts.save_figure(fig, directory / stem)
-        written.append(f"charts/{stem}")
+    def save(stem, draw):
+        jobs.append((stem, draw))
 
-    save(charts.population_pyramid(result.population, base_year, end_year, scenario=scenario,
-                                   lang=lang), "pyramid")
-    save(charts.elderly_trends(result.summary, scenario=scenario, lang=lang), "elderly_trends")
-    save(charts.under3_trend(result.summary, scenario=scenario, lang=lang), "under3_trend")
+    save("pyramid", lambda: charts.population_pyramid(result.population, base_year, end_year,
+                                                      scenario=scenario, lang=lang))
+    save("elderly_trends", lambda: charts.elderly_trends(result.summary, scenario=scenario,
+                                                         lang=lang))
+    save("under3_trend", lambda: charts.under3_trend(result.summary, scenario=scenario,
+                                                     lang=lang))
     plan = result.config.source_document.title  # named in the source line of plan charts
-    save(charts.bed_demand_chart(result.gaps, targets, scenario=scenario,
-                                 summary=result.summary, lang=lang, plan_document=plan),
-         "bed_demand")
-    save(charts.bed_demand_chart(result.gaps, targets, service="nursing_beds",
-                                 scenario=scenario, summary=result.summary, lang=lang,
-                                 plan_document=plan), "nursing_bed_demand")
-    save(charts.childcare_demand_chart(result.gaps, targets, scenario=scenario,
-                                       summary=result.summary, lang=lang, plan_document=plan),
-         "childcare_demand")
+    save("bed_demand", lambda: charts.bed_demand_chart(
+        result.gaps, targets, scenario=scenario, summary=result.summary, lang=lang,
+        plan_document=plan))
+    save("nursing_bed_demand", lambda: charts.bed_demand_chart(
+        result.gaps, targets, service="nursing_beds", scenario=scenario,
+        summary=result.summary, lang=lang, plan_document=plan))
+    save("childcare_demand", lambda: charts.childcare_demand_chart(
+        result.gaps, targets, scenario=scenario, summary=result.summary, lang=lang,
+        plan_document=plan))
     if len(result.scenarios) > 1:
         for indicator in ("pop_60plus", "pop_0_2"):
             frame = result.summary[["scenario", "year", indicator]]
-            save(charts.scenario_lines(frame, indicator, lang=lang), f"scenarios_{indicator}")
-    return written
+            save(f"scenarios_{indicator}",
+                 lambda frame=frame, indicator=indicator: charts.scenario_lines(
+                     frame, indicator, lang=lang))
+    return jobs
+
+
+def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
+    """The standard charts of a run (baseline scenario) as PNG (200 dpi) and SVG."""
+    return draw_charts(chart_jobs(result, lang), directory)
 
 
 def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> list[str]:
     """``charts/tfr_trend`` when a scenario's TFR comes from a trend forecast; fan charts
     (``fan_pop_60plus``, ``fan_pop_0_2``, ``fan_elderly_beds``, ``fan_childcare_places``) for
     the baseline (or first) scenario of a probabilistic run."""
+    return draw_charts(trend_and_fan_chart_jobs(result, lang), directory)
+
+
+def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """The jobs of :func:`write_trend_and_fan_charts`."""
     from . import charts
     from .trends import trend_frame
 
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    jobs: list[ChartJob] = []
     records = [note for name in result.scenarios
                for note in result.manifest.get("scenario_changes", {}).get(name, [])
                if note.get("kind") == "trend forecast" and note.get("indicator") == "tfr"]
     if records:
         record = records[0]
-        fig = charts.trend_fit_chart(trend_frame(record), indicator_label="tfr", lang=lang,
-                                     source=f"{record['method']}: WPP 2024 China, "
-                                            f"{record['fit_window'][0]}–"
-                                            f"{record['fit_window'][1]}")
-        charts.save_figure(fig, directory / "tfr_trend")
-        written.append("charts/tfr_trend")
+        jobs.append(("tfr_trend", lambda: charts.trend_fit_chart(
+            trend_frame(record), indicator_label="tfr", lang=lang,
+            source=f"{record['method']}: WPP 2024 China, {record['fit_window'][0]}–"
+                   f"{record['fit_window'][1]}")))
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is None:
-        return written
+        return jobs
     scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
     summary = uncertainty.summary_quantiles
     demand = uncertainty.demand_quantiles
@@ -268,8 +327,106 @@ def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> lis
     for indicator, rows, target in panels:
         if rows.empty:
             continue
-        fig = charts.fan_chart(rows, indicator, lang=lang, target=target, source=source)
-        charts.save_figure(fig, directory / f"fan_{indicator}")
-        written.append(f"charts/fan_{indicator}")
-    return written
+        jobs.append((f"fan_{indicator}",
+                     lambda rows=rows, indicator=indicator, target=target: charts.fan_chart(
+                         rows, indicator, lang=lang, target=target, source=source)))
+    return jobs
 
+
+# ------------------------------------------------------------------- drawing charts in parallel
+#: A chart to draw: its file stem under charts/ and a function returning the figure.
+ChartJob = tuple[str, "Callable[[], object]"]
+
+#: The jobs a forked drawing process reads (set just before the processes are forked).
+_FORKED_JOBS: list[ChartJob] = []
+
+
+def _draw_job(index: int, directory: str) -> str:
+    from .charts import save_figure
+
+    stem, draw = _FORKED_JOBS[index]
+    save_figure(draw(), Path(directory) / stem)
+    return f"charts/{stem}"
+
+
+def chart_workers() -> int:
+    """How many processes draw charts: ``$FORECAST_CHART_WORKERS``, else one per core (at
+    most 4); 1 draws in this process. Charts are independent and drawing them is most of a
+    run's time, so on two cores they are drawn two at a time while the workbook is written."""
+    configured = os.environ.get("FORECAST_CHART_WORKERS")
+    if configured and configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+class ChartDrawing:
+    """Charts being drawn in forked processes (or, with one worker or no ``fork``, drawn here
+    when :meth:`wait` is called). The files are the same either way: each chart is drawn
+    from the same tables by the same code; only the process differs."""
+
+    def __init__(self, jobs: list[ChartJob], directory: Path, workers: int | None = None):
+        import multiprocessing
+
+        self.jobs, self.directory = jobs, directory
+        directory.mkdir(parents=True, exist_ok=True)
+        workers = chart_workers() if workers is None else workers
+        methods = multiprocessing.get_all_start_methods()
+        self._pool = None
+        self._pending = None
+        if workers > 1 and len(jobs) > 1 and "fork" in methods:
+            global _FORKED_JOBS
+            _FORKED_JOBS = jobs
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(min(workers, len(jobs)))
+            self._pending = [self._pool.apply_async(_draw_job, (i, str(directory)))
+                             for i in range(len(jobs))]
+
+    def wait(self) -> list[str]:
+        """The chart stems written (``charts/<stem>``), in the jobs' order."""
+        global _FORKED_JOBS
+        if self._pool is None:
+            from .charts import save_figure
+
+            written = []
+            for stem, draw in self.jobs:
+                save_figure(draw(), self.directory / stem)
+                written.append(f"charts/{stem}")
+            return written
+        try:
+            return [pending.get() for pending in self._pending]
+        finally:
+            self.close()
+            _FORKED_JOBS = []
+
+    def close(self) -> None:
+        """Stop the drawing processes (after :meth:`wait`, or on an error elsewhere)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def draw_charts(jobs: list[ChartJob], directory: Path, workers: int = 1) -> list[str]:
+    """Draw and save ``jobs`` into ``directory`` (PNG and SVG each); returns the stems."""
+    drawing = ChartDrawing(jobs, directory, workers)
+    try:
+        return drawing.wait()
+    finally:
+        drawing.close()
+
+
+
+def record_stage_seconds(directory: Path, timer) -> None:
+    """Rewrite ``directory/manifest.json``'s ``stage_seconds`` with ``timer``'s full record
+    (after the stages that follow the manifest, such as the report)."""
+    import json
+
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["stage_seconds"] = timer.record()
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
+                    encoding="utf-8")
