@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from forecast import cache
+from forecast import cache, trends
 from forecast.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,10 +42,12 @@ def test_cold_and_warm_cache_and_parallel_charts_write_the_same_bytes(tmp_path, 
     and run 1 stored a trend fit and a font subset."""
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("FORECAST_CHART_WORKERS", "1")
+    trends._trend.cache_clear()  # the in-process memo would hide the disk cache
     _run(tmp_path / "cold")
     stored = sorted(p.parent.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert stored == ["font-subset", "trends"]
     monkeypatch.setenv("FORECAST_CHART_WORKERS", "2")
+    trends._trend.cache_clear()  # run 2 reads the fit from disk
     _run(tmp_path / "warm")
     cold, warm = _files(tmp_path / "cold"), _files(tmp_path / "warm")
     assert sorted(cold) == sorted(warm)
