@@ -36,10 +36,12 @@ def units_with_age_data(census_year: int = 2020) -> tuple[list[census.Unit], pd.
 
 def warning_kind(text: str) -> str:
     """A warning's category, without its numbers."""
-    if "boundary change" in text:
-        return "migration: boundary change (residual > 30 %), zero migration"
-    if "no usable 2010" in text:
-        return "migration: no 2010 match, zero migration"
+    if "no 2010 area" in text:
+        return "migration: no 2010 area (formed after 2010), zero migration"
+    if "zero migration used" in text:
+        return "migration: decade residual loss above 40 % near zones or above 60 %, zero"
+    if "heavy out-migration kept" in text:
+        return "migration: decade residual loss above 40 %, kept and flagged"
     if "clipped" in text:
         return "mortality: level factor k clipped"
     if "national level" in text:

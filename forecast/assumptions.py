@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from . import census, wpp
+from . import census, crosswalk, wpp
 from .engine import project
 from .errors import UnitError
 from .graduation import graduate, old_age_pattern_from_groups
@@ -62,11 +62,12 @@ CENSUS_STARTS = [0, 1] + list(range(5, 90, 5))  # 0, 1-4, 5-9, ..., 80-84, 85+
 MX_STARTS = [0, 1] + list(range(5, 105, 5))  # WPP abridged: 0, 1-4, ..., 95-99, 100+
 STEP_CENTRE = 4 / 3  # decimal years from 1 Jan of year t to the centre of step t (1 May t+1)
 MIN_AGE0_FOR_LOCAL_SRB = 5000  # persons aged 0; below this the local sex ratio is too noisy
-MIGRATION_BOUNDARY_LIMIT = 0.30  # |decade residual| / 2020 population above this: boundary change
 CHILD_MIGRATION_FACTOR = 0.5  # children's rate = factor × rate of adults 25-39 (assumption)
 K_LIMITS = (0.4, 2.5)  # plausible local/national mortality ratios; outside -> clipped, warned
 MAX_MIGRATION_RATE = 0.2  # per person per year, by age and sex
 TFR_PLAUSIBLE = (0.6, 2.5)  # children per woman; outside this a census estimate is flagged
+LARGE_LOSS = 0.40  # decade residual below -40 % of the expected 2020 persons aged 10+: flagged
+IMPLAUSIBLE_LOSS = 0.60  # below -60 %: taken for a tabulation or boundary artefact (zero)
 
 WPP_SOURCE = ("UN DESA Population Division, World Population Prospects 2024 (CC BY 3.0 IGO), "
               "China; data/wpp2024_china_*.csv")
@@ -179,11 +180,19 @@ def _census_groups_table(census_year: int) -> pd.DataFrame:
     wide = frame.pivot_table(index="unit_id", columns=["sex", "age_start"], values="population",
                              aggfunc="sum")
     columns = pd.MultiIndex.from_product([list(SEXES), CENSUS_STARTS])
-    return wide.reindex(columns=columns)
+    wide = wide.reindex(columns=columns)
+    if census_year == 2010:  # and every 2020 unit's area in 2010 ("532500@2020", crosswalk)
+        on_2020 = crosswalk.groups_on_2020(census.load_units(2020).unit_id.tolist(), wide,
+                                           _census_groups_table(2020))
+        wide = pd.concat([wide, on_2020])
+    return wide
 
 
 def census_groups(unit_ids: list[str], census_year: int) -> np.ndarray:
-    """Persons (U, 2, 19) in 0, 1–4, ..., 85+ for each unit; NaN rows where a unit is absent."""
+    """Persons (U, 2, 19) in 0, 1–4, ..., 85+ for each unit; NaN rows where a unit is absent.
+
+    For 2010, ids may also be keys of 2020 units' areas (``crosswalk.key_on_2020_boundaries``,
+    e.g. ``340100@2020``: 合肥 with 庐江 and 巢湖), as :func:`match_2010` returns them."""
     table = _census_groups_table(census_year).reindex(unit_ids)
     return table.to_numpy(dtype=float).reshape(len(unit_ids), 2, len(CENSUS_STARTS))
 
@@ -204,9 +213,45 @@ def base_population(unit_ids: list[str], census_year: int) -> np.ndarray:
                     open_age=OPEN_AGE)
 
 
+RATE_INDICATORS_2010 = ("crude_birth_rate", "crude_death_rate", "natural_growth_rate")
+MIN_RATE_COVERAGE = 0.95  # share of an area's 2010 persons whose units report a rate
+
+
 @lru_cache(maxsize=1)
 def _indicators() -> pd.DataFrame:
-    return pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
+    """census_indicators.csv, plus the 2010 crude rates of 2020 units' areas where they differ
+    from a 2010 unit's (keys ``<unit_id>@2020``): persons-weighted over the 2010 units in the
+    area, where units reporting the rate hold at least 95 % of its 2010 persons."""
+    table = pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
+    rates = table[(table.census_year == 2010) & table.indicator.isin(RATE_INDICATORS_2010)]
+    wide = rates.pivot_table(index="unit_id", columns="indicator", values="value")
+    units_2010 = census.load_units(2010)
+    persons_2010 = dict(zip(units_2010.unit_id, units_2010.pop_total.astype(float),
+                            strict=True))
+    units_2020 = census.load_units(2020)
+    persons_2020 = dict(zip(units_2020.unit_id, units_2020.pop_total.astype(float),
+                            strict=True))
+    rows = []
+    for unit_id in units_2020.unit_id:
+        if crosswalk.same_area_2010(unit_id) is not None:
+            continue
+        weights = crosswalk.leaf_weights(unit_id, persons_2020)
+        if not weights:
+            continue
+        persons = pd.Series({a: w * persons_2010.get(a, 0.0) for a, w in weights.items()})
+        for indicator in RATE_INDICATORS_2010:
+            if indicator not in wide:
+                continue
+            values = wide[indicator].reindex(persons.index)
+            known = values.notna() & (persons > 0)
+            if persons.sum() <= 0 or persons[known].sum() < MIN_RATE_COVERAGE * persons.sum():
+                continue
+            value = float((values[known] * persons[known]).sum() / persons[known].sum())
+            rows.append({"census_year": 2010,
+                         "unit_id": crosswalk.key_on_2020_boundaries(unit_id),
+                         "indicator": indicator, "value": value,
+                         "unit": rates[rates.indicator == indicator].unit.iloc[0]})
+    return pd.concat([table, pd.DataFrame(rows, columns=table.columns)], ignore_index=True)
 
 
 def crude_death_rate_2010(unit_ids: list[str]) -> np.ndarray:
@@ -221,40 +266,44 @@ def _units_2010() -> pd.DataFrame:
     return census.load_units(2010)
 
 
-@lru_cache(maxsize=1)
-def _index_2010() -> tuple[dict[str, list[tuple[str, str]]], set[str],
-                           dict[tuple[str, str], list[tuple[str, str]]]]:
-    """2010 units with age data, indexed by code, by unit_id and by (name, province).
-
-    Values are lists of (unit_id, code), so a key that several units share is seen as such.
-    """
-    units = _units_2010()
-    units = units[units.has_age_data.astype(bool)]
-    by_code: dict[str, list[tuple[str, str]]] = {}
-    by_name: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for row in units.itertuples(index=False):
-        entry = (str(row.unit_id), str(row.code))
-        by_code.setdefault(str(row.code), []).append(entry)
-        by_name.setdefault((row.name, row.province), []).append(entry)
-    return by_code, set(units.unit_id), by_name
-
-
+@lru_cache(maxsize=8192)
 def match_2010(unit: census.Unit) -> tuple[str | None, str]:
-    """The 2010 census unit for a 2020 unit: by code, else by name in the same province."""
-    by_code, ids, by_name = _index_2010()
-    if unit.code:
-        hit = by_code.get(unit.code, [])
-        if len(hit) == 1:
-            return hit[0][0], f"matched 2010 unit by code {unit.code}"
-    if unit.unit_id in ids:
-        return unit.unit_id, f"matched 2010 unit by id {unit.unit_id}"
-    hit = by_name.get((unit.name, unit.province), [])
-    if len(hit) == 1:
-        return (hit[0][0],
-                f"code {unit.code or '(none)'} not in the 2010 census; matched by name "
-                f"{unit.name} in {unit.province} (2010 code {hit[0][1]})")
-    return None, (f"no 2010 census unit matches code {unit.code or '(none)'} or name "
-                  f"{unit.name} in {unit.province}")
+    """The key of a unit's area in the 2010 census tables, and how it was found.
+
+    A 2010 unit is its own key. For a 2020 unit (:mod:`forecast.crosswalk`): the 2010 unit
+    covering exactly its area where there is one (unchanged, re-coded or renamed units); else
+    its area rebuilt from the 2010 units now inside it (``<unit_id>@2020``); None where no 2010
+    area maps to it (development zones and 兵团 cities carved out of other units after 2010).
+    """
+    if unit.census_year == 2010:
+        return unit.unit_id, f"2010 census unit {unit.code or unit.unit_id}"
+    same = crosswalk.same_area_2010(unit.unit_id)
+    if same == unit.unit_id:
+        return same, f"matched 2010 unit by code {unit.code or unit.unit_id} (same area)"
+    if same is not None:
+        return same, (f"same area as 2010 unit {same} ({_name_2010(same)}): code or name "
+                      "changed (data/unit_changes_2010_2020.csv, forecast.crosswalk)")
+    status = crosswalk.status(unit.unit_id)
+    key = crosswalk.key_on_2020_boundaries(unit.unit_id)
+    if status == "exact":
+        return key, ("2010 area rebuilt on 2020 boundaries: the sum of the 2010 units now "
+                     "inside it (boundary changed after 2010; forecast.crosswalk)")
+    if status == "apportioned":
+        return key, ("2010 area estimated: part of a 2010 unit split after 2010, apportioned by "
+                     "the 2020 persons of each age group and sex (assumption; forecast."
+                     "crosswalk)")
+    return None, (f"no 2010 area: {unit.name} ({unit.code or unit.unit_id}) was formed after "
+                  "2010 from parts of other units")
+
+
+@lru_cache(maxsize=1)
+def _names_2010() -> dict[str, str]:
+    units = census.load_units(2010)
+    return dict(zip(units.unit_id, units.name, strict=True))
+
+
+def _name_2010(unit_id: str) -> str:
+    return _names_2010().get(unit_id, unit_id)
 
 
 # ------------------------------------------------------------------------------ components
@@ -478,11 +527,15 @@ def census_residual(units: list[census.Unit], population_2020: np.ndarray,
     4. Cohorts born during the decade (ages 0–9 in 2020) get a net migration rate of
        ``CHILD_MIGRATION_FACTOR`` × the annual rate of adults aged 25–39 of the same sex
        (an assumption: children move with their parents).
-    Units without a 2010 counterpart, or whose residual exceeds ``MIGRATION_BOUNDARY_LIMIT`` of
-    the 2020 population (a boundary change), get zero migration and a warning.
+    The 2010 population is that of the unit's 2020 area (:func:`match_2010`,
+    :mod:`forecast.crosswalk`), so boundary changes since 2010 are not taken for migration.
+    Units with no 2010 area (formed after 2010 from parts of others) get zero migration and a
+    warning naming them.
     """
     n = len(units)
     matches = [match_2010(u) for u in units]
+    zones_by_prefecture = (crosswalk.unmatched_2020_leaves().groupby("prefecture").name
+                           .apply(list).to_dict())
     ids_2010 = [m[0] or "" for m in matches]
     has_2010 = np.array([m[0] is not None for m in matches])
     groups_2010 = census_groups(ids_2010, 2010)
@@ -515,20 +568,35 @@ def census_residual(units: list[census.Unit], population_2020: np.ndarray,
     # ages 0-9 were set from the rate; cohorts 10+ keep their residual spread above
 
     notes = []
-    total_2020 = population_2020.sum(axis=(1, 2))
     decade_total = residual.sum(axis=(1, 2))
+    expected_total = expected[..., 10:].sum(axis=(1, 2))
     for i in range(n):
         note = {"method": "2010→2020 census residual (cohort survival) net of the national "
                           "residual; net losses as rates of the projected population, net "
                           "gains as constant counts", "match": matches[i][1]}
         if not has_2010[i]:
             annual[i] = 0.0
-            note["warning"] = "no usable 2010 census counterpart: zero migration"
-        elif abs(decade_total[i]) > MIGRATION_BOUNDARY_LIMIT * total_2020[i]:
-            note["warning"] = (f"decade residual {decade_total[i]:,.0f} is more than "
-                               f"{MIGRATION_BOUNDARY_LIMIT:.0%} of the 2020 population: likely a "
-                               f"boundary change; zero migration used")
-            annual[i] = 0.0
+            note["warning"] = f"{matches[i][1]}: zero migration"
+        elif "apportioned" in matches[i][1]:
+            note["note"] = ("the 2010 area is apportioned from a unit split after 2010: its "
+                            "residual migration rates are those of the split unit as a whole")
+        loss = -decade_total[i] / expected_total[i] if expected_total[i] > 0 else 0.0
+        zones = zones_by_prefecture.get(units[i].prefecture, []) if units[i].level == "county" \
+            else []
+        if has_2010[i] and loss > LARGE_LOSS:
+            text = (f"the 2010→2020 residual {decade_total[i]:,.0f} is {loss:.0%} of the "
+                    f"{expected_total[i]:,.0f} persons expected")
+            if loss > IMPLAUSIBLE_LOSS or zones:
+                annual[i] = 0.0
+                cause = (f"part of the 2010 area is probably in {', '.join(zones[:4])}"
+                         + (" …" if len(zones) > 4 else "")
+                         + " (formed after 2010, no 2010 area)" if zones else
+                         f"a loss above {IMPLAUSIBLE_LOSS:.0%} is taken for a tabulation or "
+                         "boundary artefact")
+                note["warning"] = f"{text}: {cause}; zero migration used"
+            else:
+                note["warning"] = (f"{text}: heavy out-migration kept (losses as rates); "
+                                   "check it")
         note["annual_net_migrants"] = round(float(annual[i].sum()), 1)
         note["decade_residual_ages_10plus"] = round(float(decade_total[i]), 1)
         note["child_rate_factor"] = CHILD_MIGRATION_FACTOR
@@ -623,7 +691,17 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
         raise UnitError(f"end year {end_year} is not after the base year {base_year}",
                         field="--end-year", fix="choose a later end year")
     unit_ids = [u.unit_id for u in units]
-    groups = census_groups(unit_ids, base_year)
+    if base_year == 2010:
+        matched = [match_2010(u) for u in units]
+        no_area = [(u, note) for u, (key, note) in zip(units, matched, strict=True) if key is None]
+        if no_area:
+            u, note = no_area[0]
+            raise UnitError(f"{note}, so it has no 2010 census base",
+                            field="--base-year", fix="use base year 2020, or its parent unit")
+        base_ids = [key for key, _ in matched]
+    else:
+        base_ids = unit_ids
+    groups = census_groups(base_ids, base_year)
     missing = [u for u, g in zip(units, groups, strict=True) if not np.isfinite(g).all()]
     if missing:
         u = missing[0]
@@ -633,7 +711,7 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                         age_width=1, open_age=OPEN_AGE)
     steps = settings.step_years
     known_until = 2010 if base_year == 2010 else None
-    population = base_population(unit_ids, base_year)
+    population = base_population(base_ids, base_year)
 
     levels, mortality_notes = local_mortality_level(units, base_year)
     national = national_mx(steps, known_until)  # (T, 2, 101)

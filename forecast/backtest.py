@@ -1,7 +1,7 @@
 """`forecast backtest`: project 2010 → 2020 with 2010 knowledge only and score it on the 2020 census.
 
-For each unit (a 2020 census unit; its 2010 base is its 2010 population, see
-:func:`forecast.assumptions.census_groups`), the default inputs of a 2010 base
+For each unit (a 2020 census unit; its 2010 base is the 2010 population of its 2020 area,
+:func:`forecast.assumptions.match_2010` and :mod:`forecast.crosswalk`), the default inputs of a 2010 base
 (:func:`forecast.assumptions.build_defaults` with ``base_year=2010``: WPP estimates up to
 2005–2010, constant TFR, zero migration) are projected ten one-year steps to 1 November 2020 and
 compared by band (total, 0–2, 0–4, 60+, 65+, 80+) with the 2020 census, graduated to single
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import census
-from .assumptions import base_population, build_defaults, census_groups
+from .assumptions import base_population, build_defaults, census_groups, match_2010
 from .engine import project
 from .errors import UnitError
 from .lifetable import survival_ratios_by_sex
@@ -152,9 +152,20 @@ def constant_share_baseline(bands_2010: dict[str, np.ndarray], total_2020: np.nd
 # ----------------------------------------------------------------------------- the backtest
 
 
-def base_2010(unit_ids: list[str]) -> np.ndarray:
-    """2010 census groups (U, 2, 19) of each 2020 unit; NaN rows where none is known."""
-    return census_groups(unit_ids, 2010)
+def base_2010_keys(units: list[census.Unit]) -> list[tuple[str | None, str]]:
+    """Per unit, the key of its area in the 2010 census (or None) and, if it cannot be
+    backtested, why: no 2010 area, or an area apportioned with 2020 counts (a split unit)."""
+    out = []
+    for unit in units:
+        key, note = match_2010(unit)
+        if key is None:
+            out.append((None, note))
+        elif "apportioned" in note:
+            out.append((None, "its 2010 area is part of a unit split after 2010, apportioned "
+                              "with 2020 counts (not a forecast made with 2010 knowledge)"))
+        else:
+            out.append((key, ""))
+    return out
 
 
 def _project_2010_base(units: list[census.Unit]) -> np.ndarray:
@@ -174,19 +185,20 @@ def _project_2010_base(units: list[census.Unit]) -> np.ndarray:
 def run_backtest(units: list[census.Unit], published: bool = True) -> BacktestResult:
     """Backtest ``units`` (2020 census units) from 2010 to 2020; see the module docstring."""
     started = time.perf_counter()
-    ids = [u.unit_id for u in units]
-    groups = base_2010(ids)
+    keys = base_2010_keys(units)
+    groups = census_groups([k or "" for k, _ in keys], 2010)
     usable = np.isfinite(groups).all(axis=(1, 2)) & (np.nan_to_num(groups).sum(axis=(1, 2)) > 0)
     skipped = pd.DataFrame(
         [{"unit_id": u.unit_id, "code": u.code, "name": u.name, "level": u.level,
-          "reason": "no 2010 census population for this 2020 unit"}
-         for u, ok in zip(units, usable, strict=True) if not ok],
+          "reason": reason or "no 2010 census population for this 2020 unit"}
+         for u, ok, (_, reason) in zip(units, usable, keys, strict=True) if not ok],
         columns=["unit_id", "code", "name", "level", "reason"])
     kept = [u for u, ok in zip(units, usable, strict=True) if ok]
     kept_ids = [u.unit_id for u in kept]
+    kept_keys = [k for (k, _), ok in zip(keys, usable, strict=True) if ok]
     projected = _project_2010_base(kept)
     observed = base_population(kept_ids, 2020)
-    pop_2010 = base_population(kept_ids, 2010) if kept else np.zeros((0, 2, 101))
+    pop_2010 = base_population(kept_keys, 2010) if kept else np.zeros((0, 2, 101))
     national_2010 = base_population([census.NATIONAL_ID], 2010)[0]
     national_2020 = base_population([census.NATIONAL_ID], 2020)[0]
     ccr = national_ccr_baseline(pop_2010, national_2010, national_2020)

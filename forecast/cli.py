@@ -114,8 +114,15 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     from .inputs import write_inputs
     from .outputs import atomic_directory
 
+    from .errors import UnitError
+
     started = time.perf_counter()
-    resolved = resolve_unit(unit)
+    try:
+        resolved = resolve_unit(unit)
+    except UnitError:
+        if base_year != "2010":
+            raise
+        resolved = resolve_unit(unit, 2010)  # a unit of 2010 only (e.g. 巢湖市 341400)
     defaults = build_defaults([resolved], int(base_year), end_year)
     provenance = defaults.provenance[0]
     if census_table is not None:

@@ -47,9 +47,15 @@ SUMMARY_FOR_INDICATOR = {"pop_total": "total", "pop_under3": "pop_0_2"}
 MODELLING_CHOICES = [
     ("migration", "children born during 2010-2020 migrate at a share of the rate of adults "
      "aged 25-39 of the same sex", f"share {assumptions_module.CHILD_MIGRATION_FACTOR}"),
-    ("migration", "a decade residual larger than this share of the 2020 population is taken "
-     "for a boundary change (zero migration)",
-     f"{assumptions_module.MIGRATION_BOUNDARY_LIMIT:.0%}"),
+    ("migration", "a 2020 unit holding part of a 2010 unit split after 2010 (persons of the "
+     "part unknown) gets that part's 2010 population by its share of the split unit's 2020 "
+     "persons in each age group and sex", "forecast.crosswalk"),
+    ("migration", "a decade residual loss larger than this share of the expected population "
+     "is flagged; in a county of a prefecture with development zones that have no 2010 area "
+     "it is taken for area passed to them (zero migration)",
+     f"{assumptions_module.LARGE_LOSS:.0%}"),
+    ("migration", "a decade residual loss larger than this share is taken for a tabulation or "
+     "boundary artefact (zero migration)", f"{assumptions_module.IMPLAUSIBLE_LOSS:.0%}"),
     ("migration", "annual net migration rates limited to this size, by age and sex",
      f"±{assumptions_module.MAX_MIGRATION_RATE:.0%} a year"),
     ("srb", "the local age-0 sex ratio is used only where at least this many children aged 0 "

@@ -92,23 +92,32 @@ def test_base_equals_census_total_for_every_unit(all_units):
 
 
 def test_clamping_is_rare_and_small(all_units):
-    """Cells that migration drives negative are clamped and counted. Measured: 63 counties
-    (2 %), 1,092 cells, 22,238 persons over 30 years; at most 0.6 % of a unit's base
-    population. Guard: fewer than 5 % of units, and under 1.5 % of any unit's population."""
+    """Cells that migration drives negative are clamped and counted. Measured with the
+    2010↔2020 crosswalk: 222 units (6.6 %; 220 counties), 52,199 cells, 498,601 persons over
+    30 years; median 0.2 %, at most 19.6 % of a unit's base population (奎屯市). Before the
+    crosswalk, 63 counties clamped 22,238 persons: the "residual above 30 %" rule gave zero
+    migration to 304 units, many of them losing ones that now keep their census residual.
+    The clamps come from losses applied as rates of the start-of-step population at the same
+    age index (forecast.assumptions.migrants_along_projection), which exceed the survivors
+    entering that age where cohorts differ in size. Guard: fewer than 8 % of units, under 25 %
+    of any unit's population, counties and prefectures only."""
     clamped = all_units[all_units.clamped_cells > 0]
-    assert len(clamped) < 0.05 * len(all_units)
-    assert (all_units.clamped_persons / all_units.base).max() < 0.015
-    assert set(clamped.level) <= {"county"}
+    assert len(clamped) < 0.08 * len(all_units)
+    assert (all_units.clamped_persons / all_units.base).max() < 0.25
+    assert set(clamped.level) <= {"county", "prefecture"}
 
 
 def test_warning_counts(all_units):
-    """Measured warnings (units may have several): 372 no 2010 match (zero migration),
-    352 no 2010 death rate (national mortality), 304 boundary change (zero migration), 134
-    census TFR outside 0.6-2.5, 27 mortality level clipped, 2 without children aged 0 (WPP
-    TFR). No province or the nation warns. Guards sit about 20 % above the measured counts,
-    so a regression in matching or estimation fails here."""
-    kinds = {"no usable 2010": 450, "national level": 420, "boundary change": 370,
-             "is outside": 165, "clipped": 35, "no children aged 0": 3}
+    """Measured warnings (units may have several), with the 2010↔2020 crosswalk: 149 no 2010
+    area (zero migration: 140 zones and 兵团 cities formed after 2010, 9 counties whose
+    residual loss above 40 % is taken for area passed to such zones), 142 no 2010 death rate
+    (national mortality; 352 before the crosswalk), 134 census TFR outside 0.6-2.5, 32
+    mortality level clipped, 21 residual loss above 40 % kept and flagged, 3 above 60 %
+    (zero), 2 without children aged 0 (WPP TFR). No province or the nation warns. Guards sit
+    about 20 % above the measured counts, so a regression in matching or estimation fails."""
+    kinds = {"no 2010 area": 180, "national level": 170, "heavy out-migration kept": 26,
+             "tabulation or boundary artefact": 4, "is outside": 165, "clipped": 39,
+             "no children aged 0": 3}
     flat = [w for ws in all_units.warnings for w in ws]
     for key, limit in kinds.items():
         count = sum(key in w for w in flat)

@@ -337,22 +337,24 @@ def test_end_year_before_base_is_one_line_error(tmp_path):
 
 
 def test_unit_without_age_data_is_one_line_error(tmp_path):
-    """Every 2020 unit has age data, so the case is a 2010 base for a 2020 unit whose code is
-    not in the 2010 census (the first such is 110100, 北京市 市辖区, uncoded in 2010): one
-    line naming the unit, exit 2, from the CLI; UnitError from build_defaults."""
+    """Every 2020 unit has age data, so the case is a 2010 base for a 2020 unit with no 2010
+    area (the first such is 130171, 石家庄高新技术产业开发区, formed after 2010 from parts of
+    other units; forecast.crosswalk): one line naming the unit, exit 2, from the CLI;
+    UnitError from build_defaults."""
     missing = _unit_new_since_2010()
     result = CliRunner().invoke(main, ["inputs", missing.unit_id, "--out", str(tmp_path / "o"),
                                        "--base-year", "2010"])
     line = _one_line_error(result)
-    assert "has no age data in the 2010 census" in line and missing.unit_id in line
-    with pytest.raises(UnitError, match="no age data"):
+    assert "no 2010 area" in line and missing.unit_id in line
+    with pytest.raises(UnitError, match="no 2010 area"):
         build_defaults([missing], 2010, 2020)
 
 
 def _unit_new_since_2010() -> census.Unit:
-    units_2010 = set(census.load_units(2010).unit_id)
-    units_2020 = census.load_units(2020)
-    coded = units_2020[(units_2020.code.str.len() == 6) & ~units_2020.unit_id.isin(units_2010)]
+    from forecast.crosswalk import unmatched_2020_leaves
+
+    coded = unmatched_2020_leaves()
+    coded = coded[coded.code.str.len() == 6]
     return census.resolve_unit(str(coded.unit_id.iloc[0]))
 
 
