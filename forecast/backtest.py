@@ -1,8 +1,8 @@
-"""`forecast backtest`: project 2010 → 2020 with 2010 knowledge only and score it on the 2020 census.
+"""`forecast backtest`: project 2010 → 2020 with 2010 knowledge only, score it on the census.
 
 For each unit (a 2020 census unit; its 2010 base is the 2010 population of its 2020 area,
-:func:`forecast.assumptions.match_2010` and :mod:`forecast.crosswalk`), the default inputs of a 2010 base
-(:func:`forecast.assumptions.build_defaults` with ``base_year=2010``: WPP estimates up to
+:func:`forecast.assumptions.match_2010` and :mod:`forecast.crosswalk`), the default inputs of a
+2010 base (:func:`forecast.assumptions.build_defaults` with ``base_year=2010``: WPP estimates up to
 2005–2010, constant TFR, zero migration) are projected ten one-year steps to 1 November 2020 and
 compared by band (total, 0–2, 0–4, 60+, 65+, 80+) with the 2020 census, graduated to single
 years exactly as a 2020 base is.

@@ -111,10 +111,9 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
 
     from .assumptions import build_defaults, population_from_table
     from .census import read_census_table, resolve_unit
+    from .errors import UnitError
     from .inputs import write_inputs
     from .outputs import atomic_directory
-
-    from .errors import UnitError
 
     started = time.perf_counter()
     try:

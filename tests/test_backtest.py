@@ -9,8 +9,14 @@ from click.testing import CliRunner
 
 from forecast import census
 from forecast.assumptions import base_population
-from forecast.backtest import (BANDS, band_sums, national_ccr_baseline, run_backtest,
-                               select_units, summarise)
+from forecast.backtest import (
+    BANDS,
+    band_sums,
+    national_ccr_baseline,
+    run_backtest,
+    select_units,
+    summarise,
+)
 from forecast.cli import main
 
 
