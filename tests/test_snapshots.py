@@ -96,7 +96,7 @@ def test_outputs_equal_the_snapshot(run_output):
     differing = [file_name for file_name in produced if produced[file_name] != expected[file_name]]
     for file_name in differing:
         new, old = produced[file_name].splitlines(), expected[file_name].splitlines()
-        first = next((i for i, (a, b) in enumerate(zip(new, old)) if a != b),
+        first = next((i for i, (a, b) in enumerate(zip(new, old, strict=False)) if a != b),
                      min(len(new), len(old)))
         print(f"{name}/{file_name}: first difference at line {first + 1}:\n"
               f"  snapshot: {old[first] if first < len(old) else '<end>'}\n"
