@@ -357,6 +357,8 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, P
             os.close(handle)
             try:
                 fig.savefig(temporary, format=extension, dpi=SAVE_DPI, metadata=metadata)
+                if extension == "svg":
+                    _number_clip_paths(Path(temporary))
                 os.replace(temporary, destination)
                 # Laid out once: the SVG keeps the PNG's positions instead of running the
                 # constrained layout again (a third pass after the one in _finish).
@@ -366,6 +368,19 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, P
                 raise
             written.append(destination)
     return written[0], written[1]
+
+
+_CLIP_ID = re.compile(r"\bp[0-9a-f]{10}\b")
+
+
+def _number_clip_paths(path: Path) -> None:
+    """Replace matplotlib's clip-path ids (a hash of the clip rectangle at full float
+    precision, which constrained layout perturbs in the 16th digit from one process to the
+    next) by their order of appearance, so the same chart gives the same bytes."""
+    text = path.read_text(encoding="utf-8")
+    order: dict[str, str] = {}
+    text = _CLIP_ID.sub(lambda m: order.setdefault(m.group(0), f"p{len(order):010d}"), text)
+    path.write_text(text, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
