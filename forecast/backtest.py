@@ -38,6 +38,7 @@ import pandas as pd
 
 from . import census
 from .assumptions import base_population, build_defaults, census_groups, match_2010
+from .consistency import defaults_for, project_defaults
 from .engine import project
 from .errors import UnitError
 from .lifetable import survival_ratios_by_sex
@@ -61,6 +62,7 @@ class BacktestResult:
     skipped: pd.DataFrame  # unit_id, code, name, level, reason
     published: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
+    consistent: bool = True  # defaults controlled top down (forecast.consistency)
 
 
 # ----------------------------------------------------------------------------- selecting units
@@ -168,21 +170,23 @@ def base_2010_keys(units: list[census.Unit]) -> list[tuple[str | None, str]]:
     return out
 
 
-def _project_2010_base(units: list[census.Unit]) -> np.ndarray:
-    """Projected 1 Nov 2020 population (U, 2, 101) from default 2010-base inputs."""
+def _project_2010_base(units: list[census.Unit], consistent: bool = True) -> np.ndarray:
+    """Projected 1 Nov 2020 population (U, 2, 101) from default 2010-base inputs (controlled
+    top down to the parents' 2010-base projections where ``consistent``)."""
+    if not units:
+        return np.zeros((0, 2, 101))
+    if consistent:
+        defaults = defaults_for(units, 2010, 2010 + HORIZON, consistent=True)
+        return project_defaults(defaults).population[:, -1]
     out = []
     for start in range(0, len(units), CHUNK):
-        batch = units[start:start + CHUNK]
-        defaults = build_defaults(batch, 2010, 2010 + HORIZON)
-        survival = survival_ratios_by_sex(defaults.mx)  # (U, T, 2, 101)
-        result = project(defaults.population, np.moveaxis(survival, 1, 0),
-                         np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                         np.moveaxis(defaults.net_migrants, 1, 0))
-        out.append(result.population[-1])
-    return np.concatenate(out) if out else np.zeros((0, 2, 101))
+        defaults = build_defaults(units[start:start + CHUNK], 2010, 2010 + HORIZON)
+        out.append(project_defaults(defaults).population[:, -1])
+    return np.concatenate(out)
 
 
-def run_backtest(units: list[census.Unit], published: bool = True) -> BacktestResult:
+def run_backtest(units: list[census.Unit], published: bool = True, consistent: bool = True
+                 ) -> BacktestResult:
     """Backtest ``units`` (2020 census units) from 2010 to 2020; see the module docstring."""
     started = time.perf_counter()
     keys = base_2010_keys(units)
@@ -196,7 +200,7 @@ def run_backtest(units: list[census.Unit], published: bool = True) -> BacktestRe
     kept = [u for u, ok in zip(units, usable, strict=True) if ok]
     kept_ids = [u.unit_id for u in kept]
     kept_keys = [k for (k, _), ok in zip(keys, usable, strict=True) if ok]
-    projected = _project_2010_base(kept)
+    projected = _project_2010_base(kept, consistent)
     observed = base_population(kept_ids, 2020)
     pop_2010 = base_population(kept_keys, 2010) if kept else np.zeros((0, 2, 101))
     national_2010 = base_population([census.NATIONAL_ID], 2010)[0]
@@ -225,9 +229,10 @@ def run_backtest(units: list[census.Unit], published: bool = True) -> BacktestRe
                                ("error_share", "share_2020")):
             table[column] = table[source] / table["census_2020"] - 1.0
     table = table.replace([np.inf, -np.inf], np.nan)
-    result = BacktestResult(units=table, summary=summarise(table), skipped=skipped)
+    result = BacktestResult(units=table, summary=summarise(table), skipped=skipped,
+                            consistent=consistent)
     if published:
-        result.published = published_comparison()
+        result.published = published_comparison(consistent=consistent)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -265,11 +270,12 @@ def _published_national() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def published_comparison(years: tuple[int, ...] = (2021, 2022, 2023)) -> pd.DataFrame:
+def published_comparison(years: tuple[int, ...] = (2021, 2022, 2023), consistent: bool = True
+                         ) -> pd.DataFrame:
     """The 2020-base default projection of the nation against published annual figures."""
     unit = census.resolve_unit(census.NATIONAL_ID)
     last = max(years)
-    defaults = build_defaults([unit], 2020, last)
+    defaults = defaults_for([unit], 2020, last, consistent)
     survival = survival_ratios_by_sex(defaults.mx)
     result = project(defaults.population, np.moveaxis(survival, 1, 0),
                      np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
@@ -303,7 +309,9 @@ def published_comparison(years: tuple[int, ...] = (2021, 2022, 2023)) -> pd.Data
 
 def format_summary(result: BacktestResult) -> str:
     """The terminal text: one line per level and band, then the skipped units."""
-    lines = [f"{'level':<11}{'band':<7}{'n':>5}{'MAPE':>8}{'median':>8}{'bias':>8}{'p90':>8}"
+    lines = ["defaults controlled top down to their parents (forecast.consistency)"
+             if result.consistent else "each unit's own defaults (--no-consistency)"]
+    lines += [f"{'level':<11}{'band':<7}{'n':>5}{'MAPE':>8}{'median':>8}{'bias':>8}{'p90':>8}"
              f"{'÷ccr':>7}{'÷share':>8}"]
     for r in result.summary.itertuples(index=False):
         lines.append(f"{r.level:<11}{r.band:<7}{r.n:>5}{r.mape:>8.1%}{r.median:>8.1%}"

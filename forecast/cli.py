@@ -104,13 +104,17 @@ def units(query: str, census_year: str) -> None:
 @click.option("--census-table", type=click.Path(path_type=Path), default=None,
               help="Your own census-style table (CSV or XLSX; 年龄, 男, 女[, 合计]; UTF-8 or "
                    "GBK) to use as the base population instead of the bundled census.")
+@click.option("--own-defaults", is_flag=True, default=False,
+              help="The unit's own defaults, not controlled top down to add up to its "
+                   "prefecture, province and the nation.")
 def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
-                   census_table: Path | None) -> None:
+                   census_table: Path | None, own_defaults: bool) -> None:
     """Write default inputs for UNIT (code or name) from the census and UN WPP 2024."""
     import yaml
 
-    from .assumptions import build_defaults, population_from_table
+    from .assumptions import population_from_table
     from .census import read_census_table, resolve_unit
+    from .consistency import defaults_for
     from .errors import UnitError
     from .inputs import write_inputs
     from .outputs import atomic_directory
@@ -122,7 +126,7 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
         if base_year != "2010":
             raise
         resolved = resolve_unit(unit, 2010)  # a unit of 2010 only (e.g. 巢湖市 341400)
-    defaults = build_defaults([resolved], int(base_year), end_year)
+    defaults = defaults_for([resolved], int(base_year), end_year, consistent=not own_defaults)
     provenance = defaults.provenance[0]
     if census_table is not None:
         table = read_census_table(census_table)
@@ -304,8 +308,10 @@ def _run_summary(result, lang: str = "zh") -> str:
               help="Only the units of --level inside this unit (code or name).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: outputs/backtest-<level>/).")
+@click.option("--no-consistency", is_flag=True, default=False,
+              help="Each unit's own defaults, not controlled to its parents.")
 def backtest_command(codes: tuple[str, ...], level: str | None, within: str | None,
-                     out_dir: Path | None) -> None:
+                     out_dir: Path | None, no_consistency: bool) -> None:
     """Project 2010 -> 2020 with 2010 knowledge only and score it against the 2020 census."""
     from .backtest import format_summary, run_backtest, select_units, write_backtest
     from .outputs import atomic_directory
@@ -314,7 +320,7 @@ def backtest_command(codes: tuple[str, ...], level: str | None, within: str | No
     if codes and (level or within):
         raise click.UsageError("give unit CODES or --level/--within, not both")
     units = select_units(level, within, codes)
-    result = run_backtest(units)
+    result = run_backtest(units, consistent=not no_consistency)
     name = "units" if codes else (level or "prefecture") + (f"-{within}" if within else "")
     out_dir = out_dir or Path("outputs") / f"backtest-{name}"
     with atomic_directory(out_dir) as staging:

@@ -189,6 +189,11 @@ class Projection(StrictModel):
     migration_timing: Literal["end", "even"] = Field(
         default="end", description="When net migrants enter in each step: 'end' (all at the end, "
         "as in UN WPP inputs) or 'even' (half at the start, half at the end).")
+    consistent: bool = Field(
+        default=True, description="Control the default components top down so that counties "
+        "add up to their prefecture, prefectures to their province and provinces to the nation "
+        "(fertility, mortality and populations scaled to the parent's, net migration the "
+        "residual; forecast.consistency). false: the unit's own defaults.")
 
     @model_validator(mode="after")
     def _end_after_base(self) -> Projection:

@@ -309,11 +309,13 @@ INDICATOR_TEXT = {
 
 COMPONENT_TEXT = {
     "zh": {"base_population": "基期人口", "mortality": "死亡", "fertility": "生育",
-           "srb": "出生性别比", "migration": "迁移", "demand parameter": "需求参数",
+           "srb": "出生性别比", "migration": "迁移", "consistency": "各级相加一致（自上而下）",
+           "demand parameter": "需求参数",
            "demand parameter override": "需求参数（本次采用）", "supply": "供给",
            "supply elderly_beds": "供给：养老床位", "supply nursing_beds": "供给：护理型床位",
            "supply childcare_places": "供给：托位"},
     "en": {"base_population": "base population", "srb": "sex ratio at birth",
+           "consistency": "consistency across levels (top down)",
            "supply elderly_beds": "supply: elderly-care beds",
            "supply nursing_beds": "supply: nursing-type beds",
            "supply childcare_places": "supply: childcare places"},

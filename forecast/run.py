@@ -14,9 +14,9 @@ import pandas as pd
 
 from . import __version__
 from . import assumptions as assumptions_module
-from .assumptions import build_defaults
 from .census import Unit, resolve_unit
 from .config import Config, config_hash
+from .consistency import defaults_for
 from .demand import (
     ChildcareParameters,
     ElderlyCareParameters,
@@ -290,7 +290,9 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
                      scenario_notes: dict[str, list[dict]]) -> pd.DataFrame:
     """Every assumption with its provenance and whether it has a source."""
     rows = []
-    for component in ("base_population", "mortality", "fertility", "srb", "migration"):
+    components = ("base_population", "mortality", "fertility", "srb", "migration",
+                  "consistency")
+    for component in [c for c in components if c in provenance]:
         record = provenance[component]
         detail = "; ".join(f"{k}: {v}" for k, v in record.items() if k not in ("source",
                                                                                "method"))
@@ -346,7 +348,7 @@ def run(config: Config, scenario_names: list[str] | None = None) -> RunResult:
                           fix=f"choose from {', '.join(config.scenario_names())}")
     unit = resolve_config_unit(config)
     base_year, end_year = config.projection.base_year, config.projection.end_year
-    defaults = build_defaults([unit], base_year, end_year)
+    defaults = defaults_for([unit], base_year, end_year, config.projection.consistent)
     provenance = defaults.provenance[0]
 
     populations, summaries, demands, gap_tables, supplies = [], [], [], [], []

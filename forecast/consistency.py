@@ -1,0 +1,329 @@
+"""Consistency across levels: county defaults that add up to their prefecture, prefectures to
+their province, provinces to the nation.
+
+Each unit's own defaults (:func:`forecast.assumptions.build_defaults`) are estimated from its
+own census counts, so projected separately the parts do not sum to the whole (Honghe's 13
+counties held 3.3 % fewer people in 2035 than Honghe's own projection; the 31 provinces 2.1 %
+more than the nation by 2050). Here the components are controlled top down, from the nation
+to the provinces, to the prefectures, to the counties, as the UN's bayesPop does for
+subnational projections (``pop.scale.prediction``: the difference between the parent's
+population and the sum of its parts, by year, sex and age, is shared among the parts in
+proportion to their population in that cell) and as the US Census Bureau's subnational
+projections are controlled to the national series — but on components, so that each part's
+inputs still reproduce its scaled population exactly:
+
+1. The parts (the *partition* of the parent: its prefectures, or counties, including units
+   that a yearbook subtotal such as 市辖区 holds) are projected with their own defaults.
+2. Fertility: every part's ASFR in step t is multiplied by the same factor, the parent's births
+   over the parts' births in that step.
+3. Mortality: every part's death rates in step t are multiplied by the parent's deaths over the
+   parts' deaths in that step, by sex and age (factors kept within 0.5–2).
+4. The parts are projected again with these rates; then each cell (year, sex, age) is scaled
+   to the parent's, keeping the base year's ratio of the parts' sum to the parent (1 where the
+   yearbook's parts add up, which they do but for a few development zones).
+5. Net migration: each part's net migrants in each step are the residual that makes the
+   engine reproduce its scaled population from its scaled rates; they sum to the parent's net
+   migrants up to the difference between the parent's and the parts' survivors and births by
+   age, which steps 2 and 3 make small.
+
+The parent is itself controlled to its own parent first; the nation keeps its own defaults.
+A unit outside the chain (a yearbook subtotal) keeps its own defaults and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import census, crosswalk
+from .assumptions import Defaults, build_defaults
+from .engine import project, project_step
+from .lifetable import survival_ratios_by_sex
+
+MORTALITY_FACTOR_LIMITS = (0.5, 2.0)
+CHUNK = 400
+SOURCE = ("the parent's default projection (UN Population Division bayesPop, "
+          "pop.scale.prediction: subnational populations shared out by year, sex and age)")
+METHOD = ("top-down control (bayesPop pop.scale.prediction; US Census Bureau subnational "
+          "controls): the parts' fertility scaled to the parent's births and their mortality to "
+          "the parent's deaths by sex and age, populations scaled to the parent's by year, sex "
+          "and age, net migration the residual that reproduces them")
+
+
+# ----------------------------------------------------------------------------- the unit tree
+
+
+@lru_cache(maxsize=1)
+def _tree() -> tuple[dict[str, list[str]], dict[str, str], dict[str, census.Unit]]:
+    """children by parent, level by unit, and Unit records of the 2020 census."""
+    units = census.load_units(2020)
+    children: dict[str, list[str]] = {}
+    for uid, parent in zip(units.unit_id, units.parent_id, strict=True):
+        children.setdefault(parent, []).append(uid)
+    levels = dict(zip(units.unit_id, units.level, strict=True))
+    records = {r.unit_id: census.Unit(
+        unit_id=r.unit_id, code=r.code, name=r.name, level=r.level, province=r.province,
+        prefecture=r.prefecture, pop_total=None if pd.isna(r.pop_total) else int(r.pop_total),
+        parent_name=r.parent_name, census_year=2020) for r in units.itertuples(index=False)}
+    return children, levels, records
+
+
+def partition(parent_id: str) -> list[str]:
+    """The units that make up a parent, one level down: its children, looking through yearbook
+    subtotals (市辖区, 县, 省直辖县级行政区划) to the units they hold."""
+    children, levels, _ = _tree()
+    out = []
+    for child in children.get(parent_id, []):
+        if levels.get(child) == "district_aggregate" and children.get(child):
+            out.extend(partition(child))
+        else:
+            out.append(child)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _parents() -> dict[str, str]:
+    children, levels, _ = _tree()
+    parent_of = {}
+    for parent in [u for u, lv in levels.items() if lv in ("national", "province", "prefecture")]:
+        for child in partition(parent):
+            parent_of[child] = parent
+    return parent_of
+
+
+def parent_of(unit_id: str) -> str | None:
+    """The unit whose partition holds ``unit_id`` (None for the nation and subtotals)."""
+    return _parents().get(unit_id)
+
+
+def chain(unit_id: str) -> list[str]:
+    """The unit and its parents up to the nation, e.g. 532501 → 532500 → 530000 → CN."""
+    out = [unit_id]
+    while (parent := parent_of(out[-1])) is not None:
+        out.append(parent)
+    return out
+
+
+# ----------------------------------------------------------------------------- projection
+
+
+@dataclass
+class Projected:
+    """A projection of a batch of units from their (possibly scaled) inputs."""
+
+    population: np.ndarray  # (U, T+1, 2, 101)
+    births: np.ndarray  # (U, T) persons
+    deaths: np.ndarray  # (U, T, 2, 101) by age at the end of the step
+    net_migrants: np.ndarray  # (U, T, 2, 101) as applied
+
+
+def project_defaults(defaults: Defaults) -> Projected:
+    survival = survival_ratios_by_sex(defaults.mx)
+    result = project(defaults.population, np.moveaxis(survival, 1, 0),
+                     np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
+                     np.moveaxis(defaults.net_migrants, 1, 0))
+    return Projected(population=np.moveaxis(result.population, 0, 1),
+                     births=np.moveaxis(result.births_by_sex.sum(axis=-1), 0, 1),
+                     deaths=np.moveaxis(result.deaths, 0, 1),
+                     net_migrants=np.moveaxis(result.net_migrants_applied, 0, 1))
+
+
+def _subset(defaults: Defaults, rows: list[int]) -> Defaults:
+    return Defaults(unit_ids=[defaults.unit_ids[i] for i in rows], settings=defaults.settings,
+                    population=defaults.population[rows], mx=defaults.mx[rows],
+                    asfr=defaults.asfr[rows], srb=defaults.srb[rows],
+                    net_migrants=defaults.net_migrants[rows],
+                    provenance=[defaults.provenance[i] for i in rows])
+
+
+def residual_migrants(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
+                      srb: np.ndarray) -> np.ndarray:
+    """Net migrants (U, T, 2, 101) that make the engine ('end' timing) reproduce
+    ``population`` (U, T+1, 2, 101) exactly from these rates: P(t+1) − step(P(t), no migrants)."""
+    survival = survival_ratios_by_sex(mx)
+    out = np.empty(mx.shape)
+    for t in range(mx.shape[1]):
+        step = project_step(population[:, t], survival[:, t], asfr[:, t], srb[:, t], None)
+        out[:, t] = population[:, t + 1] - step.population
+    return out
+
+
+def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
+                      ) -> tuple[Defaults, Projected, list[dict]]:
+    """The parts' defaults controlled to one parent's projection (steps 1–5 of the module
+    docstring). Returns the new defaults, their projection and a note per part."""
+    first = project_defaults(parts)
+    target_births = parent.births[parent_row]  # (T,)
+    target_deaths = parent.deaths[parent_row]  # (T, 2, 101)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fertility = np.where(first.births.sum(axis=0) > 0,
+                             target_births / first.births.sum(axis=0), 1.0)  # (T,)
+        mortality = np.where(first.deaths.sum(axis=0) > 0,
+                             target_deaths / first.deaths.sum(axis=0), 1.0)  # (T, 2, 101)
+    mortality = np.clip(np.nan_to_num(mortality, nan=1.0), *MORTALITY_FACTOR_LIMITS)
+    asfr = parts.asfr * fertility[None, :, None]
+    mx = parts.mx * mortality[None]
+    scaled_rates = replace(parts, asfr=asfr, mx=mx)
+    second = project_defaults(scaled_rates)
+
+    total = second.population.sum(axis=0)  # (T+1, 2, 101)
+    target = parent.population[parent_row]
+    base_ratio = np.divide(total[0], target[0], out=np.ones_like(total[0]),
+                           where=target[0] > 0)
+    goal = target * base_ratio[None]
+    share = np.divide(second.population, total[None], out=np.zeros_like(second.population),
+                      where=total[None] > 0)
+    totals_share = second.population.sum(axis=(2, 3)) / np.maximum(
+        total.sum(axis=(1, 2)), 1e-12)[None]  # (U, T+1): for cells no part holds
+    empty = (total <= 0)[None] & (goal > 0)[None]
+    share = np.where(empty, totals_share[:, :, None, None], share)
+    population = share * goal[None]
+    population[:, 0] = parts.population  # the census base stays as it is
+    migrants = residual_migrants(population, mx, asfr, parts.srb)
+    controlled = replace(scaled_rates, net_migrants=migrants)
+    result = Projected(population=population, births=second.births, deaths=second.deaths,
+                       net_migrants=migrants)
+
+    notes = []
+    parent_migrants = parent.net_migrants[parent_row].sum()
+    parts_migrants = migrants.sum()
+    for i in range(len(parts.unit_ids)):
+        own = first.population[i].sum(axis=(1, 2))
+        new = population[i].sum(axis=(1, 2))
+        notes.append({
+            "fertility_factor": [round(float(fertility.min()), 4),
+                                 round(float(fertility.max()), 4)],
+            "mortality_factor_mean": round(float(np.average(
+                mortality, weights=np.maximum(first.deaths[i], 1e-9))), 4),
+            "population_change_vs_own_defaults_end": round(float(new[-1] / own[-1] - 1), 4)
+            if own[-1] > 0 else None,
+            "annual_net_migrants_own": round(float(parts.net_migrants[i].sum(axis=(1, 2))
+                                                   .mean()), 1),
+            "annual_net_migrants_controlled": round(float(migrants[i].sum(axis=(1, 2)).mean()),
+                                                    1),
+            "parts_net_migrants_over_parent": round(float(parts_migrants - parent_migrants), 1),
+        })
+    return controlled, result, notes
+
+
+# ----------------------------------------------------------------------------- the driver
+
+
+def _build(unit_ids: list[str], base_year: int, end_year: int) -> Defaults:
+    _, _, records = _tree()
+    batches = []
+    for start in range(0, len(unit_ids), CHUNK):
+        units = [records[u] for u in unit_ids[start:start + CHUNK]]
+        batches.append(build_defaults(units, base_year, end_year))
+    return Defaults(unit_ids=[u for b in batches for u in b.unit_ids],
+                    settings=batches[0].settings,
+                    population=np.concatenate([b.population for b in batches]),
+                    mx=np.concatenate([b.mx for b in batches]),
+                    asfr=np.concatenate([b.asfr for b in batches]),
+                    srb=np.concatenate([b.srb for b in batches]),
+                    net_migrants=np.concatenate([b.net_migrants for b in batches]),
+                    provenance=[p for b in batches for p in b.provenance])
+
+
+def _eligible(unit_id: str, base_year: int) -> bool:
+    """Whether a part can be projected from this base (a 2010 base needs a 2010 area)."""
+    return base_year != 2010 or crosswalk.status(unit_id) != "none"
+
+
+def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050
+                        ) -> Defaults:
+    """Default inputs for ``units``, each controlled top down to its parents (see the module
+    docstring); the provenance of each unit gains a ``consistency`` record."""
+    wanted = [u.unit_id for u in units]
+    chains = {u: chain(u) for u in wanted}
+    # parents whose partitions must be controlled, top down (the nation first)
+    parents_needed: list[str] = []
+    for unit_chain in chains.values():
+        for parent in reversed(unit_chain[1:]):
+            if parent not in parents_needed:
+                parents_needed.append(parent)
+    depth = {p: len(chain(p)) for p in parents_needed}
+    parents_needed.sort(key=lambda p: depth[p])
+
+    controlled: dict[str, tuple[Defaults, Projected, dict]] = {}
+    roots = [p for p in parents_needed if parent_of(p) is None]
+    if roots:
+        root_defaults = _build(roots, base_year, end_year)
+        root_projected = project_defaults(root_defaults)
+        for i, root in enumerate(roots):
+            note = {"method": "the root of the chain: its own defaults"}
+            controlled[root] = (_subset(root_defaults, [i]),
+                                Projected(root_projected.population[i:i + 1],
+                                          root_projected.births[i:i + 1],
+                                          root_projected.deaths[i:i + 1],
+                                          root_projected.net_migrants[i:i + 1]), note)
+    for level_depth in sorted(set(depth.values())):
+        parents = [p for p in parents_needed if depth[p] == level_depth and p in controlled]
+        parts_of = {p: [c for c in partition(p) if _eligible(c, base_year)] for p in parents}
+        all_parts = [c for p in parents for c in parts_of[p]]
+        if not all_parts:
+            continue
+        built = _build(all_parts, base_year, end_year)
+        position = {u: i for i, u in enumerate(built.unit_ids)}
+        for p in parents:
+            rows = [position[c] for c in parts_of[p]]
+            parent_defaults, parent_projected, _ = controlled[p]
+            new, projected, notes = control_to_parent(_subset(built, rows), parent_projected)
+            name = parent_defaults.provenance[0]["unit"]["name"]
+            for j, child in enumerate(parts_of[p]):
+                note = {"method": METHOD, "parent": f"{name} ({p})",
+                        "parts_of_parent": len(rows), **notes[j]}
+                controlled[child] = (
+                    _subset(new, [j]),
+                    Projected(projected.population[j:j + 1], projected.births[j:j + 1],
+                              projected.deaths[j:j + 1], projected.net_migrants[j:j + 1]),
+                    note)
+    missing = [u for u in wanted if u not in controlled]
+    own = _build(missing, base_year, end_year) if missing else None
+    _, levels, _ = _tree()
+    pieces = []
+    for unit_id in wanted:
+        if unit_id in controlled:
+            defaults, _, note = controlled[unit_id]
+        else:
+            defaults = _subset(own, [own.unit_ids.index(unit_id)])
+            note = ({"method": "the root of the chain: its own defaults"}
+                    if levels.get(unit_id) == "national" else
+                    {"method": "not part of the county → prefecture → province → nation "
+                               "chain (a yearbook subtotal): its own defaults"})
+        provenance = {key: dict(value) if isinstance(value, dict) else value
+                      for key, value in defaults.provenance[0].items()}
+        provenance["consistency"] = {**note, "source": SOURCE} if "parent" in note else note
+        if "annual_net_migrants_controlled" in note:
+            provenance["migration"]["annual_net_migrants_own_residual"] = \
+                provenance["migration"].get("annual_net_migrants")
+            provenance["migration"]["annual_net_migrants"] = note[
+                "annual_net_migrants_controlled"]
+        pieces.append(replace(defaults, provenance=[provenance]))
+    return Defaults(unit_ids=wanted, settings=pieces[0].settings,
+                    population=np.concatenate([p.population for p in pieces]),
+                    mx=np.concatenate([p.mx for p in pieces]),
+                    asfr=np.concatenate([p.asfr for p in pieces]),
+                    srb=np.concatenate([p.srb for p in pieces]),
+                    net_migrants=np.concatenate([p.net_migrants for p in pieces]),
+                    provenance=[p.provenance[0] for p in pieces])
+
+
+def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
+                 consistent: bool = True) -> Defaults:
+    """The default inputs a run uses: controlled top down (``consistent``, the default) or each
+    unit's own; the provenance says which."""
+    if consistent and all(u.census_year == 2020 for u in units):
+        return consistent_defaults(units, base_year, end_year)
+    defaults = build_defaults(units, base_year, end_year)
+    for provenance in defaults.provenance:
+        provenance["consistency"] = (
+            {"method": "off: the unit's own defaults, not controlled to its parents "
+                       "(projection.consistent: false, or --own-defaults)"} if not consistent
+            else
+            {"method": "a unit of the 2010 census only: its own defaults (the top-down chain "
+                       "runs on 2020 units)"})
+    return defaults
