@@ -201,7 +201,7 @@ def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
             "population_change_vs_own_defaults_end": round(float(new[-1] / own[-1] - 1), 4)
             if own[-1] > 0 else None,
             "annual_net_migrants_own": round(float(parts.net_migrants[i].sum(axis=(1, 2))
-                                                   .mean()), 1),
+                                                   .mean()), 1),  # mean over the steps
             "annual_net_migrants_controlled": round(float(migrants[i].sum(axis=(1, 2)).mean()),
                                                     1),
             "parts_net_migrants_over_parent": round(float(parts_migrants - parent_migrants), 1),
@@ -297,11 +297,11 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
         provenance = {key: dict(value) if isinstance(value, dict) else value
                       for key, value in defaults.provenance[0].items()}
         provenance["consistency"] = {**note, "source": SOURCE} if "parent" in note else note
-        if "annual_net_migrants_controlled" in note:
+        if "annual_net_migrants_controlled" in note:  # the first step's, as the residual's
             provenance["migration"]["annual_net_migrants_own_residual"] = \
                 provenance["migration"].get("annual_net_migrants")
-            provenance["migration"]["annual_net_migrants"] = note[
-                "annual_net_migrants_controlled"]
+            provenance["migration"]["annual_net_migrants"] = round(
+                float(defaults.net_migrants[0, 0].sum()), 1)
         pieces.append(replace(defaults, provenance=[provenance]))
     return Defaults(unit_ids=wanted, settings=pieces[0].settings,
                     population=np.concatenate([p.population for p in pieces]),
