@@ -87,186 +87,8 @@ SUPPLY_COLOUR = PALETTE["black"]
 TARGET_COLOUR = PALETTE["purple"]
 SHORTFALL_COLOUR = PALETTE["vermillion"]
 
-# ---------------------------------------------------------------------------------------------
-# Label dictionary: every service, method, indicator, unit and chart phrase in both languages.
-# ---------------------------------------------------------------------------------------------
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        # services
-        "elderly_beds": "养老床位",
-        "nursing_beds": "护理型床位",
-        "childcare_places": "托位",
-        # methods
-        "norm": "千人指标法",
-        "needs": "失能需求法",
-        "needs_childcare_places": "入托需求法",
-        "rule_9073": "“9073”格局法",
-        # indicators
-        "total": "常住人口",
-        "population": "人口",
-        "pop_total": "常住人口",
-        "births": "出生人口",
-        "deaths": "死亡人口",
-        "pop_0_2": "0–2岁人口",
-        "pop_60plus": "60岁及以上人口",
-        "pop_65plus": "65岁及以上人口",
-        "pop_80plus": "80岁及以上人口",
-        "share_0_2": "0–2岁人口占比",
-        "share_60plus": "60岁及以上人口占比",
-        "share_65plus": "65岁及以上人口占比",
-        "share_80plus": "80岁及以上人口占比",
-        "tfr": "总和生育率",
-        "e0": "出生时预期寿命",
-        "demand": "需求",
-        "supply": "规划供给",
-        "gap": "缺口",
-        "coverage": "托位数占0–2岁人口比例",
-        # scenarios with a conventional name
-        "baseline": "基准方案",
-        "low": "低方案",
-        "high": "高方案",
-        "zero_migration": "零迁移方案",
-        "constant_fertility": "生育率不变方案",
-        "low_fertility": "低生育率方案",
-        "high_fertility": "高生育率方案",
-        "no_migration": "零迁移方案",
-        "slow_mortality": "死亡率缓降方案",
-        "strict_norm": "从严床位标准方案",
-        "plan_document": "规划文件口径方案",
-        "trend_fertility": "生育率趋势外推方案",
-        "trend_fertility_prophet": "生育率趋势外推方案（Prophet）",
-        # sexes and axes
-        "male": "男",
-        "female": "女",
-        "year": "年份",
-        "age": "年龄（岁）",
-        # units
-        "unit_persons": "人",
-        "unit_thousand_persons": "千人",
-        "unit_ten_thousand_persons": "万人",
-        "unit_beds": "张",
-        "unit_places": "个",
-        "unit_percent": "%",
-        "unit_per_woman": "孩子数/妇女",
-        "unit_years": "岁",
-        # chart phrases
-        "source": "资料来源：第七次全国人口普查；本工具预测",
-        "source_projection": "资料来源：本工具预测",
-        "source_prefix": "资料来源：",
-        "source_census": "第七次全国人口普查",
-        "source_tool": "本工具预测",
-        "source_separator": "；",
-        "target": "规划目标",
-        "target_national": "全国目标",
-        "shortfall_all": "供给低于各方法需求",
-        "shortfall_some": "供给低于部分方法需求",
-        "supply_unknown_beds": "规划未给出床位数",
-        "supply_unknown_places": "规划未给出托位数",
-        "supply_partly_unknown": "规划仅给出部分年份供给",
-        "target_not_converted": "未换算的目标",
-        "median": "中位数",
-        "band80": "80%预测区间",
-        "band95": "95%预测区间",
-        "observed": "观测值",
-        "fitted": "拟合值",
-        "forecast": "预测值",
-        "interval": "预测区间",
-        "open_age_suffix": "+",
-        "title_pyramid": "人口金字塔",
-        "title_elderly": "老年人口变化趋势",
-        "title_under3": "0–2岁婴幼儿人口变化趋势",
-        "title_beds": "{service}需求与规划供给",
-        "title_childcare": "托位需求与规划供给",
-        "title_scenarios": "{indicator}：各方案比较",
-        "title_fan": "{indicator}预测",
-        "title_trend": "{indicator}：历史拟合与预测",
-        "year_suffix": "年",
-    },
-    "en": {
-        "elderly_beds": "Elderly-care beds",
-        "nursing_beds": "Nursing-type beds",
-        "childcare_places": "Childcare places (under 3)",
-        "norm": "Norm (per 1,000)",
-        "needs": "Needs (disability)",
-        "needs_childcare_places": "Needs (family demand)",
-        "rule_9073": "9073 rule",
-        "total": "Population",
-        "population": "Population",
-        "pop_total": "Population",
-        "births": "Births",
-        "deaths": "Deaths",
-        "pop_0_2": "Population aged 0–2",
-        "pop_60plus": "Population aged 60+",
-        "pop_65plus": "Population aged 65+",
-        "pop_80plus": "Population aged 80+",
-        "share_0_2": "Share aged 0–2",
-        "share_60plus": "Share aged 60+",
-        "share_65plus": "Share aged 65+",
-        "share_80plus": "Share aged 80+",
-        "tfr": "Total fertility rate",
-        "e0": "Life expectancy at birth",
-        "demand": "Demand",
-        "supply": "Planned supply",
-        "gap": "Gap",
-        "coverage": "Places per child aged 0–2",
-        "baseline": "Baseline",
-        "low": "Low",
-        "high": "High",
-        "zero_migration": "Zero migration",
-        "constant_fertility": "Constant fertility",
-        "low_fertility": "Low fertility",
-        "high_fertility": "High fertility",
-        "no_migration": "No migration",
-        "slow_mortality": "Slow mortality decline",
-        "strict_norm": "Strict bed norm",
-        "plan_document": "Plan document",
-        "trend_fertility": "Fertility trend (ETS)",
-        "trend_fertility_prophet": "Fertility trend (Prophet)",
-        "male": "Male",
-        "female": "Female",
-        "year": "Year",
-        "age": "Age (years)",
-        "unit_persons": "persons",
-        "unit_thousand_persons": "thousand persons",
-        "unit_ten_thousand_persons": "10,000 persons",
-        "unit_beds": "beds",
-        "unit_places": "places",
-        "unit_percent": "%",
-        "unit_per_woman": "children per woman",
-        "unit_years": "years",
-        "source": "Source: 2020 census; forecast projection",
-        "source_projection": "Source: forecast projection",
-        "source_prefix": "Source: ",
-        "source_census": "2020 census",
-        "source_tool": "forecast projection",
-        "source_separator": "; ",
-        "target": "Plan target",
-        "target_national": "national target",
-        "shortfall_all": "Shortfall (all methods)",
-        "shortfall_some": "Shortfall (some methods)",
-        "supply_unknown_beds": "Supply not stated in the plan",
-        "supply_unknown_places": "Supply not stated in the plan",
-        "supply_partly_unknown": "Plan states supply for some years only",
-        "target_not_converted": "Targets not converted",
-        "median": "Median",
-        "band80": "80% interval",
-        "band95": "95% interval",
-        "observed": "Observed",
-        "fitted": "Fitted",
-        "forecast": "Forecast",
-        "interval": "Prediction interval",
-        "open_age_suffix": "+",
-        "title_pyramid": "Population pyramid",
-        "title_elderly": "Older population",
-        "title_under3": "Children aged 0–2",
-        "title_beds": "{service}: demand and planned supply",
-        "title_childcare": "Childcare places: demand and planned supply",
-        "title_scenarios": "{indicator} by scenario",
-        "title_fan": "{indicator}: projection",
-        "title_trend": "{indicator}: fitted history and forecast",
-        "year_suffix": "",
-    },
-}
+# Every label comes from forecast.labels (one module for all display text); re-exported here.
+from forecast.labels import LABELS, label, method_label, target_label, unit_label  # noqa: E402,F401
 
 # What each indicator counts: decides the unit on the axis.
 INDICATOR_UNIT = {
@@ -276,7 +98,7 @@ INDICATOR_UNIT = {
     "share_0_2": "percent", "share_60plus": "percent", "share_65plus": "percent",
     "share_80plus": "percent", "coverage": "percent",
     "elderly_beds": "beds", "nursing_beds": "beds", "childcare_places": "places",
-    "tfr": "per_woman", "e0": "years",
+    "tfr": "per_woman", "tfr_china": "per_woman", "e0": "years",
 }
 UNIT_KINDS = ("persons", "beds", "places", "percent", "per_woman", "years")
 
@@ -293,25 +115,6 @@ TARGET_DENOMINATOR = {
 _TOTAL_ALIASES = {"total": "pop_total"}  # forecast.demand.drivers calls it pop_total
 
 _FIGURE_LANGUAGE: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
-
-
-def label(key: str, lang: str = "zh") -> str:
-    """The display name of ``key`` (service, method, indicator, scenario…) in ``lang``.
-
-    A key not in :data:`LABELS` (a user's own scenario name, say) is shown as given.
-    """
-    return LABELS[check_language(lang)].get(key, key)
-
-
-def method_label(method: str, service: str, lang: str = "zh") -> str:
-    """The name of a demand method; ``needs`` means disability for beds, families for 托位."""
-    specific = f"{method}_{service}"
-    return label(specific if specific in LABELS[lang] else method, lang)
-
-
-def unit_label(unit: str, lang: str = "zh") -> str:
-    """The display name of a unit kind (``persons``, ``beds``, ``places``, ``percent`` …)."""
-    return label(f"unit_{unit}", lang)
 
 
 def source_line(lang: str = "zh", plan_document: str | None = None,
@@ -890,16 +693,18 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
                          f"{_year_text(year, lang)} {text}")
             continue
         # a national target the plan did not adopt (run.py marks its source "national: ")
-        kind_key = "target_national" if str(row.get("source", "")).startswith("national") \
-            else "target"
-        prefix = f"{_year_text(year, lang)}{label(kind_key, lang)} " if lang == "zh" \
-            else f"{year} {'national target' if kind_key == 'target_national' else 'target'}: "
+        origin = str(row.get("origin") or "")
+        if origin not in ("plan", "national"):
+            origin = "national" if str(row.get("source", "")).startswith("national") \
+                else "plan"
+        prefix = f"{_year_text(year, lang)}{target_label(origin, lang)} " if lang == "zh" \
+            else f"{year} {'national target' if origin == 'national' else 'target'}: "
         if kind in COUNT_TARGET_KINDS:
-            points.append((year, count, prefix + text))
+            points.append((year, count, prefix + text, origin))
         else:
             approx = _format_number(round(count))
             points.append((year, count, prefix + (f"{text}（≈{approx}{unit}）" if lang == "zh"
-                                                  else f"{text} (≈{approx} {unit})")))
+                                                  else f"{text} (≈{approx} {unit})"), origin))
     return points, notes
 
 
@@ -907,14 +712,20 @@ def _gap_target_points(rows: pd.DataFrame, unit: str, lang: str) -> list[tuple[i
     """Plan targets from the ``plan_target`` column of a gaps table (counts by year)."""
     if "plan_target" not in rows.columns:
         return []
-    counts = rows.dropna(subset=["plan_target"]).groupby("year")["plan_target"].max()
+    known = rows.dropna(subset=["plan_target"])
+    counts = known.groupby("year")["plan_target"].max()
+    origins = (known.groupby("year")["target_origin"].first() if "target_origin" in known
+               else pd.Series(dtype=object))
     unit_text = unit_label(unit, lang)
     points = []
     for year, count in counts.items():
+        origin = "national" if origins.get(year) == "national" else "plan"
         number = _format_number(round(count))
-        text = (f"{_year_text(year, lang)}{label('target', lang)} {number}{unit_text}"
-                if lang == "zh" else f"{year} target: {number} {unit_text}")
-        points.append((int(year), float(count), text))
+        text = (f"{_year_text(year, lang)}{target_label(origin, lang)} {number}{unit_text}"
+                if lang == "zh" else
+                f"{year} {'national target' if origin == 'national' else 'target'}: "
+                f"{number} {unit_text}")
+        points.append((int(year), float(count), text, origin))
     return points
 
 
@@ -1001,18 +812,16 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
         else:
             key = "supply_unknown_places" if unit == "places" else "supply_unknown_beds"
             notes.insert(0, label(key, lang))
-        for year, value, _text in points:
-            ax.plot([year], [value], marker="*", markersize=TARGET_MARKER_SIZE,
-                    color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
+        for year, value, _text, origin in points:
+            ax.plot([year], [value], marker=TARGET_MARKERS[origin],
+                    markersize=TARGET_MARKER_SIZE * TARGET_MARKER_SCALE[origin],
+                    color=TARGET_COLOURS[origin], markeredgecolor=PALETTE["black"],
                     markeredgewidth=0.6, linestyle="none", zorder=5)
-        if points:
-            handles.append(Line2D([], [], marker="*", markersize=11, color=TARGET_COLOUR,
-                                  markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
-                                  linestyle="none", label=label("target", lang)))
+        handles += _target_handles((point[3] for point in points), lang)
         _note(ax, notes)
         top_value = np.nanmax([np.nanmax(demand.to_numpy()),
                                np.nanmax(supply.to_numpy()) if known.any() else 0.0,
-                               max((value for _, value, _ in points), default=0.0)])
+                               max((point[1] for point in points), default=0.0)])
         ax.set_ylim(0, top_value * 1.22)
         ax.set_xlim(years.min() - 0.6, years.max() + 0.6)
         # the title names the service; English service names are too long for a two-panel axis
@@ -1095,6 +904,21 @@ def _plan_source(source: str | None, plan_document: str | None, lang: str,
 
 
 TARGET_MARKER_SIZE = 13  # points
+# A plan's own target is a purple star; a national target the plan did not adopt a sky-blue
+# diamond, so that the two read apart in the chart as in the legend.
+TARGET_MARKERS = {"plan": "*", "national": "D"}
+TARGET_MARKER_SCALE = {"plan": 1.0, "national": 0.6}
+TARGET_COLOURS = {"plan": TARGET_COLOUR, "national": PALETTE["sky_blue"]}
+
+
+def _target_handles(origins: Iterable[str], lang: str) -> list[Line2D]:
+    """Legend entries for the target origins present (规划目标, 全国目标), plan first."""
+    present = set(origins)
+    return [Line2D([], [], marker=TARGET_MARKERS[origin],
+                   markersize=11 * TARGET_MARKER_SCALE[origin], color=TARGET_COLOURS[origin],
+                   markeredgecolor=PALETTE["black"],
+                   markeredgewidth=0.6, linestyle="none", label=target_label(origin, lang))
+            for origin in ("plan", "national") if origin in present]
 LEADER_FROM = 14.0  # points: a label set further than this from its star gets a leader line
 # Candidate label offsets from the star (points), as (dx, dy). dx = 0 centres the label over
 # or under the star; otherwise the label starts (dx > 0) or ends (dx < 0) dx from the star.
@@ -1153,6 +977,19 @@ def _crossings(start: tuple[float, float], end: tuple[float, float],
     return sum(segment.intersects_path(path, filled=False) for path, _ in paths)
 
 
+_LABEL_BREAK = re.compile(r"(?<=[：:])\s*|\s*(?=[（(]≈)")
+
+
+def _label_variants(text: str) -> list[str]:
+    """``text`` on one line, then broken in two after its ``：``/``:`` or before ``（≈``."""
+    variants = [text]
+    for match in _LABEL_BREAK.finditer(text):
+        head, tail = text[:match.start()].rstrip(), text[match.end():].lstrip()
+        if head and tail:
+            variants.append(f"{head}\n{tail}")
+    return variants
+
+
 def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> list[object]:
     """Label each target star where the label crosses no plotted line, no other marker, no
     note or label already placed, and stays inside the axes.
@@ -1176,7 +1013,8 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
     candidates = sorted(((dx, dy) for dx in _LABEL_DX for dy in _LABEL_DY),
                         key=lambda d: np.hypot(*d) + (_BELOW_PENALTY if d[1] < 0 else 0.0))
     annotations = []
-    for year, value, text in points:
+    for point in points:
+        year, value, text = point[0], point[1], point[2]
         annotation = ax.annotate(
             text, (year, value), xytext=(0.0, _LABEL_DY[0]), textcoords="offset points",
             ha="center", va="bottom", fontsize=SMALL_FONT_SIZE, color=PALETTE["black"],
@@ -1187,29 +1025,35 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
                         "shrinkA": 1.0, "shrinkB": TARGET_MARKER_SIZE / 2.0 + 1.0})
         annotation.set_in_layout(False)
         star = ax.transData.transform((year, value))
-        best: tuple[tuple[float, float], tuple[float, float], str, str] | None = None
-        for dx, dy in candidates:
-            ha = "center" if dx == 0 else "left" if dx > 0 else "right"
-            va = "bottom" if dy > 0 else "top"
-            annotation.xyann = (dx, dy)
-            annotation.set_horizontalalignment(ha)
-            annotation.set_verticalalignment(va)
-            box = _text_box(annotation).padded(pad)
-            outside = not (inside.x0 <= box.x0 and box.x1 <= inside.x1
-                           and inside.y0 <= box.y0 and box.y1 <= inside.y1)
-            overlaps = int(outside) * 100 \
-                + sum(path.intersects_bbox(box.padded(half_width + line_pad), filled=False)
-                      for path, half_width in lines) \
-                + sum(box.overlaps(other) for other in occupied)
-            distance = np.hypot(dx, dy)
-            cost = distance + (_BELOW_PENALTY if dy < 0 else 0.0)
-            if distance > LEADER_FROM:
-                anchor = (star[0] + dx * pixels_per_point, star[1] + dy * pixels_per_point)
-                cost += _CROSSING_PENALTY * _crossings(star, anchor, lines)
-            if best is None or (overlaps, cost) < best[0]:
-                best = ((overlaps, cost), (dx, dy), ha, va)
+        best: tuple[tuple[float, float], tuple[float, float], str, str, str] | None = None
+        # the label on one line, else on two (a long English label is wider than the axes)
+        for variant in _label_variants(text):
+            annotation.set_text(variant)
+            for dx, dy in candidates:
+                ha = "center" if dx == 0 else "left" if dx > 0 else "right"
+                va = "bottom" if dy > 0 else "top"
+                annotation.xyann = (dx, dy)
+                annotation.set_horizontalalignment(ha)
+                annotation.set_verticalalignment(va)
+                box = _text_box(annotation).padded(pad)
+                outside = not (inside.x0 <= box.x0 and box.x1 <= inside.x1
+                               and inside.y0 <= box.y0 and box.y1 <= inside.y1)
+                overlaps = int(outside) * 100 \
+                    + sum(path.intersects_bbox(box.padded(half_width + line_pad), filled=False)
+                          for path, half_width in lines) \
+                    + sum(box.overlaps(other) for other in occupied)
+                distance = np.hypot(dx, dy)
+                cost = distance + (_BELOW_PENALTY if dy < 0 else 0.0)
+                if distance > LEADER_FROM:
+                    anchor = (star[0] + dx * pixels_per_point, star[1] + dy * pixels_per_point)
+                    cost += _CROSSING_PENALTY * _crossings(star, anchor, lines)
+                if best is None or (overlaps, cost) < best[0]:
+                    best = ((overlaps, cost), (dx, dy), ha, va, variant)
+            if best is not None and best[0][0] == 0:
+                break
         assert best is not None
         (dx, dy), ha, va = best[1], best[2], best[3]
+        annotation.set_text(best[4])
         annotation.xyann = (dx, dy)
         annotation.set_horizontalalignment(ha)
         annotation.set_verticalalignment(va)
@@ -1267,12 +1111,14 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
 
 def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh",
               target: float | tuple[int, float] | None = None, unit: str | None = None,
-              title: str | None = None, source: str | None = None) -> Figure:
+              title: str | None = None, source: str | None = None,
+              target_origin: str = "plan", supply: pd.Series | None = None) -> Figure:
     """Median line with 80 % (q10–q90) and 95 % (q025–q975) bands.
 
     ``quantiles``: ``year, q025, q10, q50, q90, q975`` for one indicator. ``indicator_label`` is
     a key of :data:`LABELS` or free text. ``target`` is a level (horizontal line) or a
-    ``(year, value)`` point.
+    ``(year, value)`` point, labelled 规划目标 or, with ``target_origin="national"``, 全国目标.
+    ``supply`` (by year; NaN where unknown) is drawn as the planned-supply line.
     """
     check_language(lang)
     columns = ["year", "q025", "q10", "q50", "q90", "q975"]
@@ -1288,14 +1134,22 @@ def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh"
         ax.fill_between(years, frame["q10"] / divisor, frame["q90"] / divisor, color=colour,
                         alpha=0.32, linewidth=0, label=label("band80", lang))
         ax.plot(years, frame["q50"] / divisor, color=colour, label=label("median", lang))
+        if supply is not None and supply.notna().any():
+            known = supply.dropna().sort_index()
+            ax.plot(known.index.to_numpy(), known.to_numpy(float) / divisor,
+                    color=SUPPLY_COLOUR, linewidth=2.4, label=label("supply", lang), zorder=4,
+                    marker="o" if len(known) == 1 else None)
+        origin = "national" if target_origin == "national" else "plan"
         if target is not None:
             if isinstance(target, tuple):
-                ax.plot([target[0]], [target[1] / divisor], marker="*", markersize=13,
-                        color=TARGET_COLOUR, markeredgecolor=PALETTE["black"],
-                        markeredgewidth=0.6, linestyle="none", label=label("target", lang))
+                ax.plot([target[0]], [target[1] / divisor], marker=TARGET_MARKERS[origin],
+                        markersize=TARGET_MARKER_SIZE * TARGET_MARKER_SCALE[origin],
+                        color=TARGET_COLOURS[origin], markeredgecolor=PALETTE["black"],
+                        markeredgewidth=0.6, linestyle="none", zorder=5,
+                        label=target_label(origin, lang))
             else:
-                ax.axhline(float(target) / divisor, color=TARGET_COLOUR, linestyle="--",
-                           linewidth=1.6, label=label("target", lang))
+                ax.axhline(float(target) / divisor, color=TARGET_COLOURS[origin],
+                           linestyle="--", linewidth=1.6, label=target_label(origin, lang))
         ax.margins(y=0.1)
         ax.legend(loc="best")
         _year_axis(ax, lang)
@@ -1394,10 +1248,18 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
                                linewidth=2.2, label=label("supply", lang))
         if "plan_target" in plan.columns and plan["plan_target"].notna().any():
             points = plan[plan["plan_target"].notna()]
-            handles += ax.plot(points["year"], points["plan_target"] / divisor, marker="*",
-                               markersize=13, color=TARGET_COLOUR,
-                               markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
-                               linestyle="none", label=label("target", lang))
+            origins = (points["target_origin"].astype(str) if "target_origin" in points
+                       else pd.Series("plan", index=points.index))
+            for origin in ("plan", "national"):
+                chosen = points[(origins == "national") == (origin == "national")]
+                if chosen.empty:
+                    continue
+                handles += ax.plot(chosen["year"], chosen["plan_target"] / divisor,
+                                   marker=TARGET_MARKERS[origin],
+                                   markersize=TARGET_MARKER_SIZE * TARGET_MARKER_SCALE[origin],
+                                   color=TARGET_COLOURS[origin],
+                                   markeredgecolor=PALETTE["black"], markeredgewidth=0.6,
+                                   linestyle="none", label=target_label(origin, lang))
         ax.set_ylim(bottom=0)
         ax.margins(y=0.12)
         _year_axis(ax, lang)
@@ -1410,13 +1272,16 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
 
 
 def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
-                      title: str | None = None, source: str | None = None) -> Figure:
+                      title: str | None = None, source: str | None = None,
+                      service: str | None = None) -> Figure:
     """Grouped bars: one group per jurisdiction, one bar per series.
 
     ``frame``: a ``jurisdiction`` column (display names) and one numeric column per series
     (e.g. ``norm``, ``needs``, ``supply``, ``target``; shown through :func:`label`). A missing
     value (NaN: the plan states no supply, say) leaves its bar out and is marked "?" (n/a).
     ``axis_label`` names the value axis with its unit, e.g. "beds per 1,000 aged 60+".
+    ``service`` names a method series for that service (``needs`` of ``childcare_places`` is
+    入托需求法, of beds 失能需求法).
     """
     check_language(lang)
     _require_columns(frame, ["jurisdiction"], "comparison")
@@ -1434,8 +1299,9 @@ def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
             values = frame[column].to_numpy(float)
             offsets = positions - 0.4 + width * (index + 0.5)
             known = np.isfinite(values)
-            ax.bar(offsets[known], values[known], width=width * 0.92, color=colour,
-                   label=label(str(column), lang))
+            name = (method_label(str(column), service, lang) if service is not None
+                    else label(str(column), lang))
+            ax.bar(offsets[known], values[known], width=width * 0.92, color=colour, label=name)
             for x in offsets[~known]:
                 ax.text(x, 0, "?", ha="center", va="bottom", fontsize=SMALL_FONT_SIZE,
                         color=PALETTE["grey"])

@@ -209,42 +209,15 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
                f"charts/; manifest.json; report.html) in {time.perf_counter() - started:.1f} s")
 
 
-SUMMARY_TEXT = {
-    "zh": {
-        "elderly_beds": "养老床位", "nursing_beds": "护理型床位", "childcare_places": "托位",
-        "norm": "千人指标法", "needs": "需求测算法", "rule_9073": "9073格局法",
-        "scenario": "情景", "baseline": "基准情景", "population": "常住人口",
-        "aged_60": "60岁及以上", "aged_0_2": "0-2岁", "service": "服务", "method": "测算方法",
-        "legend": "缺口 = 规划供给 - 需求（负数为短缺）",
-        "need": "需求 {demand}，供给未知", "met": "满足", "short": "短缺",
-        "first": "首个短缺年份", "supply_of": "{service}供给",
-        "unknown": "规划未给出（无基期数量，也无本地目标）",
-        "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
-        "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
-    },
-    "en": {
-        "elderly_beds": "elderly_beds", "nursing_beds": "nursing_beds",
-        "childcare_places": "childcare_places", "norm": "norm", "needs": "needs",
-        "rule_9073": "rule_9073", "scenario": "scenario", "baseline": "baseline",
-        "population": "population", "aged_60": "aged 60+", "aged_0_2": "aged 0-2",
-        "service": "service", "method": "method",
-        "legend": "gap = planned supply - demand (negative = shortfall)",
-        "need": "need {demand}, supply ?", "met": "met", "short": "short",
-        "first": "first shortfall", "supply_of": "supply of {service}",
-        "unknown": "not stated in the plan (no base supply or own target)",
-        "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
-                  "stated)",
-        "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",
-    },
-}
-
-
 def _run_summary(result, lang: str = "zh") -> str:
-    """A compact terminal table: the gap in 2025, 2030 and the end year (Chinese or English)."""
+    """A compact terminal table: the gap in 2025, 2030 and the end year (Chinese or English);
+    with ``--trajectories`` also the median and 80 % interval of the main figures and the
+    probability that planned supply meets demand. Names come from :mod:`forecast.labels`."""
     from .census import _pad
+    from .labels import TERMINAL_TEXT, label, method_label
 
-    text = SUMMARY_TEXT[lang]
-    scenario = result.scenarios[0]
+    text = TERMINAL_TEXT[lang]
+    scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
     unit = result.unit
     summary = result.summary[result.summary.scenario == scenario].set_index("year")
     base, end = int(summary.index.min()), int(summary.index.max())
@@ -255,12 +228,12 @@ def _run_summary(result, lang: str = "zh") -> str:
         return f"{first:,.0f} ({base}) -> {last:,.0f} ({end})"
 
     lines = [f"{unit.name} ({unit.code or unit.unit_id}) — {result.config.source_document.title}",
-             f"{text['scenario']} {text.get(scenario, scenario)}: {text['population']} "
+             f"{text['scenario']} {label(scenario, lang)}: {text['population']} "
              f"{trend('total')}; {text['aged_60']} {trend('pop_60plus')}; "
              f"{text['aged_0_2']} {trend('pop_0_2')}"]
     gaps = result.gaps[(result.gaps.scenario == scenario) & result.gaps.year.isin(years)]
     width = 26
-    header = (_pad(text["service"], 17) + _pad(text["method"], 12)
+    header = (_pad(text["service"], 17) + _pad(text["method"], 14)
               + "".join(_pad(str(y), width, right=True) for y in years))
     lines += [text["legend"], header]
     for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
@@ -274,15 +247,21 @@ def _run_summary(result, lang: str = "zh") -> str:
             if row.status == "unknown":
                 cell = text["need"].format(demand=f"{row.demand:,.0f}")
             else:
-                cell = f"{row.gap:+,.0f} ({text[row.status]})"
+                cell = f"{row.gap:+,.0f} ({label(row.status, lang)})"
             cells.append(_pad(cell, width, right=True))
-        lines.append(_pad(text[service], 17) + _pad(text[method], 12) + "".join(cells))
+        lines.append(_pad(label(service, lang), 17)
+                     + _pad(method_label(method, service, lang), 14) + "".join(cells))
     shortfalls = result.first_shortfall[result.first_shortfall.scenario == scenario]
     short = shortfalls[shortfalls.outcome == "short"]
     if len(short):
-        lines.append(f"{text['first']}: " + "; ".join(
-            f"{text[r.service]}/{text[r.method]} {r.first_shortfall_year}"
-            for r in short.itertuples()))
+        items = []
+        for r in short.itertuples():
+            unknown = getattr(r, "supply_unknown_until", None)
+            note = ("" if unknown is None or pd_missing(unknown)
+                    else text["first_after_unknown"].format(year=int(unknown) + 1))
+            items.append(f"{label(r.service, lang)}/{method_label(r.method, r.service, lang)} "
+                         f"{r.first_shortfall_year}{note}")
+        lines.append(f"{text['first']}: " + "; ".join(items))
     supply = result.supply[result.supply.scenario == scenario]
     for service, rows in supply.groupby("service", sort=True):
         known = rows.dropna(subset=["supply"]).sort_values("year")
@@ -296,8 +275,60 @@ def _run_summary(result, lang: str = "zh") -> str:
                                           y0=known.year.iloc[0],
                                           c1=f"{known.supply.iloc[-1]:,.0f}",
                                           y1=known.year.iloc[-1])
-        lines.append(f"{text['supply_of'].format(service=text[service])}: {basis}")
+        lines.append(f"{text['supply_of'].format(service=label(service, lang))}: {basis}")
+    uncertainty = getattr(result, "uncertainty", None)
+    if uncertainty is not None:
+        lines += _uncertainty_lines(uncertainty, scenario, end, lang)
     return "\n".join(lines)
+
+
+def pd_missing(value) -> bool:
+    """True for None, NaN and pandas' NA."""
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _uncertainty_lines(uncertainty, scenario: str, end: int, lang: str) -> list[str]:
+    """Median and 80 % interval in the end year, and the probability that planned supply
+    meets demand there (where the plan states supply), for ``forecast run --trajectories``."""
+    from .labels import TERMINAL_TEXT, label, method_label
+
+    text = TERMINAL_TEXT[lang]
+    record = uncertainty.record
+    summary = uncertainty.summary_quantiles
+    summary = summary[(summary.scenario == scenario) & (summary.year == end)]
+    items = []
+    for indicator in ("total", "pop_60plus", "pop_0_2"):
+        row = summary[summary.indicator == indicator]
+        if len(row):
+            row = row.iloc[0]
+            items.append(text["quantile_item"].format(
+                name=label(indicator, lang), q50=f"{row.q50:,.0f}", q10=f"{row.q10:,.0f}",
+                q90=f"{row.q90:,.0f}"))
+    demand = uncertainty.demand_quantiles
+    demand = demand[(demand.scenario == scenario) & (demand.year == end)
+                    & (demand.method == "needs")]
+    for row in demand.itertuples():
+        if row.service not in ("elderly_beds", "childcare_places"):
+            continue
+        method = method_label("needs", row.service, lang)
+        name = (f"{label(row.service, lang)}（{method}）" if lang == "zh"
+                else f"{label(row.service, lang)} ({method})")
+        items.append(text["quantile_item"].format(name=name, q50=f"{row.q50:,.0f}",
+                                                  q10=f"{row.q10:,.0f}", q90=f"{row.q90:,.0f}"))
+    separator = "；" if lang == "zh" else "; "
+    lines = [text["uncertainty"].format(n=f"{record['trajectories']:,}", seed=record["seed"],
+                                        year=end) + " " + separator.join(items)]
+    probability = uncertainty.probability_met
+    probability = probability[(probability.scenario == scenario) & (probability.year == end)
+                              & probability.probability_met.notna()]
+    if len(probability):
+        parts = [text["probability_item"].format(
+            service=label(r.service, lang), method=method_label(r.method, r.service, lang),
+            p=f"{r.probability_met:.0%}") for r in probability.itertuples()]
+        lines.append(text["probability"].format(year=end, items=separator.join(parts)))
+    return lines
 
 
 @main.command("backtest")

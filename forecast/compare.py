@@ -46,26 +46,7 @@ PLACE_METHODS = ("norm", "needs")
 SHORTFALL_COLUMNS = [f"first_shortfall_beds_{m}" for m in BED_METHODS] + \
     [f"first_shortfall_places_{m}" for m in PLACE_METHODS]
 
-#: Chinese headers of the comparison columns (the workbook shows ``中文 English``).
-HEADERS_ZH = {
-    "config": "配置", "jurisdiction": "地区", "name_en": "英文名", "level": "行政层级",
-    "share_0_2": "0-2岁人口占比",
-    **{f"beds_demand_{m}": f"床位需求({m})" for m in BED_METHODS},
-    "beds_supply": "规划床位", "beds_plan_target": "床位目标",
-    **{f"beds_needed_per_1000_60plus_{m}": f"每千老人所需床位({m})" for m in BED_METHODS},
-    "beds_planned_per_1000_60plus": "每千老人规划床位",
-    "beds_target_per_1000_60plus": "每千老人目标床位",
-    **{f"beds_gap_{m}": f"床位缺口({m})" for m in BED_METHODS},
-    **{f"places_demand_{m}": f"托位需求({m})" for m in PLACE_METHODS},
-    "places_supply": "规划托位", "places_plan_target": "托位目标",
-    **{f"places_needed_per_1000_{m}": f"每千人所需托位({m})" for m in PLACE_METHODS},
-    "places_planned_per_1000": "每千人规划托位", "places_target_per_1000": "每千人目标托位",
-    **{f"places_needed_coverage_under3_{m}": f"所需托位/0-2岁人口({m})" for m in PLACE_METHODS},
-    "places_coverage_under3": "规划托位/0-2岁人口",
-    **{f"places_gap_{m}": f"托位缺口({m})" for m in PLACE_METHODS},
-    **{c: "首个缺口年份(" + c.removeprefix("first_shortfall_") + ")"
-       for c in SHORTFALL_COLUMNS},
-}
+# Chinese headers of the comparison columns are in forecast.labels.HEADERS.
 SHARES = {"share_60plus", "share_0_2", "places_coverage_under3",
           *(f"places_needed_coverage_under3_{m}" for m in PLACE_METHODS)}
 RATES = {"beds_planned_per_1000_60plus", "beds_target_per_1000_60plus",
@@ -284,21 +265,23 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
     beds = _bar_frame(table, year, {"beds_needed_per_1000_60plus_norm": "norm",
                                     "beds_needed_per_1000_60plus_needs": "needs",
                                     "beds_planned_per_1000_60plus": "supply",
-                                    "beds_target_per_1000_60plus": "target"}, lang)
+                                    "beds_target_per_1000_60plus": "target_either"}, lang)
     axis = ("每千名60岁及以上老人床位数（张）" if lang == "zh"
             else "Beds per 1,000 aged 60+")
     title = (f"{year}年养老床位：所需、规划与目标（基准方案）" if lang == "zh"
              else f"Elderly-care beds in {year}: needed, planned, target (baseline)")
-    save(charts.jurisdiction_bars(beds, axis_label=axis, lang=lang, title=title),
+    save(charts.jurisdiction_bars(beds, axis_label=axis, lang=lang, title=title,
+                                  service="elderly_beds"),
          "jurisdictions_beds_per_1000")
     places = _bar_frame(table, year, {"places_needed_per_1000_norm": "norm",
                                       "places_needed_per_1000_needs": "needs",
                                       "places_planned_per_1000": "supply",
-                                      "places_target_per_1000": "target"}, lang)
+                                      "places_target_per_1000": "target_either"}, lang)
     axis = "每千人口托位数（个）" if lang == "zh" else "Childcare places per 1,000 residents"
     title = (f"{year}年托位：所需、规划与目标（基准方案）" if lang == "zh"
              else f"Childcare places in {year}: needed, planned, target (baseline)")
-    save(charts.jurisdiction_bars(places, axis_label=axis, lang=lang, title=title),
+    save(charts.jurisdiction_bars(places, axis_label=axis, lang=lang, title=title,
+                                  service="childcare_places"),
          "jurisdictions_places_per_1000")
     return written
 
@@ -313,7 +296,7 @@ def write_comparison(comparison: Comparison, directory: Path, lang: str = "zh") 
     write_excel({"comparison": comparison.comparison, "side_by_side": comparison.side_by_side,
                  "scenarios": comparison.scenarios,
                  "first_shortfall": comparison.first_shortfall},
-                directory / "comparison.xlsx", extra_headers=HEADERS_ZH, shares=SHARES,
+                directory / "comparison.xlsx", shares=SHARES, lang=lang,
                 rates=RATES)
     charts = write_charts(comparison, directory / "charts", lang)
     return ["comparison.csv", "scenarios.csv", "comparison.xlsx",

@@ -60,49 +60,73 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
 
 # ---------------------------------------------------------------------------- a run's outputs
 
-#: Column headers in Chinese and English for the Excel workbook (``中文 English``).
-HEADERS_ZH = {
-    "scenario": "情景", "year": "年份", "sex": "性别", "age": "年龄", "population": "人口",
-    "total": "总人口", "births": "出生", "deaths": "死亡", "net_migrants": "净迁移",
-    "pop_0_2": "0-2岁", "pop_3_5": "3-5岁", "pop_0_14": "0-14岁", "pop_15_64": "15-64岁",
-    "pop_60plus": "60岁及以上", "pop_65plus": "65岁及以上", "pop_80plus": "80岁及以上",
-    "share_60plus": "60岁及以上占比", "child_dependency": "少儿抚养比",
-    "old_dependency": "老年抚养比", "total_dependency": "总抚养比", "service": "服务",
-    "method": "测算方法", "value": "数值", "unit": "单位", "assumptions": "假设",
-    "demand": "需求", "supply": "规划供给", "gap": "缺口(供给-需求)", "gap_pct": "缺口%",
-    "status": "状态", "demand_per_1000": "每千人需求", "supply_per_1000": "每千人供给",
-    "per_1000_of": "每千人口径", "coverage_under3": "托位覆盖率",
-    "demand_coverage_under3": "需求覆盖率", "plan_target": "规划目标",
-    "plan_target_gap": "目标-需求", "first_shortfall_year": "首个缺口年份", "outcome": "结果",
-    "kind": "目标类型", "source": "来源", "driver_year": "基准年份", "count": "数量",
-    "per_1000_elderly": "每千老人", "per_1000_population": "每千人口",
-    "indicator": "指标", "document_value": "文件数值", "relation": "关系",
-    "projected_baseline": "基准情景预测", "difference": "差值", "difference_pct": "差值%",
-    "note": "说明", "supply_basis": "供给依据",
-    "plan_target_path": "规划目标路径", "component": "组成部分", "assumption": "假设",
-    "detail": "细节",
-    "confidence": "可信度", "sourced": "有来源", "label": "标注",
-}
-SHARE_COLUMNS = {"share_60plus", "coverage_under3", "demand_coverage_under3"}
+#: Number formats of the workbook. Shares (fractions) as per cent, probabilities as whole per
+#: cent, rates per 1,000 and ratios with one decimal, years as plain integers, counts with
+#: thousands separators. A column whose meaning changes by row (``value`` by target ``kind``,
+#: quantiles by ``indicator``) is formatted row by row (:func:`cell_number_format`).
+SHARE_COLUMNS = {"share_60plus", "share_0_2", "coverage_under3", "demand_coverage_under3",
+                 "coverage_under3_at_base_year", "places_coverage_under3",
+                 "places_needed_coverage_under3_norm", "places_needed_coverage_under3_needs"}
+PROBABILITY_COLUMNS = {"probability_met"}
 RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elderly",
-                "per_1000_population", "child_dependency", "old_dependency",
+                "per_1000_population", "per_1000_elderly_at_base_year",
+                "per_1000_population_at_base_year", "child_dependency", "old_dependency",
                 "total_dependency", "difference_pct"}
+INTEGER_COLUMNS = {"year", "age", "first_shortfall_year", "driver_year", "target_year",
+                   "n_trajectories", "supply_unknown_until"}
+SHARE_FORMAT, PROBABILITY_FORMAT, RATE_FORMAT = "0.0%", "0%", "#,##0.0"
+COUNT_FORMAT, INTEGER_FORMAT = "#,##0", "0"
+_KIND_FORMAT = {"count": COUNT_FORMAT, "per_1000_elderly": RATE_FORMAT,
+                "per_1000_population": RATE_FORMAT, "coverage_under3": SHARE_FORMAT,
+                "share_nursing": SHARE_FORMAT}
+_INDICATOR_FORMAT = {"share_60plus": SHARE_FORMAT, "share_0_2": SHARE_FORMAT,
+                     "child_dependency": RATE_FORMAT, "old_dependency": RATE_FORMAT,
+                     "total_dependency": RATE_FORMAT, "tfr": "0.00", "e0": "0.0"}
+_QUANTILES = {"q025", "q10", "q50", "q90", "q975"}
 
 
-def _excel_format(column: str, dtype, share_columns: set[str], rate_columns: set[str]
-                  ) -> str | None:
-    """The number format of a workbook column."""
+def cell_number_format(column: str, value: object, row: dict, *, shares: set[str] = frozenset(),
+                       rates: set[str] = frozenset()) -> str | None:
+    """The Excel number format of one cell of ``column`` (None: leave the cell as it is)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if column in SHARE_COLUMNS or column in shares:
+        return SHARE_FORMAT
+    if column in PROBABILITY_COLUMNS:
+        return PROBABILITY_FORMAT
+    if column in RATE_COLUMNS or column in rates:
+        return RATE_FORMAT
+    if column in INTEGER_COLUMNS or column.startswith("first_shortfall_"):
+        return INTEGER_FORMAT
+    if column == "value" and "kind" in row:
+        return _KIND_FORMAT.get(str(row["kind"]), "General")
+    if column in _QUANTILES and "indicator" in row:
+        return _INDICATOR_FORMAT.get(str(row["indicator"]), COUNT_FORMAT)
+    if isinstance(value, float):
+        return COUNT_FORMAT
+    return None
+
+
+def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """``frame`` with its code cells (scenario, service, method, status…) as display text in
+    ``lang`` (forecast.labels.cell_label); the CSV files keep the codes."""
     import pandas as pd
 
-    if column in share_columns:
-        return "0.0%"
-    if column in rate_columns:
-        return "#,##0.0"
-    if column in ("year", "age", "first_shortfall_year", "driver_year"):
-        return "0"
-    if pd.api.types.is_float_dtype(dtype):
-        return "#,##0"
-    return None
+    from .labels import CODE_COLUMNS, cell_label
+
+    out = frame.copy()
+    services = frame["service"].astype(str) if "service" in frame.columns else None
+    for column in CODE_COLUMNS:
+        if column not in frame.columns:
+            continue
+        if column == "method" and services is not None:
+            out[column] = [cell_label(column, value, lang, service)
+                           for value, service in zip(frame[column], services, strict=True)]
+        else:
+            mapping = {value: cell_label(column, value, lang)
+                       for value in pd.unique(frame[column])}
+            out[column] = frame[column].map(mapping).astype(object)
+    return out
 
 
 def _excel_cells(series) -> list:
@@ -126,17 +150,19 @@ def _excel_cells(series) -> list:
 
 def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                 extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
-                rates: set[str] | None = None) -> None:
+                rates: set[str] | None = None, lang: str = "zh") -> None:
     """One sheet per table; header row ``中文 English``, bold, wrapped and frozen; number formats
-    by column (XlsxWriter, one column written at a time).
+    by column, by row where a column's meaning changes by row (:func:`cell_number_format`);
+    codes shown as labels in ``lang`` (:func:`display_frame`). XlsxWriter, one column written
+    at a time.
 
     ``extra_headers``, ``shares`` and ``rates`` add Chinese headers, fraction (0.0%) columns and
     per-1,000 (#,##0.0) columns to the built-in ones."""
     import xlsxwriter
 
-    names = {**HEADERS_ZH, **(extra_headers or {})}
-    share_columns = SHARE_COLUMNS | (shares or set())
-    rate_columns = RATE_COLUMNS | (rates or set())
+    from .labels import workbook_header
+
+    shares, rates = shares or set(), rates or set()
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
                                                "strings_to_formulas": False,
                                                "strings_to_urls": False})
@@ -146,23 +172,38 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     workbook.set_properties({"created": datetime(2020, 11, 1)})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     formats: dict[str, object] = {}
+
+    def number_format(fmt: str | None):
+        if fmt is None:
+            return None
+        if fmt not in formats:
+            formats[fmt] = workbook.add_format({"num_format": fmt})
+        return formats[fmt]
+
     try:
         for sheet, frame in tables.items():
             ws = workbook.add_worksheet(sheet[:31])
-            headers = [f"{names[c]} {c}" if c in names else str(c) for c in frame.columns]
+            headers = [workbook_header(c, extra_headers) for c in frame.columns]
             ws.write_row(0, 0, headers, header_format)
             ws.freeze_panes(1, 0)
+            shown = display_frame(frame, lang)
+            keys = [c for c in ("kind", "indicator") if c in frame.columns]
+            key_rows = frame[keys].astype(str).to_dict("records") if keys else None
             for index, column in enumerate(frame.columns):
-                fmt = _excel_format(column, frame[column].dtype, share_columns, rate_columns)
-                cell_format = None
-                if fmt:
-                    cell_format = formats.get(fmt)
-                    if cell_format is None:
-                        cell_format = formats[fmt] = workbook.add_format({"num_format": fmt})
+                values = _excel_cells(shown[column])
+                by_row = key_rows is not None and (column == "value" or column in _QUANTILES)
+                sample = next((v for v in values if v is not None), None)
+                column_format = None if by_row else number_format(
+                    cell_number_format(column, sample, {}, shares=shares, rates=rates))
                 width = max(10, min(40, len(headers[index]) + 2))
-                ws.set_column(index, index, width, cell_format)
-                for row, value in enumerate(_excel_cells(frame[column]), start=1):
-                    if value is not None:
+                ws.set_column(index, index, width, column_format)
+                for row, value in enumerate(values, start=1):
+                    if value is None:
+                        continue
+                    if by_row:
+                        ws.write(row, index, value, number_format(cell_number_format(
+                            column, value, key_rows[row - 1], shares=shares, rates=rates)))
+                    else:
                         ws.write(row, index, value)
     finally:
         workbook.close()
@@ -217,7 +258,7 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
                                directory / "charts")
         try:
             with timer.stage("workbook"):
-                write_excel(excel, directory / "results.xlsx")
+                write_excel(excel, directory / "results.xlsx", lang=lang)
             charts = drawing.wait()
         finally:
             drawing.close()
@@ -278,6 +319,17 @@ def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
     return draw_charts(chart_jobs(result, lang), directory)
 
 
+def tfr_trend_source(record: dict, lang: str = "zh") -> str:
+    """The source line of ``charts/tfr_trend``: WPP's China series and the fit, in ``lang``."""
+    from .labels import label
+
+    first, last = record["fit_window"][0], record["fit_window"][1]
+    if lang == "zh":
+        return (f"资料来源：{label('source_wpp_china', lang)}；{record['method']}拟合"
+                f"{first}–{last}年")
+    return f"Source: {label('source_wpp_china', lang)}; {record['method']} fit {first}–{last}"
+
+
 def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> list[str]:
     """``charts/tfr_trend`` when a scenario's TFR comes from a trend forecast; fan charts
     (``fan_pop_60plus``, ``fan_pop_0_2``, ``fan_elderly_beds``, ``fan_childcare_places``) for
@@ -297,9 +349,8 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     if records:
         record = records[0]
         jobs.append(("tfr_trend", lambda: charts.trend_fit_chart(
-            trend_frame(record), indicator_label="tfr", lang=lang,
-            source=f"{record['method']}: WPP 2024 China, {record['fit_window'][0]}–"
-                   f"{record['fit_window'][1]}")))
+            trend_frame(record), indicator_label="tfr_china", lang=lang,
+            source=tfr_trend_source(record, lang))))
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is None:
         return jobs
@@ -310,9 +361,10 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     source = (f"{n:,} trajectories, seed {uncertainty.record['seed']}" if lang == "en" else
               f"{n:,}条模拟轨迹，随机种子{uncertainty.record['seed']}")
     panels = [("pop_60plus", summary[(summary.scenario == scenario)
-                                     & (summary.indicator == "pop_60plus")], None),
+                                     & (summary.indicator == "pop_60plus")], None, None),
               ("pop_0_2", summary[(summary.scenario == scenario)
-                                  & (summary.indicator == "pop_0_2")], None)]
+                                  & (summary.indicator == "pop_0_2")], None, None)]
+    supply = result.supply[result.supply.scenario == scenario] if len(result.supply) else None
     for service in ("elderly_beds", "childcare_places"):
         rows = demand[(demand.scenario == scenario) & (demand.service == service)
                       & (demand.method == "needs")]
@@ -322,14 +374,22 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
                                  & result.targets["count"].notna()]
             if len(own):
                 last = own.sort_values(["year", "count"]).iloc[-1]
-                target = (int(last["year"]), float(last["count"]))
-        panels.append((service, rows, target))
-    for indicator, rows, target in panels:
+                origin = ("national" if str(last.get("source", "")).startswith("national: ")
+                          else "plan")
+                target = (int(last["year"]), float(last["count"]), origin)
+        path = None
+        if supply is not None:
+            path = supply[supply.service == service].set_index("year")["supply"]
+        panels.append((service, rows, target, path))
+    for indicator, rows, target, path in panels:
         if rows.empty:
             continue
         jobs.append((f"fan_{indicator}",
-                     lambda rows=rows, indicator=indicator, target=target: charts.fan_chart(
-                         rows, indicator, lang=lang, target=target, source=source)))
+                     lambda rows=rows, indicator=indicator, target=target, path=path:
+                     charts.fan_chart(rows, indicator, lang=lang,
+                                      target=target[:2] if target else None,
+                                      target_origin=target[2] if target else "plan",
+                                      supply=path, source=source)))
     return jobs
 
 

@@ -46,358 +46,9 @@ class ReportError(ForecastError):
     """An output directory the report cannot be built from."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Text in both languages
-# ---------------------------------------------------------------------------------------------
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "html_lang": "zh-CN",
-        "title": "{name}人口预测与养老床位、托位需求报告",
-        "subtitle": "对照《{document}》",
-        "doc_line": "依据文件：《{title}》{number}，{issuer}，{issued}",
-        "run_line": "基期{base}年，预测至{end}年；方案：{scenarios}；forecast {version}",
-        "toc": "目录",
-        "findings": "主要结论",
-        "gaps": "供需缺口",
-        "charts": "图表",
-        "expectations": "文件预期与本预测对照",
-        "scenarios": "方案比较",
-        "uncertainty": "不确定性",
-        "assumptions": "假设及来源",
-        "methods": "方法说明",
-        "files": "本报告依据的文件",
-        "sentence_population": "{base}年常住人口{pop_base}，预计{end}年为{pop_end}"
-                               "（{change}）。",
-        "sentence_elderly": "{year}年60岁及以上人口预计为{pop}，占总人口{share}；"
-                            "{end}年为{pop_end}（{share_end}）。",
-        "sentence_under3": "0–2岁婴幼儿{base}年为{pop_base}，{year}年预计为{pop}，"
-                           "{end}年为{pop_end}。",
-        "sentence_service": "{service}：{year}年规划供给{supply}；需求{demands}。",
-        "sentence_service_unknown": "{service}：规划未给出供给数量；{year}年需求{demands}。",
-        "sentence_first_short": "{service}首次出现缺口的年份：{items}。",
-        "sentence_never_short": "{service}在{end}年前各方法需求均能满足。",
-        "demand_item": "按{method}为{demand}（{gap}）",
-        "demand_item_plain": "按{method}为{demand}",
-        "gap_short": "缺口{value}",
-        "gap_met": "富余{value}",
-        "first_short_item": "{method}{year}年",
-        "sentence_expectation": "文件称{when}{indicator}{relation}{document}，"
-                                "本预测为{projected}（{diff}）。",
-        "relation_about": "约为",
-        "relation_equal": "为",
-        "relation_at_least": "不少于",
-        "relation_at_most": "不超过",
-        "higher": "高{pct}",
-        "lower": "低{pct}",
-        "scenario_note": "以上结论为{scenario}的结果。",
-        "gap_intro": "缺口 = 规划供给 − 需求；负数为短缺（红色）。“规划供给”行为文件给出的床位"
-                     "或托位数（含规划新增，按年份平均分摊）；未给出时标为“未给出”。",
-        "service": "服务",
-        "method": "测算方法",
-        "demand_col": "{year}年需求",
-        "gap_col": "{year}年缺口",
-        "first_short_col": "首个缺口年份",
-        "supply_row": "规划供给",
-        "not_stated": "未给出",
-        "outcome_never": "预测期内无缺口",
-        "basis_intro": "规划供给的依据（引文照录文件原文）：",
-        "basis_none": "文件未给出供给数量，也未给出本地目标。",
-        "outcome_unknown": "无法判断（部分年份供给未知）",
-        "figure": "图{n}",
-        "unit": "单位：{unit}",
-        "source": "资料来源：{source}",
-        "src_census": "第七次全国人口普查（2020年）分县资料",
-        "src_projection": "本工具预测（{scenario}）",
-        "src_parameters": "需求参数见“假设及来源”（data/care_parameters.csv）",
-        "src_plan": "规划供给与目标：《{document}》",
-        "src_national": "国家目标：{document}",
-        "caption_pyramid": "{base}年与{end}年人口金字塔（分性别、单岁组，100岁及以上合并）",
-        "caption_elderly_trends": "老年人口变化趋势",
-        "caption_under3_trend": "0–2岁婴幼儿人口变化趋势",
-        "caption_bed_demand": "养老床位需求（三种测算方法）与规划供给；星号为规划目标，"
-                              "阴影为供给低于需求的年份",
-        "caption_nursing_bed_demand": "护理型床位需求与规划供给；星号为规划目标，阴影为短缺年份",
-        "caption_childcare_demand": "托位需求（两种测算方法）与规划供给；星号为规划目标",
-        "caption_scenarios": "{indicator}：各方案比较",
-        "caption_fan": "{indicator}：中位数及80%、95%预测区间",
-        "caption_other": "{stem}",
-        "caption_tfr_trend": "总和生育率：历史拟合与趋势预测",
-        "unit_per_woman": "孩子数/妇女",
-        "src_wpp": "联合国《世界人口展望2024》中国总和生育率",
-        "unit_persons": "人",
-        "unit_elderly": "{unit}（上图）；%（下图，占总人口比例）",
-        "unit_beds": "张（床位）",
-        "unit_places": "个（托位）",
-        "unit_axis": "见纵轴",
-        "chart_language_note": "图表文字为{chart_lang}（运行时的 --lang 设置）。",
-        "lang_zh": "中文",
-        "lang_en": "英文",
-        "no_expectations": "配置未给出文件中的人口预期。",
-        "indicator": "指标",
-        "year": "年份",
-        "document_value": "文件数值",
-        "relation": "关系",
-        "projected": "本预测（基准方案）",
-        "difference_pct": "差值%",
-        "quote": "出处",
-        "note": "说明",
-        "scenario": "方案",
-        "total": "常住人口",
-        "pop_60plus": "60岁及以上人口",
-        "share_60plus": "60岁及以上占比",
-        "pop_0_2": "0–2岁人口",
-        "pop_80plus": "80岁及以上人口",
-        "median": "中位数",
-        "births": "出生人口",
-        "scenario_gap_intro": "各方案的床位与托位缺口（千人指标法，规划供给 − 需求；负数为短缺）：",
-        "uncertainty_intro": "随机预测的分位数（{file}）：",
-        "probability_intro": "规划供给满足需求的概率（各随机轨迹中供给 ≥ 需求的比例，"
-                             "{file}）：",
-        "no_uncertainty": "本次运行未做随机预测（无 summary_quantiles.csv、probability_met.csv）。",
-        "assumption_intro": "共{n}项假设，其中{m}项无来源，标为“假设（无来源）”并以黄色底标出。",
-        "component": "组成部分",
-        "assumption": "假设",
-        "detail": "细节",
-        "source_col": "来源",
-        "confidence": "可信度",
-        "label": "标注",
-        "label_sourced": "有来源",
-        "label_unsourced": "假设（无来源）",
-        "all_scenarios": "全部",
-        "file_list": "CSV 表格、results.xlsx 与 charts/ 目录中的 PNG/SVG 图表"
-                     "与本报告位于同一目录。",
-    },
-    "en": {
-        "html_lang": "en",
-        "title": "{name}: population projection and demand for elderly-care beds and "
-                 "childcare places",
-        "subtitle": "checked against \"{document}\"",
-        "doc_line": "Source document: \"{title}\" {number}, {issuer}, {issued}",
-        "run_line": "Base year {base}, projected to {end}; scenarios: {scenarios}; "
-                    "forecast {version}",
-        "toc": "Contents",
-        "findings": "Key findings",
-        "gaps": "Supply gaps",
-        "charts": "Charts",
-        "expectations": "The document's expectations and the projection",
-        "scenarios": "Scenario comparison",
-        "uncertainty": "Uncertainty",
-        "assumptions": "Assumptions and sources",
-        "methods": "Methods",
-        "files": "Files behind this report",
-        "sentence_population": "The population was {pop_base} in {base} and is projected at "
-                               "{pop_end} in {end} ({change}).",
-        "sentence_elderly": "The population aged 60+ is projected at {pop} in {year} "
-                            "({share} of the total) and {pop_end} in {end} ({share_end}).",
-        "sentence_under3": "Children aged 0–2 numbered {pop_base} in {base}; projected "
-                           "{pop} in {year} and {pop_end} in {end}.",
-        "sentence_service": "{service}: planned supply {supply} in {year}; demand {demands}.",
-        "sentence_service_unknown": "{service}: the plan states no supply; demand in {year} "
-                                    "{demands}.",
-        "sentence_first_short": "{service}, first shortfall: {items}.",
-        "sentence_never_short": "{service}: supply meets every method's demand up to {end}.",
-        "demand_item": "{demand} by the {method} method ({gap})",
-        "demand_item_plain": "{demand} by the {method} method",
-        "gap_short": "shortfall {value}",
-        "gap_met": "surplus {value}",
-        "first_short_item": "{method} {year}",
-        "sentence_expectation": "The document expects {indicator}{when} {relation} "
-                                "{document}; the projection gives {projected} ({diff}).",
-        "relation_about": "of about",
-        "relation_equal": "of",
-        "relation_at_least": "of at least",
-        "relation_at_most": "of at most",
-        "higher": "{pct} higher",
-        "lower": "{pct} lower",
-        "scenario_note": "These findings are for the {scenario} scenario.",
-        "gap_intro": "Gap = planned supply − demand; negative numbers (red) are shortfalls. The "
-                     "\"planned supply\" row is the count the document states (with planned "
-                     "additions spread evenly over their years), or \"not stated\".",
-        "service": "Service",
-        "method": "Method",
-        "demand_col": "Demand {year}",
-        "gap_col": "Gap {year}",
-        "first_short_col": "First shortfall",
-        "supply_row": "Planned supply",
-        "not_stated": "not stated",
-        "outcome_never": "none in the horizon",
-        "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
-        "basis_none": "the document states neither a supply count nor a local target.",
-        "outcome_unknown": "unknown (supply missing in some years)",
-        "figure": "Figure {n}",
-        "unit": "Unit: {unit}",
-        "source": "Source: {source}",
-        "src_census": "2020 population census, county tables",
-        "src_projection": "forecast projection ({scenario})",
-        "src_parameters": "demand parameters in \"Assumptions and sources\" "
-                          "(data/care_parameters.csv)",
-        "src_plan": "planned supply and targets: \"{document}\"",
-        "src_national": "national target: {document}",
-        "caption_pyramid": "Population pyramids, {base} and {end} (by sex, single years, 100+ "
-                           "open)",
-        "caption_elderly_trends": "Older population",
-        "caption_under3_trend": "Children aged 0–2",
-        "caption_bed_demand": "Elderly-care beds: demand by three methods and planned supply; "
-                              "star = plan target, shading = years supply falls short",
-        "caption_nursing_bed_demand": "Nursing-type beds: demand and planned supply; star = plan "
-                                      "target, shading = shortfall years",
-        "caption_childcare_demand": "Childcare places for under-3s: demand by two methods and "
-                                    "planned supply; star = plan target",
-        "caption_scenarios": "{indicator} by scenario",
-        "caption_fan": "{indicator}: median with 80% and 95% prediction intervals",
-        "caption_other": "{stem}",
-        "caption_tfr_trend": "Total fertility rate: fitted history and trend forecast",
-        "unit_per_woman": "children per woman",
-        "src_wpp": "UN World Population Prospects 2024, China TFR",
-        "unit_persons": "persons",
-        "unit_elderly": "{unit} (top); % of the total population (bottom)",
-        "unit_beds": "beds",
-        "unit_places": "places",
-        "unit_axis": "see the vertical axis",
-        "chart_language_note": "Chart text is in {chart_lang} (the run's --lang setting).",
-        "lang_zh": "Chinese",
-        "lang_en": "English",
-        "no_expectations": "The config states none of the document's population expectations.",
-        "indicator": "Indicator",
-        "year": "Year",
-        "document_value": "Document",
-        "relation": "Relation",
-        "projected": "Projection (baseline)",
-        "difference_pct": "Difference %",
-        "quote": "Source",
-        "note": "Note",
-        "scenario": "Scenario",
-        "total": "Population",
-        "pop_60plus": "Aged 60+",
-        "share_60plus": "Share aged 60+",
-        "pop_0_2": "Aged 0–2",
-        "pop_80plus": "Aged 80+",
-        "median": "Median",
-        "births": "Births",
-        "scenario_gap_intro": "Gaps by scenario (norm method, planned supply − demand; negative = "
-                              "shortfall):",
-        "uncertainty_intro": "Quantiles of the stochastic projection ({file}):",
-        "probability_intro": "Probability that planned supply meets demand (share of "
-                             "trajectories with supply ≥ demand, {file}):",
-        "no_uncertainty": "This run has no stochastic projection (no summary_quantiles.csv or "
-                          "probability_met.csv).",
-        "assumption_intro": "{n} assumptions, {m} of them without a source: these are labelled "
-                            "\"assumption (no source)\" and shaded yellow.",
-        "component": "Component",
-        "assumption": "Assumption",
-        "detail": "Detail",
-        "source_col": "Source",
-        "confidence": "Confidence",
-        "label": "Label",
-        "label_sourced": "sourced",
-        "label_unsourced": "assumption (no source)",
-        "all_scenarios": "all",
-        "file_list": "The CSV tables, results.xlsx and the PNG/SVG charts in charts/ sit in "
-                     "the same directory as this report.",
-    },
-}
-
-INDICATOR_TEXT = {
-    "zh": {"pop_total": "常住人口", "total": "常住人口", "pop_60plus": "60岁及以上人口",
-           "pop_65plus": "65岁及以上人口", "pop_80plus": "80岁及以上人口",
-           "pop_0_2": "0–2岁人口", "pop_under3": "0–2岁人口", "births": "出生人口"},
-    "en": {"pop_total": "the population", "total": "the population",
-           "pop_60plus": "the population aged 60+", "pop_65plus": "the population aged 65+",
-           "pop_80plus": "the population aged 80+", "pop_0_2": "children aged 0–2",
-           "pop_under3": "children aged 0–2", "births": "births"},
-}
-
-COMPONENT_TEXT = {
-    "zh": {"base_population": "基期人口", "mortality": "死亡", "fertility": "生育",
-           "srb": "出生性别比", "migration": "迁移", "consistency": "各级相加一致（自上而下）",
-           "demand parameter": "需求参数",
-           "demand parameter override": "需求参数（本次采用）", "supply": "供给",
-           "supply elderly_beds": "供给：养老床位", "supply nursing_beds": "供给：护理型床位",
-           "supply childcare_places": "供给：托位"},
-    "en": {"base_population": "base population", "srb": "sex ratio at birth",
-           "consistency": "consistency across levels (top down)",
-           "supply elderly_beds": "supply: elderly-care beds",
-           "supply nursing_beds": "supply: nursing-type beds",
-           "supply childcare_places": "supply: childcare places"},
-}
-RELATION_TEXT = {
-    "zh": {"equal": "等于", "about": "约", "at_least": "不少于", "at_most": "不超过"},
-    "en": {"equal": "equal", "about": "about", "at_least": "at least", "at_most": "at most"},
-}
-
-METHODS_HTML = {
-    "zh": """
-<h3>人口预测</h3>
-<p>队列要素法（cohort-component），按联合国人口司 WPP 的一步法惯例（Preston、Heuveline、Guillot，
-《Demography》2001，第6章）：单岁组0–100岁及以上，男女分列，一年一步。存活比按期末年龄索引
-（0岁：出生→0岁；最高年龄组：(A−1岁与A+)→A+）；出生数 = 期初与期末育龄妇女平均数 × 分年龄生育率，
-按出生性别比分为男女；净迁移按年龄、性别在期末（或期初期末各半）加入；迁移使之为负的单元置零并计数。
-人口平衡检验：期末人口 = 期初人口 + 出生 − 死亡 + 净迁移，最大相对残差 {residual}。</p>
-<h3>生命表与默认假设</h3>
-<ul>
-<li>基期人口：{base_population}</li>
-<li>死亡：{mortality}；基期出生时预期寿命 男 {e0_male} 岁、女 {e0_female} 岁。
-由死亡率 m<sub>x</sub> 计算 q<sub>x</sub>、l<sub>x</sub>、L<sub>x</sub>、
-T<sub>x</sub>、e<sub>x</sub>，存活比 S<sub>x</sub> = L<sub>x</sub>/L<sub>x−1</sub>
-（最高年龄组 T<sub>A</sub>/T<sub>A−1</sub>）。</li>
-<li>生育：{fertility}；基期总和生育率 {tfr}。</li>
-<li>出生性别比：{srb}（男/女）。</li>
-<li>迁移：{migration}；基期年净迁移 {migrants} 人。</li>
-</ul>
-<h3>需求测算</h3>
-<ul>
-<li>养老床位·千人指标法：床位 = 每千名老人床位数 {norm} × P<sub>60+</sub> ÷ 1000。</li>
-<li>养老床位·失能需求法：床位 = Σ<sub>年龄,性别</sub> P × (π<sub>重度</sub> × u<sub>重度</sub>
-+ π<sub>中轻度</sub> × u<sub>中轻度</sub>) × (1 + 趋势)<sup>年份−基期</sup> ÷ 目标入住率；
-u<sub>重度</sub> = {u_severe}，u<sub>中轻度</sub> = {u_moderate}，目标入住率 {occupancy}，
-失能率年变化 {trend}。</li>
-<li>养老床位·“9073”格局法：床位 = {rule_9073} × P<sub>60+</sub>。</li>
-<li>护理型床位 = 护理型占比 {nursing} × 上述各方法床位。</li>
-<li>托位·千人指标法：托位 = 每千人口托位数 {childcare_norm} × 常住人口 ÷ 1000。</li>
-<li>托位·入托需求法：托位 = Σ<sub>a=0..2</sub> P<sub>a</sub> × 入托需求率<sub>a</sub> ×
-实际入托比例(年份) ÷ 目标使用率 {utilisation}；有入托需求的家庭占比 {demand_share}。</li>
-</ul>
-<p>各参数的数值、范围、来源和可信度（H/M/L/D 有来源，A 为无来源的假设）见“假设及来源”表。</p>
-""",
-    "en": """
-<h3>Population projection</h3>
-<p>Cohort-component method in the one-step convention of the UN Population Division's WPP
-(Preston, Heuveline &amp; Guillot, <i>Demography</i>, 2001, ch. 6): single years 0–100+, two
-sexes, one-year steps. Survival ratios are indexed by age at the end of the step (age 0: births →
-age 0; open group: (A−1 and A+) → A+); births = mean of start and end women × age-specific
-fertility, split by the sex ratio at birth; net migrants by age and sex are added at the end of
-the step (or half at each end); cells that migration drives negative are set to zero and
-counted. Balance check: end population = start + births − deaths + net migrants, largest
-relative residual {residual}.</p>
-<h3>Life tables and default assumptions</h3>
-<ul>
-<li>Base population: {base_population}</li>
-<li>Mortality: {mortality}; life expectancy at birth in the base year {e0_male} (male),
-{e0_female} (female) years. Life tables turn m<sub>x</sub> into q<sub>x</sub>, l<sub>x</sub>,
-L<sub>x</sub>, T<sub>x</sub>, e<sub>x</sub>; survival ratios S<sub>x</sub> =
-L<sub>x</sub>/L<sub>x−1</sub> (open group T<sub>A</sub>/T<sub>A−1</sub>).</li>
-<li>Fertility: {fertility}; base TFR {tfr} children per woman.</li>
-<li>Sex ratio at birth: {srb} (male per female birth).</li>
-<li>Migration: {migration}; {migrants} net migrants a year in the base year.</li>
-</ul>
-<h3>Demand</h3>
-<ul>
-<li>Elderly-care beds, norm: beds = {norm} per 1,000 × P<sub>60+</sub> ÷ 1000.</li>
-<li>Elderly-care beds, needs: beds = Σ<sub>age,sex</sub> P × (π<sub>severe</sub> ×
-u<sub>severe</sub> + π<sub>moderate</sub> × u<sub>moderate</sub>) × (1 + trend)<sup>year −
-base</sup> ÷ target occupancy; u<sub>severe</sub> = {u_severe}, u<sub>moderate</sub> =
-{u_moderate}, target occupancy {occupancy}, disability trend {trend} a year.</li>
-<li>Elderly-care beds, 9073 rule: beds = {rule_9073} × P<sub>60+</sub>.</li>
-<li>Nursing-type beds = nursing share {nursing} × each of the above.</li>
-<li>Childcare places, norm: places = {childcare_norm} per 1,000 × total population ÷ 1000.</li>
-<li>Childcare places, needs: places = Σ<sub>a=0..2</sub> P<sub>a</sub> × demand rate<sub>a</sub>
-× uptake(year) ÷ target utilisation {utilisation}; share of families wanting care
-{demand_share}.</li>
-</ul>
-<p>Each parameter's value, range, source and confidence (H/M/L/D sourced, A = assumption
-without a source) is in the “Assumptions and sources” table.</p>
-""",
-}
+# Every display text (sentences, captions, method section) is in forecast.labels.
+from .labels import COMPONENT_TEXT, INDICATOR_TEXT, METHODS_HTML, RELATION_TEXT  # noqa: E402
+from .labels import REPORT_TEXT as TEXT  # noqa: E402
 
 CSS = """
 @font-face { font-family: "%(family)s"; src: url(data:%(mime)s;base64,%(data)s)
@@ -563,19 +214,19 @@ def _percent(value: float, decimals: int = 1) -> str:
 
 
 def _scenario_name(name: str, lang: str) -> str:
-    from .charts import LABELS
+    from .labels import label
 
-    return LABELS[lang].get(str(name), str(name))
+    return label(str(name), lang)
 
 
 def _service_name(service: str, lang: str) -> str:
-    from .charts import label
+    from .labels import label
 
     return label(str(service), lang)
 
 
 def _method_name(method: str, service: str, lang: str) -> str:
-    from .charts import method_label
+    from .labels import method_label
 
     return method_label(str(method), str(service), lang)
 
@@ -913,7 +564,7 @@ def _persons_axis_unit(files: RunFiles, column: str, lang: str,
 
 
 def _indicator_label(indicator: str, lang: str) -> str:
-    from .charts import label
+    from .labels import label
 
     return label(indicator, lang)
 
@@ -1089,9 +740,9 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
 
 def _frame_table(frame: pd.DataFrame, lang: str) -> str:
     """Any tidy table: known codes (services, methods, scenarios) named, numbers formatted."""
-    from .outputs import HEADERS_ZH
+    from .labels import header
 
-    headers = [HEADERS_ZH.get(c, c) if lang == "zh" else c for c in frame.columns]
+    headers = [header(c, lang) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c != "year" for c in frame.columns]
     rows = []
     for record in frame.itertuples(index=False):

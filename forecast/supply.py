@@ -225,9 +225,14 @@ def _plan_target_counts(targets: Iterable[Target], drivers: pd.DataFrame) -> pd.
     consistency = target_consistency(targets, drivers)
     keys = _driver_keys(drivers)
     if consistency.empty:
-        return pd.DataFrame(columns=[*keys, "service", "year", "plan_target"])
-    return (consistency.groupby([*keys, "service", "year"], dropna=False)["count"].max()
-            .rename("plan_target").reset_index())
+        return pd.DataFrame(columns=[*keys, "service", "year", "plan_target", "target_origin"])
+    consistency = consistency.assign(
+        target_origin=np.where(consistency["source"].astype(str).str.startswith("national: "),
+                               "national", "plan"))
+    largest = (consistency.sort_values("count", kind="stable", na_position="first")
+               .groupby([*keys, "service", "year"], dropna=False).tail(1))
+    return largest.loc[:, [*keys, "service", "year", "count", "target_origin"]].rename(
+        columns={"count": "plan_target"}).reset_index(drop=True)
 
 
 def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame,
@@ -240,13 +245,14 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
 
         [keys..., year, service, method, demand, supply, gap, gap_pct, status,
          demand_per_1000, supply_per_1000, per_1000_of, coverage_under3,
-         demand_coverage_under3, plan_target, plan_target_gap]
+         demand_coverage_under3, plan_target, target_origin, plan_target_gap]
 
     ``gap = supply − demand`` (negative = shortfall), ``gap_pct`` = gap ÷ demand × 100,
     ``status`` ``met`` (gap ≥ 0) / ``short`` / ``unknown`` (supply NaN). Rates are per 1,000
     aged 60+ for beds and per 1,000 population for 托位 (``per_1000_of`` says which);
-    coverage = places ÷ persons aged 0–2 (托位 only). ``plan_target`` is the plan's own target
-    for that year as a count (largest if several), ``plan_target_gap`` = target − demand.
+    coverage = places ÷ persons aged 0–2 (托位 only). ``plan_target`` is the largest target
+    for that year as a count, ``target_origin`` whether it is the plan's own (``plan``) or a
+    national one the plan did not adopt (``national``); ``plan_target_gap`` = target − demand.
     """
     keys = [c for c in demand.columns if c not in DEMAND_KEY_COLUMNS]
     rows = demand.loc[demand["service"].astype(str) != "driver",
@@ -272,9 +278,10 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     plan = _plan_target_counts(targets, drivers)
     out = out.merge(plan, on=[*driver_keys, "service", "year"], how="left")
     out["plan_target_gap"] = out["plan_target"] - out["demand"]
+    out["target_origin"] = out["target_origin"].where(out["plan_target"].notna())
     columns = [*keys, "year", "service", "method", "demand", "supply", "gap", "gap_pct",
                "status", "demand_per_1000", "supply_per_1000", "per_1000_of", "coverage_under3",
-               "demand_coverage_under3", "plan_target", "plan_target_gap"]
+               "demand_coverage_under3", "plan_target", "target_origin", "plan_target_gap"]
     return out.loc[:, columns].sort_values([*keys, "service", "method", "year"],
                                            kind="stable").reset_index(drop=True)
 
@@ -282,9 +289,12 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
 def first_shortfall(gaps_table: pd.DataFrame) -> pd.DataFrame:
     """First year supply falls short, per ``[keys..., service, method]``.
 
-    Columns ``[keys..., service, method, first_shortfall_year, outcome]``: ``outcome`` is
-    ``short`` (year given), ``never`` (met in every year of the horizon) or ``unknown`` (supply
-    unknown in some year before any shortfall; the year is then missing).
+    Columns ``[keys..., service, method, first_shortfall_year, outcome,
+    supply_unknown_until]``: ``outcome`` is ``short`` (the first year, among the years whose
+    supply is known, that supply falls short), ``never`` (met in every year of the horizon) or
+    ``unknown`` (supply unknown in some year and met in every year it is known: the year is
+    then missing). ``supply_unknown_until`` is the last year before the first shortfall whose
+    supply is unknown (a shortfall may have begun earlier), else missing.
     """
     keys = _leading_keys(gaps_table)
     group_cols = [*keys, "service", "method"]
@@ -295,12 +305,19 @@ def first_shortfall(gaps_table: pd.DataFrame) -> pd.DataFrame:
                .groupby(group_cols, dropna=False)["year"].min().rename("unknown_year"))
     out = groups.merge(short.reset_index(), on=group_cols, how="left").merge(
         unknown.reset_index(), on=group_cols, how="left")
-    unknown_first = out["unknown_year"].notna() & ~(out["short_year"] < out["unknown_year"])
-    out["outcome"] = np.where(unknown_first, "unknown",
-                              np.where(out["short_year"].notna(), "short", "never"))
+    unknown_rows = gaps_table[gaps_table["status"] == "unknown"].merge(
+        short.reset_index(), on=group_cols, how="inner")
+    unknown_before = (unknown_rows[unknown_rows["year"] < unknown_rows["short_year"]]
+                      .groupby(group_cols, dropna=False)["year"].max()
+                      .rename("supply_unknown_until"))
+    out = out.merge(unknown_before.reset_index(), on=group_cols, how="left")
+    out["outcome"] = np.where(out["short_year"].notna(), "short",
+                              np.where(out["unknown_year"].notna(), "unknown", "never"))
     out["first_shortfall_year"] = out["short_year"].where(out["outcome"] == "short").astype(
         "Int64")
-    return out.loc[:, [*group_cols, "first_shortfall_year", "outcome"]]
+    out["supply_unknown_until"] = out["supply_unknown_until"].astype("Int64")
+    return out.loc[:, [*group_cols, "first_shortfall_year", "outcome",
+                       "supply_unknown_until"]]
 
 
 def _leading_keys(gaps_table: pd.DataFrame) -> list[str]:

@@ -436,6 +436,34 @@ def test_target_labels_cross_no_plotted_line(lang):
     assert any("27,076" in a.get_text() for a in _target_labels(beds.axes[0]))
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_long_national_target_label_stays_inside_the_axes_and_is_named_national(lang):
+    """Honghe's 托位 target is the national 4.5 per 1,000 population, which the plan did not
+    adopt. Its English label ("2025 national target: 4.5 per 1,000 population (≈… places)") is
+    wider than any free place beside the star; it was drawn over the y-axis title. It must lie
+    inside the axes, clear of the axis title and every plotted line, and the legend (and the
+    label) must call it 全国目标 / national target, never 规划目标 / plan target."""
+    summary = synthetic_summary()
+    gaps = synthetic_gaps(summary)
+    gaps.loc[gaps["service"] == "childcare_places", "supply"] = np.nan
+    targets = pd.DataFrame({"service": ["childcare_places"], "year": [2025],
+                            "kind": ["per_1000_population"], "value": [4.5],
+                            "source": ["national: 十四五规划纲要 (2021)"]})
+    fig = charts.childcare_demand_chart(gaps, targets, summary=summary, lang=lang)
+    ax = fig.axes[0]
+    (annotation,) = _target_labels(ax)
+    annotation.get_window_extent()
+    box = matplotlib.text.Text.get_window_extent(annotation)
+    assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1, annotation.get_text()
+    assert ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1, annotation.get_text()
+    assert not box.overlaps(ax.yaxis.label.get_window_extent())
+    assert [p for p in _line_paths(ax) if p.intersects_bbox(box, filled=False)] == []
+    national, plan = charts.label("target_national", lang), charts.label("target_plan", lang)
+    assert national.lower() in annotation.get_text().lower()
+    legend = [text.get_text() for text in _only_legend(fig).get_texts()]
+    assert national in legend and plan not in legend
+
+
 def test_source_line_names_the_plan_document_and_keeps_the_default():
     document = "红河州“一老一小”整体解决方案"
     assert charts.source_line("zh") == charts.LABELS["zh"]["source"] \

@@ -139,7 +139,8 @@ def test_first_shortfall_outcomes():
     rows = []
     statuses = {"a": ["met", "met", "short", "short"], "b": ["met", "met", "met", "met"],
                 "c": ["unknown", "unknown", "unknown", "unknown"],
-                "d": ["met", "unknown", "short", "met"]}
+                "d": ["met", "unknown", "short", "met"],
+                "e": ["unknown", "met", "met", "met"]}
     for method, sequence in statuses.items():
         for year, status in zip(range(2020, 2024), sequence, strict=True):
             rows.append({"scenario": "base", "year": year, "service": "elderly_beds",
@@ -150,7 +151,16 @@ def test_first_shortfall_outcomes():
     assert result.loc["b", "outcome"] == "never" and pd.isna(result.loc["b",
                                                                       "first_shortfall_year"])
     assert result.loc["c", "outcome"] == "unknown"
-    assert result.loc["d", "outcome"] == "unknown"
+    # a shortfall in a year whose supply is known is reported even when an earlier year's
+    # supply is unknown (Honghe's nursing beds, Lincang's 托位, Wanyuan's beds and 托位),
+    # with the last unknown year before it (the shortfall may have begun then)
+    assert result.loc["d", "outcome"] == "short"
+    assert result.loc["d", "first_shortfall_year"] == 2022
+    assert result.loc["d", "supply_unknown_until"] == 2021
+    assert pd.isna(result.loc["a", "supply_unknown_until"])
+    # met wherever supply is known, unknown elsewhere: neither "never" nor a year
+    assert result.loc["e", "outcome"] == "unknown"
+    assert pd.isna(result.loc["e", "first_shortfall_year"])
     assert (result["scenario"] == "base").all()
 
 

@@ -1,0 +1,827 @@
+"""Every piece of display text of ``forecast``, in Chinese and English: one module.
+
+Charts, the HTML report, the terminal summary and the workbook all name things through this
+module, so that one concept has one label everywhere (a national target is 全国目标 on the
+chart, in its legend, in the workbook and in the report; the needs method for 托位 is 入托需求法
+wherever it appears).
+
+- :data:`LABELS` — concepts: services, methods, indicators, scenarios, statuses, outcomes,
+  target origins and kinds, sexes, units, assumption components, and the charts' phrases.
+  :func:`label`, :func:`method_label`, :func:`unit_label` look them up (a key that is not
+  there, such as a user's own scenario name, is shown as given).
+- :data:`HEADERS` — column headers of every table (workbook, report tables);
+  :func:`header` and :func:`workbook_header` (``中文 English``).
+- :func:`cell_label` — a code in a table cell (``baseline``, ``needs``, ``short``…) as display
+  text, for the workbook and the report; the CSV files keep the codes.
+- :data:`REPORT_TEXT` and :data:`METHODS_HTML` — the report's sentences and method section;
+  :data:`TERMINAL_TEXT` — the terminal summary's phrases.
+- :func:`translate` — the Chinese text of the English notes a run writes into its tables
+  (provenance, supply basis, assumptions), phrase by phrase.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+
+
+# ---------------------------------------------------------------------------------------------
+# Concepts
+# ---------------------------------------------------------------------------------------------
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        # services
+        "elderly_beds": "养老床位",
+        "nursing_beds": "护理型床位",
+        "childcare_places": "托位",
+        # methods
+        "norm": "千人指标法",
+        "needs": "失能需求法",
+        "needs_childcare_places": "入托需求法",
+        "rule_9073": "“9073”格局法",
+        # indicators
+        "total": "常住人口",
+        "population": "人口",
+        "pop_total": "常住人口",
+        "births": "出生人口",
+        "deaths": "死亡人口",
+        "pop_0_2": "0–2岁人口",
+        "pop_60plus": "60岁及以上人口",
+        "pop_65plus": "65岁及以上人口",
+        "pop_80plus": "80岁及以上人口",
+        "share_0_2": "0–2岁人口占比",
+        "share_60plus": "60岁及以上人口占比",
+        "share_65plus": "65岁及以上人口占比",
+        "share_80plus": "80岁及以上人口占比",
+        "tfr": "总和生育率",
+        "e0": "出生时预期寿命",
+        "demand": "需求",
+        "supply": "规划供给",
+        "gap": "缺口",
+        "coverage": "托位数占0–2岁人口比例",
+        # scenarios with a conventional name
+        "baseline": "基准方案",
+        "low": "低方案",
+        "high": "高方案",
+        "zero_migration": "零迁移方案",
+        "constant_fertility": "生育率不变方案",
+        "low_fertility": "低生育率方案",
+        "high_fertility": "高生育率方案",
+        "no_migration": "零迁移方案",
+        "slow_mortality": "死亡率缓降方案",
+        "strict_norm": "从严床位标准方案",
+        "plan_document": "规划文件口径方案",
+        "trend_fertility": "生育率趋势外推方案",
+        "trend_fertility_prophet": "生育率趋势外推方案（Prophet）",
+        # sexes and axes
+        "male": "男",
+        "female": "女",
+        "year": "年份",
+        "age": "年龄（岁）",
+        # units
+        "unit_persons": "人",
+        "unit_thousand_persons": "千人",
+        "unit_ten_thousand_persons": "万人",
+        "unit_beds": "张",
+        "unit_places": "个",
+        "unit_percent": "%",
+        "unit_per_woman": "孩子数/妇女",
+        "unit_years": "岁",
+        # chart phrases
+        "source": "资料来源：第七次全国人口普查；本工具预测",
+        "source_projection": "资料来源：本工具预测",
+        "source_prefix": "资料来源：",
+        "source_census": "第七次全国人口普查",
+        "source_tool": "本工具预测",
+        "source_separator": "；",
+        "target": "规划目标",
+        "target_plan": "规划目标",
+        "target_national": "全国目标",
+        "target_either": "目标（规划或全国）",
+        "shortfall_all": "供给低于各方法需求",
+        "shortfall_some": "供给低于部分方法需求",
+        "supply_unknown_beds": "规划未给出床位数",
+        "supply_unknown_places": "规划未给出托位数",
+        "supply_partly_unknown": "规划仅给出部分年份供给",
+        "target_not_converted": "未换算的目标",
+        "median": "中位数",
+        "band80": "80%预测区间",
+        "band95": "95%预测区间",
+        "observed": "观测值",
+        "fitted": "拟合值",
+        "forecast": "预测值",
+        "interval": "预测区间",
+        "open_age_suffix": "+",
+        "title_pyramid": "人口金字塔",
+        "title_elderly": "老年人口变化趋势",
+        "title_under3": "0–2岁婴幼儿人口变化趋势",
+        "title_beds": "{service}需求与规划供给",
+        "title_childcare": "托位需求与规划供给",
+        "title_scenarios": "{indicator}：各方案比较",
+        "title_fan": "{indicator}预测",
+        "title_trend": "{indicator}：历史拟合与预测",
+        "year_suffix": "年",
+        # statuses (gaps.status) and outcomes (first_shortfall.outcome)
+        "met": "满足",
+        "short": "短缺",
+        "unknown": "供给未知",
+        "never": "预测期内无缺口",
+        # target origins and kinds
+        "plan": "规划目标",
+        "national": "全国目标",
+        "count": "数量",
+        "per_1000_elderly": "每千名老人",
+        "per_1000_population": "每千人口",
+        "coverage_under3": "0–2岁覆盖率",
+        "share_nursing": "护理型床位占比",
+        # assumption table codes
+        "base_population": "基期人口",
+        "mortality": "死亡",
+        "fertility": "生育",
+        "srb": "出生性别比",
+        "migration": "迁移",
+        "consistency": "各级相加一致（自上而下）",
+        "demand parameter": "需求参数",
+        "demand parameter override": "需求参数（本次采用）",
+        "supply elderly_beds": "供给：养老床位",
+        "supply nursing_beds": "供给：护理型床位",
+        "supply childcare_places": "供给：托位",
+        "sourced": "有来源",
+        "assumption (no source)": "假设（无来源）",
+        "all": "全部",
+        "true": "是",
+        "false": "否",
+        # relations of a document's statement to a figure
+        "equal": "等于",
+        "about": "约",
+        "at_least": "不少于",
+        "at_most": "不超过",
+        # demand.csv codes
+        "driver": "驱动人口",
+        "persons": "人",
+        "beds": "张",
+        "places": "个",
+        "aged 60+": "60岁及以上人口",
+        # the TFR history chart
+        "tfr_china": "中国总和生育率",
+        "source_wpp_china": "联合国《世界人口展望2024》中国总和生育率",
+        "fit_window": "拟合区间",
+        "probability": "概率",
+        "probability_met": "供给满足需求的概率",
+    },
+    "en": {
+        "elderly_beds": "Elderly-care beds",
+        "nursing_beds": "Nursing-type beds",
+        "childcare_places": "Childcare places (under 3)",
+        "norm": "Norm (per 1,000)",
+        "needs": "Needs (disability)",
+        "needs_childcare_places": "Needs (family demand)",
+        "rule_9073": "9073 rule",
+        "total": "Population",
+        "population": "Population",
+        "pop_total": "Population",
+        "births": "Births",
+        "deaths": "Deaths",
+        "pop_0_2": "Population aged 0–2",
+        "pop_60plus": "Population aged 60+",
+        "pop_65plus": "Population aged 65+",
+        "pop_80plus": "Population aged 80+",
+        "share_0_2": "Share aged 0–2",
+        "share_60plus": "Share aged 60+",
+        "share_65plus": "Share aged 65+",
+        "share_80plus": "Share aged 80+",
+        "tfr": "Total fertility rate",
+        "e0": "Life expectancy at birth",
+        "demand": "Demand",
+        "supply": "Planned supply",
+        "gap": "Gap",
+        "coverage": "Places per child aged 0–2",
+        "baseline": "Baseline",
+        "low": "Low",
+        "high": "High",
+        "zero_migration": "Zero migration",
+        "constant_fertility": "Constant fertility",
+        "low_fertility": "Low fertility",
+        "high_fertility": "High fertility",
+        "no_migration": "No migration",
+        "slow_mortality": "Slow mortality decline",
+        "strict_norm": "Strict bed norm",
+        "plan_document": "Plan document",
+        "trend_fertility": "Fertility trend (ETS)",
+        "trend_fertility_prophet": "Fertility trend (Prophet)",
+        "male": "Male",
+        "female": "Female",
+        "year": "Year",
+        "age": "Age (years)",
+        "unit_persons": "persons",
+        "unit_thousand_persons": "thousand persons",
+        "unit_ten_thousand_persons": "10,000 persons",
+        "unit_beds": "beds",
+        "unit_places": "places",
+        "unit_percent": "%",
+        "unit_per_woman": "children per woman",
+        "unit_years": "years",
+        "source": "Source: 2020 census; forecast projection",
+        "source_projection": "Source: forecast projection",
+        "source_prefix": "Source: ",
+        "source_census": "2020 census",
+        "source_tool": "forecast projection",
+        "source_separator": "; ",
+        "target": "Plan target",
+        "target_plan": "Plan target",
+        "target_national": "National target",
+        "target_either": "Target (plan or national)",
+        "shortfall_all": "Shortfall (all methods)",
+        "shortfall_some": "Shortfall (some methods)",
+        "supply_unknown_beds": "Supply not stated in the plan",
+        "supply_unknown_places": "Supply not stated in the plan",
+        "supply_partly_unknown": "Plan states supply for some years only",
+        "target_not_converted": "Targets not converted",
+        "median": "Median",
+        "band80": "80% interval",
+        "band95": "95% interval",
+        "observed": "Observed",
+        "fitted": "Fitted",
+        "forecast": "Forecast",
+        "interval": "Prediction interval",
+        "open_age_suffix": "+",
+        "title_pyramid": "Population pyramid",
+        "title_elderly": "Older population",
+        "title_under3": "Children aged 0–2",
+        "title_beds": "{service}: demand and planned supply",
+        "title_childcare": "Childcare places: demand and planned supply",
+        "title_scenarios": "{indicator} by scenario",
+        "title_fan": "{indicator}: projection",
+        "title_trend": "{indicator}: fitted history and forecast",
+        "year_suffix": "",
+        "met": "met",
+        "short": "short",
+        "unknown": "supply unknown",
+        "never": "none in the horizon",
+        "plan": "Plan target",
+        "national": "National target",
+        "count": "count",
+        "per_1000_elderly": "per 1,000 aged 60+",
+        "per_1000_population": "per 1,000 population",
+        "coverage_under3": "coverage of 0–2",
+        "share_nursing": "nursing-type share",
+        "base_population": "base population",
+        "mortality": "mortality",
+        "fertility": "fertility",
+        "srb": "sex ratio at birth",
+        "migration": "migration",
+        "consistency": "consistency across levels (top down)",
+        "demand parameter": "demand parameter",
+        "demand parameter override": "demand parameter (used here)",
+        "supply elderly_beds": "supply: elderly-care beds",
+        "supply nursing_beds": "supply: nursing-type beds",
+        "supply childcare_places": "supply: childcare places",
+        "sourced": "sourced",
+        "assumption (no source)": "assumption (no source)",
+        "all": "all",
+        "true": "yes",
+        "false": "no",
+        "equal": "equal",
+        "about": "about",
+        "at_least": "at least",
+        "at_most": "at most",
+        "driver": "driver population",
+        "persons": "persons",
+        "beds": "beds",
+        "places": "places",
+        "aged 60+": "aged 60+",
+        "tfr_china": "China's total fertility rate",
+        "source_wpp_china": "UN World Population Prospects 2024, China's TFR",
+        "fit_window": "fitted",
+        "probability": "probability",
+        "probability_met": "probability supply meets demand",
+    },
+}
+
+
+REPORT_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "{name}人口预测与养老床位、托位需求报告",
+        "subtitle": "对照《{document}》",
+        "doc_line": "依据文件：《{title}》{number}，{issuer}，{issued}",
+        "run_line": "基期{base}年，预测至{end}年；方案：{scenarios}；forecast {version}",
+        "toc": "目录",
+        "findings": "主要结论",
+        "gaps": "供需缺口",
+        "charts": "图表",
+        "expectations": "文件预期与本预测对照",
+        "scenarios": "方案比较",
+        "uncertainty": "不确定性",
+        "assumptions": "假设及来源",
+        "methods": "方法说明",
+        "files": "本报告依据的文件",
+        "sentence_population": "{base}年常住人口{pop_base}，预计{end}年为{pop_end}"
+                               "（{change}）。",
+        "sentence_elderly": "{year}年60岁及以上人口预计为{pop}，占总人口{share}；"
+                            "{end}年为{pop_end}（{share_end}）。",
+        "sentence_under3": "0–2岁婴幼儿{base}年为{pop_base}，{year}年预计为{pop}，"
+                           "{end}年为{pop_end}。",
+        "sentence_service": "{service}：{year}年规划供给{supply}；需求{demands}。",
+        "sentence_service_unknown": "{service}：规划未给出供给数量；{year}年需求{demands}。",
+        "sentence_first_short": "{service}首次出现缺口的年份：{items}。",
+        "sentence_never_short": "{service}在{end}年前各方法需求均能满足。",
+        "demand_item": "按{method}为{demand}（{gap}）",
+        "demand_item_plain": "按{method}为{demand}",
+        "gap_short": "缺口{value}",
+        "gap_met": "富余{value}",
+        "first_short_item": "{method}{year}年",
+        "sentence_expectation": "文件称{when}{indicator}{relation}{document}，"
+                                "本预测为{projected}（{diff}）。",
+        "relation_about": "约为",
+        "relation_equal": "为",
+        "relation_at_least": "不少于",
+        "relation_at_most": "不超过",
+        "higher": "高{pct}",
+        "lower": "低{pct}",
+        "scenario_note": "以上结论为{scenario}的结果。",
+        "gap_intro": "缺口 = 规划供给 − 需求；负数为短缺（红色）。“规划供给”行为文件给出的床位"
+                     "或托位数（含规划新增，按年份平均分摊）；未给出时标为“未给出”。",
+        "service": "服务",
+        "method": "测算方法",
+        "demand_col": "{year}年需求",
+        "gap_col": "{year}年缺口",
+        "first_short_col": "首个缺口年份",
+        "supply_row": "规划供给",
+        "not_stated": "未给出",
+        "outcome_never": "预测期内无缺口",
+        "basis_intro": "规划供给的依据（引文照录文件原文）：",
+        "basis_none": "文件未给出供给数量，也未给出本地目标。",
+        "outcome_unknown": "无法判断（部分年份供给未知）",
+        "figure": "图{n}",
+        "unit": "单位：{unit}",
+        "source": "资料来源：{source}",
+        "src_census": "第七次全国人口普查（2020年）分县资料",
+        "src_projection": "本工具预测（{scenario}）",
+        "src_parameters": "需求参数见“假设及来源”（data/care_parameters.csv）",
+        "src_plan": "规划供给与目标：《{document}》",
+        "src_national": "国家目标：{document}",
+        "caption_pyramid": "{base}年与{end}年人口金字塔（分性别、单岁组，100岁及以上合并）",
+        "caption_elderly_trends": "老年人口变化趋势",
+        "caption_under3_trend": "0–2岁婴幼儿人口变化趋势",
+        "caption_bed_demand": "养老床位需求（三种测算方法）与规划供给；星号为规划目标，"
+                              "阴影为供给低于需求的年份",
+        "caption_nursing_bed_demand": "护理型床位需求与规划供给；星号为规划目标，阴影为短缺年份",
+        "caption_childcare_demand": "托位需求（两种测算方法）与规划供给；星号为规划目标",
+        "caption_scenarios": "{indicator}：各方案比较",
+        "caption_fan": "{indicator}：中位数及80%、95%预测区间",
+        "caption_other": "{stem}",
+        "caption_tfr_trend": "总和生育率：历史拟合与趋势预测",
+        "unit_per_woman": "孩子数/妇女",
+        "src_wpp": "联合国《世界人口展望2024》中国总和生育率",
+        "unit_persons": "人",
+        "unit_elderly": "{unit}（上图）；%（下图，占总人口比例）",
+        "unit_beds": "张（床位）",
+        "unit_places": "个（托位）",
+        "unit_axis": "见纵轴",
+        "chart_language_note": "图表文字为{chart_lang}（运行时的 --lang 设置）。",
+        "lang_zh": "中文",
+        "lang_en": "英文",
+        "no_expectations": "配置未给出文件中的人口预期。",
+        "indicator": "指标",
+        "year": "年份",
+        "document_value": "文件数值",
+        "relation": "关系",
+        "projected": "本预测（基准方案）",
+        "difference_pct": "差值%",
+        "quote": "出处",
+        "note": "说明",
+        "scenario": "方案",
+        "total": "常住人口",
+        "pop_60plus": "60岁及以上人口",
+        "share_60plus": "60岁及以上占比",
+        "pop_0_2": "0–2岁人口",
+        "pop_80plus": "80岁及以上人口",
+        "median": "中位数",
+        "births": "出生人口",
+        "scenario_gap_intro": "各方案的床位与托位缺口（千人指标法，规划供给 − 需求；负数为短缺）：",
+        "uncertainty_intro": "随机预测的分位数（{file}）：",
+        "probability_intro": "规划供给满足需求的概率（各随机轨迹中供给 ≥ 需求的比例，"
+                             "{file}）：",
+        "no_uncertainty": "本次运行未做随机预测（无 summary_quantiles.csv、probability_met.csv）。",
+        "assumption_intro": "共{n}项假设，其中{m}项无来源，标为“假设（无来源）”并以黄色底标出。",
+        "component": "组成部分",
+        "assumption": "假设",
+        "detail": "细节",
+        "source_col": "来源",
+        "confidence": "可信度",
+        "label": "标注",
+        "label_sourced": "有来源",
+        "label_unsourced": "假设（无来源）",
+        "all_scenarios": "全部",
+        "file_list": "CSV 表格、results.xlsx 与 charts/ 目录中的 PNG/SVG 图表"
+                     "与本报告位于同一目录。",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "{name}: population projection and demand for elderly-care beds and "
+                 "childcare places",
+        "subtitle": "checked against \"{document}\"",
+        "doc_line": "Source document: \"{title}\" {number}, {issuer}, {issued}",
+        "run_line": "Base year {base}, projected to {end}; scenarios: {scenarios}; "
+                    "forecast {version}",
+        "toc": "Contents",
+        "findings": "Key findings",
+        "gaps": "Supply gaps",
+        "charts": "Charts",
+        "expectations": "The document's expectations and the projection",
+        "scenarios": "Scenario comparison",
+        "uncertainty": "Uncertainty",
+        "assumptions": "Assumptions and sources",
+        "methods": "Methods",
+        "files": "Files behind this report",
+        "sentence_population": "The population was {pop_base} in {base} and is projected at "
+                               "{pop_end} in {end} ({change}).",
+        "sentence_elderly": "The population aged 60+ is projected at {pop} in {year} "
+                            "({share} of the total) and {pop_end} in {end} ({share_end}).",
+        "sentence_under3": "Children aged 0–2 numbered {pop_base} in {base}; projected "
+                           "{pop} in {year} and {pop_end} in {end}.",
+        "sentence_service": "{service}: planned supply {supply} in {year}; demand {demands}.",
+        "sentence_service_unknown": "{service}: the plan states no supply; demand in {year} "
+                                    "{demands}.",
+        "sentence_first_short": "{service}, first shortfall: {items}.",
+        "sentence_never_short": "{service}: supply meets every method's demand up to {end}.",
+        "demand_item": "{demand} by the {method} method ({gap})",
+        "demand_item_plain": "{demand} by the {method} method",
+        "gap_short": "shortfall {value}",
+        "gap_met": "surplus {value}",
+        "first_short_item": "{method} {year}",
+        "sentence_expectation": "The document expects {indicator}{when} {relation} "
+                                "{document}; the projection gives {projected} ({diff}).",
+        "relation_about": "of about",
+        "relation_equal": "of",
+        "relation_at_least": "of at least",
+        "relation_at_most": "of at most",
+        "higher": "{pct} higher",
+        "lower": "{pct} lower",
+        "scenario_note": "These findings are for the {scenario} scenario.",
+        "gap_intro": "Gap = planned supply − demand; negative numbers (red) are shortfalls. The "
+                     "\"planned supply\" row is the count the document states (with planned "
+                     "additions spread evenly over their years), or \"not stated\".",
+        "service": "Service",
+        "method": "Method",
+        "demand_col": "Demand {year}",
+        "gap_col": "Gap {year}",
+        "first_short_col": "First shortfall",
+        "supply_row": "Planned supply",
+        "not_stated": "not stated",
+        "outcome_never": "none in the horizon",
+        "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
+        "basis_none": "the document states neither a supply count nor a local target.",
+        "outcome_unknown": "unknown (supply missing in some years)",
+        "figure": "Figure {n}",
+        "unit": "Unit: {unit}",
+        "source": "Source: {source}",
+        "src_census": "2020 population census, county tables",
+        "src_projection": "forecast projection ({scenario})",
+        "src_parameters": "demand parameters in \"Assumptions and sources\" "
+                          "(data/care_parameters.csv)",
+        "src_plan": "planned supply and targets: \"{document}\"",
+        "src_national": "national target: {document}",
+        "caption_pyramid": "Population pyramids, {base} and {end} (by sex, single years, 100+ "
+                           "open)",
+        "caption_elderly_trends": "Older population",
+        "caption_under3_trend": "Children aged 0–2",
+        "caption_bed_demand": "Elderly-care beds: demand by three methods and planned supply; "
+                              "star = plan target, shading = years supply falls short",
+        "caption_nursing_bed_demand": "Nursing-type beds: demand and planned supply; star = plan "
+                                      "target, shading = shortfall years",
+        "caption_childcare_demand": "Childcare places for under-3s: demand by two methods and "
+                                    "planned supply; star = plan target",
+        "caption_scenarios": "{indicator} by scenario",
+        "caption_fan": "{indicator}: median with 80% and 95% prediction intervals",
+        "caption_other": "{stem}",
+        "caption_tfr_trend": "Total fertility rate: fitted history and trend forecast",
+        "unit_per_woman": "children per woman",
+        "src_wpp": "UN World Population Prospects 2024, China TFR",
+        "unit_persons": "persons",
+        "unit_elderly": "{unit} (top); % of the total population (bottom)",
+        "unit_beds": "beds",
+        "unit_places": "places",
+        "unit_axis": "see the vertical axis",
+        "chart_language_note": "Chart text is in {chart_lang} (the run's --lang setting).",
+        "lang_zh": "Chinese",
+        "lang_en": "English",
+        "no_expectations": "The config states none of the document's population expectations.",
+        "indicator": "Indicator",
+        "year": "Year",
+        "document_value": "Document",
+        "relation": "Relation",
+        "projected": "Projection (baseline)",
+        "difference_pct": "Difference %",
+        "quote": "Source",
+        "note": "Note",
+        "scenario": "Scenario",
+        "total": "Population",
+        "pop_60plus": "Aged 60+",
+        "share_60plus": "Share aged 60+",
+        "pop_0_2": "Aged 0–2",
+        "pop_80plus": "Aged 80+",
+        "median": "Median",
+        "births": "Births",
+        "scenario_gap_intro": "Gaps by scenario (norm method, planned supply − demand; negative = "
+                              "shortfall):",
+        "uncertainty_intro": "Quantiles of the stochastic projection ({file}):",
+        "probability_intro": "Probability that planned supply meets demand (share of "
+                             "trajectories with supply ≥ demand, {file}):",
+        "no_uncertainty": "This run has no stochastic projection (no summary_quantiles.csv or "
+                          "probability_met.csv).",
+        "assumption_intro": "{n} assumptions, {m} of them without a source: these are labelled "
+                            "\"assumption (no source)\" and shaded yellow.",
+        "component": "Component",
+        "assumption": "Assumption",
+        "detail": "Detail",
+        "source_col": "Source",
+        "confidence": "Confidence",
+        "label": "Label",
+        "label_sourced": "sourced",
+        "label_unsourced": "assumption (no source)",
+        "all_scenarios": "all",
+        "file_list": "The CSV tables, results.xlsx and the PNG/SVG charts in charts/ sit in "
+                     "the same directory as this report.",
+    },
+}
+
+INDICATOR_TEXT = {
+    "zh": {"pop_total": "常住人口", "total": "常住人口", "pop_60plus": "60岁及以上人口",
+           "pop_65plus": "65岁及以上人口", "pop_80plus": "80岁及以上人口",
+           "pop_0_2": "0–2岁人口", "pop_under3": "0–2岁人口", "births": "出生人口"},
+    "en": {"pop_total": "the population", "total": "the population",
+           "pop_60plus": "the population aged 60+", "pop_65plus": "the population aged 65+",
+           "pop_80plus": "the population aged 80+", "pop_0_2": "children aged 0–2",
+           "pop_under3": "children aged 0–2", "births": "births"},
+}
+
+COMPONENT_TEXT = {
+    "zh": {"base_population": "基期人口", "mortality": "死亡", "fertility": "生育",
+           "srb": "出生性别比", "migration": "迁移", "consistency": "各级相加一致（自上而下）",
+           "demand parameter": "需求参数",
+           "demand parameter override": "需求参数（本次采用）", "supply": "供给",
+           "supply elderly_beds": "供给：养老床位", "supply nursing_beds": "供给：护理型床位",
+           "supply childcare_places": "供给：托位"},
+    "en": {"base_population": "base population", "srb": "sex ratio at birth",
+           "consistency": "consistency across levels (top down)",
+           "supply elderly_beds": "supply: elderly-care beds",
+           "supply nursing_beds": "supply: nursing-type beds",
+           "supply childcare_places": "supply: childcare places"},
+}
+RELATION_TEXT = {
+    "zh": {"equal": "等于", "about": "约", "at_least": "不少于", "at_most": "不超过"},
+    "en": {"equal": "equal", "about": "about", "at_least": "at least", "at_most": "at most"},
+}
+
+METHODS_HTML = {
+    "zh": """
+<h3>人口预测</h3>
+<p>队列要素法（cohort-component），按联合国人口司 WPP 的一步法惯例（Preston、Heuveline、Guillot，
+《Demography》2001，第6章）：单岁组0–100岁及以上，男女分列，一年一步。存活比按期末年龄索引
+（0岁：出生→0岁；最高年龄组：(A−1岁与A+)→A+）；出生数 = 期初与期末育龄妇女平均数 × 分年龄生育率，
+按出生性别比分为男女；净迁移按年龄、性别在期末（或期初期末各半）加入；迁移使之为负的单元置零并计数。
+人口平衡检验：期末人口 = 期初人口 + 出生 − 死亡 + 净迁移，最大相对残差 {residual}。</p>
+<h3>生命表与默认假设</h3>
+<ul>
+<li>基期人口：{base_population}</li>
+<li>死亡：{mortality}；基期出生时预期寿命 男 {e0_male} 岁、女 {e0_female} 岁。
+由死亡率 m<sub>x</sub> 计算 q<sub>x</sub>、l<sub>x</sub>、L<sub>x</sub>、
+T<sub>x</sub>、e<sub>x</sub>，存活比 S<sub>x</sub> = L<sub>x</sub>/L<sub>x−1</sub>
+（最高年龄组 T<sub>A</sub>/T<sub>A−1</sub>）。</li>
+<li>生育：{fertility}；基期总和生育率 {tfr}。</li>
+<li>出生性别比：{srb}（男/女）。</li>
+<li>迁移：{migration}；基期年净迁移 {migrants} 人。</li>
+</ul>
+<h3>需求测算</h3>
+<ul>
+<li>养老床位·千人指标法：床位 = 每千名老人床位数 {norm} × P<sub>60+</sub> ÷ 1000。</li>
+<li>养老床位·失能需求法：床位 = Σ<sub>年龄,性别</sub> P × (π<sub>重度</sub> × u<sub>重度</sub>
++ π<sub>中轻度</sub> × u<sub>中轻度</sub>) × (1 + 趋势)<sup>年份−基期</sup> ÷ 目标入住率；
+u<sub>重度</sub> = {u_severe}，u<sub>中轻度</sub> = {u_moderate}，目标入住率 {occupancy}，
+失能率年变化 {trend}。</li>
+<li>养老床位·“9073”格局法：床位 = {rule_9073} × P<sub>60+</sub>。</li>
+<li>护理型床位 = 护理型占比 {nursing} × 上述各方法床位。</li>
+<li>托位·千人指标法：托位 = 每千人口托位数 {childcare_norm} × 常住人口 ÷ 1000。</li>
+<li>托位·入托需求法：托位 = Σ<sub>a=0..2</sub> P<sub>a</sub> × 入托需求率<sub>a</sub> ×
+实际入托比例(年份) ÷ 目标使用率 {utilisation}；有入托需求的家庭占比 {demand_share}。</li>
+</ul>
+<p>各参数的数值、范围、来源和可信度（H/M/L/D 有来源，A 为无来源的假设）见“假设及来源”表。</p>
+""",
+    "en": """
+<h3>Population projection</h3>
+<p>Cohort-component method in the one-step convention of the UN Population Division's WPP
+(Preston, Heuveline &amp; Guillot, <i>Demography</i>, 2001, ch. 6): single years 0–100+, two
+sexes, one-year steps. Survival ratios are indexed by age at the end of the step (age 0: births →
+age 0; open group: (A−1 and A+) → A+); births = mean of start and end women × age-specific
+fertility, split by the sex ratio at birth; net migrants by age and sex are added at the end of
+the step (or half at each end); cells that migration drives negative are set to zero and
+counted. Balance check: end population = start + births − deaths + net migrants, largest
+relative residual {residual}.</p>
+<h3>Life tables and default assumptions</h3>
+<ul>
+<li>Base population: {base_population}</li>
+<li>Mortality: {mortality}; life expectancy at birth in the base year {e0_male} (male),
+{e0_female} (female) years. Life tables turn m<sub>x</sub> into q<sub>x</sub>, l<sub>x</sub>,
+L<sub>x</sub>, T<sub>x</sub>, e<sub>x</sub>; survival ratios S<sub>x</sub> =
+L<sub>x</sub>/L<sub>x−1</sub> (open group T<sub>A</sub>/T<sub>A−1</sub>).</li>
+<li>Fertility: {fertility}; base TFR {tfr} children per woman.</li>
+<li>Sex ratio at birth: {srb} (male per female birth).</li>
+<li>Migration: {migration}; {migrants} net migrants a year in the base year.</li>
+</ul>
+<h3>Demand</h3>
+<ul>
+<li>Elderly-care beds, norm: beds = {norm} per 1,000 × P<sub>60+</sub> ÷ 1000.</li>
+<li>Elderly-care beds, needs: beds = Σ<sub>age,sex</sub> P × (π<sub>severe</sub> ×
+u<sub>severe</sub> + π<sub>moderate</sub> × u<sub>moderate</sub>) × (1 + trend)<sup>year −
+base</sup> ÷ target occupancy; u<sub>severe</sub> = {u_severe}, u<sub>moderate</sub> =
+{u_moderate}, target occupancy {occupancy}, disability trend {trend} a year.</li>
+<li>Elderly-care beds, 9073 rule: beds = {rule_9073} × P<sub>60+</sub>.</li>
+<li>Nursing-type beds = nursing share {nursing} × each of the above.</li>
+<li>Childcare places, norm: places = {childcare_norm} per 1,000 × total population ÷ 1000.</li>
+<li>Childcare places, needs: places = Σ<sub>a=0..2</sub> P<sub>a</sub> × demand rate<sub>a</sub>
+× uptake(year) ÷ target utilisation {utilisation}; share of families wanting care
+{demand_share}.</li>
+</ul>
+<p>Each parameter's value, range, source and confidence (H/M/L/D sourced, A = assumption
+without a source) is in the “Assumptions and sources” table.</p>
+""",
+}
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Column headers (workbook ``中文 English``; report tables in the report's language)
+# ---------------------------------------------------------------------------------------------
+_BED_METHODS = ("norm", "needs", "rule_9073")
+_PLACE_METHODS = ("norm", "needs")
+_SHORT_METHOD = {"norm": "千人指标法", "needs": "失能需求法", "rule_9073": "“9073”格局法"}
+_SHORT_PLACE_METHOD = {"norm": "千人指标法", "needs": "入托需求法"}
+
+HEADERS: dict[str, dict[str, str]] = {
+    "zh": {
+        "scenario": "方案", "year": "年份", "sex": "性别", "age": "年龄", "population": "人口",
+        "total": "总人口", "births": "出生", "deaths": "死亡", "net_migrants": "净迁移",
+        "pop_0_2": "0–2岁", "pop_3_5": "3–5岁", "pop_0_14": "0–14岁", "pop_15_64": "15–64岁",
+        "pop_60plus": "60岁及以上", "pop_65plus": "65岁及以上", "pop_80plus": "80岁及以上",
+        "share_60plus": "60岁及以上占比", "share_0_2": "0–2岁人口占比",
+        "child_dependency": "少儿抚养比", "old_dependency": "老年抚养比",
+        "total_dependency": "总抚养比", "service": "服务", "method": "测算方法",
+        "value": "数值", "unit": "单位", "assumptions": "假设", "demand": "需求",
+        "supply": "规划供给", "gap": "缺口（供给−需求）", "gap_pct": "缺口%", "status": "状态",
+        "demand_per_1000": "每千人需求", "supply_per_1000": "每千人供给",
+        "per_1000_of": "每千人口径", "coverage_under3": "托位覆盖率",
+        "demand_coverage_under3": "需求覆盖率", "plan_target": "目标数量",
+        "target_origin": "目标来源", "plan_target_gap": "目标−需求",
+        "first_shortfall_year": "首个缺口年份", "outcome": "结果",
+        "supply_unknown_until": "供给未知至", "kind": "目标类型", "source": "来源",
+        "driver_year": "基准年份", "count": "数量", "per_1000_elderly": "每千老人",
+        "per_1000_population": "每千人口", "count_at_base_year": "按基期人口：数量",
+        "per_1000_elderly_at_base_year": "按基期人口：每千老人",
+        "per_1000_population_at_base_year": "按基期人口：每千人口",
+        "coverage_under3_at_base_year": "按基期人口：0–2岁覆盖率",
+        "indicator": "指标", "document_value": "文件数值", "relation": "关系",
+        "projected_baseline": "基准方案预测", "difference": "差值", "difference_pct": "差值%",
+        "note": "说明", "supply_basis": "供给依据", "plan_target_path": "规划目标路径",
+        "component": "组成部分", "assumption": "假设", "detail": "细节",
+        "confidence": "可信度", "sourced": "有来源", "label": "标注",
+        "q025": "2.5%分位数", "q10": "10%分位数", "q50": "中位数", "q90": "90%分位数",
+        "q975": "97.5%分位数", "probability_met": "供给满足需求的概率",
+        "n_trajectories": "轨迹数", "target_year": "目标年份",
+        # forecast compare
+        "config": "配置", "jurisdiction": "地区", "name_en": "英文名", "level": "行政层级",
+        **{f"beds_demand_{m}": f"床位需求（{_SHORT_METHOD[m]}）" for m in _BED_METHODS},
+        "beds_supply": "规划床位", "beds_plan_target": "床位目标",
+        **{f"beds_needed_per_1000_60plus_{m}": f"每千老人所需床位（{_SHORT_METHOD[m]}）"
+           for m in _BED_METHODS},
+        "beds_planned_per_1000_60plus": "每千老人规划床位",
+        "beds_target_per_1000_60plus": "每千老人目标床位",
+        **{f"beds_gap_{m}": f"床位缺口（{_SHORT_METHOD[m]}）" for m in _BED_METHODS},
+        **{f"places_demand_{m}": f"托位需求（{_SHORT_PLACE_METHOD[m]}）" for m in _PLACE_METHODS},
+        "places_supply": "规划托位", "places_plan_target": "托位目标",
+        **{f"places_needed_per_1000_{m}": f"每千人所需托位（{_SHORT_PLACE_METHOD[m]}）"
+           for m in _PLACE_METHODS},
+        "places_planned_per_1000": "每千人规划托位", "places_target_per_1000": "每千人目标托位",
+        **{f"places_needed_coverage_under3_{m}": f"所需托位/0–2岁人口（{_SHORT_PLACE_METHOD[m]}）"
+           for m in _PLACE_METHODS},
+        "places_coverage_under3": "规划托位/0–2岁人口",
+        **{f"places_gap_{m}": f"托位缺口（{_SHORT_PLACE_METHOD[m]}）" for m in _PLACE_METHODS},
+        **{f"first_shortfall_beds_{m}": f"首个床位缺口年份（{_SHORT_METHOD[m]}）"
+           for m in _BED_METHODS},
+        **{f"first_shortfall_places_{m}": f"首个托位缺口年份（{_SHORT_PLACE_METHOD[m]}）"
+           for m in _PLACE_METHODS},
+    },
+}
+
+
+def header(column: str, lang: str = "zh") -> str:
+    """A table column's header in ``lang`` (English tables keep the column name)."""
+    if lang == "zh":
+        return HEADERS["zh"].get(column, column)
+    return column
+
+
+def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
+    """The workbook's header of ``column``: ``中文 English`` (the name alone if unknown)."""
+    names = {**HEADERS["zh"], **(extra or {})}
+    return f"{names[column]} {column}" if column in names else column
+
+
+# Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
+CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
+                "per_1000_of", "component", "relation", "label", "unit", "indicator",
+                "target_origin", "sourced")
+
+
+def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:
+    """The display text of a code in ``column`` (``baseline`` → 基准方案, ``needs`` of 托位 →
+    入托需求法, ``short`` → 短缺, ``True`` in ``sourced`` → 是); other values as they are."""
+    if column not in CODE_COLUMNS or value is None or (isinstance(value, float)
+                                                        and value != value):
+        return value
+    if column == "sourced":
+        flag = bool(value) if not isinstance(value, str) else value == "True"
+        return label(str(flag).lower(), lang)
+    text = str(value)
+    if column == "method":
+        return method_label(text, service or "", lang)
+    if column == "per_1000_of" and text == "population":
+        return label("per_1000_population", lang)
+    if column == "scenario" and text == "all":
+        return label("all", lang)
+    return label(text, lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal summary (``forecast run``)
+# ---------------------------------------------------------------------------------------------
+TERMINAL_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "scenario": "方案", "population": "常住人口", "aged_60": "60岁及以上",
+        "aged_0_2": "0–2岁", "service": "服务", "method": "测算方法",
+        "legend": "缺口 = 规划供给 − 需求（负数为短缺）",
+        "need": "需求 {demand}，供给未知", "first": "首个短缺年份",
+        "first_after_unknown": "（{year}年前供给未知）",
+        "supply_of": "{service}供给",
+        "unknown": "规划未给出（无基期数量，也无本地目标）",
+        "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
+        "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
+        "uncertainty": "随机预测：{n}条轨迹，随机种子{seed}；{year}年中位数及80%区间：",
+        "quantile_item": "{name} {q50}（{q10}–{q90}）",
+        "probability": "{year}年供给满足需求的概率：{items}",
+        "probability_item": "{service}·{method} {p}",
+    },
+    "en": {
+        "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
+        "aged_0_2": "aged 0–2", "service": "service", "method": "method",
+        "legend": "gap = planned supply − demand (negative = shortfall)",
+        "need": "need {demand}, supply ?", "first": "first shortfall",
+        "first_after_unknown": " (supply unknown before {year})",
+        "supply_of": "supply of {service}",
+        "unknown": "not stated in the plan (no base supply or own target)",
+        "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
+                  "stated)",
+        "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",
+        "uncertainty": "stochastic projection: {n} trajectories, seed {seed}; median and 80% "
+                       "interval in {year}:",
+        "quantile_item": "{name} {q50} ({q10}–{q90})",
+        "probability": "probability that planned supply meets demand in {year}: {items}",
+        "probability_item": "{service}/{method} {p}",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookup
+# ---------------------------------------------------------------------------------------------
+def _language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown language {lang!r}", field="lang",
+                          fix="use 'zh' (Chinese) or 'en' (English)")
+    return lang
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """The display name of ``key`` (service, method, indicator, scenario…) in ``lang``.
+
+    A key not in :data:`LABELS` (a user's own scenario name, say) is shown as given.
+    """
+    return LABELS[_language(lang)].get(str(key), str(key))
+
+
+def method_label(method: str, service: str, lang: str = "zh") -> str:
+    """The name of a demand method; ``needs`` means disability for beds, families for 托位."""
+    specific = f"{method}_{service}"
+    return label(specific if specific in LABELS[_language(lang)] else method, lang)
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """The display name of a unit kind (``persons``, ``beds``, ``places``, ``percent`` …)."""
+    return label(f"unit_{unit}", lang)
+
+
+def target_label(origin: str, lang: str = "zh") -> str:
+    """规划目标 for a target the plan states (``plan``), 全国目标 for a national one."""
+    return label("target_national" if origin == "national" else "target_plan", lang)

@@ -1,0 +1,121 @@
+"""results.xlsx as a reader sees it: every number cell's format shows the value to the
+precision it carries, code cells show labels, headers are ``中文 English``.
+
+One real run (Honghe baseline with 40 trajectories, so that the probability sheet exists)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from forecast.cli import main
+from forecast.labels import CODE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# decimals shown and scale of each number format the workbook uses
+FORMATS = {"0": (0, 1.0), "#,##0": (0, 1.0), "#,##0.0": (1, 1.0), "0.00": (2, 1.0),
+           "0.0%": (1, 100.0), "0%": (0, 100.0), "General": (None, 1.0)}
+
+
+# columns whose meaning (and so format) changes by row: a target's value by its kind, a
+# quantile by its indicator
+ROW_DEPENDENT = {"value", "q025", "q10", "q50", "q90", "q975"}
+
+
+def shown(value: float, number_format: str) -> float:
+    """The value Excel displays under ``number_format``, in the cell's own units."""
+    assert number_format in FORMATS, f"format {number_format!r} not checked by this test"
+    decimals, scale = FORMATS[number_format]
+    if decimals is None:
+        return value
+    return round(value * scale, decimals) / scale
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory):
+    out = tmp_path_factory.mktemp("workbook") / "honghe"
+    result = CliRunner().invoke(main, ["run", str(ROOT / "configs" / "honghe.yaml"), "--out",
+                                       str(out), "--scenario", "baseline", "--trajectories",
+                                       "40", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out, load_workbook(out / "results.xlsx")
+
+
+def _columns(sheet) -> dict[str, list]:
+    """English column name -> its cells below the header."""
+    columns = {}
+    for index, cell in enumerate(sheet[1], start=1):
+        name = str(cell.value).split(" ")[-1]
+        columns[name] = [row[0] for row in sheet.iter_rows(min_row=2, min_col=index,
+                                                           max_col=index)]
+    return columns
+
+
+def test_every_number_shows_its_precision(workbook):
+    """Per sheet and column: each number as displayed is within 1 % of its value or within
+    0.5 % of the largest magnitude of its column (for a target's value and the quantiles: of
+    the rows of the same target kind, indicator or unit). 0.54 shown as "1" (a probability as a count) or 4.5 as "5" (a rate
+    per 1,000 as a count) fails; 12,345.6 beds shown as "12,346" passes."""
+    _, book = workbook
+    failures = []
+    for sheet in book.worksheets:
+        columns = _columns(sheet)
+        groups = next((columns[k] for k in ("kind", "indicator", "unit") if k in columns), None)
+        for name, cells in columns.items():
+            numbers = [(i, c) for i, c in enumerate(cells)
+                       if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+            if not numbers:
+                continue
+            by_row = groups is not None and name in ROW_DEPENDENT
+            key = [str(groups[i].value) if by_row else "" for i, _ in numbers]
+            largest: dict[str, float] = {}
+            for k, (_, cell) in zip(key, numbers, strict=True):
+                largest[k] = max(largest.get(k, 0.0), abs(float(cell.value)))
+            for k, (_, cell) in zip(key, numbers, strict=True):
+                value = float(cell.value)
+                error = abs(shown(value, cell.number_format) - value)
+                if error > max(0.01 * abs(value), 0.005 * largest[k]):
+                    failures.append(f"{sheet.title}.{name} {cell.coordinate}: {value!r} shown "
+                                    f"with {cell.number_format!r}")
+                    break
+    assert failures == []
+
+
+def test_known_columns_have_their_formats(workbook):
+    """The findings of issue 16: probabilities as per cent, base-year rates with a decimal."""
+    _, book = workbook
+    probability = _columns(book["probability_met"])["probability_met"]
+    assert {c.number_format for c in probability if c.value is not None} == {"0%"}
+    targets = _columns(book["targets"])
+    rate = targets["per_1000_population_at_base_year"]
+    assert {c.number_format for c in rate if c.value is not None} == {"#,##0.0"}
+    kinds = [c.value for c in targets["kind"]]
+    formats = dict(zip(kinds, [c.number_format for c in targets["value"]], strict=True))
+    assert formats["每千人口"] == "#,##0.0" and formats["护理型床位占比"] == "0.0%"
+    assert {c.number_format for c in _columns(book["summary"])["share_60plus"]} == {"0.0%"}
+    assert {c.number_format for c in _columns(book["gaps"])["year"]} == {"0"}
+
+
+def test_code_cells_show_labels_and_csvs_keep_codes(workbook):
+    """baseline → 基准方案, needs of 托位 → 入托需求法, short → 短缺; the CSVs keep the codes."""
+    out, book = workbook
+    gaps = _columns(book["gaps"])
+    assert {c.value for c in gaps["scenario"]} == {"基准方案"}
+    assert {c.value for c in gaps["status"]} <= {"满足", "短缺", "供给未知"}
+    methods = {(s.value, m.value) for s, m in zip(gaps["service"], gaps["method"], strict=True)}
+    assert ("托位", "入托需求法") in methods and ("养老床位", "失能需求法") in methods
+    codes = {"baseline", "needs", "norm", "short", "met", "unknown", "elderly_beds",
+             "childcare_places", "male", "female"}
+    for sheet in book.worksheets:
+        for name, cells in _columns(sheet).items():
+            if name in CODE_COLUMNS:
+                leaked = {c.value for c in cells} & codes
+                assert not leaked, (sheet.title, name, leaked)
+    csv = pd.read_csv(out / "gaps.csv")
+    assert set(csv.scenario) == {"baseline"} and "needs" in set(csv.method)
+    assert book["gaps"]["A1"].value == "方案 scenario"
