@@ -59,8 +59,9 @@ def _columns(sheet) -> dict[str, list]:
 def test_every_number_shows_its_precision(workbook):
     """Per sheet and column: each number as displayed is within 1 % of its value or within
     0.5 % of the largest magnitude of its column (for a target's value and the quantiles: of
-    the rows of the same target kind, indicator or unit). 0.54 shown as "1" (a probability as a count) or 4.5 as "5" (a rate
-    per 1,000 as a count) fails; 12,345.6 beds shown as "12,346" passes."""
+    the rows of the same target kind, indicator or unit). 0.54 shown as "1" (a probability
+    as a count) or 4.5 as "5" (a rate per 1,000 as a count) fails; 12,345.6 beds shown as
+    "12,346" passes."""
     _, book = workbook
     failures = []
     for sheet in book.worksheets:
