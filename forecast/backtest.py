@@ -39,9 +39,7 @@ import pandas as pd
 from . import census
 from .assumptions import base_population, build_defaults, census_groups, match_2010
 from .consistency import defaults_for, project_defaults
-from .engine import project
 from .errors import UnitError
-from .lifetable import survival_ratios_by_sex
 from .paths import data_dir
 
 BANDS: dict[str, tuple[int, int]] = {  # name -> (first age, last age + 1); 100 = 100+
@@ -259,49 +257,96 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- published series
 
 
-def _published_national() -> pd.DataFrame:
-    """year, indicator, published, source: the national series shipped in data/."""
+PUBLISHED_FILES = ("nbs_births_1949_2023.csv", "nbs_national_2021_2023.csv",
+                   "registered_vital_rates.csv")
+COUNT_INDICATORS = ("births", "deaths", "aged_60_plus", "aged_65_plus")
+RATE_INDICATORS = {"crude_birth_rate": "births", "crude_death_rate": "deaths"}
+
+
+def published_series() -> pd.DataFrame:
+    """code, area, year, indicator, published, source: every published figure shipped in
+    data/ that the comparison can use (counts in persons, rates per 1,000). Later files win
+    for the same code, year and indicator; a file not (yet) shipped is skipped."""
     rows = []
-    births = pd.read_csv(data_dir() / "nbs_births_1949_2023.csv")
+    births = pd.read_csv(data_dir() / PUBLISHED_FILES[0])
     for r in births.itertuples(index=False):
-        rows.append({"year": int(r.year), "indicator": "births",
-                     "published": float(r.births_10k) * 1e4,
-                     "source": "NBS births (万人), data/nbs_births_1949_2023.csv"})
-    return pd.DataFrame(rows)
+        rows.append({"code": census.NATIONAL_ID, "area": "全国", "year": int(r.year),
+                     "indicator": "births", "published": float(r.births_10k) * 1e4,
+                     "source": f"NBS births (万人), data/{PUBLISHED_FILES[0]}"})
+    national = data_dir() / PUBLISHED_FILES[1]
+    if national.is_file():
+        for r in pd.read_csv(national).itertuples(index=False):
+            scale = 1e4 if r.unit == "10k persons" else 1.0
+            rows.append({"code": census.NATIONAL_ID, "area": "全国", "year": int(r.year),
+                         "indicator": r.indicator, "published": float(r.value) * scale,
+                         "source": f"{r.source}; data/{PUBLISHED_FILES[1]}"})
+    registered = data_dir() / PUBLISHED_FILES[2]
+    if registered.is_file():
+        table = pd.read_csv(registered, dtype={"code": str})
+        for r in table.itertuples(index=False):
+            if r.indicator not in COUNT_INDICATORS and r.indicator not in RATE_INDICATORS:
+                continue
+            scale = 1e4 if str(r.unit).startswith("10k") else 1.0
+            rows.append({"code": str(r.code), "area": r.area, "year": int(r.year),
+                         "indicator": r.indicator, "published": float(r.value) * scale,
+                         "source": f"{r.source}; data/{PUBLISHED_FILES[2]}"})
+    frame = pd.DataFrame(rows, columns=["code", "area", "year", "indicator", "published",
+                                        "source"])
+    return frame.drop_duplicates(["code", "year", "indicator"], keep="last")
+
+
+def _projected_figures(defaults, step_years: np.ndarray) -> dict[tuple[int, int, str], float]:
+    """(unit row, calendar year, indicator) -> projected figure: births and deaths of the step
+    1 Nov t-1 → 1 Nov t against calendar year t (per 1,000 of the step's mean population for
+    rates); persons aged 60+/65+ on 31 December t, interpolated between 1 Novembers."""
+    projected = project_defaults(defaults)
+    out = {}
+    for i in range(len(defaults.unit_ids)):
+        for t, step in enumerate(step_years):
+            year = int(step) + 1
+            births = float(projected.births[i, t])
+            deaths = float(projected.deaths[i, t].sum())
+            mean_population = 0.5 * float(projected.population[i, t].sum()
+                                          + projected.population[i, t + 1].sum())
+            out[(i, year, "births")] = births
+            out[(i, year, "deaths")] = deaths
+            out[(i, year, "crude_birth_rate")] = 1000 * births / mean_population
+            out[(i, year, "crude_death_rate")] = 1000 * deaths / mean_population
+        for t in range(len(step_years) - 1):  # 31 Dec of year t+1 lies 2/12 into step t+1
+            year = int(step_years[t]) + 1
+            now, later = projected.population[i, t + 1], projected.population[i, t + 2]
+            for indicator, age in (("aged_60_plus", 60), ("aged_65_plus", 65)):
+                value = now[:, age:].sum() + (later[:, age:].sum() - now[:, age:].sum()) / 6
+                out[(i, year, indicator)] = float(value)
+    return out
 
 
 def published_comparison(years: tuple[int, ...] = (2021, 2022, 2023), consistent: bool = True
                          ) -> pd.DataFrame:
-    """The 2020-base default projection of the nation against published annual figures."""
-    unit = census.resolve_unit(census.NATIONAL_ID)
-    last = max(years)
-    defaults = defaults_for([unit], 2020, last, consistent)
-    survival = survival_ratios_by_sex(defaults.mx)
-    result = project(defaults.population, np.moveaxis(survival, 1, 0),
-                     np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                     np.moveaxis(defaults.net_migrants, 1, 0))
-    steps = defaults.settings.step_years
-    projected = {}
-    for t, step in enumerate(steps):
-        year = int(step) + 1  # step Nov t -> Nov t+1 against calendar year t+1
-        projected[(year, "births")] = float(result.births_by_sex[t, 0].sum())
-        projected[(year, "deaths")] = float(result.deaths[t, 0].sum())
-        end = result.population[t + 1, 0]
-        projected[(year, "aged_60_plus")] = float(end[:, 60:].sum())
-        projected[(year, "aged_65_plus")] = float(end[:, 65:].sum())
-    published = _published_national()
+    """The 2020-base default projections of the nation and of every province with a shipped
+    published figure, against those figures (births, deaths, crude rates, 60+, 65+)."""
+    published = published_series()
     published = published[published.year.isin(years)]
+    codes = [census.NATIONAL_ID] + sorted(c for c in set(published.code)
+                                          if c != census.NATIONAL_ID)
+    units = [census.resolve_unit(c) for c in codes]
+    last = max(years) + 1  # one more step for the 31 December interpolation
+    defaults = defaults_for(units, 2020, last, consistent)
+    figures = _projected_figures(defaults, defaults.settings.step_years)
     rows = []
     for r in published.itertuples(index=False):
-        value = projected.get((r.year, r.indicator))
+        value = figures.get((codes.index(r.code), r.year, r.indicator))
         if value is None:
             continue
-        rows.append({"area": "全国", "year": r.year, "indicator": r.indicator,
+        timing = ("31 December (projection interpolated between 1 Novembers)"
+                  if r.indicator.startswith("aged") else
+                  "calendar year (projection: 1 Nov of the year before to 1 Nov)")
+        rows.append({"code": r.code, "area": r.area, "year": r.year, "indicator": r.indicator,
                      "published": r.published, "projected": value,
-                     "error": value / r.published - 1.0, "source": r.source,
-                     "timing": "projection: 1 Nov (t-1) to 1 Nov t; published: calendar year t"})
-    return pd.DataFrame(rows, columns=["area", "year", "indicator", "published", "projected",
-                                       "error", "source", "timing"])
+                     "error": value / r.published - 1.0, "timing": timing,
+                     "source": r.source})
+    return pd.DataFrame(rows, columns=["code", "area", "year", "indicator", "published",
+                                       "projected", "error", "timing", "source"])
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -322,8 +367,9 @@ def format_summary(result: BacktestResult) -> str:
                                      for r in result.skipped.head(12).itertuples(index=False))
                     + (" …" if len(result.skipped) > 12 else "") if len(result.skipped) else ""))
     for r in result.published.itertuples(index=False):
-        lines.append(f"{r.area} {r.year} {r.indicator}: published {r.published:,.0f}, "
-                     f"projected {r.projected:,.0f} ({r.error:+.1%})")
+        decimals = 2 if "rate" in r.indicator else 0
+        lines.append(f"{r.area} {r.year} {r.indicator}: published {r.published:,.{decimals}f}, "
+                     f"projected {r.projected:,.{decimals}f} ({r.error:+.1%})")
     return "\n".join(lines)
 
 

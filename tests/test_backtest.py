@@ -85,6 +85,12 @@ def test_cli_writes_tables_chart_and_page(tmp_path):
     assert 'src="http' not in page and 'href="http' not in page
     published = pd.read_csv(out / "backtest_published.csv")
     assert {2021, 2022, 2023} <= set(published.year)
+    national = published[published.code == "CN"]
+    assert {"births", "deaths", "aged_60_plus", "aged_65_plus"} <= set(national.indicator)
+    np.testing.assert_allclose(national.error, national.projected / national.published - 1)
+    # NBS: 20,978万 aged 65+ at the end of 2022 (2022 statistical communiqué)
+    assert national.set_index(["year", "indicator"]).published[(2022, "aged_65_plus")] == \
+        209_780_000
 
 
 def test_cli_bad_unit_is_one_line_exit_2(tmp_path):
