@@ -178,3 +178,19 @@ def test_every_unit_with_a_2010_area_projects_from_2010_and_the_rest_fail_in_one
         assert "\n" not in str(error.value)
     table_2010 = census.load_units(2010)
     _projects(_as_units(table_2010[table_2010.has_age_data.astype(bool)], 2010), 2010)
+
+
+def test_prefectures_the_issue_names_migrate_on_their_2020_areas():
+    """深圳, 白山, 七台河, 绥化 and 大兴安岭 had no boundary change: they keep their census
+    residual (the old 30 % rule zeroed it); 四平, 资阳, 铜陵, 合肥, 芜湖, 马鞍山 changed: their
+    2010 areas are rebuilt from the 2010 units now inside them."""
+    unchanged = ["440300", "220600", "230900", "231200", "232700"]
+    changed = ["220300", "512000", "340700", "340100", "340200", "340500"]
+    units = [census.resolve_unit(c) for c in unchanged + changed]
+    defaults = build_defaults(units, 2020, 2022)
+    for unit, provenance in zip(units, defaults.provenance, strict=True):
+        note = provenance["migration"]
+        assert "warning" not in note, unit.name
+        assert abs(note["annual_net_migrants"]) > 1000, unit.name
+        expected = "same area" if unit.unit_id in unchanged else "rebuilt on 2020 boundaries"
+        assert expected in note["match"], (unit.name, note["match"])
