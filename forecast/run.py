@@ -337,8 +337,13 @@ def resolve_config_unit(config: Config) -> Unit:
     return resolve_unit(query)
 
 
-def run(config: Config, scenario_names: list[str] | None = None) -> RunResult:
-    """Run every (or the named) scenario of ``config``; returns the tables."""
+def run(config: Config, scenario_names: list[str] | None = None,
+        defaults: assumptions_module.Defaults | None = None) -> RunResult:
+    """Run every (or the named) scenario of ``config``; returns the tables.
+
+    ``defaults`` are the unit's default inputs (:func:`forecast.consistency.defaults_for` of
+    the config's unit, years and consistency setting), for a caller that runs the same config
+    many times (forecast explore); None builds them."""
     started = time.perf_counter()
     names = scenario_names or config.scenario_names()
     unknown = [n for n in names if n not in config.scenarios]
@@ -348,7 +353,8 @@ def run(config: Config, scenario_names: list[str] | None = None) -> RunResult:
                           fix=f"choose from {', '.join(config.scenario_names())}")
     unit = resolve_config_unit(config)
     base_year, end_year = config.projection.base_year, config.projection.end_year
-    defaults = defaults_for([unit], base_year, end_year, config.projection.consistent)
+    if defaults is None:
+        defaults = defaults_for([unit], base_year, end_year, config.projection.consistent)
     provenance = defaults.provenance[0]
 
     populations, summaries, demands, gap_tables, supplies = [], [], [], [], []
