@@ -362,6 +362,22 @@ def backtest_command(codes: tuple[str, ...], level: str | None, within: str | No
                f"backtest.html) in {time.perf_counter() - started:.1f} s")
 
 
+@main.command("explore")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0 = any free port).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Where exported reports go (default: outputs/<config name>-explore/).")
+def explore_command(config_path: Path, port: int, no_browser: bool,
+                    out_dir: Path | None) -> None:
+    """Explore CONFIG's scenarios in the browser (127.0.0.1 only; Ctrl-C stops it)."""
+    from .explore.server import serve
+
+    serve(config_path, port, not no_browser, out_dir,
+          echo=lambda line: click.echo(line, err=False))
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of run configs (for editor autocompletion)."""
