@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -30,6 +32,7 @@ from .session import DEFAULT_NAME, Session
 
 STATIC = Path(__file__).parent / "static"
 FONT_FAMILY = "ForecastExploreCJK"
+EXPORT_SECONDS = 600  # bound on one report export (a whole `forecast run` of one scenario)
 
 
 class Explorer:
@@ -111,19 +114,26 @@ class Explorer:
 
     def export_report(self, payload: dict) -> dict:
         """Write the view as `forecast run` writes a run of the config holding the scenario
-        (tables, workbook, charts, manifest, report.html) into ``export_dir/NAME``."""
-        from ..outputs import atomic_directory, write_run
-        from ..report import write_report
-
+        (tables, workbook, charts, manifest, report.html) into ``export_dir/NAME``, in a
+        process of its own (:mod:`forecast.explore.export`)."""
         values, name, lang = _request_parts(payload)
         try:
-            view = self.session.view(values, name)
-            target = self.export_dir / name
-            with self.session.lock, atomic_directory(target) as staging:
-                write_run(view.result, staging, lang)
-                write_report(staging, lang)
+            view = self.session.view(values, name)  # bad values answer here, at once
         except ForecastError as exc:
             return self._error(exc)
+        target = self.export_dir / name
+        request = {"config": str(self.session.config._source_path), "name": name,
+                   "overlay": view.overlay, "out": str(target), "lang": lang}
+        try:
+            done = subprocess.run([sys.executable, "-m", "forecast.explore.export"],
+                                  input=json.dumps(request, ensure_ascii=False), text=True,
+                                  capture_output=True, timeout=EXPORT_SECONDS)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "key": None,
+                    "error": f"the report export took over {EXPORT_SECONDS} s and was stopped"}
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or ["the report export failed"]
+            return {"ok": False, "key": None, "error": lines[-1].removeprefix("error: ")}
         self.reports[name] = target.resolve()
         return {"ok": True, "path": str(target), "url": f"/reports/{name}/report.html",
                 "overlay_yaml": self.session.overlay_yaml(view)}

@@ -260,21 +260,8 @@ class Session:
 
     # ------------------------------------------------------------------ running
     def scenario_config(self, name: str, overlay: dict) -> Config:
-        """The config with ``name: overlay`` added to its scenarios, as `forecast run` reads
-        a file holding that scenario (ConfigError on a bad name or value)."""
-        if name in self.config.scenarios:
-            raise ConfigError(f"scenario name: '{name}' is already a scenario of the config",
-                              fix="choose another name, e.g. explore_1")
-        tree = self.config.model_dump(exclude={"scenarios"})
-        tree["scenarios"] = {**self.config.scenarios, name: overlay}
-        try:
-            config = Config.model_validate(tree)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ConfigError(f"scenario name: {first['msg']}") from None
-        config._source_path = self.config._source_path
-        config.scenario(name)  # the overlay checked as load_config checks a file's scenarios
-        return config
+        """The config with ``name: overlay`` added to its scenarios (:func:`with_scenario`)."""
+        return with_scenario(self.config, name, overlay)
 
     def view(self, values: dict[str, Any], name: str = DEFAULT_NAME) -> View:
         """Run the scenario the controls describe (ConfigError on a bad value)."""
@@ -297,6 +284,24 @@ class Session:
         return (f"# Scenario '{view.name}' made with `forecast explore {source}`.\n"
                 f"# Add the entry below under the config's `scenarios:`, then run\n"
                 f"#   forecast run {source} --scenario {view.name}\n" + body)
+
+
+def with_scenario(config: Config, name: str, overlay: dict) -> Config:
+    """``config`` with ``name: overlay`` added to its scenarios, as `forecast run` reads a
+    file holding that scenario (ConfigError on a bad name or value)."""
+    if name in config.scenarios:
+        raise ConfigError(f"scenario name: '{name}' is already a scenario of the config",
+                          fix="choose another name, e.g. explore_1")
+    tree = config.model_dump(exclude={"scenarios"})
+    tree["scenarios"] = {**config.scenarios, name: overlay}
+    try:
+        result = Config.model_validate(tree)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"scenario name: {first['msg']}") from None
+    result._source_path = config._source_path
+    result.scenario(name)  # the overlay checked as load_config checks a file's scenarios
+    return result
 
 
 def _scalar_default(value: Any, fallback: float) -> Any:
