@@ -19,8 +19,9 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from ..assumptions import Defaults, build_defaults
+from ..assumptions import Defaults
 from ..config import Config, load_config
+from ..consistency import defaults_for
 from ..errors import ConfigError
 from ..run import RunResult, demand_parameters, resolve_config_unit, run
 from ..scenarios import apply_assumptions
@@ -110,8 +111,8 @@ class Session:
         """Read the config (ConfigError on a bad file), build the defaults, run the baseline."""
         config = load_config(config_path)
         unit = resolve_config_unit(config)
-        defaults = build_defaults([unit], config.projection.base_year,
-                                  config.projection.end_year)
+        defaults = defaults_for([unit], config.projection.base_year,
+                                config.projection.end_year, config.projection.consistent)
         baseline = run(config, ["baseline"], defaults=defaults)
         session = cls(config=config, defaults=defaults, baseline=baseline)
         session.controls = session._make_controls()
