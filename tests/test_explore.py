@@ -177,6 +177,17 @@ def test_report_export_of_a_bad_view_writes_nothing(session, tmp_path):
     assert not (tmp_path / "exports" / "bad").exists()
 
 
+def test_every_control_and_group_is_named_in_both_languages(session):
+    from forecast.labels import EXPLORE_TEXT
+
+    assert set(EXPLORE_TEXT["zh"]) == set(EXPLORE_TEXT["en"])
+    for control in session.controls:
+        for lang in ("zh", "en"):
+            assert control.key in EXPLORE_TEXT[lang] and control.group in EXPLORE_TEXT[lang]
+            for choice in control.choices:
+                assert f"choice_{choice}" in EXPLORE_TEXT[lang]
+
+
 def test_nice_ticks_cover_the_range_with_round_steps():
     assert nice_ticks(0, 47_000) == [0, 10_000, 20_000, 30_000, 40_000, 50_000]
     assert nice_ticks(-18_061, 4_250) == [-20_000, -15_000, -10_000, -5_000, 0, 5_000]

@@ -17,122 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .. import report
-from ..charts import (
-    METHOD_STYLE,
-    PALETTE,
-    SHORTFALL_COLOUR,
-    SUPPLY_COLOUR,
-    TARGET_COLOUR,
-    label,
-    method_label,
-    unit_label,
-)
+from ..charts import METHOD_STYLE, PALETTE, SHORTFALL_COLOUR, SUPPLY_COLOUR, TARGET_COLOUR
+from ..labels import EXPLORE_TEXT as UI_TEXT
+from ..labels import label, method_label, target_label, unit_label
 from ..run import RunResult
 from .session import SERVICES, tfr_by_year
 
 esc = report.esc
 
-UI_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "{name}养老床位与托位情景探索",
-        "subtitle": "移动假设，需求、供给与缺口即时更新；对照《{document}》",
-        "lang_switch": "English",
-        "scenario_name": "情景名称",
-        "reset": "恢复基准",
-        "fertility": "生育", "mortality": "死亡", "migration": "迁移",
-        "elderly": "养老床位需求参数", "childcare": "托位需求参数", "supply": "规划新增供给",
-        "assumptions.fertility.tfr_shift": "总和生育率增减（孩子数/妇女）",
-        "assumptions.fertility.tfr": "总和生育率路径（各年之间线性插值）",
-        "assumptions.mortality.improvement": "死亡率改善",
-        "assumptions.mortality.e0_shift": "基期预期寿命增减（岁）",
-        "assumptions.migration.scale": "净迁移倍数（1 = 2010–2020普查推算值）",
-        "demand.elderly.norm_per_1000": "每千名60岁及以上老人床位数（千人指标）",
-        "demand.elderly.u_severe": "重度失能老人入住机构比例",
-        "demand.elderly.u_moderate": "中度失能老人入住机构比例",
-        "demand.elderly.target_occupancy": "目标入住率",
-        "demand.elderly.prevalence_trend": "失能率年变化（−0.01 = 每年下降1%）",
-        "demand.elderly.nursing_share": "护理型床位占比",
-        "demand.childcare.norm_per_1000_population": "每千人口托位数（千人指标）",
-        "demand.childcare.demand_rate": "有入托需求的婴幼儿比例",
-        "demand.childcare.uptake": "需求转化为入托的比例（路径）",
-        "demand.childcare.target_utilisation": "托位目标使用率",
-        "supply.elderly_beds.additions": "养老床位新增",
-        "supply.nursing_beds.additions": "护理型床位新增",
-        "supply.childcare_places.additions": "托位新增",
-        "choice_wpp": "按联合国WPP 2024中国预期寿命增幅",
-        "choice_half": "WPP增幅的一半", "choice_none": "不改善（保持基期水平）",
-        "start_year": "起始年", "end_year": "结束年", "amount": "新增数量（合计）",
-        "add_row": "增加一项", "remove_row": "删除", "plan_row": "规划文件", "new_row": "新增假设",
-        "findings": "主要结论", "gaps": "供需缺口", "charts": "图表",
-        "export": "导出", "export_overlay": "下载情景YAML", "export_report": "生成报告",
-        "overlay_help": "将下列内容加入配置文件的 scenarios: 下，forecast run "
-                        "即可得到完全相同的结果。",
-        "report_written": "报告已写入", "open_report": "打开报告",
-        "computing": "计算中…", "computed": "计算用时 {ms} 毫秒",
-        "error_kept": "该值无效，图表仍显示上一次有效的结果。",
-        "gap_intro": "缺口 = 规划供给 − 需求；负数为短缺（红色）。",
-        "service": "服务", "method": "测算方法", "gap_col": "{year}年缺口",
-        "first_short_col": "首个缺口年份", "supply_row": "规划供给", "not_stated": "未给出",
-        "never": "无缺口", "unknown": "无法判断",
-        "demand_supply": "{service}：需求与规划供给", "gap_chart": "{service}：缺口（供给 − 需求）",
-        "this_scenario": "本情景", "baseline_dashed": "虚线为基准方案",
-        "tfr_chart": "总和生育率", "population_chart": "重点年龄组人口",
-        "unit": "单位：{unit}", "no_supply": "规划未给出供给，无法计算缺口",
-        "offline": "本页面不需要联网：脚本、字体与图表均由本机提供。",
-    },
-    "en": {
-        "title": "{name}: elderly-care beds and childcare places, scenario explorer",
-        "subtitle": "Move the assumptions; demand, supply and gaps update at once. "
-                    "Checked against {document}",
-        "lang_switch": "中文",
-        "scenario_name": "Scenario name",
-        "reset": "Back to baseline",
-        "fertility": "Fertility", "mortality": "Mortality", "migration": "Migration",
-        "elderly": "Elderly-care bed demand", "childcare": "Childcare place demand",
-        "supply": "Planned additions",
-        "assumptions.fertility.tfr_shift": "TFR shift (children per woman)",
-        "assumptions.fertility.tfr": "TFR path (linear between the years)",
-        "assumptions.mortality.improvement": "Mortality improvement",
-        "assumptions.mortality.e0_shift": "Base-year life expectancy shift (years)",
-        "assumptions.migration.scale": "Net migration × (1 = the 2010–2020 census residual)",
-        "demand.elderly.norm_per_1000": "Beds per 1,000 aged 60+ (norm)",
-        "demand.elderly.u_severe": "Severely disabled in institutions, share",
-        "demand.elderly.u_moderate": "Moderately disabled in institutions, share",
-        "demand.elderly.target_occupancy": "Target occupancy",
-        "demand.elderly.prevalence_trend": "Disability prevalence change a year (−0.01 = −1 %)",
-        "demand.elderly.nursing_share": "Nursing-type share of beds",
-        "demand.childcare.norm_per_1000_population": "Places per 1,000 population (norm)",
-        "demand.childcare.demand_rate": "Under-3s whose families want childcare, share",
-        "demand.childcare.uptake": "Share of that demand enrolled (path)",
-        "demand.childcare.target_utilisation": "Target utilisation of places",
-        "supply.elderly_beds.additions": "Elderly-care beds added",
-        "supply.nursing_beds.additions": "Nursing-type beds added",
-        "supply.childcare_places.additions": "Childcare places added",
-        "choice_wpp": "WPP 2024 China life-expectancy gains",
-        "choice_half": "half the WPP gains", "choice_none": "none (base-year rates held)",
-        "start_year": "from", "end_year": "to", "amount": "amount (total)",
-        "add_row": "Add", "remove_row": "Remove", "plan_row": "plan document",
-        "new_row": "scenario assumption",
-        "findings": "Key findings", "gaps": "Gaps", "charts": "Charts",
-        "export": "Export", "export_overlay": "Download scenario YAML",
-        "export_report": "Write the report",
-        "overlay_help": "Add this under the config's scenarios:, and forecast run gives exactly "
-                        "these results.",
-        "report_written": "Report written to", "open_report": "Open the report",
-        "computing": "computing…", "computed": "computed in {ms} ms",
-        "error_kept": "That value is not valid; the charts still show the last valid result.",
-        "gap_intro": "Gap = planned supply − demand; negative = shortfall (red).",
-        "service": "Service", "method": "Method", "gap_col": "Gap {year}",
-        "first_short_col": "First shortfall", "supply_row": "Planned supply",
-        "not_stated": "not stated", "never": "none", "unknown": "unknown",
-        "demand_supply": "{service}: demand and planned supply",
-        "gap_chart": "{service}: gap (supply − demand)",
-        "this_scenario": "this scenario", "baseline_dashed": "dashed: baseline",
-        "tfr_chart": "Total fertility rate", "population_chart": "Key age groups",
-        "unit": "unit: {unit}", "no_supply": "The plan states no supply: no gap",
-        "offline": "This page needs no network: scripts, font and charts are served locally.",
-    },
-}
 
 
 def run_files(result: RunResult) -> report.RunFiles:
@@ -208,7 +100,7 @@ def gap_table_html(result: RunResult, name: str, lang: str) -> str:
             elif first.outcome.iloc[0] == "short":
                 first_text, first_class = str(int(first.first_shortfall_year.iloc[0])), "short"
             else:
-                first_text = t.get(str(first.outcome.iloc[0]), str(first.outcome.iloc[0]))
+                first_text = label(str(first.outcome.iloc[0]), lang)
                 first_class = ""
             body.append(f'<tr><td></td><td>{esc(method_label(method, service, lang))}</td>'
                         f'{"".join(cells)}<td class="first {first_class}" '
@@ -364,6 +256,9 @@ def _lines(gaps: pd.DataFrame) -> dict[tuple[str, str], dict[str, np.ndarray]]:
             rows = groups[(service, method)].sort_values("year")
             out[(service, method)] = {c: rows[c].to_numpy(float) for c in columns
                                       if c in rows}
+            if "target_origin" in rows:
+                out[(service, method)]["target_origin"] = rows["target_origin"].astype(
+                    str).to_numpy()
     return out
 
 
@@ -398,8 +293,10 @@ def service_charts(view: dict, base: dict, service: str, lang: str) -> str:
             series.append(Series(label("supply", lang), bfirst["year"], bfirst["supply"],
                                  SUPPLY_COLOUR, dash="5 4", width=1.2, legend=False))
     targets = first.get("plan_target", np.full(len(first["year"]), np.nan))
-    points = [(int(y), float(v), label("target", lang))
-              for y, v in zip(first["year"], targets, strict=True) if np.isfinite(v)]
+    origins = first.get("target_origin", ["plan"] * len(first["year"]))
+    points = [(int(y), float(v), target_label(str(o), lang))
+              for y, v, o in zip(first["year"], targets, origins, strict=True)
+              if np.isfinite(v)]
     service_name = label(service, lang)
     top = line_chart(t["demand_supply"].format(service=service_name), series, unit_text,
                      points=points, note=t["baseline_dashed"], chart_id=f"chart-{service}")
