@@ -861,6 +861,7 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
         "choice_wpp": "按联合国WPP 2024中国预期寿命增幅",
         "choice_half": "WPP增幅的一半", "choice_none": "不改善（保持基期水平）",
         "start_year": "起始年", "end_year": "结束年", "amount": "新增数量（合计）",
+        "additions_base_unknown": "规划未给出基期供给数量，新增数量无法形成供给路径。",
         "add_row": "增加一项", "remove_row": "删除", "plan_row": "规划文件", "new_row": "新增假设",
         "findings": "主要结论", "gaps": "供需缺口", "charts": "图表",
         "export": "导出", "export_overlay": "下载情景YAML", "export_report": "生成报告",
@@ -909,6 +910,8 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
         "choice_wpp": "WPP 2024 China life-expectancy gains",
         "choice_half": "half the WPP gains", "choice_none": "none (base-year rates held)",
         "start_year": "from", "end_year": "to", "amount": "amount (total)",
+        "additions_base_unknown": "The plan states no base-year supply, so additions "
+                                  "cannot make a supply path.",
         "add_row": "Add", "remove_row": "Remove", "plan_row": "plan document",
         "new_row": "scenario assumption",
         "findings": "Key findings", "gaps": "Gaps", "charts": "Charts",

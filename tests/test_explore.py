@@ -177,6 +177,28 @@ def test_report_export_of_a_bad_view_writes_nothing(session, tmp_path):
     assert not (tmp_path / "exports" / "bad").exists()
 
 
+@pytest.mark.parametrize("config_name", ["banan", "lincang", "qinghai", "wanyuan"])
+def test_every_shipped_config_explores_and_reproduces(config_name, tmp_path):
+    """Each other config (Qinghai's and Lincang's beds are unknown): a view with two changes
+    renders in both languages, and its exported entry reproduces it under run()."""
+    from forecast.explore.render import view_payload
+
+    path = PROJECT / "configs" / f"{config_name}.yaml"
+    explored = Session.open(path)
+    view = explored.view({"demand.elderly.norm_per_1000": "42",
+                          "assumptions.migration.scale": "0.5"}, "trial")
+    for lang in ("zh", "en"):
+        fragments = view_payload(view.result, explored.baseline, "trial", lang)
+        assert fragments["charts"].count("<svg") >= 4 and "<li>" in fragments["findings"]
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["scenarios"].update(yaml.safe_load(explored.overlay_yaml(view))["scenarios"])
+    copy = tmp_path / path.name
+    copy.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    reproduced = run(load_config(copy), ["trial"])
+    pd.testing.assert_frame_equal(reproduced.gaps, view.result.gaps)
+
+
 def test_every_control_and_group_is_named_in_both_languages(session):
     from forecast.labels import EXPLORE_TEXT
 
@@ -405,6 +427,19 @@ def test_chromium_moves_a_control_and_shows_the_gap_forecast_run_computes(server
                           "the report export never answered")
         assert link[0].get_attribute("href").endswith("/reports/explore/report.html")
         assert_same_run(root / "exports" / "explore", run_dir)
+        # a planned addition: 1,000 beds added in 2027 (the row the add button makes) close
+        # 1,000 of the 2030 gap, and the entry says the row is the explorer's assumption
+        before = ready_seq()
+        driver.find_element(By.CSS_SELECTOR, '[data-key="supply.elderly_beds.additions"] '
+                                             'button.add').click()
+        wait.until(lambda d: ready_seq() > before, "no view after adding a planned addition")
+        added = driver.find_element(By.CSS_SELECTOR, cell).text
+        assert abs(_number_shown(added) - (_number_shown(shown) + 1000)) <= 1
+        entry = yaml.safe_load(driver.find_element(By.ID, "overlay").get_attribute("value"))
+        rows = entry["scenarios"]["explore"]["supply.elderly_beds.additions"]
+        assert rows[-1]["start_year"] == 2027 and rows[-1]["amount"] == 1000
+        assert rows[-1]["source"]["document"] == "forecast explore"
+
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
 

@@ -53,11 +53,13 @@ class Control:
     step: float | None = None
     choices: tuple[str, ...] = ()
     unit: str = ""
+    enabled: bool = True  # False: shown with a note, not editable (additions without a base)
 
     def as_json(self) -> dict:
         return {"key": self.key, "group": self.group, "kind": self.kind,
                 "default": self.default, "min": self.minimum, "max": self.maximum,
-                "step": self.step, "choices": list(self.choices), "unit": self.unit}
+                "step": self.step, "choices": list(self.choices), "unit": self.unit,
+                "enabled": self.enabled}
 
 
 @dataclass
@@ -181,8 +183,10 @@ class Session:
             rows = [{"start_year": add.start_year, "end_year": add.end_year,
                      "amount": add.amount, "plan": index}
                     for index, add in enumerate(section.additions)]
+            # without a base-year supply, additions give no supply path (forecast.supply)
             controls.append(Control(f"supply.{service}.additions", "supply", "additions", rows,
-                                    unit="beds" if service != "childcare_places" else "places"))
+                                    unit="beds" if service != "childcare_places" else "places",
+                                    enabled=section.base_known()))
         return controls
 
     def control(self, key: str) -> Control:
@@ -222,6 +226,10 @@ class Session:
                         .method is not None:
                     overlay["assumptions.fertility.method"] = None  # a path replaces a method
             elif control.kind == "additions":
+                if not control.enabled:
+                    raise ConfigError(f"scenario overlay: {key}: the plan states no base-year "
+                                      "supply, so additions give no supply path",
+                                      fix="state the base supply in the config first")
                 rows = self._additions(key, raw)
                 if rows is not None:
                     overlay[key] = rows

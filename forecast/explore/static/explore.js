@@ -108,6 +108,10 @@
   function additionsControl(c) {
     var box = el("div", {"class": "control", "data-key": c.key});
     box.appendChild(el("span", {"class": "label", dataT: c.key}));
+    if (!c.enabled) {
+      box.appendChild(el("p", {"class": "note", dataT: "additions_base_unknown"}));
+      return box;
+    }
     var table = el("table", {"class": "add-table"});
     var head = el("tr", {}, [el("th", {dataT: "start_year"}), el("th", {dataT: "end_year"}),
                              el("th", {dataT: "amount"}), el("th")]);
