@@ -210,6 +210,22 @@ def test_every_control_and_group_is_named_in_both_languages(session):
                 assert f"choice_{choice}" in EXPLORE_TEXT[lang]
 
 
+def test_report_export_never_replaces_a_folder_it_did_not_write(session, tmp_path):
+    mine = tmp_path / "exports" / "explore"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("a planner's own file", encoding="utf-8")
+    explorer = Explorer(session, tmp_path / "exports")
+    answer = explorer.export_report({"values": NORM_45, "name": "explore"})
+    assert not answer["ok"]
+    assert answer["error"].endswith("exists and is not an earlier forecast output; it is left "
+                                    "as it is (fix: choose another scenario name or --out)")
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "a planner's own file"
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    configs = Explorer(session, PROJECT)  # --out at the repository: 'configs' holds the config
+    answer = configs.export_report({"values": NORM_45, "name": "configs"})
+    assert not answer["ok"] and "holds the config being explored" in answer["error"]
+
+
 def test_nice_ticks_cover_the_range_with_round_steps():
     assert nice_ticks(0, 47_000) == [0, 10_000, 20_000, 30_000, 40_000, 50_000]
     assert nice_ticks(-18_061, 4_250) == [-20_000, -15_000, -10_000, -5_000, 0, 5_000]

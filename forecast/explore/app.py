@@ -122,6 +122,10 @@ class Explorer:
         except ForecastError as exc:
             return self._error(exc)
         target = self.export_dir / name
+        try:
+            check_export_target(target, self.session.config._source_path)
+        except ForecastError as exc:
+            return self._error(exc)
         request = {"config": str(self.session.config._source_path), "name": name,
                    "overlay": view.overlay, "out": str(target), "lang": lang}
         try:
@@ -137,6 +141,34 @@ class Explorer:
         self.reports[name] = target.resolve()
         return {"ok": True, "path": str(target), "url": f"/reports/{name}/report.html",
                 "overlay_yaml": self.session.overlay_yaml(view)}
+
+
+def check_export_target(target: Path, config_path: Path | None) -> None:
+    """Refuse (OutputError) a report folder whose replacement could lose a user's file: one
+    that is not a directory, holds the config, or is neither empty nor an earlier output of
+    this tool (a manifest.json naming forecast)."""
+    from ..outputs import OutputError
+
+    resolved = target.resolve()
+    if config_path is not None and resolved in Path(config_path).resolve().parents:
+        raise OutputError("holds the config being explored; writing there would replace it",
+                          path=target, fix="give --out a folder of its own")
+    if not resolved.exists():
+        return
+    if not resolved.is_dir():
+        raise OutputError("exists and is not a directory", path=target,
+                          fix="choose another scenario name or --out")
+    if not any(resolved.iterdir()):
+        return
+    manifest = resolved / "manifest.json"
+    try:
+        earlier = json.loads(manifest.read_text(encoding="utf-8")).get("tool", {}).get(
+            "name") == "forecast"
+    except (OSError, ValueError, AttributeError):
+        earlier = False
+    if not earlier:
+        raise OutputError("exists and is not an earlier forecast output; it is left as it is",
+                          path=target, fix="choose another scenario name or --out")
 
 
 def _request_parts(payload: dict) -> tuple[dict, str, str]:
