@@ -21,6 +21,8 @@ wherever it appears).
 
 from __future__ import annotations
 
+import re
+
 LANGUAGES = ("zh", "en")
 
 
@@ -306,6 +308,30 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "doc_line": "依据文件：《{title}》{number}，{issuer}，{issued}",
         "run_line": "基期{base}年，预测至{end}年；方案：{scenarios}；forecast {version}",
         "toc": "目录",
+        "summary": "一页摘要",
+        "summary_intro": "{scenario}：{end}年需要多少床位和托位，规划能否满足。需求为各测算方法的"
+                         "范围；缺口 = 规划供给 − 需求。",
+        "summary_service": "服务",
+        "summary_demand_range": "需求（各方法）",
+        "summary_supply_plain": "规划供给",
+        "summary_demand": "{year}年需求",
+        "summary_supply": "{year}年规划供给",
+        "summary_verdict": "规划能否满足",
+        "summary_first": "首个缺口年份",
+        "summary_uncertainty": "不确定性（{n}条随机轨迹）",
+        "verdict_all_met": "各方法需求均能满足",
+        "verdict_none_met": "各方法需求均不能满足",
+        "verdict_some_met": "仅{methods}能满足",
+        "verdict_unknown": "无法判断（规划未给出供给）",
+        "range": "{low}–{high}",
+        "uncertainty_cell": "{method}需求中位数{q50}（80%区间{q10}–{q90}）；"
+                            "供给满足需求的概率{p}",
+        "uncertainty_cell_plain": "{method}需求中位数{q50}（80%区间{q10}–{q90}）",
+        "summary_none": "未做随机预测（--trajectories）",
+        "first_after_unknown": "{year}（{until}年及以前供给未知）",
+        "sentence_probability": "{service}：{year}年规划供给满足需求的概率为{items}"
+                                "（{n}条随机轨迹）。",
+        "probability_item": "按{method}{p}",
         "findings": "主要结论",
         "gaps": "供需缺口",
         "charts": "图表",
@@ -329,7 +355,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "demand_item_plain": "按{method}为{demand}",
         "gap_short": "缺口{value}",
         "gap_met": "富余{value}",
-        "first_short_item": "{method}{year}年",
+        "first_short_item": "{method}{year}",
         "sentence_expectation": "文件称{when}{indicator}{relation}{document}，"
                                 "本预测为{projected}（{diff}）。",
         "relation_about": "约为",
@@ -425,6 +451,31 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "run_line": "Base year {base}, projected to {end}; scenarios: {scenarios}; "
                     "forecast {version}",
         "toc": "Contents",
+        "summary": "Summary",
+        "summary_intro": "{scenario}: how many beds and childcare places are needed in {end}, "
+                         "and does the plan supply them. Demand is the range over the methods; "
+                         "gap = planned supply − demand.",
+        "summary_service": "Service",
+        "summary_demand_range": "Demand (methods)",
+        "summary_supply_plain": "Planned supply",
+        "summary_demand": "Demand {year}",
+        "summary_supply": "Planned supply {year}",
+        "summary_verdict": "Does the plan meet it?",
+        "summary_first": "First shortfall",
+        "summary_uncertainty": "Uncertainty ({n} trajectories)",
+        "verdict_all_met": "yes, by every method",
+        "verdict_none_met": "no, by no method",
+        "verdict_some_met": "only by {methods}",
+        "verdict_unknown": "cannot tell (the plan states no supply)",
+        "range": "{low}–{high}",
+        "uncertainty_cell": "{method}: median {q50} (80% interval {q10}–{q90}); probability "
+                            "supply meets demand {p}",
+        "uncertainty_cell_plain": "{method}: median {q50} (80% interval {q10}–{q90})",
+        "summary_none": "no stochastic run (--trajectories)",
+        "first_after_unknown": "{year} (supply unknown up to {until})",
+        "sentence_probability": "{service}: probability that planned supply meets demand in "
+                                "{year}: {items} ({n} trajectories).",
+        "probability_item": "{p} by the {method} method",
         "findings": "Key findings",
         "gaps": "Supply gaps",
         "charts": "Charts",
@@ -934,3 +985,157 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
         "offline": "This page needs no network: scripts, font and charts are served locally.",
     },
 }
+
+# Chinese text of the English notes a run writes into its tables
+# ---------------------------------------------------------------------------------------------
+#: Phrases of the run's English notes (provenance, modelling choices, supply basis, scenario
+#: changes, sources) and their Chinese, applied longest first. A note that still holds an
+#: English sentence after these is shown in the Chinese report as :data:`UNTRANSLATED`; add
+#: its phrases here (tests/test_report.py fails on any untranslated note of the shipped runs).
+PHRASES_ZH: dict[str, str] = {
+    # sources
+    "UN DESA Population Division, World Population Prospects 2024 (CC BY 3.0 IGO), China":
+        "联合国经济和社会事务部人口司《世界人口展望2024》（CC BY 3.0 IGO），中国",
+    "UN DESA Population Division, World Population Prospects 2024, China estimates "
+    "(CC BY 3.0 IGO)":
+        "联合国经济和社会事务部人口司《世界人口展望2024》中国估计值（CC BY 3.0 IGO）",
+    "2010 and 2020 population censuses, county yearbook tables via leiii/census (MIT)":
+        "2010年、2020年人口普查分县资料（经 leiii/census 整理，MIT 许可）",
+    "the parent's default projection (UN Population Division bayesPop, pop.scale.prediction: "
+    "subnational populations shared out by year, sex and age)":
+        "上级单位的默认预测（联合国人口司 bayesPop 的 pop.scale.prediction：按年份、性别、年龄"
+        "分配下级人口）",
+    "the plan's own target (beds per 1,000 aged 60+)": "规划自身目标（每千名60岁及以上老人床位数）",
+    "the plan's own target (托位 per 1,000 population)": "规划自身目标（每千人口托位数）",
+    "the plan's own nursing-type share target": "规划自身的护理型床位占比目标",
+    "config": "配置文件",
+    # provenance: methods
+    "5-year groups graduated to single years (cubic spline of the cumulative, exact group "
+    "totals; forecast.graduation); 85+ spread with the WPP China 2020 old-age distribution":
+        "5岁组拆分为单岁组（累计人数三次样条，组合计不变；forecast.graduation）；85岁及以上按"
+        "WPP中国2020年高龄人口分布展开",
+    "provincial life expectancy, then 2010-census SMR relative to the province":
+        "先按省级预期寿命调整，再按2010年普查相对全省的标准化死亡比调整",
+    "indirectly standardised mortality ratio, 2010 census deaths vs":
+        "间接标准化死亡比：2010年普查死亡对比",
+    "national WPP level (no 2010 death rate for this unit)": "全国WPP水平（本单位无2010年死亡率）",
+    "WPP China schedule as it stands (the national unit)": "WPP中国死亡率原样（全国）",
+    "WPP age pattern × local TFR from census age-0 children and women 15-49, allowing for "
+    "infant mortality; path follows WPP China TFR relative to the base year":
+        "WPP年龄模式 × 由普查0岁儿童与15–49岁妇女估计的本地总和生育率（考虑婴儿死亡）；"
+        "变化路径按WPP中国总和生育率相对基期的变化",
+    "local census age-0 sex ratio": "本地普查0岁性别比",
+    "WPP China sex ratio at birth": "WPP中国出生性别比",
+    "2010→2020 census residual (cohort survival) net of the national residual; net losses as "
+    "rates of the projected population, net gains as constant counts":
+        "2010→2020年普查余差（队列存活法）扣除全国余差；净迁出按预测人口的比率、净迁入按固定人数",
+    "top-down control (bayesPop pop.scale.prediction; US Census Bureau subnational controls): "
+    "the parts' fertility scaled to the parent's births and their mortality to the parent's "
+    "deaths by sex and age, populations scaled to the parent's by year, sex and age, net "
+    "migration the residual that reproduces them":
+        "自上而下控制（bayesPop pop.scale.prediction；美国人口普查局的下级控制法）：下级生育按"
+        "上级出生数调整，死亡按上级分性别年龄死亡数调整，人口按上级分年份、性别、年龄调整，"
+        "净迁移取使之吻合的余差",
+    "schedule: WPP abridged mx by period graduated to single years, log-linear in time":
+        "schedule：WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值",
+    "(same area)": "（辖区未变）",
+    "matched 2010 unit by code": "按代码匹配2010年单位",
+    "indirectly standardised mortality ratio, 2010 census deaths vs WPP China rates, "
+    "relative to the national ratio": "间接标准化死亡比：2010年普查死亡对比WPP中国死亡率，"
+                                      "再相对全国的该比值",
+    "(fewer than 5,000 children aged 0 counted locally)": "（本地普查0岁儿童不足5,000人）",
+    "WPP China 2020": "WPP中国2020年出生性别比",
+    "WPP China 2010": "WPP中国2010年出生性别比",
+    "the root of the chain: its own defaults": "层级链条的顶端：采用自身默认值",
+    "not part of the county → prefecture → province → nation chain (a yearbook subtotal): "
+    "its own defaults": "不在县→地→省→全国链条中（年鉴小计）：采用自身默认值",
+    "off: the unit's own defaults, not controlled to its parents (projection.consistent: "
+    "false, or --own-defaults)": "关闭：采用本单位自身默认值，不与上级控制一致"
+                                 "（projection.consistent: false 或 --own-defaults）",
+    "a unit of the 2010 census only: its own defaults (the top-down chain runs on 2020 "
+    "units)": "仅见于2010年普查的单位：采用自身默认值（自上而下链条基于2020年单位）",
+    "zero net migration (2010 base: the 2010→2020 residual was not known in 2010)":
+        "净迁移为零（2010年基期：2010年时尚不知2010→2020年余差）",
+    "the document states none": "文件未给出",
+    # modelling choices (forecast.run.MODELLING_CHOICES) and the supply assumption
+    "planned additions spread evenly over their years": "规划新增按年份平均分摊",
+    "children born during 2010-2020 migrate at a share of the rate of adults aged 25-39 of "
+    "the same sex": "2010–2020年间出生的儿童按同性别25–39岁成人迁移率的一定比例迁移",
+    "a 2020 unit holding part of a 2010 unit split after 2010 (persons of the part unknown) "
+    "gets that part's 2010 population by its share of the split unit's 2020 persons in each "
+    "age group and sex": "2010年后拆分的单位（拆出部分人数未知）按其在拆分单位2020年各年龄组、"
+                         "性别人口中的份额获得2010年人口",
+    "a decade residual loss larger than this share of the expected population is flagged; in "
+    "a county of a prefecture with development zones that have no 2010 area it is taken for "
+    "area passed to them (zero migration)":
+        "十年余差流失超过预期人口此比例时标记；在设有无2010年辖区的开发区的地级市所辖县，"
+        "视为划给开发区的辖区（迁移为零）",
+    "a decade residual loss larger than this share is taken for a tabulation or boundary "
+    "artefact (zero migration)": "十年余差流失超过此比例时视为统计口径或边界造成（迁移为零）",
+    "a decade residual larger than this share of the 2020 population is taken for a boundary "
+    "change (zero migration)": "十年余差超过2020年人口此比例时视为区划变更（迁移为零）",
+    "annual net migration rates limited to this size, by age and sex":
+        "分年龄、性别的年净迁移率限制在此范围内",
+    "the local age-0 sex ratio is used only where at least this many children aged 0 were "
+    "counted": "仅当普查0岁儿童不少于此数时采用本地0岁性别比",
+    "local/national mortality level factors clipped to this range":
+        "本地/全国死亡水平系数限制在此范围内",
+    "census TFR estimates outside this range are flagged": "普查总和生育率估计超出此范围时标记",
+    "a year": "每年",
+    "persons": "人",
+    "share ": "比例 ",
+    # scenario changes (forecast.scenarios)
+    "TFR shifted by": "总和生育率调整",
+    "births per woman": "（每名妇女生育数）",
+    "zero net migration": "净迁移为零",
+    "improvement 'half' (share of the WPP decline kept: 0.5)":
+        "死亡率改善减半（保留WPP下降幅度的0.5）",
+    "TFR path from a statsmodels forecast of the national series, scaled to the census level":
+        "总和生育率路径取全国序列的 statsmodels 预测，按普查水平缩放",
+    "TFR path from a prophet forecast of the national series, scaled to the census level":
+        "总和生育率路径取全国序列的 prophet 预测，按普查水平缩放",
+    # supply basis (forecast.supply, forecast.run)
+    "the plan's own target, held from its year on (no base supply stated: assumes the plan "
+    "meets its target; assumption)": "规划自身目标，自目标年份起保持（未给出基期供给：假定规划"
+                                    "达到目标；假设）",
+    "additions spread evenly over their years (assumption)": "新增按年份平均分摊（假设）",
+    "unknown: no base supply stated": "未知：未给出基期供给",
+    "held constant (no additions stated)": "保持不变（未给出新增）",
+    "+ additions": "＋规划新增",
+    "base supply unknown: ": "基期供给未知：",
+    "base supply stated as": "基期供给以",
+    "derived from the census base population": "由普查基期人口推算",
+}
+_PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
+UNTRANSLATED = "（此处原为英文说明，见同名 CSV 表格）"
+
+# An English sentence: four or more words in a row, one of them a function word. Names
+# ("Chen et al. 2023", "BMC Geriatrics"), codes (census_year: 2020) and file names pass.
+_FUNCTION_WORDS = frozenset(
+    "the of and by to in is for from with as on at an or not no be are than each its this "
+    "that when where if into over under only was were used uses per".split())
+_WORD_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ ,;:()/.&+×]+[A-Za-z0-9][A-Za-z0-9'’\-]*){3,}")
+
+
+def english_sentences(text: str) -> list[str]:
+    """The English sentences (four or more words, one a function word) in ``text``."""
+    found = []
+    for match in _WORD_RUN.finditer(text):
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+", match.group(0))]
+        if len(words) >= 4 and any(w in _FUNCTION_WORDS for w in words):
+            found.append(match.group(0))
+    return found
+
+
+def translate(text: object, lang: str = "zh") -> str:
+    """A note of the run's tables in ``lang``: English as written; Chinese phrase by phrase
+    (:data:`PHRASES_ZH`), or :data:`UNTRANSLATED` if an English sentence remains. Missing
+    values (None, NaN) give an empty string."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    text = str(text)
+    if lang != "zh" or not text:
+        return text
+    for english, chinese in _PHRASES:
+        text = text.replace(english, chinese)
+    return UNTRANSLATED if english_sentences(text) else text

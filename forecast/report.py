@@ -37,7 +37,8 @@ LANGUAGES = ("zh", "en")
 KEY_YEARS = (2025, 2030, 2035)
 REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
                   "assumptions.csv")
-OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met")
+OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met",
+                   "demand_quantiles")
 CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
                "childcare_demand")
 
@@ -47,7 +48,13 @@ class ReportError(ForecastError):
 
 
 # Every display text (sentences, captions, method section) is in forecast.labels.
-from .labels import COMPONENT_TEXT, INDICATOR_TEXT, METHODS_HTML, RELATION_TEXT  # noqa: E402
+from .labels import (  # noqa: E402
+    COMPONENT_TEXT,
+    INDICATOR_TEXT,
+    METHODS_HTML,
+    RELATION_TEXT,
+    translate,  # noqa: E402
+)
 from .labels import REPORT_TEXT as TEXT  # noqa: E402
 
 CSS = """
@@ -85,6 +92,15 @@ figure svg, figure img { width: 100%%; height: auto; max-width: 46rem; display: 
 figcaption { font-size: .9rem; color: #333; margin-top: .3rem; }
 .note { color: #555; font-size: .88rem; }
 .formula { font-family: inherit; }
+.table-wrap { max-width: 100%%; overflow-x: auto; }
+@media (max-width: 700px) {
+  body { margin: 1rem auto; padding: 0 .6rem; font-size: 14px; }
+  table { font-size: .74rem; }
+  th, td { padding: .15rem .25rem; }
+  td.wrap, td, th { overflow-wrap: anywhere; }
+  td.num, th.num, td.nowrap, th.nowrap { overflow-wrap: normal; }
+  nav ol { columns: 1; }
+}
 @media print { body { max-width: none; margin: 0; } figure { break-inside: avoid; } }
 """
 
@@ -270,8 +286,8 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]],
             attr = f' class="{" ".join(names)}"' if names else ""
             cells.append(f"<td{attr}>{cell}</td>")
         body.append(f'<tr{f" class={klass}" if klass else ""}>{"".join(cells)}</tr>')
-    return (f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(body)
-            + "</tbody></table>")
+    return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(body) + "</tbody></table></div>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +318,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
         pop_end=_persons(summary.loc[end, "pop_0_2"], lang)))
     sentences = [esc(s) for s in sentences]
     sentences += _service_sentences(files, scenario, year, end, lang)
+    sentences += _probability_sentences(files, scenario, lang)
     sentences += _expectation_sentences(files, base, lang)
     if len(files.manifest.get("scenarios", [])) > 1:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
@@ -346,7 +363,8 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
         short = firsts[firsts.outcome == "short"]
         if len(short):
             parts = [t["first_short_item"].format(
-                method=_method_name(r.method, service, lang), year=int(r.first_shortfall_year))
+                method=_method_name(r.method, service, lang),
+                year=_first_short_text(r, lang, in_sentence=True))
                 for r in _method_rows(short)]
             sentences.append(t["sentence_first_short"].format(service=name,
                                                                items=joiner.join(parts)))
@@ -395,6 +413,133 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
             document=_persons(row.document_value, lang),
             projected=_persons(row.projected_baseline, lang), diff=diff)
         sentences.append(esc(text))
+    return sentences
+
+
+def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
+    """A first-shortfall year (``2028``, in a Chinese sentence ``2028年``), noting when supply
+    was unknown before it: ``2028（2024年及以前供给未知）``."""
+    year = f"{int(row.first_shortfall_year)}"
+    if in_sentence and lang == "zh":
+        year += "年"
+    until = getattr(row, "supply_unknown_until", None)
+    if until is None or pd.isna(until):
+        return year
+    return TEXT[lang]["first_after_unknown"].format(year=year, until=int(until))
+
+
+def summary_html(files: RunFiles, lang: str = "zh") -> str:
+    """The one-page answer: beds and 托位 needed in the key years (range over the methods),
+    the planned supply, whether it meets the need by each method, the first shortfall, and
+    with trajectories the needs method's median, 80 % interval and the probability that the
+    plan meets it."""
+    t = TEXT[lang]
+    scenario = _main_scenario(files)
+    gaps = files.table("gaps")
+    gaps = gaps[gaps.scenario.astype(str) == scenario]
+    shortfalls = files.table("first_shortfall")
+    shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
+    base, end = int(gaps.year.min()), int(gaps.year.max())
+    years = [y for y in (2025, end) if base < y <= end] or [end]
+    years = sorted(set(years))
+    demand_q, probability = files.table("demand_quantiles"), files.table("probability_met")
+    trajectories = files.manifest.get("uncertainty", {}).get("trajectories")
+    joiner = "、" if lang == "zh" else ", "
+    separator = "：" if lang == "zh" else ": "
+    headers = [t["year"], t["summary_demand_range"], t["summary_supply_plain"],
+               t["summary_verdict"]]
+    parts = [f'<p class="note">{esc(t["summary_intro"].format(scenario=_scenario_name(scenario, lang), end=end))}</p>']  # noqa: E501
+    for service in _ordered(gaps.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        part = gaps[gaps.service == service]
+        rows, classes = [], []
+        for year in years:
+            rows_year = part[part.year == year]
+            low, high = rows_year.demand.min(), rows_year.demand.max()
+            supply = rows_year.supply.dropna()
+            met = [r for r in _method_rows(rows_year) if not _is_missing(r.gap) and r.gap >= 0]
+            if supply.empty:
+                verdict, klass = t["verdict_unknown"], ""
+            elif len(met) == len(rows_year):
+                verdict, klass = t["verdict_all_met"], "met"
+            elif not met:
+                verdict, klass = t["verdict_none_met"], "short"
+            else:
+                verdict, klass = t["verdict_some_met"].format(methods=joiner.join(
+                    _method_name(r.method, service, lang) for r in met)), "short"
+            rows.append([esc(year), esc(t["range"].format(low=_number(low), high=_number(high))),
+                         t["not_stated"] if supply.empty else _number(supply.iloc[0]),
+                         esc(verdict)])
+            classes.append(["", "", "", klass])
+        firsts = shortfalls[(shortfalls.service == service) & (shortfalls.outcome == "short")]
+        if len(firsts):
+            first = joiner.join(f"{_method_name(r.method, service, lang)} "
+                                f"{_first_short_text(r, lang)}" for r in _method_rows(firsts))
+        elif (shortfalls[shortfalls.service == service].outcome == "never").all():
+            first = t["outcome_never"]
+        else:
+            first = t["outcome_unknown"]
+        notes = [f"{t['summary_first']}{separator}{first}"]
+        if trajectories:
+            notes.append(t["summary_uncertainty"].format(n=f"{int(trajectories):,}") + separator
+                         + _uncertainty_cell(demand_q, probability, scenario, service, end,
+                                             lang))
+        parts.append(f'<h3>{esc(_service_name(service, lang))}</h3>'
+                     + _table([esc(h) for h in headers], rows, [False, True, True, False],
+                              cell_classes=classes, nowrap=[True, True, True, False])
+                     + "".join(f'<p class="note">{esc(n)}</p>' for n in notes))
+    return "\n".join(parts)
+
+
+def _uncertainty_cell(demand_q: pd.DataFrame | None, probability: pd.DataFrame | None,
+                      scenario: str, service: str, year: int, lang: str) -> str:
+    """The needs method's median and 80 % interval in ``year``, and the probability that
+    the planned supply meets it (where supply is known)."""
+    t = TEXT[lang]
+    if demand_q is None or demand_q.empty:
+        return t["summary_none"]
+    rows = demand_q[(demand_q.scenario.astype(str) == scenario) & (demand_q.service == service)
+                    & (demand_q.method == "needs") & (demand_q.year == year)]
+    if rows.empty:
+        return ""
+    row = rows.iloc[0]
+    method = _method_name("needs", service, lang)
+    p = None
+    if probability is not None and not probability.empty:
+        match = probability[(probability.scenario.astype(str) == scenario)
+                            & (probability.service == service)
+                            & (probability.method == "needs") & (probability.year == year)]
+        if len(match) and not _is_missing(float(match.probability_met.iloc[0])):
+            p = _percent(float(match.probability_met.iloc[0]), 0)
+    values = {"method": method, "q50": _number(row.q50), "q10": _number(row.q10),
+              "q90": _number(row.q90)}
+    return (t["uncertainty_cell"].format(p=p, **values) if p is not None
+            else t["uncertainty_cell_plain"].format(**values))
+
+
+def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[str]:
+    """Per service, the probability that the plan meets demand in the end year, by method."""
+    t = TEXT[lang]
+    probability = files.table("probability_met")
+    if probability is None or probability.empty:
+        return []
+    probability = probability[probability.scenario.astype(str) == scenario]
+    end = int(probability.year.max())
+    trajectories = files.manifest.get("uncertainty", {}).get("trajectories", "")
+    joiner = "，" if lang == "zh" else ", "
+    sentences = []
+    for service in _ordered(probability.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        rows = probability[(probability.service == service) & (probability.year == end)
+                           & probability.probability_met.notna()]
+        if rows.empty:
+            continue
+        items = [t["probability_item"].format(method=_method_name(r.method, service, lang),
+                                              p=_percent(float(r.probability_met), 0))
+                 for r in _method_rows(rows)]
+        sentences.append(esc(t["sentence_probability"].format(
+            service=_service_name(service, lang), year=end, items=joiner.join(items),
+            n=f"{int(trajectories):,}" if trajectories else "")))
     return sentences
 
 
@@ -449,7 +594,7 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
             if first.empty:
                 cells.append("")
             elif first.outcome.iloc[0] == "short":
-                cells.append(esc(int(first.first_shortfall_year.iloc[0])))
+                cells.append(esc(_first_short_text(next(first.itertuples()), lang)))
             else:
                 cells.append(esc(t.get(f"outcome_{first.outcome.iloc[0]}",
                                        first.outcome.iloc[0])))
@@ -478,6 +623,7 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
         else:
             basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
             ).any() else ""
+        basis = translate(basis, lang)
         items.append(f"<li><b>{esc(_service_name(service, lang))}</b>：{esc(basis)}</li>"
                      if lang == "zh" else
                      f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
@@ -632,15 +778,18 @@ def expectations_html(files: RunFiles, lang: str = "zh") -> str:
                      esc(RELATION_TEXT[lang].get(str(row.relation), row.relation)),
                      _number(row.document_value),
                      _number(row.projected_baseline), _number(row.difference_pct, 1),
-                     esc(row.source), esc(row.note)])
+                     esc(translate(row.source, lang)), esc(translate(row.note, lang))])
     return _table([esc(h) for h in headers], rows,
                   [False, False, False, True, True, True, False, False],
                   nowrap=[True, False, True, True, True, True, False, False])
 
 
 def scenarios_html(files: RunFiles, lang: str = "zh") -> str | None:
-    """Summary and norm-method gaps by scenario (one column each) in the key years; None
-    when the run has one scenario."""
+    """Summary and norm-method gaps by scenario in the key years: one table per indicator and
+    per service, a row per scenario and a column per year (narrow enough for a phone, however
+    many scenarios); None when the run has one scenario."""
+    from .labels import label
+
     t = TEXT[lang]
     summary = files.table("summary")
     scenarios = list(dict.fromkeys(summary.scenario.astype(str)))
@@ -650,40 +799,41 @@ def scenarios_html(files: RunFiles, lang: str = "zh") -> str | None:
     years = _key_years(summary.year.unique(), base, end)
     columns = [c for c in ("total", "pop_60plus", "share_60plus", "pop_80plus", "pop_0_2",
                            "births") if c in summary.columns]
-    headers = [t["indicator"], t["year"]] + [_scenario_name(s, lang) for s in scenarios]
+    headers = [esc(t["scenario"])] + [esc(year) for year in years]
+    numeric = [False] + [True] * len(years)
     indexed = summary.assign(scenario=summary.scenario.astype(str)).set_index(["scenario",
                                                                                "year"])
-    rows = []
+    parts = []
     for column in columns:
-        for year in years:
-            cells = [esc(t[column]), esc(year)]
-            for name in scenarios:
+        rows = []
+        for name in scenarios:
+            cells = [esc(_scenario_name(name, lang))]
+            for year in years:
                 value = indexed[column].get((name, year), float("nan"))
                 cells.append(_percent(value) if column.startswith("share") else _number(value))
             rows.append(cells)
-    numeric = [False, False] + [True] * len(scenarios)
-    parts = [_table([esc(h) for h in headers], rows, numeric)]
+        parts.append(f"<h3>{esc(label(column, lang))}</h3>" + _table(headers, rows, numeric))
     gaps = files.table("gaps")
     norm = gaps[(gaps.method == "norm") & (gaps.year.isin(years))]
     if not norm.empty:
         services = _ordered(norm.service.astype(str).unique(),
                             ("elderly_beds", "nursing_beds", "childcare_places"))
-        headers = [t["service"], t["year"]] + [_scenario_name(s, lang) for s in scenarios]
         indexed = norm.assign(scenario=norm.scenario.astype(str)).set_index(
             ["service", "year", "scenario"])["gap"]
-        rows, classes = [], []
+        parts.append(f"<p>{esc(t['scenario_gap_intro'])}</p>")
         for service in services:
-            for year in years:
-                cells, cell_classes = [esc(_service_name(service, lang)), esc(year)], ["", ""]
-                for name in scenarios:
+            rows, classes = [], []
+            for name in scenarios:
+                cells, cell_classes = [esc(_scenario_name(name, lang))], [""]
+                for year in years:
                     value = indexed.get((service, year, name), float("nan"))
                     cells.append(t["not_stated"] if _is_missing(value) else _number(value))
                     cell_classes.append("" if _is_missing(value) else
                                         "short" if value < 0 else "met")
                 rows.append(cells)
                 classes.append(cell_classes)
-        parts.append(f"<p>{esc(t['scenario_gap_intro'])}</p>")
-        parts.append(_table([esc(h) for h in headers], rows, numeric, cell_classes=classes))
+            parts.append(f"<h3>{esc(_service_name(service, lang))}</h3>"
+                         + _table(headers, rows, numeric, cell_classes=classes))
     return "\n".join(parts)
 
 
@@ -773,6 +923,7 @@ def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
     headers = [t["scenario"], t["component"], t["assumption"], t["detail"], t["source_col"],
                t["confidence"], t["label"]]
     rows, classes = [], []
+    parameters_zh = _care_parameters_zh() if lang == "zh" else {}
     for row, no_source in zip(table.itertuples(), unsourced, strict=True):
         badge = (f'<span class="badge unsourced">{esc(t["label_unsourced"])}</span>' if no_source
                  else f'<span class="badge sourced">{esc(t["label_sourced"])}</span>')
@@ -780,15 +931,43 @@ def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
         scenario = t["all_scenarios"] if str(scenario) == "all" else _scenario_name(scenario,
                                                                                     lang)
         component = COMPONENT_TEXT[lang].get(str(row.component), row.component)
-        detail = str(getattr(row, "detail", "") or "").replace(" (range nan–nan)", "")
-        rows.append([esc(scenario), esc(component), esc(row.assumption),
-                     esc(detail), esc(row.source),
-                     esc(getattr(row, "confidence", "")), badge])
+        detail = translate(getattr(row, "detail", ""), lang).replace(" (range nan–nan)", "")
+        assumption, source = translate(row.assumption, lang), translate(row.source, lang)
+        parameter = parameters_zh.get(str(row.assumption)) if lang == "zh" and str(
+            row.component) == "demand parameter" else None
+        if parameter is not None:  # a shipped demand parameter: its Chinese unit and source
+            assumption, source = str(row.assumption), parameter["source_zh"]
+            detail = _parameter_detail_zh(parameter)
+        rows.append([esc(scenario), esc(component), esc(assumption), esc(detail), esc(source),
+                     esc(translate(getattr(row, "confidence", ""), lang)), badge])
         classes.append("unsourced" if no_source else "")
     wrap = [["", "", "wrap", "wrap", "wrap", "", ""]] * len(rows)
     return f"<p>{esc(intro)}</p>" + _table(
         [esc(h) for h in headers], rows, row_classes=classes, cell_classes=wrap,
         nowrap=[True, lang == "zh", False, False, False, True, True])
+
+
+def _care_parameters_zh() -> dict[str, dict]:
+    """Shipped demand parameters with their Chinese unit and source (data/care_parameters.csv
+    joined with data/care_parameters_zh.csv), by key."""
+    from .demand import load_care_parameters
+    from .paths import data_dir
+
+    parameters = load_care_parameters()
+    chinese = pd.read_csv(data_dir() / "care_parameters_zh.csv", encoding="utf-8")
+    joined = parameters.merge(chinese, on="key", how="inner")
+    return {str(r["key"]): r for r in joined.to_dict("records")}
+
+
+def _parameter_detail_zh(parameter: dict) -> str:
+    """``35 每千名60岁及以上老人床位数（范围 30–40）``."""
+    def number(value) -> str:
+        return f"{float(value):g}"
+
+    text = f"{number(parameter['value'])} {parameter['unit_zh']}"
+    if not _is_missing(parameter.get("low")) and not _is_missing(parameter.get("high")):
+        text += f"（范围 {number(parameter['low'])}–{number(parameter['high'])}）"
+    return text
 
 
 def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
@@ -811,9 +990,11 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
 
     def part(name: str, key: str = "method") -> str:
         record = provenance.get(name, {})
-        text = str(record.get(key, ""))
-        source = record.get("source")
-        return text + (f" ({source})" if source and key == "method" else "")
+        text = translate(record.get(key, ""), lang)
+        source = translate(record.get("source"), lang)
+        if not source or key != "method":
+            return text
+        return text + (f"（{source}）" if lang == "zh" else f" ({source})")
 
     residual = files.manifest.get("projection", {}).get("max_balance_residual")
     values = {
@@ -946,7 +1127,8 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
         base=projection.get("base_year"), end=projection.get("end_year"),
         scenarios=scenarios(_scenario_name(s, lang) for s in manifest.get("scenarios", [])),
         version=manifest.get("tool", {}).get("version", ""))
-    sections: list[tuple[str, str, str]] = []
+    sections: list[tuple[str, str, str]] = [("summary", t["summary"],
+                                              summary_html(files, lang))]
     findings = "".join(f"<li>{s}</li>" for s in key_findings(files, lang))
     sections.append(("findings", t["findings"], f'<ul class="findings">{findings}</ul>'))
     sections.append(("gaps", t["gaps"], gap_table_html(files, lang)))

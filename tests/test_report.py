@@ -285,3 +285,69 @@ def test_chromium_loads_the_font_and_no_external_resource(run_dir, tmp_path):
     assert found, result.stderr[-2000:]
     status = json.loads(html.unescape(found.group(1)))
     assert status == {"faces": 1, "check": True, "external": []}
+
+
+# ------------------------------------------------------------------ language and layout checks
+def test_chinese_report_holds_no_english_sentence_and_no_nan(page, run_dir):
+    """Outside names and codes the Chinese report is Chinese: no run of four English words with
+    a function word in it (supply basis, assumptions table, method bullets were English), and
+    no literal nan (ten cells showed one). Every note the tool itself writes has a Chinese text
+    (only notes a user wrote in English fall back to a pointer to the CSV)."""
+    from forecast.labels import UNTRANSLATED, english_sentences, translate
+
+    text = _visible_text(page)
+    assert english_sentences(text) == []
+    assert re.findall(r"\bnan\b", text, flags=re.I) == []
+    assumptions = pd.read_csv(run_dir / "assumptions.csv")
+    tool_rows = assumptions[(assumptions.source.astype(str) != "config")
+                            & (assumptions.component != "demand parameter")]
+    untranslated = [str(v) for column in ("assumption", "detail", "source")
+                    for v in tool_rows[column] if translate(v) == UNTRANSLATED]
+    assert untranslated == []
+    supply = pd.read_csv(run_dir / "supply.csv")
+    assert [b for b in supply.supply_basis.dropna().unique()
+            if translate(b) == UNTRANSLATED and "additions" not in b] == []
+
+
+def test_report_starts_with_a_one_page_summary(page):
+    """The first section answers how many beds and 托位, and whether the plan supplies them."""
+    sections = re.findall(r'<section id="([^"]+)"', page)
+    assert sections[0] == "summary"
+    summary = _plain(page.split('<section id="summary">')[1].split("</section>")[0])
+    for service in ("养老床位", "护理型床位", "托位"):
+        assert service in summary
+    assert "规划能否满足" in summary and "首个缺口年份" in summary
+
+
+def _layout_probe(report: Path, width: int, tmp_path: Path) -> dict:
+    """Load ``report`` in an iframe ``width`` px wide and measure its tables
+    (tests/data/report_probe.js): tables wider than the text column, cells whose text spills
+    out, cells squeezed to about one character a line."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    probe = (PROJECT / "tests" / "data" / "report_probe.js").read_text(encoding="utf-8")
+    shutil.copy(report, tmp_path / "report.html")
+    wrapper = tmp_path / f"wrap{width}.html"
+    wrapper.write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="report.html" '
+        f'style="width:{width}px;height:3000px;border:0"></iframe><script>{probe}\n'
+        'document.getElementById("f").onload = function() { var f = '
+        'document.getElementById("f"); var pre = document.createElement("pre"); '
+        'pre.id = "probe-result"; pre.textContent = JSON.stringify(probe(f.contentWindow, '
+        'f.contentDocument)); document.body.appendChild(pre); };</script></body></html>',
+        encoding="utf-8")
+    result = _chromium(["--allow-file-access-from-files", "--window-size=1400,2000",
+                        "--dump-dom", wrapper.as_uri()], tmp_path / f"profile{width}")
+    match = re.search(r'<pre id="probe-result">(.*?)</pre>', result.stdout, re.S)
+    assert match, result.stderr[-2000:]
+    return json.loads(html.unescape(match.group(1)))
+
+
+def test_no_table_overflows_its_column_at_1280_px(run_dir, tmp_path):
+    """At 1280 px (a laptop) no table is wider than the text column, no cell's text spills out
+    and no cell is squeezed to a character a line (the scenario tables were, with 9 scenarios
+    as columns)."""
+    found = _layout_probe(run_dir / REPORT_FILE, 1280, tmp_path)
+    assert found["viewport"] == 1280
+    assert found["tables"] == [] and found["cells"] == []
+    assert found["page"] <= found["viewport"]
