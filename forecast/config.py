@@ -945,7 +945,7 @@ def _describe(group: list[Mapping], path: tuple) -> str:
 def _first_error(exc: ValidationError, order: typing.Callable[[tuple], int] | None
                  ) -> tuple[tuple, str]:
     """The first problem of a validation error (by ``order``, e.g. YAML line), described in one
-    clause, plus a count of the others."""
+    clause, followed by every other problem (path, line where known, clause)."""
     errors = exc.errors()
     paths = [_clean_loc(e) for e in errors]
     # a union alternative that failed at a shallower depth is noise beside the deeper one
@@ -960,8 +960,14 @@ def _first_error(exc: ValidationError, order: typing.Callable[[tuple], int] | No
         ordered.sort(key=lambda p: (order(p), groups[p][0]["type"] != "extra_forbidden"))
     path = ordered[0]
     message = _describe(groups[path], path)
-    if len(ordered) > 1:
-        message += f" (and {len(ordered) - 1} more problem{'s' if len(ordered) > 2 else ''})"
+    if len(ordered) > 1:  # every other problem too, on the same line
+        others = []
+        for other in ordered[1:]:
+            where = ".".join(str(part) for part in other)
+            line = order(other) if order is not None else None
+            where = f"line {line}: {where}" if isinstance(line, int) and line < 10**9 else where
+            others.append(f"{where}: {_describe(groups[other], other)}")
+        message += "; also " + "; ".join(others)
     return path, message
 
 

@@ -385,3 +385,14 @@ def test_counts_file_is_resolved_beside_the_config(tmp_path: Path) -> None:
     assert config.resolve_path(config.assumptions.migration.counts_file) == tmp_path / "mig.csv"
     message = error_of(write(tmp_path, text.replace("    counts_file: mig.csv\n", "")))
     assert "assumptions.migration.counts_file: mode 'counts' needs `counts_file`" in message
+
+
+def test_every_problem_is_shown_on_the_one_line(tmp_path: Path) -> None:
+    """Two mistakes: both are named (the second used to hide behind "(and 1 more problem)"),
+    each with its field, still on one line."""
+    text = MINIMAL.replace("norm_per_1000: 35", "norm_per_100: 35").replace(
+        "      - year: 2025", "      - yeer: 2025")
+    message = error_of(write(tmp_path, text))
+    assert "more problem" not in message
+    assert "norm_per_100" in message and "yeer" in message
+    assert "; also " in message
