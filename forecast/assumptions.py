@@ -51,7 +51,7 @@ from . import census, crosswalk, wpp
 from .engine import project
 from .errors import UnitError
 from .graduation import graduate, old_age_pattern_from_groups
-from .inputs import ProjectionInputs, Settings
+from .inputs import SRB_WARN, ProjectionInputs, Settings
 from .lifetable import life_table, survival_ratios_by_sex
 from .paths import data_dir
 
@@ -788,7 +788,11 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                     "method": ("local census age-0 sex ratio" if use_local[i] else
                                f"WPP China {base_year} (fewer than {MIN_AGE0_FOR_LOCAL_SRB:,} "
                                "children aged 0 counted locally)"),
-                    "source": CENSUS_SOURCE if use_local[i] else WPP_SOURCE},
+                    "source": CENSUS_SOURCE if use_local[i] else WPP_SOURCE,
+                    **({"warning": f"census age-0 sex ratio {srb[i]:.3f} is above {SRB_WARN} "
+                                   "(beyond every province's census ratio): girls were probably "
+                                   "left unregistered; consider setting srb in the config"}
+                       if srb[i] > SRB_WARN else {})},
             "migration": migration_notes[i],
         })
     return Defaults(unit_ids=unit_ids, settings=settings, population=population, mx=mx,

@@ -33,6 +33,14 @@ from .errors import InputError
 
 SEXES = ("male", "female")
 DEFAULT_SRB = 1.05  # used only when srb.csv is absent; reported as an assumption
+# Sex ratio at birth, male per female birth. Accepted: every ratio a Chinese census observed at
+# age 0 (up to 1.767, 安溪县 2010, with 13,685 children aged 0). Warned above SRB_WARN: beyond every
+# province's census age-0 ratio (highest 1.287, 安徽省 2010), i.e. a local count in which girls
+# were left unregistered or a typo.
+SRB_LIMITS = (0.8, 1.8)
+MX_LIMITS = (0.0, 10.0)  # central death rates, per person-year
+ASFR_LIMITS = (0.0, 1.0)  # births per woman per year
+SRB_WARN = 1.3
 SETTINGS_KEYS = {"start_year", "end_year", "migration_timing", "age_width", "open_age"}
 FILES = {
     "population": ("population.csv", ["sex", "age", "population"]),
@@ -360,7 +368,8 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
         if present("mortality"):
             notes.append("survival.csv and mortality.csv both given: survival.csv used")
     elif present("mortality"):
-        mortality = load_rates("mortality", ["year", "sex"], "mx", low=0, high=10,
+        mortality = load_rates("mortality", ["year", "sex"], "mx", low=MX_LIMITS[0],
+                               high=MX_LIMITS[1],
                                fix="central death rates are per person-year, between 0 and 10")
         notes.append("survival ratios built from mortality.csv with forecast.lifetable")
     else:
@@ -368,7 +377,8 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
                          fix="add survival.csv (year,sex,age,survival_ratio) or mortality.csv "
                              "(year,sex,age,mx)")
 
-    fertility = load_rates("fertility", ["year"], "asfr", low=0, high=1,
+    fertility = load_rates("fertility", ["year"], "asfr", low=ASFR_LIMITS[0],
+                           high=ASFR_LIMITS[1],
                            fix="ASFR is births per woman per year, between 0 and 1")
 
     migration = None
@@ -386,8 +396,13 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
         if srb.year.duplicated().any():
             raise InputError(f"year {srb.year[srb.year.duplicated()].iloc[0]} appears twice",
                              path=path, field="year", fix="give each year once")
-        _check_range(srb, "srb", path, low=0.8, high=1.3,
+        _check_range(srb, "srb", path, low=SRB_LIMITS[0], high=SRB_LIMITS[1],
                      fix="the sex ratio at birth is male per female birth, e.g. 1.05")
+        high = srb[srb.srb > SRB_WARN]
+        if len(high):
+            notes.append(f"srb.csv: sex ratio at birth {high.srb.max():.3f} is above "
+                         f"{SRB_WARN} (beyond every province's census ratio): check that girls "
+                         "were not left unregistered")
     else:
         notes.append(f"no srb.csv: assumed sex ratio at birth {DEFAULT_SRB} (assumption)")
 
