@@ -419,6 +419,87 @@ def build_life_expectancy(reference: Path) -> pd.DataFrame:
     return out
 
 
+PAGES = {  # stored public web pages quoting provincial statistical communiqués (not in shared)
+    "gx21": "http://f2djj.com/zh/2022/0403/25911.html (扬子晚报/第一财经 2022-04-03 quoting the "
+            "2021 Guangxi statistical communiqué)",
+    "gd21": "http://sssv1.com/guancha/2022/0510/4491.html (repost quoting Guangdong 2021 figures)",
+    "gd22": "http://xuexi.mbahome.com/guonei/2023/0427/11488.html (21世纪经济报道 2023-04-27 "
+            "quoting the Guangdong Statistics Bureau)",
+    "hlj": "http://www.kxwhcb.com/newsDetail_forward_22413309 (澎湃新闻 2023-03-23 repost: 2022 "
+           "Heilongjiang statistical communiqué and the 2021 5‰ sample survey)",
+    "cq21": "http://www.zaosha.cn/251679.html (Chongqing Statistics Bureau's reading of the 2021 "
+            "population change sample survey, as reposted)",
+    "cbr22": "http://hbzqbyyxgs.com/news/662599.html (third-party table of 28 provinces' 2022 "
+             "crude birth rates compiled from their statistical bureaus)",
+}
+CBR_2022 = {  # province: 2022 crude birth rate (per 1,000), PAGES["cbr22"]
+    "贵州省": 11.03, "青海省": 10.6, "海南省": 8.6, "广西壮族自治区": 8.51, "甘肃省": 8.47,
+    "广东省": 8.3, "云南省": 8.14, "河南省": 7.42, "陕西省": 7.36, "江西省": 7.19,
+    "安徽省": 7.16, "福建省": 7.07, "山西省": 6.75, "山东省": 6.71, "新疆维吾尔自治区": 6.53,
+    "四川省": 6.39, "浙江省": 6.28, "湖南省": 6.23, "河北省": 6.09, "湖北省": 6.08,
+    "重庆市": 5.98, "北京市": 5.67, "内蒙古自治区": 5.58, "江苏省": 5.23, "上海市": 4.35,
+    "吉林省": 4.33, "辽宁省": 4.08, "黑龙江省": 3.34,
+}
+
+
+def build_registered_vital_rates(reference: Path, units: pd.DataFrame) -> pd.DataFrame:
+    """Registered births, deaths and crude rates 2020-2023 (NBS and provincial communiqués).
+
+    National figures and Yunnan/Chongqing 2022 come from shared nbs-secondary
+    validation_points.csv (each row's URL kept); the other provinces from the stored pages in
+    ``PAGES``. Chongqing 2021's death rate is derived: birth rate − natural growth rate.
+    """
+    points = pd.read_csv(reference / "nbs-secondary" / "validation_points.csv")
+    names = {"China": ("全国", "CN"), "Yunnan": ("云南省", "530000"),
+             "Chongqing": ("重庆市", "500000")}
+    kinds = {"births": ("births", "10k persons"), "deaths": ("deaths", "10k persons"),
+             "crude_birth_rate": ("crude_birth_rate", "per 1000"),
+             "crude_death_rate": ("crude_death_rate", "per 1000")}
+    rows = []
+    for r in points.itertuples(index=False):
+        if r.area in names and r.indicator in kinds and 2020 <= r.year <= 2023:
+            area, code = names[r.area]
+            rows.append((area, code, int(r.year), r.indicator, float(r.value),
+                         kinds[r.indicator][1], f"{r.source_url} (shared nbs-secondary)"))
+    # Yunnan 2022 deaths are in the note of its births row
+    note = points[(points.area == "Yunnan") & (points.indicator == "births")].note.iloc[0]
+    assert "deaths 38.52" in note
+    rows.append(("云南省", "530000", 2022, "deaths", 38.52, "10k persons",
+                 points[points.area == "Yunnan"].source_url.iloc[0] + " (shared nbs-secondary)"))
+    keyed = [
+        ("广西壮族自治区", "450000", 2021, "births", 48.7, "gx21"),
+        ("广西壮族自治区", "450000", 2021, "crude_birth_rate", 9.68, "gx21"),
+        ("广西壮族自治区", "450000", 2021, "deaths", 34.2, "gx21"),
+        ("广西壮族自治区", "450000", 2021, "crude_death_rate", 6.80, "gx21"),
+        ("广东省", "440000", 2021, "births", 118.31, "gd21"),
+        ("广东省", "440000", 2021, "crude_birth_rate", 9.35, "gd21"),
+        ("广东省", "440000", 2021, "deaths", 61.12, "gd21"),
+        ("广东省", "440000", 2021, "crude_death_rate", 4.83, "gd21"),
+        ("广东省", "440000", 2022, "births", 105.2, "gd22"),
+        ("广东省", "440000", 2022, "crude_birth_rate", 8.30, "gd22"),
+        ("广东省", "440000", 2022, "deaths", 63.0, "gd22"),
+        ("广东省", "440000", 2022, "crude_death_rate", 4.97, "gd22"),
+        ("黑龙江省", "230000", 2021, "crude_birth_rate", 3.59, "hlj"),
+        ("黑龙江省", "230000", 2021, "crude_death_rate", 8.70, "hlj"),
+        ("黑龙江省", "230000", 2022, "crude_death_rate", 9.09, "hlj"),
+        ("重庆市", "500000", 2021, "births", 20.83, "cq21"),
+        ("重庆市", "500000", 2021, "crude_birth_rate", 6.49, "cq21"),
+        ("重庆市", "500000", 2021, "deaths", 25.81, "cq21"),
+        ("重庆市", "500000", 2021, "crude_death_rate", round(6.49 + 1.55, 2), "cq21"),
+    ]
+    provinces = units[(units.census_year == 2020) & (units.level == "province")]
+    code_of = dict(zip(provinces.name, provinces.code, strict=True))
+    for name, value in CBR_2022.items():
+        keyed.append((name, code_of[name], 2022, "crude_birth_rate", value, "cbr22"))
+    for area, code, year, indicator, value, page in keyed:
+        assert code_of.get(area, code) == code, area
+        rows.append((area, code, year, indicator, value, kinds[indicator][1], PAGES[page]))
+    out = pd.DataFrame(rows, columns=["area", "code", "year", "indicator", "value", "unit",
+                                      "source"])
+    out = out.drop_duplicates(["code", "year", "indicator"], keep="first")
+    return out.sort_values(["code", "year", "indicator"], ignore_index=True)
+
+
 def write_csv(frame: pd.DataFrame, name: str) -> None:
     frame.to_csv(DATA_DIR / name, index=False, encoding="utf-8", lineterminator="\n")
     print(f"wrote data/{name}: {len(frame):,} rows")
@@ -439,6 +520,7 @@ def main() -> None:
     write_csv(build_wpp_migration(reference), "wpp2024_china_net_migration_single_age.csv")
     write_csv(build_nbs_births(reference), "nbs_births_1949_2023.csv")
     write_csv(build_life_expectancy(reference), "province_life_expectancy.csv")
+    write_csv(build_registered_vital_rates(reference, units), "registered_vital_rates.csv")
 
 
 if __name__ == "__main__":

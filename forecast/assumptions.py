@@ -14,14 +14,20 @@ Components (see :func:`build_defaults`):
   distribution (85–89 … 100+) of the census year, by sex.
 * **Mortality**: WPP 2024 China abridged central death rates by 5-year period, graduated to
   single years (cumulative hazard, the same exact-total graduation), interpolated log-linearly
-  in time between period centres; multiplied by a local level factor ``k`` per unit:
-  with a provincial life expectancy for the base year (``data/province_life_expectancy.csv``),
-  ``k_province`` fits the national schedule to it, and a unit inside the province gets
-  ``k_province × SMR_unit / SMR_province``; otherwise ``k = SMR_unit / SMR_national``. SMRs are
-  indirectly standardised mortality ratios from the 2010 census crude death rates (deaths in the
-  12 months before the census) against WPP national rates; dividing by the national (or
-  provincial) SMR cancels the census under-registration of deaths that all units share.
-  Improvement over time is WPP's (the factor k stays fixed).
+  in time between period centres, then made consistent with the census population
+  (:func:`structure_factor`): at ages 40+ they are multiplied by WPP's population over the
+  census's, so that WPP's deaths by age and sex fall on the population we project (the 2020
+  census counts 23 % more men aged 85+ than WPP, and WPP's rates on it gave China 7.99 ‰ for
+  2021 against 7.54 ‰ in WPP and 7.18 ‰ registered). The 2010→2020 cohort survival of the two
+  censuses confirms the level: it implies deaths of the 40+ within 3 % of these rates (6 %
+  below WPP's rates on the census). A local level factor ``k`` per unit: a province with a
+  registered crude death rate for 2021 (``data/registered_vital_rates.csv``) gets the level at
+  which its census population dies at that rate relative to the nation's registered rate; a
+  unit inside it gets ``k_province × SMR_unit / SMR_province``; otherwise
+  ``k = SMR_unit / SMR_national``. SMRs are indirectly standardised mortality ratios from the
+  2010 census crude death rates (deaths in the 12 months before the census) against the
+  national schedule; dividing by the national (or provincial) ratio cancels the
+  under-registration of deaths that all units share. Improvement over time is WPP's.
 * **Fertility**: the WPP China age pattern (percent ASFR by period, graduated to single ages)
   scaled to a local TFR estimated from the census: births in the 12 months before the census
   = persons aged 0 ÷ survival from birth to the census (L0 of the local life table), divided by
@@ -121,6 +127,51 @@ def national_mx(step_years: np.ndarray, known_until: int | None = None) -> np.nd
             w = (t - centres[j]) / (centres[j + 1] - centres[j])
             out[i] = (1 - w) * log_mx[j] + w * log_mx[j + 1]
     return np.exp(out)
+
+
+STRUCTURE_MIN_AGE = 40  # below this the census/WPP ratio reflects child under-count, not deaths
+
+
+@lru_cache(maxsize=2)
+def structure_factor(census_year: int) -> np.ndarray:
+    """WPP's population over the census's, by sex and single age (2, 101), 1 below age 40.
+
+    WPP's rates are WPP's deaths over WPP's population. Its 2020 population has fewer old
+    people than the 2020 census counted (men 80-84: 12 % fewer, 85+: 23 % fewer), so WPP's
+    rates applied to the census overstate deaths (China 2021: 7.99 ‰ against 7.54 ‰ in WPP and
+    7.18 ‰ registered). Multiplying the rates by this ratio keeps WPP's deaths by age and sex
+    and puts them over the population we project. Ratios are by 5-year group at the census
+    date (WPP's 1 July populations of the census year and five years later, log-linear to
+    1 November), the 85+ as one group, interpolated linearly between group centres.
+    """
+    table = wpp.wpp_population_5yr()
+    groups = census_groups([census.NATIONAL_ID], census_year)[0]  # (2, 19)
+    census5 = np.concatenate([groups[:, :2].sum(axis=1, keepdims=True), groups[:, 2:]], axis=1)
+    starts = np.arange(0, 90, 5)  # 0-4 ... 80-84, 85+
+    centres = np.append(starts[:-1] + 2.5, 90.0)
+    out = np.ones((2, 101))
+    for i, sex in enumerate(SEXES):
+        rows = table[(table.sex == sex) & table.variant.isin(["estimate", "median"])]
+        july, later = (rows[rows.year == year].sort_values("age_start").population
+                       .to_numpy(dtype=float) * 1000.0  # thousands -> persons
+                       for year in (census_year, census_year + 5))
+        november = july * (later / july) ** ((10 / 12 - 0.5) / 5)
+        wpp5 = np.append(november[:17], november[17:].sum())
+        ratio = wpp5 / census5[i]
+        factor = np.interp(AGES, centres, ratio)
+        out[i] = np.where(AGES >= STRUCTURE_MIN_AGE, factor, 1.0)
+    return out
+
+
+def census_consistent_mx(step_years: np.ndarray, known_until: int | None = None,
+                         census_year: int | None = None) -> np.ndarray:
+    """WPP China rates (:func:`national_mx`) times :func:`structure_factor` (T, 2, 101).
+
+    The factor of ``census_year`` (default: 2010 when ``known_until`` is set, else 2020) is
+    held constant: WPP's improvement over time is kept.
+    """
+    year = census_year or (2010 if known_until is not None else 2020)
+    return national_mx(step_years, known_until) * structure_factor(year)[None]
 
 
 @lru_cache(maxsize=1)
@@ -322,7 +373,7 @@ def mortality_ratio_2010(unit_ids: list[str], known_until: int | None = None) ->
     population = graduate(np.where(present[:, None, None], groups, 0.0), CENSUS_STARTS,
                           open_age_pattern=old_age_pattern(2010), open_age=OPEN_AGE)
     # step Nov 2009 - Nov 2010: the census year
-    mx_2010 = national_mx(np.array([2009]), known_until)[0]
+    mx_2010 = census_consistent_mx(np.array([2009]), known_until)[0]
     expected = (population * mx_2010).sum(axis=(1, 2))
     observed = crude_death_rate_2010(unit_ids) / 1000.0 * population.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -334,7 +385,7 @@ def _national_smr_2010(known_until: int | None = None) -> float:
     provinces = census.load_units(2010)
     ids = provinces[provinces.level == "province"].unit_id.tolist()
     population = base_population(ids, 2010)
-    mx_2010 = national_mx(np.array([2009]), known_until)[0]
+    mx_2010 = census_consistent_mx(np.array([2009]), known_until)[0]
     expected = (population * mx_2010).sum()
     observed = (crude_death_rate_2010(ids) / 1000.0 * population.sum(axis=(1, 2))).sum()
     return float(observed / expected)
@@ -357,18 +408,9 @@ def fit_level(mx: np.ndarray, target: float, sex: str | None) -> float:
 
 
 @lru_cache(maxsize=1)
-def _province_e0() -> pd.DataFrame:
+def province_life_expectancy() -> pd.DataFrame:
+    """Published provincial life expectancies (data/province_life_expectancy.csv): checks only."""
     return pd.read_csv(data_dir() / "province_life_expectancy.csv", dtype={"code": str})
-
-
-def province_e0_targets(province_code: str, base_year: int) -> pd.DataFrame:
-    """Rows of province_life_expectancy.csv usable for a base year (within two years before)."""
-    table = _province_e0()
-    rows = table[(table.code == province_code) & (table.year <= base_year)
-                 & (table.year >= base_year - 2)]
-    if rows.empty:
-        return rows
-    return rows[rows.year == rows.year.max()]
 
 
 @dataclass
@@ -409,49 +451,80 @@ def _frame_year_sex_age(values: np.ndarray, steps: np.ndarray, name: str) -> pd.
                          "age": np.tile(AGES, 2 * len(steps)), name: values.reshape(-1)})
 
 
+REGISTERED_SOURCE = ("registered births and deaths from NBS and provincial statistical "
+                     "communiqués (annual population change sample surveys); "
+                     "data/registered_vital_rates.csv")
+CALIBRATION_YEAR = 2021  # registered deaths of this calendar year set provincial levels;
+# later years (2022, 2023) are left to check the projection against
+
+
+@lru_cache(maxsize=1)
+def registered_vital_rates() -> pd.DataFrame:
+    """Registered births, deaths and crude rates 2020-2023 by province and nation (long)."""
+    return pd.read_csv(data_dir() / "registered_vital_rates.csv", dtype={"code": str})
+
+
+def registered_rate(code: str, year: int, indicator: str) -> float:
+    """One registered figure (e.g. crude_death_rate per 1,000); NaN if not shipped."""
+    table = registered_vital_rates()
+    hit = table[(table.code == code) & (table.year == year) & (table.indicator == indicator)]
+    return float(hit.value.iloc[0]) if len(hit) else float("nan")
+
+
+def expected_crude_death_rate(population: np.ndarray, mx: np.ndarray) -> np.ndarray:
+    """Deaths per 1,000 (U,) of census populations (U, 2, 101) under rates mx (2, 101)."""
+    return 1000.0 * (population * mx).sum(axis=(1, 2)) / population.sum(axis=(1, 2))
+
+
 def local_mortality_level(units: list[census.Unit], base_year: int
                           ) -> tuple[np.ndarray, list[dict]]:
-    """Mortality level factors k (U, 2) relative to WPP China, with a note per unit."""
+    """Mortality level factors k (U, 2) relative to the national schedule, with a note per unit.
+
+    The national schedule is :func:`census_consistent_mx`. A province whose registered crude
+    death rate of ``CALIBRATION_YEAR`` is shipped gets the level at which its census population
+    dies at that rate relative to the nation's registered rate (indirect standardisation
+    against the nation, so the under-registration every province shares cancels); any other
+    unit gets its 2010-census SMR relative to the nation's. A unit inside a calibrated province
+    gets k_province × SMR_unit / SMR_province. (A proportional shift to a provincial e0 was
+    dropped: e0 is driven by young ages, and moving every age by the same factor put Yunnan's
+    2022 death rate 14 % above its registered 8.21 ‰.)
+    """
     known_until = 2010 if base_year <= 2010 else None
     ids_2010 = [match_2010(u)[0] for u in units]
     smr = mortality_ratio_2010([i or "" for i in ids_2010], known_until)
     national = _national_smr_2010(known_until)
-    base_mx = national_mx(np.array([base_year - 1]), known_until)[0]  # step ending at the census
     levels = np.ones((len(units), 2))
     notes = []
-    province_cache: dict[str, tuple[np.ndarray, str, float]] = {}
-    targets_cache: dict[str, pd.DataFrame] = {}
+    province_cache: dict[str, tuple[float, dict] | None] = {}
     for i, unit in enumerate(units):
         province_code = _province_code(unit)
-        if province_code not in targets_cache:
-            targets_cache[province_code] = (province_e0_targets(province_code, base_year)
-                                            if base_year > 2010 else _province_e0().iloc[0:0])
-        targets = targets_cache[province_code]
+        if province_code not in province_cache:
+            province_cache[province_code] = (_registered_province_level(province_code)
+                                             if base_year == 2020 and province_code else None)
+        calibrated = province_cache[province_code]
         note: dict = {}
         if unit.level == "national":
-            note = {"method": "WPP China schedule as it stands (the national unit)"}
-        elif not targets.empty and province_code:
-            if province_code not in province_cache:
-                k_sex, described = _fit_province(base_mx, targets)
-                prov_smr = mortality_ratio_2010(
-                    [match_2010(_province_unit(province_code))[0] or ""], known_until)[0]
-                province_cache[province_code] = (k_sex, described, prov_smr)
-            k_sex, described, prov_smr = province_cache[province_code]
+            note = {"method": "national schedule as it stands (the national unit)"}
+        elif calibrated is not None:
+            k_province, described = calibrated
+            prov_smr = mortality_ratio_2010(
+                [match_2010(_province_unit(province_code))[0] or ""], known_until)[0]
             relative = smr[i] / prov_smr if np.isfinite(smr[i]) and np.isfinite(prov_smr) else 1.0
             if unit.level == "province":
                 relative = 1.0
-            levels[i] = k_sex * relative
-            note = {"method": "provincial life expectancy, then 2010-census SMR relative to the "
-                              "province", "province_target": described,
-                    "k_province": [round(float(k), 4) for k in k_sex],
+            levels[i] = k_province * relative
+            note = {"method": "registered deaths of the province relative to the nation "
+                              f"({CALIBRATION_YEAR}), then 2010-census SMR relative to the "
+                              "province", "registered_source": REGISTERED_SOURCE, **described,
+                    "k_province": round(float(k_province), 4),
                     "smr_unit_over_province": round(float(relative), 4)}
         elif np.isfinite(smr[i]):
             levels[i] = smr[i] / national
             note = {"method": "indirectly standardised mortality ratio, 2010 census deaths vs "
-                              "WPP China rates, relative to the national ratio",
+                              "the national schedule, relative to the national ratio",
                     "smr_unit": round(float(smr[i]), 4), "smr_national": round(national, 4)}
         else:
-            note = {"method": "national WPP level (no 2010 death rate for this unit)",
+            note = {"method": "national level (no 2010 death rate for this unit)",
                     "warning": "mortality set to the national level"}
         clipped = np.clip(levels[i], *K_LIMITS)
         if not np.allclose(clipped, levels[i]):
@@ -461,6 +534,28 @@ def local_mortality_level(units: list[census.Unit], base_year: int
         note["level_factor_k"] = [round(float(k), 4) for k in levels[i]]
         notes.append(note)
     return levels, notes
+
+
+def _registered_province_level(province_code: str) -> tuple[float, dict] | None:
+    """k of a province from its registered crude death rate of ``CALIBRATION_YEAR``, or None.
+
+    k = (registered CDR_province / registered CDR_nation) / (expected CDR_province / expected
+    CDR_nation), the expected rates being the 2020 census populations under the national
+    schedule of the step that is mostly ``CALIBRATION_YEAR`` (Nov 2020 - Nov 2021).
+    """
+    registered = registered_rate(province_code, CALIBRATION_YEAR, "crude_death_rate")
+    registered_nation = registered_rate(census.NATIONAL_ID, CALIBRATION_YEAR,
+                                        "crude_death_rate")
+    if not (np.isfinite(registered) and np.isfinite(registered_nation)):
+        return None
+    province_id = _province_unit(province_code).unit_id
+    population = base_population([province_id, census.NATIONAL_ID], 2020)
+    mx = census_consistent_mx(np.array([CALIBRATION_YEAR - 1]))[0]
+    expected = expected_crude_death_rate(population, mx)
+    k = (registered / registered_nation) / (expected[0] / expected[1])
+    return k, {"registered_cdr": registered, "registered_cdr_national": registered_nation,
+               "expected_cdr_at_national_rates": round(float(expected[0]), 3),
+               "expected_cdr_national": round(float(expected[1]), 3)}
 
 
 def _province_code(unit: census.Unit) -> str:
@@ -475,21 +570,6 @@ def _province_code(unit: census.Unit) -> str:
 
 def _province_unit(province_code: str) -> census.Unit:
     return census.resolve_unit(province_code)
-
-
-def _fit_province(base_mx: np.ndarray, targets: pd.DataFrame) -> tuple[np.ndarray, str]:
-    by_sex = {r.sex: r for r in targets.itertuples()}
-    if "male" in by_sex and "female" in by_sex:
-        k = np.array([fit_level(base_mx, by_sex[s].e0, s) for s in SEXES])
-        row = by_sex["female"]
-        text = (f"{row.area} e0 {row.year} male {by_sex['male'].e0}, female {row.e0} "
-                f"({row.source})")
-    else:
-        row = by_sex.get("both", targets.iloc[0])
-        k_both = fit_level(base_mx, row.e0, None)
-        k = np.array([k_both, k_both])
-        text = f"{row.area} e0 {row.year} both sexes {row.e0} ({row.source})"
-    return k, text
 
 
 def estimate_tfr(population: np.ndarray, mx: np.ndarray, pattern: np.ndarray) -> np.ndarray:
@@ -620,7 +700,7 @@ def _single_year_residual(census_groups_2020: np.ndarray, expected: np.ndarray) 
 def _national_residual_rate() -> np.ndarray:
     """The 全国 decade residual per expected person by sex and age (2, 101), ages 10+."""
     pop_2010 = base_population([census.NATIONAL_ID], 2010)
-    survival = survival_ratios_by_sex(national_mx(np.arange(2010, 2020)))
+    survival = survival_ratios_by_sex(census_consistent_mx(np.arange(2010, 2020)))
     expected = project(pop_2010[0], survival, np.zeros((10, 101)), np.full(10, 1.05)
                        ).population[-1]
     residual = _single_year_residual(census_groups([census.NATIONAL_ID], 2020)[0], expected)
@@ -714,10 +794,11 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
     population = base_population(base_ids, base_year)
 
     levels, mortality_notes = local_mortality_level(units, base_year)
-    national = national_mx(steps, known_until)  # (T, 2, 101)
+    national = census_consistent_mx(steps, known_until)  # (T, 2, 101)
     mx = levels[:, None, :, None] * national[None]
 
-    base_mx = levels[:, :, None] * national_mx(np.array([base_year - 1]), known_until)[0]
+    base_mx = levels[:, :, None] * census_consistent_mx(np.array([base_year - 1]),
+                                                         known_until)[0]
     pattern_base = asfr_pattern(np.array([base_year - 1]), known_until)[0]
     tfr_base = estimate_tfr(population, base_mx, pattern_base)
     # no children aged 0 (or no women 15-49) counted: the census says nothing about fertility
@@ -736,7 +817,7 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
     srb = np.where(use_local, local_srb, national_srb)
 
     if base_year == 2020:
-        decade = national_mx(np.arange(2010, 2020))
+        decade = census_consistent_mx(np.arange(2010, 2020))
         mx_decade = levels[:, None, :, None] * decade[None]
         migrants, migration_notes = census_residual(units, population, mx_decade)
     else:
@@ -761,7 +842,10 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                           "schedule": "WPP abridged mx by period graduated to single years, "
                                       "log-linear in time"
                                       + (", extrapolated after 2005-2010 (known in 2010)"
-                                         if known_until else ""),
+                                         if known_until else "")
+                                      + f"; at ages {STRUCTURE_MIN_AGE}+ × WPP population / "
+                                        f"census population of {base_year} (WPP's deaths by "
+                                        "age on the census population)",
                           **mortality_notes[i],
                           "e0_base_male": round(float(life_table(mx[i, 0, 0], "male").e0), 2),
                           "e0_base_female": round(float(life_table(mx[i, 0, 1], "female").e0),

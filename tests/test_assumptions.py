@@ -133,29 +133,45 @@ def test_unit_without_children_gets_the_wpp_tfr():
 # ------------------------------------------------------------------------------ mortality
 
 
-def _fitted_base_schedule(code: str) -> np.ndarray:
-    """The schedule the level is fitted on: k × WPP mx of step base_year − 1 (2019)."""
-    levels, _ = local_mortality_level([census.resolve_unit(code)], 2020)
-    return levels[0][:, None] * national_mx(np.array([2019]))[0]
+def test_structure_factor_keeps_wpp_deaths_on_the_census_population():
+    """WPP 2024 mid-2020 population (thousands, data/wpp2024_china_population_5yr.csv) against
+    the 2020 census: men 85+ 0.77 (WPP counts 23 % fewer), women 85+ 0.95; 1 below age 40.
+    Applied to the census, the factor gives back WPP's deaths of the 65+ within 3 % (the
+    remaining gap: the census date, 1 Nov, against WPP's 1 July stock)."""
+    factor = assumptions.structure_factor(2020)
+    assert (factor[:, :40] == 1).all()
+    assert factor[0, 95] == pytest.approx(0.77, abs=0.01)
+    assert factor[1, 95] == pytest.approx(0.95, abs=0.01)
 
 
-def test_yunnan_life_expectancy_is_the_fitted_target():
-    """Yunnan 2020 census e0 74.02 both sexes (data/province_life_expectancy.csv)."""
-    assert both_sexes_e0(_fitted_base_schedule("530000")) == pytest.approx(74.02, abs=1e-6)
+def test_yunnan_level_from_registered_deaths_not_e0():
+    """Yunnan has no 2021 registered death rate shipped, so its level is the 2010-census SMR
+    relative to the nation; its implied 2019-20 e0 (measured 75.2) is then within 1.5 years
+    of the census life table's 74.02 (data/province_life_expectancy.csv), which it was not
+    fitted to (the census life table rests on the census's own, under-reported deaths)."""
+    levels, notes = local_mortality_level([census.resolve_unit("530000")], 2020)
+    mx = levels[0][:, None] * assumptions.census_consistent_mx(np.array([2019]))[0]
+    assert both_sexes_e0(mx) == pytest.approx(74.02, abs=1.5)
+    assert "2010 census deaths" in notes[0]["method"]
 
 
-def test_qinghai_life_expectancy_by_sex_is_the_fitted_target():
-    """Qinghai 2019 e0 male 70.92, female 75.63 (provincial CDC survey)."""
-    mx = _fitted_base_schedule("630000")
-    assert float(life_table(mx[0], "male").e0) == pytest.approx(70.92, abs=1e-6)
-    assert float(life_table(mx[1], "female").e0) == pytest.approx(75.63, abs=1e-6)
+def test_registered_province_level_is_relative_to_the_nation():
+    """Guangxi's k = (6.80 / 7.18) / (expected CDR Guangxi / expected CDR China), the
+    registered 2021 rates of data/registered_vital_rates.csv (identity)."""
+    levels, notes = local_mortality_level([census.resolve_unit("450000")], 2020)
+    note = notes[0]
+    assert note["registered_cdr"] == 6.80 and note["registered_cdr_national"] == 7.18
+    expected = (6.80 / 7.18) / (note["expected_cdr_at_national_rates"]
+                                / note["expected_cdr_national"])
+    assert levels[0][0] == pytest.approx(expected, rel=1e-3)
 
 
 def test_unit_level_is_province_level_times_relative_smr():
-    """Lincang inside Yunnan: k = k_Yunnan × SMR_Lincang / SMR_Yunnan (module docstring)."""
+    """Huizhou inside Guangdong (calibrated on its registered deaths): k = k_Guangdong ×
+    SMR_Huizhou / SMR_Guangdong (module docstring)."""
     levels, notes = local_mortality_level(
-        [census.resolve_unit("530000"), census.resolve_unit("530900")], 2020)
-    smr = assumptions.mortality_ratio_2010(["530000", "530900"])
+        [census.resolve_unit("440000"), census.resolve_unit("441300")], 2020)
+    smr = assumptions.mortality_ratio_2010(["440000", "441300"])
     assert levels[1] == pytest.approx(levels[0] * smr[1] / smr[0], rel=1e-12)
     assert notes[1]["smr_unit_over_province"] == pytest.approx(smr[1] / smr[0], abs=1e-4)
 
@@ -163,7 +179,7 @@ def test_unit_level_is_province_level_times_relative_smr():
 def test_defaults_mx_is_level_times_national_schedule(five_units):
     """mx of every step = k (by sex) × the national schedule of that step."""
     levels, _ = local_mortality_level([census.resolve_unit(c) for c in CENSUS_2020], 2020)
-    national = national_mx(five_units.settings.step_years)
+    national = assumptions.census_consistent_mx(five_units.settings.step_years)
     np.testing.assert_allclose(five_units.mx, levels[:, None, :, None] * national[None],
                                rtol=1e-12)
 

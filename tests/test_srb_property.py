@@ -17,8 +17,7 @@ import pytest
 
 from forecast import census
 from forecast.assumptions import build_defaults
-from forecast.inputs import (ASFR_LIMITS, MX_LIMITS, SRB_LIMITS, SRB_WARN, read_inputs,
-                             write_inputs)
+from forecast.inputs import ASFR_LIMITS, MX_LIMITS, SRB_LIMITS, SRB_WARN, read_inputs, write_inputs
 
 pytestmark = pytest.mark.slow
 CHUNK = 800
