@@ -1019,6 +1019,14 @@ PHRASES_ZH: dict[str, str] = {
     "indirectly standardised mortality ratio, 2010 census deaths vs":
         "间接标准化死亡比：2010年普查死亡对比",
     "national WPP level (no 2010 death rate for this unit)": "全国WPP水平（本单位无2010年死亡率）",
+    "indirectly standardised mortality ratio, 2010 census deaths vs the national schedule, "
+    "relative to the national ratio":
+        "间接标准化死亡比：2010年普查死亡对比全国死亡率表，相对全国的比值",
+    "registered deaths of the province relative to the nation (2021), then 2010-census SMR "
+    "relative to the province":
+        "先按本省2021年登记死亡率相对全国的水平调整，再按2010年普查相对全省的标准化死亡比调整",
+    "national schedule as it stands (the national unit)": "全国死亡率表原样（全国）",
+    "national level (no 2010 death rate for this unit)": "全国水平（本单位无2010年死亡率）",
     "WPP China schedule as it stands (the national unit)": "WPP中国死亡率原样（全国）",
     "WPP age pattern × local TFR from census age-0 children and women 15-49, allowing for "
     "infant mortality; path follows WPP China TFR relative to the base year":
@@ -1036,6 +1044,11 @@ PHRASES_ZH: dict[str, str] = {
         "自上而下控制（bayesPop pop.scale.prediction；美国人口普查局的下级控制法）：下级生育按"
         "上级出生数调整，死亡按上级分性别年龄死亡数调整，人口按上级分年份、性别、年龄调整，"
         "净迁移取使之吻合的余差",
+    "schedule: WPP abridged mx by period graduated to single years, log-linear in time; at "
+    "ages 40+ × WPP population / census population of 2020 (WPP's deaths by age on the census "
+    "population)":
+        "schedule：WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值；40岁及以上乘以WPP人口与"
+        "2020年普查人口之比（WPP分年龄死亡数落在普查人口上）",
     "schedule: WPP abridged mx by period graduated to single years, log-linear in time":
         "schedule：WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值",
     "(same area)": "（辖区未变）",
