@@ -6,7 +6,6 @@ shared reference-data/SOURCES.md and care-demand-parameters.md §4.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -122,17 +121,18 @@ def test_units_command_output_shows_code_parent_and_population():
     assert text.splitlines()[0].split()[:4] == ["code", "level", "parent", "name"]
 
 
-def test_loading_is_fast_and_cached():
+def test_loading_is_cached():
+    """The census tables are read once per process; repeated look-ups hit the cache (their
+    speed is measured in benchmarks/all_units.py, not here)."""
     for cached in (census._all_units, census._units_of_year, census._population_table):
         cached.cache_clear()
-    started = time.perf_counter()
     census.load_units(2020)
-    census.census_population("532500", 2020)
-    assert time.perf_counter() - started < 0.3
-    started = time.perf_counter()
-    for _ in range(100):
-        census.census_population("530900", 2020)
-    assert time.perf_counter() - started < 0.3
+    first = census.census_population("532500", 2020)
+    for _ in range(3):
+        assert census.census_population("530900", 2020) is not None
+    assert census._population_table.cache_info().misses == 1
+    assert census._population_table.cache_info().hits >= 3
+    assert census.census_population("532500", 2020).equals(first)
 
 
 def test_missing_age_data_and_unknown_id_raise():
