@@ -75,9 +75,12 @@ RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elder
 INTEGER_COLUMNS = {"year", "age", "first_shortfall_year", "driver_year", "target_year",
                    "n_trajectories", "supply_unknown_until"}
 SHARE_FORMAT, PROBABILITY_FORMAT, RATE_FORMAT = "0.0%", "0%", "#,##0.0"
+#: Beds or places per 1,000: two decimals, since 托位 rates are a few per 1,000 (3.65 against a
+#: target of 4.5 must not show as 3.6).
+PER_1000_FORMAT = "#,##0.00"
 COUNT_FORMAT, INTEGER_FORMAT = "#,##0", "0"
-_KIND_FORMAT = {"count": COUNT_FORMAT, "per_1000_elderly": RATE_FORMAT,
-                "per_1000_population": RATE_FORMAT, "coverage_under3": SHARE_FORMAT,
+_KIND_FORMAT = {"count": COUNT_FORMAT, "per_1000_elderly": PER_1000_FORMAT,
+                "per_1000_population": PER_1000_FORMAT, "coverage_under3": SHARE_FORMAT,
                 "share_nursing": SHARE_FORMAT}
 _INDICATOR_FORMAT = {"share_60plus": SHARE_FORMAT, "share_0_2": SHARE_FORMAT,
                      "child_dependency": RATE_FORMAT, "old_dependency": RATE_FORMAT,
@@ -95,7 +98,7 @@ def cell_number_format(column: str, value: object, row: dict, *, shares: set[str
     if column in PROBABILITY_COLUMNS:
         return PROBABILITY_FORMAT
     if column in RATE_COLUMNS or column in rates:
-        return RATE_FORMAT
+        return PER_1000_FORMAT if "per_1000" in column else RATE_FORMAT
     if column in INTEGER_COLUMNS or column.startswith("first_shortfall_"):
         return INTEGER_FORMAT
     if column == "value" and "kind" in row:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # decimals shown and scale of each number format the workbook uses
 FORMATS = {"0": (0, 1.0), "#,##0": (0, 1.0), "#,##0.0": (1, 1.0), "0.00": (2, 1.0),
-           "0.0%": (1, 100.0), "0%": (0, 100.0), "General": (None, 1.0)}
+           "#,##0.00": (2, 1.0), "0.0%": (1, 100.0), "0%": (0, 100.0), "General": (None, 1.0)}
 
 
 # columns whose meaning (and so format) changes by row: a target's value by its kind, a
@@ -94,10 +94,10 @@ def test_known_columns_have_their_formats(workbook):
     assert {c.number_format for c in probability if c.value is not None} == {"0%"}
     targets = _columns(book["targets"])
     rate = targets["per_1000_population_at_base_year"]
-    assert {c.number_format for c in rate if c.value is not None} == {"#,##0.0"}
+    assert {c.number_format for c in rate if c.value is not None} == {"#,##0.00"}
     kinds = [c.value for c in targets["kind"]]
     formats = dict(zip(kinds, [c.number_format for c in targets["value"]], strict=True))
-    assert formats["每千人口"] == "#,##0.0" and formats["护理型床位占比"] == "0.0%"
+    assert formats["每千人口"] == "#,##0.00" and formats["护理型床位占比"] == "0.0%"
     assert {c.number_format for c in _columns(book["summary"])["share_60plus"]} == {"0.0%"}
     assert {c.number_format for c in _columns(book["gaps"])["year"]} == {"0"}
 
