@@ -16,12 +16,55 @@ from . import __version__
 from .errors import ForecastError
 
 
+def _one_line_usage_error(exc: click.UsageError) -> None:
+    """Print click's usage error as one line (naming the option and the fix) and exit 2."""
+    command = exc.ctx.command_path if exc.ctx is not None else "forecast"
+    message = " ".join(exc.format_message().split())
+    click.echo(f"error: {command}: {message} (fix: see `{command} --help`)", err=True)
+    sys.exit(2)
+
+
+class _Terminated(SystemExit):
+    """Raised in the main thread on SIGTERM, so that staging directories are removed (as on
+    Ctrl-C) before the process exits with 128 + 15."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised in a subprocess test
+    raise _Terminated(128 + signum)
+
+
 class _Group(click.Group):
-    """A click group that prints ForecastError as one line and exits 2."""
+    """A click group that prints ForecastError and usage errors as one line and exits 2, and
+    turns SIGTERM into an orderly exit that removes half-written output."""
+
+    def main(self, *args, **kwargs):
+        import signal
+        import threading
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().main(*args, **kwargs)
+        except _Terminated as exc:
+            click.echo("error: terminated (SIGTERM); nothing was written and any earlier "
+                       "output is untouched", err=True)
+            sys.exit(exc.code)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _one_line_usage_error(exc)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            _one_line_usage_error(exc)
         except ForecastError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
@@ -52,9 +95,10 @@ def project(inputs_dir: Path, out_dir: Path) -> None:
     from .engine import project as run_projection
     from .frames import births_frame, deaths_frame, population_frame
     from .inputs import read_inputs
-    from .outputs import atomic_directory
+    from .outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
+    check_output_directory(out_dir, reads=[inputs_dir])
     inputs = read_inputs(inputs_dir)
     arrays = inputs.to_arrays()
     s = arrays.settings
@@ -62,7 +106,7 @@ def project(inputs_dir: Path, out_dir: Path) -> None:
                             arrays.net_migrants, age_width=s.age_width,
                             migration_timing=s.migration_timing)
     residual = float(abs(balance_residual(result)).max())
-    with atomic_directory(out_dir) as staging:
+    with atomic_directory(out_dir, reads=[inputs_dir], command="project") as staging:
         population_frame(result.population, s.years, s.ages).to_csv(
             staging / "population.csv", index=False)
         births_frame(result, s.step_years, s.ages).to_csv(staging / "births.csv", index=False)
@@ -100,7 +144,9 @@ def units(query: str, census_year: str) -> None:
               help="Directory to write the canonical inputs and provenance.yaml into.")
 @click.option("--base-year", type=click.Choice(["2020", "2010"]), default="2020",
               show_default=True, help="Census base; 2010 uses only what was known in 2010.")
-@click.option("--end-year", type=int, default=2050, show_default=True)
+@click.option("--end-year", type=click.IntRange(max=2100), default=2050,
+              show_default=True, help="Last projected year (after the base year, at most "
+              "2100, the end of UN WPP 2024's projections).")
 @click.option("--census-table", type=click.Path(path_type=Path), default=None,
               help="Your own census-style table (CSV or XLSX; 年龄, 男, 女[, 合计]; UTF-8 or "
                    "GBK) to use as the base population instead of the bundled census.")
@@ -117,9 +163,11 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     from .consistency import defaults_for
     from .errors import UnitError
     from .inputs import write_inputs
-    from .outputs import atomic_directory
+    from .outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
+    reads = [census_table] if census_table is not None else []
+    check_output_directory(out_dir, reads=reads)
     try:
         resolved = resolve_unit(unit)
     except UnitError:
@@ -136,7 +184,7 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
             "total_persons": int(round(float(table.population.sum()))),
             "method": "the user's groups graduated to single years (forecast.graduation); "
                       "rates and migration still those of the bundled census unit"}
-    with atomic_directory(out_dir) as staging:
+    with atomic_directory(out_dir, reads=reads, command="inputs") as staging:
         write_inputs(defaults.inputs_for(0), staging)
         (staging / "provenance.yaml").write_text(
             yaml.safe_dump(provenance, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -167,7 +215,8 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
 @click.option("--trajectories", type=click.IntRange(min=1, max=100_000), default=None,
               help="Also draw N joint trajectories (TFR, e0, migration, disability; see the "
               "config's uncertainty section) and write quantiles, probabilities and fan charts.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True,
               help="Random seed of --trajectories (same seed, same results).")
 def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, ...],
                 lang: str, trajectories: int | None, seed: int) -> None:
@@ -177,14 +226,26 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     timer = StageTimer()
     with timer.stage("imports"):
         from .config import load_config
-        from .outputs import atomic_directory, record_stage_seconds, write_run
+        from .errors import ConfigError
+        from .outputs import (
+            atomic_directory,
+            check_output_directory,
+            record_stage_seconds,
+            write_run,
+        )
         from .report import write_report
-        from .run import run
+        from .run import config_reads, run
 
     started = time.perf_counter()
+    twice = sorted({name for name in scenarios if scenarios.count(name) > 1})
+    if twice:
+        raise ConfigError(f"scenario '{twice[0]}' is given twice", field="--scenario",
+                          fix="name each scenario once")
     with timer.stage("config"):
         config = load_config(config_path)
     out_dir = out_dir or Path("outputs") / config.name
+    reads = config_reads(config)
+    check_output_directory(out_dir, reads=reads)
     with timer.stage("projection_and_demand"):
         result = run(config, list(scenarios) or None)
     if trajectories:
@@ -199,7 +260,7 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
                                                          progress=lambda stage: bar.update(1))
             else:
                 result.uncertainty = run_uncertainty(result, trajectories, seed)
-    with atomic_directory(out_dir) as staging:
+    with atomic_directory(out_dir, reads=reads, command="run") as staging:
         write_run(result, staging, lang, timer)
         with timer.stage("report"):
             write_report(staging, lang)

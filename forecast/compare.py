@@ -341,13 +341,16 @@ def compare_command(config_paths: tuple[Path, ...], out_dir: Path | None, lang: 
     """Compare the scenarios of each CONFIG and, given several, the jurisdictions side by
     side (per-1,000 rates, shares, gaps, first shortfall years)."""
     from .config import load_config
-    from .outputs import atomic_directory
+    from .outputs import atomic_directory, check_output_directory
+    from .run import config_reads
 
     started = time.perf_counter()
     configs = [load_config(path) for path in config_paths]  # every config checked first
-    comparison = compare(configs)
     out_dir = out_dir or default_out_dir(configs)
-    with atomic_directory(out_dir) as staging:
+    reads = [path for config in configs for path in config_reads(config)]
+    check_output_directory(out_dir, reads=reads)
+    comparison = compare(configs)
+    with atomic_directory(out_dir, reads=reads, command="compare") as staging:
         written = write_comparison(comparison, staging, lang)
     click.echo(_terminal_summary(comparison))
     click.echo(f"wrote {out_dir}/ ({len(written)} files: comparison.csv, scenarios.csv, "

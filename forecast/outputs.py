@@ -1,13 +1,22 @@
 """Writing results atomically: everything goes to a temporary sibling directory that replaces
-the target only when complete, so a failed run leaves earlier outputs untouched."""
+the target only when complete, so a failed run leaves earlier outputs untouched.
+
+Every command that writes a directory goes through :func:`atomic_directory` (which calls
+:func:`check_output_directory` before it starts and again before it swaps): an existing ``--out``
+is replaced only when it is empty or holds an earlier output of this tool, and never when it is
+or contains a file or folder the command reads. Call :func:`check_output_directory` yourself
+as soon as the paths are known, before any long computation, so a refusal comes at once.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,23 +30,136 @@ class OutputError(ForecastError):
     """An output directory that cannot be written."""
 
 
+#: Hidden file every command writes into its output directory: it marks the directory as an
+#: output of this tool, which a later command may replace. A run's ``manifest.json`` (whose
+#: ``tool.name`` is ``forecast``) marks it too, also for runs written before the marker existed.
+MARKER_FILE = ".forecast-output.json"
+#: Files that alone make a directory an output of ``forecast project`` written before the
+#: marker file existed.
+_LEGACY_PROJECT_FILES = {"population.csv", "births.csv", "deaths.csv"}
+
+
+def _is_manifest_of_this_tool(path: Path) -> bool:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    tool = manifest.get("tool") if isinstance(manifest, dict) else None
+    return isinstance(tool, dict) and tool.get("name") == "forecast"
+
+
+def is_earlier_output(directory: Path) -> bool:
+    """True when ``directory`` holds an earlier output of this tool: the marker file, a run's
+    manifest, or exactly the three files of an unmarked `forecast project` output."""
+    if (directory / MARKER_FILE).is_file():
+        return True
+    if _is_manifest_of_this_tool(directory / "manifest.json"):
+        return True
+    try:
+        names = {p.name for p in directory.iterdir()}
+    except OSError:
+        return False
+    return names == _LEGACY_PROJECT_FILES
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_output_directory(target: str | Path, *, reads: Iterable[str | Path] = (),
+                           option: str = "--out") -> Path:
+    """Refuse (OutputError, one line) an output directory this command may not replace.
+
+    ``target`` may be written when it does not exist, is an empty directory, or holds an
+    earlier output of this tool (:func:`is_earlier_output`); never when it is a file, or when it
+    is, or contains, any path in ``reads`` (the config, the inputs directory, a census table,
+    a counts file: whatever the command reads). Returns the resolved target.
+    """
+    given = Path(target)
+    resolved = given.expanduser().resolve()
+    for read in reads:
+        source = Path(read).expanduser().resolve()
+        if _within(source, resolved):
+            what = "is" if source == resolved else "contains"
+            raise OutputError(f"{option} {what} {read}, which this command reads; writing there "
+                              "would replace it", path=given,
+                              fix=f"choose a new folder for {option}, e.g. outputs/NAME")
+    if not resolved.exists():
+        if resolved.is_symlink():
+            raise OutputError("is a broken symbolic link", path=given,
+                              fix=f"remove it or choose another {option}")
+        return resolved
+    if not resolved.is_dir():
+        raise OutputError("exists and is not a directory", path=given,
+                          fix=f"choose another {option} path")
+    try:
+        empty = not any(resolved.iterdir())
+    except OSError as exc:
+        raise OutputError(f"cannot list the directory ({exc.strerror})", path=given,
+                          fix=f"check its permissions or choose another {option}") from None
+    if empty or is_earlier_output(resolved):
+        return resolved
+    raise OutputError("exists and is not an earlier output of forecast (no manifest.json or "
+                      f"{MARKER_FILE}); it would be replaced wholesale", path=given,
+                      fix=f"choose a new or empty folder for {option}, or delete it yourself")
+
+
+def write_marker(directory: Path, command: str) -> None:
+    """Mark ``directory`` (a staging dir) as an output of ``forecast COMMAND``."""
+    from . import __version__
+
+    (directory / MARKER_FILE).write_text(
+        json.dumps({"tool": "forecast", "version": __version__, "command": command}) + "\n",
+        encoding="utf-8")
+
+
+#: errno values of a full or failing disk, turned into one line instead of a traceback.
+_WRITE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EFBIG: "a file is too large for "
+                 "the file system or the process limit", errno.EDQUOT: "the disk quota is "
+                 "exceeded", errno.EROFS: "the file system is read-only", errno.EACCES:
+                 "permission denied", errno.EPERM: "permission denied", errno.EIO:
+                 "an input/output error"}
+
+
+def write_failure(exc: OSError, target: Path) -> OutputError:
+    """The one-line error for an OSError raised while writing into ``target``'s staging dir."""
+    reason = _WRITE_ERRORS.get(exc.errno, exc.strerror or exc.__class__.__name__)
+    name = Path(exc.filename).name if getattr(exc, "filename", None) else None
+    detail = f" ({name})" if name else ""
+    return OutputError(f"cannot write the output{detail}: {reason}; nothing was written and "
+                       "any earlier output is untouched", path=target,
+                       fix="free disk space or choose another --out on a disk with room")
+
+
 @contextlib.contextmanager
-def atomic_directory(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory; on success it replaces ``target``, on failure it vanishes."""
-    target = Path(target).resolve()
+def atomic_directory(target: str | Path, *, reads: Iterable[str | Path] = (),
+                     command: str = "run") -> Iterator[Path]:
+    """Yield a temporary directory; on success it replaces ``target``, on failure it vanishes.
+
+    ``target`` is checked with :func:`check_output_directory` (``reads``: the paths the command
+    reads) before the staging directory is made and again before the swap; the staging
+    directory gets the output marker. An OSError while writing (disk full, file too large)
+    becomes a one-line OutputError; the earlier output stays as it was.
+    """
+    reads = list(reads)
+    given = Path(target)
+    target = check_output_directory(given, reads=reads)
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     except OSError as exc:
-        raise OutputError(f"cannot create the output directory ({exc.strerror})", path=target,
+        raise OutputError(f"cannot create the output directory ({exc.strerror})", path=given,
                           fix="choose a writable location with --out") from None
-    if target.exists() and not target.is_dir():
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError("exists and is not a directory", path=target,
-                          fix="choose another --out path")
     try:
         yield staging
+        write_marker(staging, command)
+        check_output_directory(given, reads=reads)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in _WRITE_ERRORS:
+            raise write_failure(exc, given) from None
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -52,8 +174,15 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
             os.replace(old, target)
             old = None
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot replace the output directory ({exc.strerror})", path=target,
+        raise OutputError(f"cannot replace the output directory ({exc.strerror})", path=given,
                           fix="check permissions or choose another --out") from None
+    except BaseException:
+        # interrupted between the two renames: put the earlier output back
+        if old is not None and not target.exists():
+            os.replace(old, target)
+            old = None
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -1194,6 +1194,12 @@ def _report_command():
                   help="Language of the report text (charts keep the run's language).")
     def report(output_dir: Path, lang: str) -> None:
         """Rebuild report.html from the files of an existing run in OUTPUT_DIR (no recompute)."""
+        from .outputs import is_earlier_output
+
+        if output_dir.is_dir() and not is_earlier_output(output_dir):
+            raise ReportError("is not the output of a `forecast run` (no manifest.json written "
+                              "by forecast)", path=output_dir,
+                              fix="give the --out directory of a `forecast run`")
         path = write_report(output_dir, lang)
         click.echo(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")
 

@@ -459,3 +459,16 @@ def _data_versions() -> dict:
     for path in sorted(data_dir().glob("*.csv")):
         versions[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return versions
+
+
+def config_reads(config: Config) -> list:
+    """The files a run of ``config`` reads that the user gave: the config itself and any
+    migration counts file of the baseline or a scenario (an output directory may never be or
+    contain them; see forecast.outputs.check_output_directory)."""
+    reads = [config._source_path] if config._source_path is not None else []
+    for name in config.scenario_names():
+        scenario = config if name == "baseline" else config.scenario(name)
+        counts = scenario.assumptions.migration.counts_file
+        if counts:
+            reads.append(config.resolve_path(counts))
+    return reads
