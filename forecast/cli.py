@@ -406,16 +406,17 @@ def backtest_command(codes: tuple[str, ...], level: str | None, within: str | No
                      out_dir: Path | None, no_consistency: bool) -> None:
     """Project 2010 -> 2020 with 2010 knowledge only and score it against the 2020 census."""
     from .backtest import format_summary, run_backtest, select_units, write_backtest
-    from .outputs import atomic_directory
+    from .outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
     if codes and (level or within):
         raise click.UsageError("give unit CODES or --level/--within, not both")
-    units = select_units(level, within, codes)
-    result = run_backtest(units, consistent=not no_consistency)
     name = "units" if codes else (level or "prefecture") + (f"-{within}" if within else "")
     out_dir = out_dir or Path("outputs") / f"backtest-{name}"
-    with atomic_directory(out_dir) as staging:
+    check_output_directory(out_dir)
+    units = select_units(level, within, codes)
+    result = run_backtest(units, consistent=not no_consistency)
+    with atomic_directory(out_dir, command="backtest") as staging:
         write_backtest(result, staging)
     click.echo(format_summary(result))
     click.echo(f"wrote {out_dir}/ (backtest_summary.csv, backtest_units.csv, "
