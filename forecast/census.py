@@ -32,6 +32,8 @@ NATIONAL_ALIASES = {"全国", "中国", "china", "national", "cn", "全国合计
 LEVEL_RANK = {"national": 0, "province": 1, "prefecture": 2, "district_aggregate": 3, "county": 4}
 
 UNITS_FILE = "census_units.csv"
+#: More persons in one row of a census table than China has (1.41 billion) is a mistake.
+MAX_PERSONS_PER_ROW = 1_500_000_000
 POPULATION_FILE = "census_population_5yr.csv"
 
 
@@ -213,12 +215,13 @@ def find_units(query: str, census_year: int = 2020) -> pd.DataFrame:
     """
     census_year = _check_year(census_year)
     units = _units_of_year(census_year)
-    text = re.sub(r"\s+", " ", str(query)).strip()
+    # full-width digits, letters and spaces (５００１１３, ＣＮ) read as their ASCII forms
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(query))).strip()
     if not text:
         return load_units(census_year).iloc[0:0]
     compact = text.replace(" ", "")
     stages = []  # callables, evaluated in order until one matches
-    if re.fullmatch(r"\d{6}", compact) or "/" in compact:
+    if re.fullmatch(r"[0-9]{6}", compact) or "/" in compact:
         stages.append(lambda: units["unit_id"] == compact)
     if compact.lower() in NATIONAL_ALIASES:
         stages.append(lambda: units["level"] == "national")
@@ -439,6 +442,11 @@ def _count(cell: object, path: Path, line: int, label: object, column: str) -> f
     if np.isnan(value):
         raise InputError(f"row {line} ('{label}'): {column} count is empty", path=path,
                          fix="enter a whole number of persons (0 if none)")
+    if not np.isfinite(value) or value > MAX_PERSONS_PER_ROW:
+        raise InputError(f"row {line} ('{label}'): {column} count '{cell}' is not a plausible "
+                         "number of persons", path=path,
+                         fix=f"enter a whole number of persons between 0 and "
+                             f"{MAX_PERSONS_PER_ROW:,}")
     if value < 0:
         raise InputError(f"row {line} ('{label}'): {column} count {value:g} is negative",
                          path=path, fix="counts of persons cannot be negative")

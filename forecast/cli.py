@@ -168,6 +168,7 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     started = time.perf_counter()
     reads = [census_table] if census_table is not None else []
     check_output_directory(out_dir, reads=reads)
+    table = read_census_table(census_table) if census_table is not None else None
     try:
         resolved = resolve_unit(unit)
     except UnitError:
@@ -177,7 +178,6 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     defaults = defaults_for([resolved], int(base_year), end_year, consistent=not own_defaults)
     provenance = defaults.provenance[0]
     if census_table is not None:
-        table = read_census_table(census_table)
         defaults.population[0] = population_from_table(table, int(base_year))
         provenance["base_population"] = {
             "source": f"user table {census_table}", "census_year": int(base_year),

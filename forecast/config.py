@@ -89,6 +89,10 @@ Indicator = Literal[
     "births_cumulative",
 ]
 SHARE_KINDS = ("share_nursing", "coverage_under3")
+#: Plausible ceilings: more beds or places than China has people in care ten times over, and
+#: more persons than China has (1.41 billion), are typing mistakes.
+MAX_PLACES = 100_000_000
+MAX_PERSONS = 2_000_000_000
 
 
 def _rule_error(message: str, path: str = "") -> PydanticCustomError:
@@ -97,10 +101,35 @@ def _rule_error(message: str, path: str = "") -> PydanticCustomError:
     return PydanticCustomError("config_rule", "{detail}", {"detail": message, "path": path})
 
 
-class StrictModel(BaseModel):
-    """Base of every config model: unknown keys are errors."""
+def _takes_numbers_not_booleans(annotation: Any) -> bool:
+    """True when a field's annotation accepts int or float but not bool."""
+    members = set(typing.get_args(annotation)) if typing.get_origin(annotation) in (
+        typing.Union, types.UnionType) else {annotation}
+    return bool(members & {int, float}) and bool not in members
 
-    model_config = ConfigDict(extra="forbid")
+
+def _is_boolean(value: object) -> bool:
+    return isinstance(value, bool) or (isinstance(value, dict)
+                                       and any(isinstance(v, bool) for v in value.values()))
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: unknown keys are errors; numbers are finite, and a YAML
+    boolean (yes/no/on/off/true/false) is never read as the number 1 or 0."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name) if isinstance(name, str) else None
+                if field is not None and _is_boolean(value) \
+                        and _takes_numbers_not_booleans(field.annotation):
+                    raise _rule_error(f"expected a number, got {_show(value)} (YAML reads yes, "
+                                      "no, on, off, true and false as booleans)", name)
+        return data
 
 
 # --------------------------------------------------------------------------- identity
@@ -112,7 +141,7 @@ class Jurisdiction(StrictModel):
     code: str = Field(
         description="6-digit 2020 census (administrative division) code of the unit, "
         "e.g. '532500' for 红河哈尼族彝族自治州.",
-        pattern=r"^\d{6}$",
+        pattern=r"^[0-9]{6}$",
     )
     name: str = Field(description="Chinese name as in the census tables, e.g. "
                       "'红河哈尼族彝族自治州'.", min_length=1)
@@ -128,6 +157,16 @@ class Jurisdiction(StrictModel):
     @classmethod
     def _code_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("code", "census_unit")
+    @classmethod
+    def _no_full_width(cls, value: str | None) -> str | None:
+        import unicodedata
+
+        if value is not None and unicodedata.normalize("NFKC", value) != value:
+            raise ValueError(f"{value!r} holds full-width characters; write "
+                             f"{unicodedata.normalize('NFKC', value)!r}")
+        return value
 
 
 class SourceDocument(StrictModel):
@@ -468,7 +507,7 @@ class SupplyComponent(StrictModel):
     """One part of a base-year supply that the document states in parts."""
 
     label: str = Field(description="What the part counts, e.g. 'institutional beds'.")
-    amount: float = Field(ge=0, description="Beds or places.")
+    amount: float = Field(ge=0, le=MAX_PLACES, description="Beds or places.")
     source: Citation = Field(description="Where the document states it.")
 
 
@@ -477,7 +516,8 @@ class Addition(StrictModel):
 
     start_year: int = Field(description="First year of the period (inclusive).")
     end_year: int = Field(description="Last year of the period (inclusive).")
-    amount: float = Field(gt=0, description="Beds or places added over the whole period "
+    amount: float = Field(gt=0, le=MAX_PLACES, description="Beds or places added over the "
+                          "whole period "
                           "(the total, not per year).")
     source: Citation = Field(description="Where the document states it.")
     note: str | None = Field(default=None, description="How the period or amount was read.")
@@ -513,6 +553,12 @@ class Target(StrictModel):
         if self.kind in SHARE_KINDS and self.value > 1:
             raise _rule_error(f"a {self.kind} target is a fraction; write {self.value / 100:g} "
                               f"for {self.value:g}%", "value")
+        if self.kind.startswith("per_1000") and self.value > 1000:
+            raise _rule_error(f"a {self.kind} target of {self.value:g} is more than 1,000 per "
+                              "1,000", "value")
+        if self.kind == "count" and self.value > MAX_PLACES:
+            raise _rule_error(f"a count target of {self.value:g} is more than {MAX_PLACES:,.0f} "
+                              "beds or places", "value")
         return self
 
 
@@ -524,7 +570,8 @@ class _ServiceSupply(StrictModel):
 
     base_year: int | None = Field(default=None, description="Year of the base supply figure "
                                   "(end of 2020 = 2020).")
-    base_supply: float | None = Field(default=None, ge=0, description="Beds or places in "
+    base_supply: float | None = Field(default=None, ge=0, le=MAX_PLACES,
+                                      description="Beds or places in "
                                       "base_year. None = unknown (then `note` is required).")
     base_components: list[SupplyComponent] = Field(
         default_factory=list, description="The base supply in parts, when the document states "
@@ -579,7 +626,7 @@ class ElderlyBedSupply(_ServiceSupply):
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_elderly",)
 
     base_supply_per_1000_elderly: float | None = Field(
-        default=None, ge=0, description="Base supply stated as beds per 1,000 aged 60+; the "
+        default=None, ge=0, le=1000, description="Base supply stated as beds per 1,000 aged 60+; the "
         "count is derived from the base-year population aged 60+.")
 
     def base_count(self, population_60plus: float) -> float | None:
@@ -618,7 +665,7 @@ class ChildcarePlaceSupply(_ServiceSupply):
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_population",)
 
     base_supply_per_1000_population: float | None = Field(
-        default=None, ge=0, description="Base supply stated as 托位 per 1,000 residents; the "
+        default=None, ge=0, le=1000, description="Base supply stated as 托位 per 1,000 residents; the "
         "count is derived from the base-year (census) total population.")
 
     def base_count(self, population_total: float) -> float | None:
@@ -656,7 +703,7 @@ class Expectation(StrictModel):
         description="'pop_total', 'pop_60plus', 'pop_65plus', 'pop_80plus', 'pop_under3' "
         "(persons), 'births' (births in the year) or 'births_cumulative' (births from "
         "`start_year` to `year` inclusive).")
-    value: float = Field(ge=0, description="Persons (or births).")
+    value: float = Field(ge=0, le=MAX_PERSONS, description="Persons (or births).")
     relation: Relation = Field(default="equal", description="'equal' for a stated figure, "
                                "'about' for 左右/约, 'at_least', 'at_most'.")
     start_year: int | None = Field(default=None, description="First year of a cumulative "
@@ -712,6 +759,16 @@ class Config(StrictModel):
         "e.g. 'assumptions.fertility.tfr: 1.2'). 'baseline' always exists and is empty.")
 
     _source_path: Path | None = PrivateAttr(default=None)
+    _yaml_root: Any = PrivateAttr(default=None)
+
+    def where(self, *key_path: str | int) -> str:
+        """'FILE: line N: a.b' for a key of the config file, to name in an error found after
+        loading (e.g. a census code with no census unit)."""
+        parts = [str(self._source_path or self.name)]
+        if self._yaml_root is not None:
+            parts.append(f"line {_line_of(self._yaml_root, key_path)}")
+        parts.append(_dotted(key_path))
+        return ": ".join(parts)
 
     @field_validator("scenarios")
     @classmethod
@@ -1013,9 +1070,14 @@ def _read_text(path: Path) -> str:
 
 
 def _compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
+    from forecast.safeyaml import YAMLProblem, key_at_line, load_yaml
+
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = load_yaml(text)
+    except YAMLProblem as problem:
+        key = _dotted(key_at_line(problem.root, problem.line)) if problem.line else ""
+        where = (f"line {problem.line}: " if problem.line else "") + (f"{key}: " if key else "")
+        raise ConfigError(f"{where}{problem.message}", path=path, fix=problem.fix) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "simple key" in (exc.context or ""):
@@ -1102,6 +1164,7 @@ def load_config(path: str | Path) -> Config:
             raise ConfigError(f"{where(anchor)}: scenario '{name}': {target}: "
                               f"{problem.message}") from None
     config._source_path = path
+    config._yaml_root = root
     return config
 
 

@@ -32,6 +32,10 @@ import yaml
 from .errors import InputError
 
 SEXES = ("male", "female")
+#: Plausible ceilings of one age-sex cell: more persons than China has (1.41 billion), or more
+#: net migrants in a step than any country has seen, are typing mistakes.
+MAX_PERSONS_PER_CELL = 1_500_000_000
+MAX_NET_MIGRANTS_PER_CELL = 100_000_000
 DEFAULT_SRB = 1.05  # used only when srb.csv is absent; reported as an assumption
 # Sex ratio at birth, male per female birth. Accepted: every ratio a Chinese census observed at
 # age 0 (up to 1.767, 安溪县 2010, with 13,685 children aged 0). Warned above SRB_WARN: beyond every
@@ -217,6 +221,12 @@ def _first_bad_row(frame: pd.DataFrame, mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2
 
 
+def check_range(frame: pd.DataFrame, column: str, path: Path, *, low: float | None = None,
+                low_open: bool = False, high: float | None = None, fix: str) -> None:
+    """Raise InputError naming the first row of ``frame[column]`` outside [low, high]."""
+    _check_range(frame, column, path, low=low, high=high, low_open=low_open, fix=fix)
+
+
 def _check_range(frame: pd.DataFrame, column: str, path: Path, *, low: float | None = None,
                  high: float | None = None, low_open: bool = False, fix: str) -> None:
     values = frame[column]
@@ -275,8 +285,17 @@ def read_settings(path: Path) -> Settings:
                              "open_age") from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=path, fix="re-save it as UTF-8") from None
+    from .safeyaml import YAMLProblem, load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        _, data = load_yaml(text)
+    except YAMLProblem as problem:
+        from .safeyaml import key_at_line
+
+        key = ".".join(map(str, key_at_line(problem.root, problem.line))) if problem.line else ""
+        field = ": ".join(p for p in (f"line {problem.line}" if problem.line else "", key) if p)
+        raise InputError(problem.message, path=path, field=field or None,
+                         fix=problem.fix) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
@@ -357,8 +376,9 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
     if set(population.sex) != set(SEXES):
         raise InputError("both sexes are needed", path=path, field="sex",
                          fix="give rows for male and female")
-    _check_range(population, "population", path, low=0,
-                 fix="counts of persons cannot be negative")
+    _check_range(population, "population", path, low=0, high=MAX_PERSONS_PER_CELL,
+                 fix="counts of persons cannot be negative or more than "
+                     f"{MAX_PERSONS_PER_CELL:,} per age and sex")
 
     notes: list[str] = []
     survival = mortality = None
@@ -383,7 +403,10 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
 
     migration = None
     if present("migration"):
-        migration = load_rates("migration", ["year", "sex"], "net_migrants")
+        migration = load_rates("migration", ["year", "sex"], "net_migrants",
+                               low=-MAX_NET_MIGRANTS_PER_CELL, high=MAX_NET_MIGRANTS_PER_CELL,
+                               fix="net migrants are persons per step, at most "
+                                   f"{MAX_NET_MIGRANTS_PER_CELL:,} either way per age and sex")
     else:
         notes.append("no migration.csv: zero net migration")
 

@@ -24,7 +24,7 @@ from .demand import (
     load_care_parameters,
 )
 from .engine import balance_residual, project
-from .errors import ConfigError
+from .errors import ConfigError, UnitError
 from .frames import population_frame
 from .scenarios import ScenarioInputs, apply_assumptions
 from .supply import (
@@ -332,9 +332,28 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
 
 
 def resolve_config_unit(config: Config) -> Unit:
-    """The census unit a config names (its census_unit override, else its code)."""
-    query = config.jurisdiction.census_unit or config.jurisdiction.code
-    return resolve_unit(query)
+    """The census unit a config names (its census_unit override, else its code). An unknown or
+    ambiguous unit, or a code whose census name is not the config's ``name`` (code 532500 with
+    name 巴南区), is a ConfigError naming the file, line and key."""
+    from .census import find_units
+
+    census_unit = config.jurisdiction.census_unit
+    key = "census_unit" if census_unit else "code"
+    try:
+        unit = resolve_unit(census_unit or config.jurisdiction.code)
+    except UnitError as exc:
+        raise ConfigError(f"{config.where('jurisdiction', key)}: {exc}") from None
+    if census_unit is None:
+        name = config.jurisdiction.name
+        named = find_units(name)
+        if unit.unit_id not in set(named["unit_id"]):
+            codes = ", ".join(f"{r.code or r.unit_id} {r.name}"
+                              for r in named.head(3).itertuples(index=False))
+            hint = f" ('{name}' is {codes})" if codes else ""
+            raise ConfigError(f"{config.where('jurisdiction', 'name')}: '{name}' is not the "
+                              f"census unit of code {unit.code} ({unit.name}){hint}",
+                              fix="correct the code or the name (see `forecast units NAME`)")
+    return unit
 
 
 def run(config: Config, scenario_names: list[str] | None = None,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .assumptions import SEXES, Defaults, fit_level
 from .errors import ConfigError
-from .inputs import read_csv_checked
+from .inputs import MAX_NET_MIGRANTS_PER_CELL, check_range, read_csv_checked
 from .lifetable import life_table, survival_ratios_by_sex
 
 
@@ -139,6 +139,10 @@ def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
         path = migration.counts_file
         frame = read_csv_checked(_resolve(config_path, path),
                                  ["year", "sex", "age", "net_migrants"])
+        check_range(frame, "net_migrants", _resolve(config_path, path),
+                    low=-MAX_NET_MIGRANTS_PER_CELL, high=MAX_NET_MIGRANTS_PER_CELL,
+                    fix="net migrants are persons per year, at most "
+                        f"{MAX_NET_MIGRANTS_PER_CELL:,} either way per age and sex")
         wide = frame.pivot_table(index=["year", "sex"], columns="age", values="net_migrants",
                                  aggfunc="sum")
         index_ = pd.MultiIndex.from_product([steps, list(SEXES)])
