@@ -141,6 +141,7 @@ def read_run_files(directory: str | Path) -> RunFiles:
         if not isinstance(manifest, dict) or key not in manifest:
             raise ReportError(f"the manifest has no '{key}'", path=directory / "manifest.json",
                               fix="rerun `forecast run` to write it again")
+    _check_manifest_types(manifest, directory / "manifest.json")
     tables = {}
     names = [n[:-4] for n in REQUIRED_FILES if n.endswith(".csv")] + list(OPTIONAL_TABLES)
     for name in names:
@@ -165,8 +166,71 @@ def read_run_files(directory: str | Path) -> RunFiles:
         if lacking:
             raise ReportError(f"missing columns {lacking}", path=directory / f"{name}.csv",
                               fix="rerun `forecast run` to write it again")
+    _check_table_types(tables, directory)
     return RunFiles(directory=directory, manifest=manifest, tables=tables,
                     charts=_read_charts(directory / "charts"))
+
+
+#: Manifest entries the report reads, and the JSON type each must have.
+MANIFEST_TYPES = {"jurisdiction": dict, "source_document": dict, "projection": dict,
+                  "scenarios": list, "tool": dict, "provenance": dict,
+                  "scenario_changes": dict, "demand_parameter_overrides": list,
+                  "supply_notes": list, "language": str, "uncertainty": dict}
+#: Columns of a run's tables that hold numbers (a year, a count, a rate).
+NUMERIC_COLUMNS = {"summary": ("year", "total", "pop_60plus", "pop_0_2"),
+                   "gaps": ("year", "demand", "supply", "gap"),
+                   "expectations": ("year", "document_value", "projected_baseline"),
+                   "targets": ("year", "value")}
+
+
+def _json_type(kind: type) -> str:
+    return {dict: "an object {...}", list: "a list [...]", str: "text", int: "a whole number"
+            }[kind]
+
+
+def _check_manifest_types(manifest: dict, path: Path) -> None:
+    """ReportError naming the first manifest entry of the wrong JSON type."""
+    fix = "rerun `forecast run` to write it again"
+    for key, kind in MANIFEST_TYPES.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise ReportError(f"'{key}' must be {_json_type(kind)}, not "
+                              f"{type(manifest[key]).__name__}", path=path, field=key, fix=fix)
+    for index, name in enumerate(manifest["scenarios"]):
+        if not isinstance(name, str):
+            raise ReportError(f"scenario {name!r} is not a name", path=path,
+                              field=f"scenarios[{index}]", fix=fix)
+    for key in ("base_year", "end_year"):
+        value = manifest["projection"].get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1900 <= value <= 2200:
+            raise ReportError(f"{value!r} is not a year", path=path, field=f"projection.{key}",
+                              fix=fix)
+    for section in ("jurisdiction", "source_document"):
+        for key, value in manifest[section].items():
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ReportError(f"must be text, not {type(value).__name__}", path=path,
+                                  field=f"{section}.{key}", fix=fix)
+
+
+def _check_table_types(tables: dict[str, pd.DataFrame], directory: Path) -> None:
+    """ReportError naming the first cell of a number column that is not a finite number."""
+    for name, columns in NUMERIC_COLUMNS.items():
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        for column in columns:
+            if column not in frame.columns:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = (values.isna() & frame[column].notna()) | values.abs().eq(float("inf"))
+            if column == "year":
+                bad |= values.isna() | (values.notna() & (values % 1 != 0))
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0])
+                raise ReportError(f"'{frame[column].iloc[row]}' is not a number",
+                                  path=directory / f"{name}.csv",
+                                  field=f"row {row + 2}, column {column}",
+                                  fix="rerun `forecast run` to write it again")
+            frame[column] = values
 
 
 def _chart_rank(stem: str) -> tuple[int, str]:
@@ -184,7 +248,21 @@ def _read_charts(directory: Path) -> list[tuple[str, str, bytes]]:
     for stem in sorted(stems, key=_chart_rank):
         svg, png = directory / f"{stem}.svg", directory / f"{stem}.png"
         if svg.is_file():
-            charts.append((stem, "svg", svg.read_bytes()))
+            content = svg.read_bytes()
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                problem = "bytes that are not UTF-8 text"
+            else:
+                declares = re.search(r"<!ENTITY|<!DOCTYPE[^>]*\[", text, flags=re.I)
+                problem = ("a DOCTYPE with ENTITY declarations" if declares
+                           else unsafe_svg_content(inline_svg(text, "")))
+            if problem is not None:
+                raise ReportError(f"holds {problem}, which a chart drawn by forecast never "
+                                  "does; it is not inlined into the report", path=svg,
+                                  fix="delete the file or rerun `forecast run` to draw the "
+                                      "charts again")
+            charts.append((stem, "svg", content))
         elif png.is_file():
             charts.append((stem, "png", png.read_bytes()))
     return charts
@@ -715,6 +793,42 @@ def _indicator_label(indicator: str, lang: str) -> str:
     return label(indicator, lang)
 
 
+#: What an inlined chart may hold: matplotlib's SVG elements and other plain shapes. Anything
+#: else (<script>, <foreignObject>, <iframe>, ...), an on* attribute, a reference outside the
+#: file or a javascript: URL means the SVG was not drawn by this tool, and it is refused.
+SVG_ELEMENTS = frozenset({
+    "svg", "g", "path", "defs", "clipPath", "use", "rect", "circle", "ellipse", "line",
+    "polyline", "polygon", "text", "tspan", "title", "desc", "style", "linearGradient",
+    "radialGradient", "stop", "pattern", "mask", "symbol", "marker"})
+_SVG_TAG = re.compile(r"<\s*/?\s*([A-Za-z_][\w:.-]*)")
+_SVG_ATTRIBUTE = re.compile(r"""\s([A-Za-z_][\w:.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_SVG_URL = re.compile(r"""url\(\s*(['"]?)([^)'"]*)\1\s*\)""", re.I)
+
+
+def unsafe_svg_content(text: str) -> str | None:
+    """What makes the SVG markup ``text`` (after :func:`inline_svg`'s clean-up) unsafe to
+    inline, or None: an element outside SVG_ELEMENTS, an event handler (on*) attribute, an
+    href or url() that does not point inside the file (#id), a javascript: URL, an @import, a
+    CDATA section or a DOCTYPE/ENTITY declaration."""
+    lowered = text.lower()
+    for needle in ("<!doctype", "<!entity", "<![cdata[", "javascript:", "@import", "<?"):
+        if needle in lowered:
+            return f"'{needle}'"
+    for match in _SVG_TAG.finditer(text):
+        if match.group(1) not in SVG_ELEMENTS:
+            return f"the element <{match.group(1)}>"
+    for match in _SVG_ATTRIBUTE.finditer(text):
+        name, value = match.group(1), match.group(2).strip("'\"").strip()
+        if name.lower().startswith("on"):
+            return f"the event handler {name}="
+        if name.lower().split(":")[-1] in ("href", "src") and not value.startswith("#"):
+            return f"the external reference {name}=\"{value[:40]}\""
+    for match in _SVG_URL.finditer(text):
+        if not match.group(2).strip().startswith("#"):
+            return f"the external reference url({match.group(2)[:40]})"
+    return None
+
+
 def inline_svg(svg: bytes | str, prefix: str) -> str:
     """An SVG file as markup to place inside HTML.
 
@@ -1200,7 +1314,13 @@ def _report_command():
             raise ReportError("is not the output of a `forecast run` (no manifest.json written "
                               "by forecast)", path=output_dir,
                               fix="give the --out directory of a `forecast run`")
-        path = write_report(output_dir, lang)
+        try:
+            path = write_report(output_dir, lang)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # a run's files edited by hand into a combination the report cannot read
+            raise ReportError(f"the run's files do not fit together ({exc.__class__.__name__}: "
+                              f"{exc})", path=output_dir,
+                              fix="rerun `forecast run` to write them again") from None
         click.echo(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")
 
     return report
