@@ -29,7 +29,17 @@ class _Terminated(SystemExit):
     Ctrl-C) before the process exits with 128 + 15."""
 
 
+_MAIN_PID = [0]  # the process that installed the handler (forked chart workers do not act)
+
+
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised in a subprocess test
+    import os
+    import signal
+
+    if os.getpid() != _MAIN_PID[0]:  # a forked worker: die as SIGTERM would
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise _Terminated(128 + signum)
 
 
@@ -43,6 +53,9 @@ class _Group(click.Group):
 
         previous = None
         if threading.current_thread() is threading.main_thread():
+            import os
+
+            _MAIN_PID[0] = os.getpid()
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().main(*args, **kwargs)
