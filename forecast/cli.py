@@ -469,6 +469,9 @@ main.add_command(compare_command)
 from .report import report_command  # noqa: E402
 
 main.add_command(report_command)
+from .batch import batch_command  # noqa: E402
+
+main.add_command(batch_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -437,12 +437,12 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
     return _long(cube.groups, rows)
 
 
-def care_demand(population: pd.DataFrame,
+def care_demand(population: pd.DataFrame | PopulationCube,
                 elderly: ElderlyCareParameters | None = None,
                 childcare: ChildcareParameters | None = None,
                 base_year: int = 2020) -> pd.DataFrame:
     """Elderly and childcare demand in one long table (drivers listed once)."""
-    cube = population_cube(population)
+    cube = _as_cube(population)
     elderly_rows = elderly_bed_demand(cube, elderly, base_year)
     childcare_rows = childcare_demand(cube, childcare)
     shared = (childcare_rows["service"] == "driver") & (childcare_rows["method"] == "pop_total")

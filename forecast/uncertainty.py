@@ -320,8 +320,9 @@ def trajectory_demand(projection, years: np.ndarray, elderly, childcare, base_ye
     demand = pd.concat(parts, ignore_index=True)
     for column in ("service", "method", "unit", "assumptions"):
         demand[column] = union_categoricals([part[column] for part in parts])
-    pairs = list(zip(demand["service"].astype(str), demand["method"].astype(str), strict=True))
-    scaled = np.fromiter((pair in DISABILITY_SCALED for pair in pairs), bool, len(pairs))
+    scaled = np.zeros(len(demand), dtype=bool)
+    for service, method in DISABILITY_SCALED:  # categorical comparisons, not a loop over rows
+        scaled |= ((demand["service"] == service) & (demand["method"] == method)).to_numpy()
     trend = disability_trend[demand["trajectory"].to_numpy()]
     factor = (1.0 + trend) ** (demand["year"].to_numpy() - base_year)
     demand["value"] = np.where(scaled, demand["value"].to_numpy() * factor, demand["value"])

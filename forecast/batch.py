@@ -1,0 +1,690 @@
+"""`forecast batch`: every census unit below a code (or all) at one level, in chunks.
+
+A batch runs each unit with its default inputs (:func:`forecast.assumptions.build_defaults`,
+batched over the units of a chunk), projects the chunk in one engine call, computes demand by
+the default methods (:mod:`forecast.demand`) and compares it with the national targets
+(:mod:`forecast.supply`), since no unit here has a plan of its own. With ``trajectories`` each
+unit is also projected over N joint trajectories (:mod:`forecast.uncertainty`) and reduced to
+quantiles inside the chunk, so memory is bounded by one chunk, never by the whole batch.
+
+Chunks run through one code path whatever the scheduler: a ``concurrent.futures`` executor
+(:func:`executor_for`) that is either in process (``none``), a dask.distributed
+``LocalCluster`` started here (``local``) or an existing cluster (``ADDRESS``). A chunk's
+composition depends only on the unit list and the chunk size, never on the scheduler or the
+number of workers, and its results are written by this process in chunk order, so every
+scheduler gives the same bytes.
+
+Tables (one row per unit and year; ``unit_id, name, level, parent_id, year`` first):
+
+- ``units.csv``: the indicators of ``summary.csv``; demand ``{service}_{method}`` (beds or
+  places); the national target as a count ``{service}_national_target``; and
+  ``{service}_{method}_gap`` = national target − demand (negative = the target would not
+  cover the demand).
+- ``units_quantiles.csv`` (with trajectories): ``indicator, q025, q10, q50, q90, q975`` for
+  every column of ``units.csv`` after ``year``, and ``probability_met`` (share of
+  trajectories in which the national target covers the demand) on the gap rows.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .census import Unit
+from .errors import ForecastError
+
+LEVELS = ("county", "prefecture", "province")
+#: No unit of a batch has a plan: its supply is unknown in every year (float, so gaps stay
+#: numeric).
+NO_SUPPLY = pd.DataFrame({"service": pd.Series(dtype=str), "year": pd.Series(dtype=int),
+                          "supply": pd.Series(dtype=float)})
+SCHEDULERS = ("none", "local")  # or a scheduler address such as tcp://10.0.0.5:8786
+DEFAULT_CHUNK = 250  # units per chunk, deterministic
+DEFAULT_CHUNK_TRAJECTORIES = 8  # units per chunk with trajectories (each unit N × years)
+ID_COLUMNS = ("unit_id", "name", "level", "parent_id", "year")
+DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_9073",
+                  "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
+                  "childcare_places_norm", "childcare_places_needs")
+SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
+TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)
+GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
+
+#: National targets applied where no plan is given: (service, kind, parameter key in
+#: data/care_parameters.csv, the year the source sets it for). Each holds from its year on.
+NATIONAL_TARGETS = (
+    ("elderly_beds", "per_1000_elderly", "elderly_norm_per_1000_60plus", 2020),
+    ("nursing_beds", "share_nursing", "nursing_share", 2025),
+    ("childcare_places", "per_1000_population", "childcare_norm_per_1000_population", 2025),
+)
+TARGET_HELD = ("a national target is held at its level in every year after the year it is "
+               "set for (assumption)")
+
+
+class BatchError(ForecastError):
+    """A batch that cannot run as asked (no units, a bad scheduler address, …)."""
+
+
+# ---------------------------------------------------------------------------- the units
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The units of a batch, in census order, and what was asked for."""
+
+    units: tuple[Unit, ...]
+    parent_ids: tuple[str, ...]
+    level: str
+    within: Unit | None
+    skipped: tuple[str, ...] = ()  # "name (code): reason" of units left out
+
+
+def _unit(row) -> Unit:
+    return Unit(unit_id=row.unit_id, code=row.code, name=row.name, level=row.level,
+                province=row.province, prefecture=row.prefecture,
+                pop_total=None if pd.isna(row.pop_total) else int(row.pop_total),
+                parent_name=row.parent_name, census_year=2020)
+
+
+def select_units(within: str | None, level: str = "county") -> Selection:
+    """Every 2020 census unit at ``level`` inside ``within`` (a code or name; None = all).
+
+    ``county`` means county-level units (县, 县级市, 区, 旗 …), not the yearbooks' 市辖区
+    subtotals; units without an age table in the census are left out and listed.
+    """
+    from .census import load_units, resolve_unit
+
+    if level not in LEVELS:
+        raise BatchError(f"unknown level '{level}'", field="--level",
+                         fix=f"use one of {', '.join(LEVELS)}")
+    table = load_units(2020)
+    parent = dict(zip(table.unit_id, table.parent_id, strict=True))
+    inside = table[table.level == level]
+    enclosing = None
+    if within is not None:
+        enclosing = resolve_unit(within)
+
+        def below(unit_id: str) -> bool:
+            seen = 0
+            current = parent.get(unit_id, "")
+            while current and seen < 10:
+                if current == enclosing.unit_id:
+                    return True
+                current = parent.get(current, "")
+                seen += 1
+            return False
+
+        inside = inside[inside.unit_id.map(below)]
+        if inside.empty:
+            raise BatchError(f"{enclosing.name} ({enclosing.code or enclosing.unit_id}, "
+                             f"{enclosing.level}) has no {level}-level units inside it",
+                             field="--within", fix="choose a larger unit or a lower --level")
+    usable = inside[inside.has_age_data.astype(bool)]
+    skipped = tuple(f"{r.name} ({r.code or r.unit_id}): no age table in the 2020 census"
+                    for r in inside[~inside.has_age_data.astype(bool)].itertuples())
+    if usable.empty:
+        raise BatchError(f"no {level}-level unit with age data", field="--within",
+                         fix="choose another unit or level")
+    return Selection(units=tuple(_unit(r) for r in usable.itertuples(index=False)),
+                     parent_ids=tuple(usable.parent_id.astype(str)), level=level,
+                     within=enclosing, skipped=skipped)
+
+
+# ---------------------------------------------------------------------------- one chunk
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What every unit of a batch is run with."""
+
+    base_year: int = 2020
+    end_year: int = 2035
+    trajectories: int | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive units of a selection (``index`` orders the output)."""
+
+    index: int
+    units: tuple[Unit, ...]
+
+
+@dataclass
+class ChunkResult:
+    """A chunk's rows for ``units.csv`` (and quantiles), and the units that failed."""
+
+    index: int
+    rows: pd.DataFrame
+    quantiles: pd.DataFrame | None
+    failures: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def national_targets(base_year: int, end_year: int):
+    """The national targets (:data:`NATIONAL_TARGETS`) as :class:`forecast.supply.Target`
+    values, one per service and year from the year each is set for to ``end_year``."""
+    from .demand import load_care_parameters
+    from .supply import Target
+
+    table = load_care_parameters().set_index("key")
+    targets = []
+    for service, kind, key, year in NATIONAL_TARGETS:
+        value = float(table.loc[key, "value"])
+        source = f"national: {table.loc[key, 'source']}; {TARGET_HELD}"
+        for held in range(max(year, base_year), end_year + 1):
+            targets.append(Target(service=service, year=held, kind=kind, value=value,
+                                  source=source))
+    return targets
+
+
+def _unit_cube(unit_ids: Sequence[str], years: np.ndarray, population: np.ndarray):
+    """A :class:`forecast.demand.PopulationCube` keyed by ``unit_id`` and ``year`` from engine
+    populations (Y, U, 2, A)."""
+    from .demand import PopulationCube
+
+    n_years, n_units = population.shape[:2]
+    groups = pd.DataFrame({"unit_id": np.repeat(np.asarray(unit_ids, dtype=object), n_years),
+                           "year": np.tile(np.asarray(years, dtype=int), n_units)})
+    counts = np.moveaxis(population, 0, 1).reshape(n_units * n_years, 2, -1)
+    return PopulationCube(groups, counts, ("unit_id",))
+
+
+def _wide_gaps(gap_table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Demand, national target and gap of every service and method as columns."""
+    table = gap_table.assign(column=gap_table["service"] + "_" + gap_table["method"])
+    index = [*keys, "year"]
+    demand = table.pivot(index=index, columns="column", values="demand")
+    gap = table.pivot(index=index, columns="column", values="plan_target_gap")
+    gap.columns = [f"{c}_gap" for c in gap.columns]
+    target = (table.groupby([*index, "service"])["plan_target"].first().unstack("service"))
+    target.columns = [f"{c}_national_target" for c in target.columns]
+    out = pd.concat([demand.reindex(columns=list(DEMAND_COLUMNS)),
+                     target.reindex(columns=list(TARGET_COLUMNS)),
+                     gap.reindex(columns=list(GAP_COLUMNS))], axis=1)
+    return out.reset_index()
+
+
+def _project_units(defaults):
+    """The batched projection of every unit of ``defaults`` (engine axes: year, unit)."""
+    from .engine import project
+    from .lifetable import survival_ratios_by_sex
+
+    survival = survival_ratios_by_sex(defaults.mx)  # (U, T, 2, A)
+    return project(defaults.population, np.moveaxis(survival, 1, 0),
+                   np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
+                   np.moveaxis(defaults.net_migrants, 1, 0),
+                   migration_timing=defaults.settings.migration_timing)
+
+
+def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
+    """``units.csv`` rows (without name, level, parent_id) for ``units``, and the defaults."""
+    from .assumptions import build_defaults
+    from .demand import care_demand, drivers_from_demand
+    from .supply import gaps
+    from .uncertainty import SUMMARY_INDICATORS, summary_arrays
+
+    defaults = build_defaults(list(units), settings.base_year, settings.end_year)
+    projection = _project_units(defaults)
+    years = defaults.settings.years
+    ids = [u.unit_id for u in units]
+    arrays = summary_arrays(projection)  # indicator -> (Y, U)
+    summary = pd.DataFrame({"unit_id": np.repeat(np.asarray(ids, dtype=object), len(years)),
+                            "year": np.tile(years.astype(int), len(ids))})
+    for indicator in SUMMARY_INDICATORS:
+        summary[indicator] = arrays[indicator].T.reshape(-1)
+    demand = care_demand(_unit_cube(ids, years, projection.population),
+                         base_year=settings.base_year)
+    table = gaps(demand, NO_SUPPLY, national_targets(settings.base_year, settings.end_year),
+                 drivers_from_demand(demand))
+    rows = summary.merge(_wide_gaps(table, ["unit_id"]), on=["unit_id", "year"], how="left")
+    return rows, defaults
+
+
+def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -> pd.DataFrame:
+    """Quantile rows (``unit_id, year, indicator, q…, probability_met``) of unit ``index`` of
+    ``defaults`` over the trajectories of ``draws`` (a :class:`forecast.uncertainty.Draws`).
+
+    The unit is projected for every trajectory in one engine call
+    (:func:`forecast.uncertainty.project_trajectories`), its demand computed by
+    :func:`forecast.uncertainty.trajectory_demand` and compared with the national targets by
+    :func:`forecast.supply.gaps`; only quantiles leave this function.
+    """
+    from .demand import ChildcareParameters, ElderlyCareParameters, drivers_from_demand
+    from .scenarios import ScenarioInputs
+    from .supply import gaps
+    from .uncertainty import (
+        QUANTILE_COLUMNS,
+        SUMMARY_INDICATORS,
+        _quantile_rows,
+        project_trajectories,
+        summary_arrays,
+        trajectory_demand,
+    )
+
+    s = defaults.settings
+    years = s.years.astype(int)
+    inputs = ScenarioInputs(name="baseline", years=s.years, step_years=s.step_years,
+                            population=defaults.population[index], mx=defaults.mx[index],
+                            asfr=defaults.asfr[index], srb=defaults.srb[index],
+                            net_migrants=defaults.net_migrants[index])
+    projection = project_trajectories(inputs, draws, s.migration_timing)
+    arrays = summary_arrays(projection)  # indicator -> (Y, N)
+    frames = [_quantile_block(indicator, years, _quantile_rows(arrays[indicator]))
+              for indicator in SUMMARY_INDICATORS]
+    demand = trajectory_demand(projection, s.years, ElderlyCareParameters(),
+                               ChildcareParameters(), settings.base_year,
+                               draws.disability_trend)
+    del projection, arrays
+    table = gaps(demand, NO_SUPPLY, national_targets(settings.base_year, settings.end_year),
+                 drivers_from_demand(demand))
+    del demand
+    n = draws.n
+    # gaps() orders rows by trajectory, then service, method and year, the same blocks in
+    # every trajectory: (N, B) arrays, transposed to one row per block
+    n_blocks = len(table) // n
+    first = table.iloc[:n_blocks]
+    last = table.iloc[-n_blocks:]
+    if not (len(table) == n * n_blocks
+            and np.array_equal(table["trajectory"].to_numpy().reshape(n, n_blocks),
+                               np.repeat(np.arange(n)[:, None], n_blocks, axis=1))
+            and all(np.array_equal(first[c].to_numpy(), last[c].to_numpy())
+                    for c in ("service", "method", "year"))):
+        raise ValueError("gaps table is not one block of rows per trajectory")
+
+    def by_block(column: str) -> np.ndarray:
+        return table[column].to_numpy(float).reshape(n, n_blocks).T
+
+    labels = (first["service"] + "_" + first["method"]).to_numpy(dtype=str)
+    block_years = first["year"].to_numpy(dtype=int)
+    frames.append(_quantile_block(labels, block_years, _quantile_rows(by_block("demand"))))
+    one_per_service = ~first.duplicated(["service", "year"]).to_numpy()
+    targets = by_block("plan_target")[one_per_service]
+    frames.append(_quantile_block(
+        (first["service"] + "_national_target").to_numpy(dtype=str)[one_per_service],
+        block_years[one_per_service], _quantile_rows(targets)))
+    gap_values = by_block("plan_target_gap")
+    known = ~np.isnan(gap_values)
+    counted = known.sum(axis=1)
+    met = (known & (np.nan_to_num(gap_values, nan=-1.0) >= 0)).sum(axis=1)
+    gap_block = _quantile_block(np.char.add(labels, "_gap"), block_years,
+                                _quantile_rows(gap_values))
+    gap_block["probability_met"] = np.where(counted > 0, met / np.maximum(counted, 1), np.nan)
+    frames.append(gap_block)
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "unit_id", defaults.unit_ids[index])
+    order = {name: i for i, name in enumerate(quantile_indicators())}
+    out["_order"] = out["indicator"].map(order)
+    out = out.sort_values(["year", "_order"], kind="stable").drop(columns="_order")
+    return out.loc[:, ["unit_id", "year", "indicator", *QUANTILE_COLUMNS, "probability_met"]
+                   ].reset_index(drop=True)
+
+
+def quantile_indicators() -> list[str]:
+    """The indicators of ``units_quantiles.csv``, in column order of ``units.csv``."""
+    from .uncertainty import SUMMARY_INDICATORS
+
+    return [*SUMMARY_INDICATORS, *DEMAND_COLUMNS, *TARGET_COLUMNS, *GAP_COLUMNS]
+
+
+def _quantile_block(indicator, years: np.ndarray, quantiles: np.ndarray) -> pd.DataFrame:
+    from .uncertainty import QUANTILE_COLUMNS
+
+    frame = pd.DataFrame(quantiles, columns=list(QUANTILE_COLUMNS))
+    frame.insert(0, "indicator", indicator)
+    frame.insert(0, "year", np.asarray(years, dtype=int))
+    frame["probability_met"] = np.nan
+    return frame
+
+
+def _chunk_tables(units: Sequence[Unit], settings: BatchSettings
+                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Deterministic rows and (with trajectories) quantile rows of ``units``."""
+    rows, defaults = deterministic_rows(units, settings)
+    if not np.isfinite(rows[list(DEMAND_COLUMNS)].to_numpy(float)).all():
+        bad = rows.loc[~np.isfinite(rows[list(DEMAND_COLUMNS)].to_numpy(float)).all(axis=1),
+                       "unit_id"].iloc[0]
+        raise FloatingPointError(f"non-finite demand for unit {bad}")
+    if not settings.trajectories:
+        return rows, None
+    from .config import Uncertainty
+    from .uncertainty import draw
+
+    draws, _ = draw(Uncertainty(), settings.base_year, len(defaults.settings.step_years),
+                    settings.trajectories, settings.seed)
+    quantiles = pd.concat([trajectory_quantiles(defaults, i, draws, settings)
+                           for i in range(len(units))], ignore_index=True)
+    return rows, quantiles
+
+
+def run_chunk(chunk: Chunk, settings: BatchSettings) -> ChunkResult:
+    """Run one chunk; if it fails, run its units one by one so that only the failing ones
+    are lost, each reported by name with its error. Never raises for a unit's failure."""
+    started = time.perf_counter()
+    try:
+        rows, quantiles = _chunk_tables(chunk.units, settings)
+        return ChunkResult(chunk.index, rows, quantiles, [], time.perf_counter() - started)
+    except Exception:  # noqa: BLE001 - isolate the failing units below
+        if len(chunk.units) == 1:
+            unit = chunk.units[0]
+            return ChunkResult(chunk.index, pd.DataFrame(), None,
+                               [_failure(unit, traceback.format_exc())],
+                               time.perf_counter() - started)
+    parts = [run_chunk(Chunk(chunk.index, (unit,)), settings) for unit in chunk.units]
+    rows = pd.concat([p.rows for p in parts if len(p.rows)], ignore_index=True) \
+        if any(len(p.rows) for p in parts) else pd.DataFrame()
+    quantile_parts = [p.quantiles for p in parts if p.quantiles is not None]
+    quantiles = pd.concat(quantile_parts, ignore_index=True) if quantile_parts else None
+    return ChunkResult(chunk.index, rows, quantiles, [f for p in parts for f in p.failures],
+                       time.perf_counter() - started)
+
+
+def _failure(unit: Unit, text: str) -> dict:
+    last = [line for line in text.strip().splitlines() if line.strip()][-1]
+    return {"unit_id": unit.unit_id, "code": unit.code, "name": unit.name, "error": last}
+
+
+def make_chunks(units: Sequence[Unit], chunk_size: int) -> list[Chunk]:
+    """Consecutive chunks of ``chunk_size`` units (the last may be smaller)."""
+    if chunk_size < 1:
+        raise BatchError(f"chunk size {chunk_size} is below 1", field="--chunk-size",
+                         fix="give a positive number of units per chunk")
+    return [Chunk(i, tuple(units[start:start + chunk_size]))
+            for i, start in enumerate(range(0, len(units), chunk_size))]
+
+
+# ---------------------------------------------------------------------------- schedulers
+
+
+class InProcessExecutor(cf.Executor):
+    """A ``concurrent.futures`` executor that runs each call at once, in this process."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def executor_for(scheduler: str, workers: int | None = None
+                 ) -> Iterator[tuple[cf.Executor, int, str]]:
+    """``(executor, slots, description)`` for ``scheduler``: ``none`` (in process),
+    ``local`` (a dask.distributed LocalCluster of ``workers`` single-threaded worker
+    processes on this machine, default 2) or the address of a running dask scheduler."""
+    if scheduler == "none":
+        if workers not in (None, 1):
+            raise BatchError("--workers needs a cluster", field="--workers",
+                             fix="add --scheduler local, or leave --workers out")
+        yield InProcessExecutor(), 1, "in process"
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - declared dependency
+        raise BatchError("dask.distributed is not installed", field="--scheduler",
+                         fix="pip install 'dask[distributed]' or use --scheduler none"
+                         ) from None
+    if scheduler == "local":
+        n_workers = workers or 2
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=50) as cluster, \
+                Client(cluster) as client:
+            yield client.get_executor(pure=False), n_workers, \
+                f"local dask cluster, {n_workers} worker processes"
+        return
+    if workers is not None:
+        raise BatchError("--workers applies to --scheduler local only", field="--workers",
+                         fix="size the existing cluster where it runs, or leave --workers out")
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise BatchError(f"cannot reach a dask scheduler at '{scheduler}' "
+                         f"({type(exc).__name__})", field="--scheduler",
+                         fix="give none, local or a running scheduler's address such as "
+                             "tcp://127.0.0.1:8786") from None
+    with client:
+        slots = max(1, sum(client.nthreads().values()))
+        yield client.get_executor(pure=False), slots, f"dask cluster at {scheduler}, " \
+            f"{slots} worker threads"
+
+
+def stream_chunks(executor: cf.Executor, chunks: Sequence[Chunk], settings: BatchSettings,
+                  window: int) -> Iterator[ChunkResult]:
+    """Results of ``chunks`` as they complete, with at most ``window`` chunks in flight (so
+    results waiting to be written never exceed ``window`` chunks)."""
+    pending: set[cf.Future] = set()
+    queue = list(chunks)[::-1]
+    while queue or pending:
+        while queue and len(pending) < max(1, window):
+            pending.add(executor.submit(run_chunk, queue.pop(), settings))
+        done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+# ---------------------------------------------------------------------------- the batch
+
+
+@dataclass
+class BatchResult:
+    """What a batch wrote and how it went."""
+
+    n_units: int
+    n_chunks: int
+    failures: list[dict]
+    seconds: float
+    scheduler: str
+    files: list[str] = field(default_factory=list)
+
+
+def _concatenate(parts: Sequence[Path], destination: Path) -> None:
+    """Join CSV parts (each with the same header) into ``destination``, header once."""
+    with destination.open("w", encoding="utf-8", newline="") as out:
+        header_written = False
+        for part in parts:
+            with part.open(encoding="utf-8", newline="") as handle:
+                header = handle.readline()
+                if not header_written:
+                    out.write(header)
+                    header_written = True
+                for line in handle:
+                    out.write(line)
+        if not header_written:
+            out.write("")
+
+
+def compute_batch(selection: Selection, settings: BatchSettings, directory: Path, *,
+                  scheduler: str = "none", workers: int | None = None,
+                  chunk_size: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Run every unit of ``selection`` and write ``units.csv`` (and ``units_quantiles.csv``,
+    ``failures.csv``) into ``directory``, streaming each chunk's rows to disk as it arrives."""
+    started = time.perf_counter()
+    size = chunk_size or (DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else
+                          DEFAULT_CHUNK)
+    chunks = make_chunks(selection.units, size)
+    identity = pd.DataFrame({"unit_id": [u.unit_id for u in selection.units],
+                             "name": [u.name for u in selection.units],
+                             "level": [u.level for u in selection.units],
+                             "parent_id": list(selection.parent_ids)})
+    parts_dir = directory / ".parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    failures: list[dict] = []
+    written: dict[int, tuple[Path, Path | None]] = {}
+    with executor_for(scheduler, workers) as (executor, slots, description):
+        for result in stream_chunks(executor, chunks, settings, window=2 * slots):
+            failures += result.failures
+            rows_path = parts_dir / f"units-{result.index:05d}.csv"
+            quantiles_path = None
+            if len(result.rows):
+                identity.merge(result.rows, on="unit_id", how="inner").to_csv(
+                    rows_path, index=False)
+            if result.quantiles is not None and len(result.quantiles):
+                quantiles_path = parts_dir / f"quantiles-{result.index:05d}.csv"
+                identity.merge(result.quantiles, on="unit_id", how="inner").to_csv(
+                    quantiles_path, index=False)
+            written[result.index] = (rows_path, quantiles_path)
+            if progress is not None:
+                progress(len(chunks[result.index].units))
+    order = sorted(written)
+    row_parts = [written[i][0] for i in order if written[i][0].exists()]
+    if not row_parts:
+        first = failures[0] if failures else {"name": "?", "code": "", "error": "no output"}
+        raise BatchError(f"every unit failed, e.g. {first['name']} ({first['code']}): "
+                         f"{first['error']}", field="batch",
+                         fix="see the error; run one unit with `forecast inputs` to inspect it")
+    files = ["units.csv"]
+    _concatenate(row_parts, directory / "units.csv")
+    quantile_parts = [written[i][1] for i in order if written[i][1] is not None]
+    if quantile_parts:
+        _concatenate(quantile_parts, directory / "units_quantiles.csv")
+        files.append("units_quantiles.csv")
+    for path in parts_dir.iterdir():
+        path.unlink()
+    parts_dir.rmdir()
+    if failures:
+        pd.DataFrame(failures, columns=["unit_id", "code", "name", "error"]).to_csv(
+            directory / "failures.csv", index=False)
+        files.append("failures.csv")
+    return BatchResult(n_units=len(selection.units), n_chunks=len(chunks), failures=failures,
+                       seconds=time.perf_counter() - started, scheduler=description,
+                       files=files)
+
+
+def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult,
+              chunk_size: int | None) -> dict:
+    from . import __version__
+    from .run import _data_versions
+
+    within = selection.within
+    return {
+        "tool": {"name": "forecast", "version": __version__, "command": "batch"},
+        "selection": {"within": None if within is None else
+                      {"unit_id": within.unit_id, "code": within.code, "name": within.name,
+                       "level": within.level},
+                      "level": selection.level, "units": result.n_units,
+                      "skipped": list(selection.skipped)},
+        "settings": dataclasses.asdict(settings),
+        "chunks": {"count": result.n_chunks, "size": chunk_size or (
+            DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else DEFAULT_CHUNK)},
+        "scheduler": result.scheduler,
+        "inputs": "default inputs of every unit (forecast.assumptions.build_defaults); demand "
+                  "by the default parameters of data/care_parameters.csv",
+        "national_targets": [{"service": s, "kind": k, "parameter": key, "from_year": y}
+                             for s, k, key, y in NATIONAL_TARGETS],
+        "assumptions": [TARGET_HELD,
+                        "no unit has a plan here: supply is unknown and gaps are national "
+                        "target − demand",
+                        "the units are not scaled to add up to their parent (top-down "
+                        "consistency, issue 10, not yet available)"]
+                       + (["every unit uses the same trajectories of the national TFR, e0, "
+                           "migration scale and disability trend (national uncertainty, "
+                           "fully correlated across units)"] if settings.trajectories else []),
+        "failures": result.failures,
+        "outputs": sorted(result.files + ["manifest.json"]),
+        "data": _data_versions(),
+        "run_seconds": round(result.seconds, 3),
+    }
+
+
+def write_batch(selection: Selection, settings: BatchSettings, out_dir: Path, *,
+                scheduler: str = "none", workers: int | None = None,
+                chunk_size: int | None = None, lang: str = "zh",
+                progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Run the batch and write all its outputs atomically into ``out_dir``."""
+    import json
+
+    from .outputs import _json_default, atomic_directory
+
+    with atomic_directory(out_dir) as staging:
+        result = compute_batch(selection, settings, staging, scheduler=scheduler,
+                               workers=workers, chunk_size=chunk_size, progress=progress)
+        manifest = _manifest(selection, settings, result, chunk_size)
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
+            encoding="utf-8")
+    return result
+
+
+# ---------------------------------------------------------------------------- command
+
+
+def _batch_command():
+    import sys
+
+    import click
+
+    @click.command("batch")
+    @click.option("--within", "within", default=None, metavar="CODE",
+                  help="Run every unit inside this one (6-digit code or name).")
+    @click.option("--all", "all_units", is_flag=True, help="Run every unit of the country.")
+    @click.option("--level", type=click.Choice(LEVELS), default="county", show_default=True,
+                  help="Level of the units run.")
+    @click.option("--end-year", type=int, default=2035, show_default=True)
+    @click.option("--trajectories", type=click.IntRange(min=1, max=100_000), default=None,
+                  help="Also N joint trajectories per unit, reduced to quantiles.")
+    @click.option("--seed", type=int, default=0, show_default=True,
+                  help="Random seed of --trajectories.")
+    @click.option("--scheduler", default="none", show_default=True, metavar="none|local|ADDRESS",
+                  help="none: in this process; local: a dask LocalCluster on this machine; "
+                       "ADDRESS: a running dask scheduler (tcp://host:port).")
+    @click.option("--workers", type=click.IntRange(min=1, max=512), default=None,
+                  help="Worker processes of --scheduler local (default 2).")
+    @click.option("--chunk-size", type=click.IntRange(min=1, max=10_000), default=None,
+                  help=f"Units per chunk (default {DEFAULT_CHUNK}, "
+                       f"{DEFAULT_CHUNK_TRAJECTORIES} with --trajectories).")
+    @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+    @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+                  help="Output directory.")
+    def batch_command(within, all_units, level, end_year, trajectories, seed, scheduler,
+                      workers, chunk_size, lang, out_dir):
+        """Run every unit inside CODE (or all) at one level with default inputs, demand and
+        gaps against the national targets, in chunks, in process or on a dask cluster."""
+        if bool(within) == bool(all_units):
+            raise BatchError("give exactly one of --within CODE and --all",
+                             field="--within/--all",
+                             fix="e.g. --within 530000 for Yunnan's counties, or --all")
+        if end_year <= 2020:
+            raise BatchError(f"end year {end_year} is not after the base year 2020",
+                             field="--end-year", fix="choose a later end year, e.g. 2035")
+        started = time.perf_counter()
+        selection = select_units(within, level)
+        settings = BatchSettings(end_year=end_year, trajectories=trajectories, seed=seed)
+        total = len(selection.units)
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, file=sys.stderr,
+                                   label=f"{total:,} units") as bar:
+                result = write_batch(selection, settings, out_dir, scheduler=scheduler,
+                                     workers=workers, chunk_size=chunk_size, lang=lang,
+                                     progress=bar.update)
+        else:
+            result = write_batch(selection, settings, out_dir, scheduler=scheduler,
+                                 workers=workers, chunk_size=chunk_size, lang=lang)
+        for failure in result.failures:
+            click.echo(f"warning: {failure['name']} ({failure['code'] or failure['unit_id']}) "
+                       f"failed: {failure['error']}", err=True)
+        where = selection.within.name if selection.within else "全国"
+        click.echo(f"{where}: {total - len(result.failures):,} of {total:,} {level}-level units"
+                   f" to {end_year}" + (f", {trajectories:,} trajectories each"
+                                        if trajectories else "")
+                   + f" ({result.scheduler}, {result.n_chunks} chunks)")
+        click.echo(f"wrote {out_dir}/ ({', '.join(result.files)}, manifest.json) in "
+                   f"{time.perf_counter() - started:.1f} s")
+        if result.failures:
+            sys.exit(1)
+
+    return batch_command
+
+
+batch_command = _batch_command()

@@ -1,0 +1,174 @@
+"""`forecast batch`: every unit of a prefecture in chunks, in process and on a dask cluster.
+
+Identities checked: a unit's row of the batch equals a single-unit `forecast run` of that unit
+with default inputs (summary and demand, exactly, and the trajectory quantiles of
+`run --trajectories` with the same seed); the chunking and the scheduler do not change a byte;
+gap = national target − demand with the target 35 beds per 1,000 aged 60+ (E1, data/
+care_parameters.csv); a failing unit is named and the others are kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecast import batch
+from forecast.cli import main
+from forecast.config import Config
+from forecast.run import run
+from forecast.uncertainty import QUANTILE_COLUMNS, run_uncertainty
+
+HONGHE = "532500"  # 13 counties
+SAMPLE = ("532501", "532531")  # 个旧市, 绿春县
+N_TRAJECTORIES = 20
+SEED = 7
+
+
+def _read(path):
+    return pd.read_csv(path, dtype={"unit_id": str, "parent_id": str})
+
+
+@pytest.fixture(scope="module")
+def honghe():
+    return batch.select_units(HONGHE, "county")
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory, honghe):
+    """The Honghe batch with trajectories, in process, default chunks."""
+    out = tmp_path_factory.mktemp("batch") / "in-process"
+    settings = batch.BatchSettings(end_year=2035, trajectories=N_TRAJECTORIES, seed=SEED)
+    result = batch.write_batch(honghe, settings, out, chunk_size=4)
+    return out, result
+
+
+def _single_run(code: str):
+    config = Config.model_validate({
+        "jurisdiction": {"code": code, "name": code, "name_en": code},
+        "source_document": {"file": "none", "title": "无", "issuer": "无", "issued": 2022},
+        "projection": {"end_year": 2035}})
+    return run(config)
+
+
+def test_selection_is_the_prefectures_counties(honghe):
+    assert len(honghe.units) == 13
+    assert {u.prefecture for u in honghe.units} == {"红河哈尼族彝族自治州"}
+    assert set(honghe.parent_ids) == {HONGHE}
+    assert all(u.level == "county" for u in honghe.units)
+
+
+def test_batch_equals_single_unit_runs(in_process):
+    out, result = in_process
+    assert result.failures == []
+    units = _read(out / "units.csv")
+    assert units.groupby("unit_id").size().eq(16).all() and units.unit_id.nunique() == 13
+    for code in SAMPLE:
+        single = _single_run(code)
+        rows = units[units.unit_id == code].set_index("year")
+        summary = single.summary.drop(columns="scenario").set_index("year")
+        np.testing.assert_allclose(rows[summary.columns].to_numpy(float),
+                                   summary.to_numpy(float), rtol=1e-12, equal_nan=True)
+        demand = single.demand[single.demand.service != "driver"]
+        for (service, method), group in demand.groupby(["service", "method"], observed=True):
+            np.testing.assert_allclose(rows[f"{service}_{method}"].to_numpy(),
+                                       group.set_index("year")["value"].to_numpy(), rtol=1e-12)
+
+
+def test_trajectory_quantiles_equal_a_single_units_probabilistic_run(in_process):
+    out, _ = in_process
+    quantiles = _read(out / "units_quantiles.csv")
+    code = SAMPLE[1]
+    single = _single_run(code)
+    expected = run_uncertainty(single, N_TRAJECTORIES, SEED).summary_quantiles
+    got = quantiles[quantiles.unit_id == code]
+    merged = expected.merge(got, on=["year", "indicator"], suffixes=("_run", "_batch"))
+    assert len(merged) == len(expected) == 16 * 15
+    for column in QUANTILE_COLUMNS:
+        np.testing.assert_allclose(merged[f"{column}_batch"], merged[f"{column}_run"],
+                                   rtol=1e-12, equal_nan=True)
+
+
+def test_quantiles_are_ordered_and_probabilities_are_shares(in_process):
+    out, _ = in_process
+    q = _read(out / "units_quantiles.csv").dropna(subset=["q50"])
+    values = q[list(QUANTILE_COLUMNS)].to_numpy()
+    assert (np.diff(values, axis=1) >= -1e-9 * np.abs(values[:, 1:]).max(initial=1)).all()
+    gaps = q[q.indicator.str.endswith("_gap")]
+    assert gaps.probability_met.between(0, 1).all()
+    assert q[~q.indicator.str.endswith("_gap")].probability_met.isna().all()
+    # every trajectory starts from the census: base-year quantiles collapse
+    base = q[(q.year == 2020) & (q.indicator == "total")]
+    assert (base.q025 == base.q975).all()
+
+
+def test_gap_is_national_target_minus_demand(in_process):
+    out, _ = in_process
+    units = _read(out / "units.csv")
+    norm = float(batch.national_targets(2020, 2035)[0].value)
+    assert norm == 35.0  # E1: 35 beds per 1,000 aged 60+
+    np.testing.assert_allclose(units.elderly_beds_national_target,
+                               norm * units.pop_60plus / 1000, rtol=1e-12)
+    np.testing.assert_allclose(units.elderly_beds_needs_gap,
+                               units.elderly_beds_national_target - units.elderly_beds_needs,
+                               rtol=1e-9)
+    # 托位: 4.5 per 1,000 population from 2025 (C1), nothing before
+    assert units.loc[units.year < 2025, "childcare_places_national_target"].isna().all()
+    later = units[units.year >= 2025]
+    np.testing.assert_allclose(later.childcare_places_national_target, 4.5 * later.total / 1000,
+                               rtol=1e-12)
+
+
+def test_two_worker_cluster_gives_the_same_bytes(tmp_path, honghe, in_process):
+    distributed = pytest.importorskip("distributed")
+    out, _ = in_process
+    settings = batch.BatchSettings(end_year=2035, trajectories=N_TRAJECTORIES, seed=SEED)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        result = batch.write_batch(honghe, settings, tmp_path / "cluster",
+                                   scheduler=cluster.scheduler_address, chunk_size=3)
+    assert "2 worker threads" in result.scheduler and result.n_chunks == 5
+    for name in ("units.csv", "units_quantiles.csv"):
+        assert (tmp_path / "cluster" / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_a_failing_unit_is_named_and_the_others_kept(tmp_path, monkeypatch, honghe):
+    original = batch.deterministic_rows
+
+    def failing(units, settings):
+        if any(u.unit_id == "532523" for u in units):
+            raise ZeroDivisionError("injected failure")
+        return original(units, settings)
+
+    monkeypatch.setattr(batch, "deterministic_rows", failing)
+    runner = CliRunner()
+    result = runner.invoke(main, ["batch", "--within", HONGHE, "--end-year", "2025",
+                                  "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "屏边苗族自治县 (532523) failed: ZeroDivisionError: injected failure" in result.output
+    units = _read(tmp_path / "out" / "units.csv")
+    assert units.unit_id.nunique() == 12 and "532523" not in set(units.unit_id)
+    failures = pd.read_csv(tmp_path / "out" / "failures.csv", dtype=str)
+    assert failures.name.tolist() == ["屏边苗族自治县"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--out", "{out}"], "--within/--all"),
+    (["--all", "--within", HONGHE, "--out", "{out}"], "--within/--all"),
+    (["--within", "没有这个县", "--out", "{out}"], "no census unit"),
+    (["--within", "532501", "--out", "{out}"], "--within"),
+    (["--within", HONGHE, "--workers", "2", "--out", "{out}"], "--workers"),
+    (["--within", HONGHE, "--scheduler", "local2", "--out", "{out}"],
+     "--scheduler"),
+    (["--within", HONGHE, "--end-year", "2019", "--out", "{out}"], "--end-year"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, field):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    result = CliRunner().invoke(main, ["batch", *[a.format(out=out) for a in args]])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0]
+    assert (out / "mine.txt").read_text() == "a user's file"
