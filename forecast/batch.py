@@ -607,13 +607,27 @@ def write_batch(selection: Selection, settings: BatchSettings, out_dir: Path, *,
 
     from .outputs import _json_default, atomic_directory
 
+    started = time.perf_counter()
     with atomic_directory(out_dir) as staging:
         result = compute_batch(selection, settings, staging, scheduler=scheduler,
                                workers=workers, chunk_size=chunk_size, progress=progress)
         manifest = _manifest(selection, settings, result, chunk_size)
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
-            encoding="utf-8")
+
+        def write_manifest() -> None:
+            (staging / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
+                encoding="utf-8")
+
+        write_manifest()
+        from .batch_outputs import write_batch_report, write_outputs
+
+        result.files += write_outputs(staging, lang)  # adds the map record to the manifest
+        manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
+        write_batch_report(staging, lang)
+        result.files.append("report.html")
+        manifest["outputs"] = sorted(result.files + ["manifest.json"])
+        manifest["run_seconds"] = round(time.perf_counter() - started, 3)
+        write_manifest()
     return result
 
 
@@ -679,7 +693,8 @@ def _batch_command():
                    f" to {end_year}" + (f", {trajectories:,} trajectories each"
                                         if trajectories else "")
                    + f" ({result.scheduler}, {result.n_chunks} chunks)")
-        click.echo(f"wrote {out_dir}/ ({', '.join(result.files)}, manifest.json) in "
+        listed = [f for f in result.files if not f.startswith("charts/")]
+        click.echo(f"wrote {out_dir}/ ({', '.join(listed)}, charts/, manifest.json) in "
                    f"{time.perf_counter() - started:.1f} s")
         if result.failures:
             sys.exit(1)

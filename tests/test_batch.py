@@ -172,3 +172,37 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, field):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0]
     assert (out / "mine.txt").read_text() == "a user's file"
+
+
+def test_workbook_charts_map_and_report(in_process):
+    import json
+
+    from openpyxl import load_workbook
+
+    out, result = in_process
+    workbook = load_workbook(out / "results.xlsx", read_only=True)
+    assert workbook.sheetnames == ["units", "quantiles", "national_targets"]
+    header = next(workbook["units"].iter_rows(max_row=1, values_only=True))
+    assert header[:3] == ("单元代码 unit_id", "名称 name", "层级 level")
+    assert "养老床位需求测算法缺口 elderly_beds_needs_gap" in header
+    years = {row[4] for row in workbook["units"].iter_rows(min_row=2, values_only=True)}
+    assert years == {2020, 2025, 2030, 2035}
+    stems = ["rank_elderly_beds_per_1000", "rank_childcare_per_1000", "rank_share_60plus",
+             "rank_population_change"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    if manifest["map"]["written"]:
+        stems.append("map_share_60plus")
+        assert manifest["map"]["units_without_boundary"] == 0
+    for stem in stems:
+        for extension in ("png", "svg"):
+            assert (out / "charts" / f"{stem}.{extension}").stat().st_size > 10_000
+    assert set(manifest["outputs"]) == {str(p.relative_to(out)) for p in out.rglob("*")
+                                        if p.is_file()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    units = _read(out / "units.csv")
+    for name in units.name.unique():  # 13 units: all in the table
+        assert f"<td class=\"nowrap\">{name}</td>" in page
+    end = units[units.year == 2035]
+    need = f"{end.elderly_beds_needs.sum():,.0f}"
+    assert f"需养老床位{need}张" in page
