@@ -1,6 +1,6 @@
 """`forecast batch`: every census unit below a code (or all) at one level, in chunks.
 
-A batch runs each unit with its default inputs (:func:`forecast.assumptions.build_defaults`,
+A batch runs each unit with its default inputs (:func:`forecast.consistency.defaults_for`,
 batched over the units of a chunk), projects the chunk in one engine call, computes demand by
 the default methods (:mod:`forecast.demand`) and compares it with the national targets
 (:mod:`forecast.supply`), since no unit here has a plan of its own. With ``trajectories`` each
@@ -228,12 +228,14 @@ def _project_units(defaults):
 
 def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
     """``units.csv`` rows (without name, level, parent_id) for ``units``, and the defaults."""
-    from .assumptions import build_defaults
+    from .consistency import defaults_for
     from .demand import care_demand, drivers_from_demand
     from .supply import gaps
     from .uncertainty import SUMMARY_INDICATORS, summary_arrays
 
-    defaults = build_defaults(list(units), settings.base_year, settings.end_year)
+    # Controlled top down like a single run's (forecast.consistency): a county adds up to its
+    # prefecture, province and the nation, so the batch equals `forecast run` unit by unit.
+    defaults = defaults_for(list(units), settings.base_year, settings.end_year)
     projection = _project_units(defaults)
     years = defaults.settings.years
     ids = [u.unit_id for u in units]
@@ -579,7 +581,7 @@ def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult
         "chunks": {"count": result.n_chunks, "size": chunk_size or (
             DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else DEFAULT_CHUNK)},
         "scheduler": result.scheduler,
-        "inputs": "default inputs of every unit (forecast.assumptions.build_defaults); demand "
+        "inputs": "default inputs of every unit, controlled top down (forecast.consistency); demand "
                   "by the default parameters of data/care_parameters.csv",
         "national_targets": [{"service": s, "kind": k, "parameter": key, "from_year": y}
                              for s, k, key, y in NATIONAL_TARGETS],

@@ -164,13 +164,23 @@ def test_a_failing_unit_is_named_and_the_others_kept(tmp_path, monkeypatch, hong
     (["--within", HONGHE, "--end-year", "2019", "--out", "{out}"], "--end-year"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, field):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "mine.txt").write_text("a user's file")
+    out = tmp_path / "out"  # a new folder: the option, not the output guard, is at fault
+    (tmp_path / "mine.txt").write_text("a user's file")
     result = CliRunner().invoke(main, ["batch", *[a.format(out=out) for a in args]])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0]
+    assert (tmp_path / "mine.txt").read_text() == "a user's file"
+    assert not out.exists()  # nothing half-written
+
+
+def test_batch_refuses_a_folder_it_did_not_write(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    result = CliRunner().invoke(main, ["batch", "--within", HONGHE, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "not an earlier output" in result.output
     assert (out / "mine.txt").read_text() == "a user's file"
 
 
@@ -197,7 +207,8 @@ def test_workbook_charts_map_and_report(in_process):
         for extension in ("png", "svg"):
             assert (out / "charts" / f"{stem}.{extension}").stat().st_size > 10_000
     assert set(manifest["outputs"]) == {str(p.relative_to(out)) for p in out.rglob("*")
-                                        if p.is_file()}
+                                        if p.is_file() and p.name != ".forecast-output.json"}
+    assert (out / ".forecast-output.json").is_file()  # the output guard's marker
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page and "http://" not in page and "https://" not in page
     units = _read(out / "units.csv")
