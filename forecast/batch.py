@@ -581,8 +581,8 @@ def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult
         "chunks": {"count": result.n_chunks, "size": chunk_size or (
             DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else DEFAULT_CHUNK)},
         "scheduler": result.scheduler,
-        "inputs": "default inputs of every unit, controlled top down (forecast.consistency); demand "
-                  "by the default parameters of data/care_parameters.csv",
+        "inputs": "default inputs of every unit, controlled top down (forecast.consistency); "
+                  "demand by the default parameters of data/care_parameters.csv",
         "national_targets": [{"service": s, "kind": k, "parameter": key, "from_year": y}
                              for s, k, key, y in NATIONAL_TARGETS],
         "assumptions": [TARGET_HELD,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from badinput_helpers import CONFIGS, assert_refused, invoke, make_earlier_output, tree_bytes
 
 TEXT = (CONFIGS / "banan.yaml").read_text(encoding="utf-8")

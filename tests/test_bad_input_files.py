@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from badinput_helpers import (
     CONFIGS,
     ROOT,

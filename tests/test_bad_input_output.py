@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from badinput_helpers import (
     CONFIGS,
     assert_refused,
