@@ -506,17 +506,22 @@ def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
     return TEXT[lang]["first_after_unknown"].format(year=year, until=int(until))
 
 
+def _main_gaps(files: RunFiles) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The main scenario and its rows of ``gaps`` and ``first_shortfall``."""
+    scenario = _main_scenario(files)
+    gaps = files.table("gaps")
+    shortfalls = files.table("first_shortfall")
+    return (scenario, gaps[gaps.scenario.astype(str) == scenario],
+            shortfalls[shortfalls.scenario.astype(str) == scenario])
+
+
 def summary_html(files: RunFiles, lang: str = "zh") -> str:
     """The one-page answer: beds and 托位 needed in the key years (range over the methods),
     the planned supply, whether it meets the need by each method, the first shortfall, and
     with trajectories the needs method's median, 80 % interval and the probability that the
     plan meets it."""
     t = TEXT[lang]
-    scenario = _main_scenario(files)
-    gaps = files.table("gaps")
-    gaps = gaps[gaps.scenario.astype(str) == scenario]
-    shortfalls = files.table("first_shortfall")
-    shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
+    scenario, gaps, shortfalls = _main_gaps(files)
     base, end = int(gaps.year.min()), int(gaps.year.max())
     years = [y for y in (2025, end) if base < y <= end] or [end]
     years = sorted(set(years))
@@ -625,11 +630,7 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
     """The gap table of the main scenario: demand and gap in the key years, planned supply,
     first shortfall year."""
     t = TEXT[lang]
-    scenario = _main_scenario(files)
-    gaps = files.table("gaps")
-    gaps = gaps[gaps.scenario.astype(str) == scenario]
-    shortfalls = files.table("first_shortfall")
-    shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
+    scenario, gaps, shortfalls = _main_gaps(files)
     base, end = int(gaps.year.min()), int(gaps.year.max())
     years = _key_years(gaps.year.unique(), base, end)
     headers = [t["service"], t["method"]]
