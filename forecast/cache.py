@@ -45,6 +45,16 @@ def cache_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
+def code_fingerprint(*modules: object) -> str:
+    """The SHA-256 of the source files of ``modules``: part of a key whose value a module's
+    code computes, so an entry written by other code (another branch, an older version on the
+    same machine) is never read back as this code's result."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()

@@ -626,8 +626,9 @@ class ElderlyBedSupply(_ServiceSupply):
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_elderly",)
 
     base_supply_per_1000_elderly: float | None = Field(
-        default=None, ge=0, le=1000, description="Base supply stated as beds per 1,000 aged 60+; the "
-        "count is derived from the base-year population aged 60+.")
+        default=None, ge=0, le=1000,
+        description="Base supply stated as beds per 1,000 aged 60+; the count is derived "
+                    "from the base-year population aged 60+.")
 
     def base_count(self, population_60plus: float) -> float | None:
         """Base-year beds: the count, or the rate × persons aged 60+ / 1,000; None if unknown."""
@@ -665,8 +666,9 @@ class ChildcarePlaceSupply(_ServiceSupply):
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_population",)
 
     base_supply_per_1000_population: float | None = Field(
-        default=None, ge=0, le=1000, description="Base supply stated as 托位 per 1,000 residents; the "
-        "count is derived from the base-year (census) total population.")
+        default=None, ge=0, le=1000,
+        description="Base supply stated as 托位 per 1,000 residents; the count is derived "
+                    "from the base-year (census) total population.")
 
     def base_count(self, population_total: float) -> float | None:
         """Base-year places: the count, or the rate × total population / 1,000; None if

@@ -555,13 +555,28 @@ def chart_workers() -> int:
     return max(1, min(cores, 4))
 
 
+#: How long the forked workers may take for all charts before the charts they have not
+#: returned are drawn in this process (seconds). A run's charts take a few seconds; the bound
+#: only keeps a stuck worker from hanging a run.
+CHART_TIMEOUT_SECONDS = 120
+
+
 class ChartDrawing:
-    """Charts being drawn in forked processes (or, with one worker or no ``fork``, drawn here
-    when :meth:`wait` is called). The files are the same either way: each chart is drawn
-    from the same tables by the same code; only the process differs."""
+    """Charts being drawn in forked processes (or, with one worker, no ``fork``, or other
+    threads alive in this process, drawn here when :meth:`wait` is called). The files are the
+    same either way: each chart is drawn from the same tables by the same code; only the
+    process differs.
+
+    Forking is safe only from a single-threaded process (a thread holding a lock at the fork
+    leaves the child waiting on it forever), so a process with other threads (a test runner
+    that started a dask cluster or a web server, the explorer) draws in process. If a worker dies,
+    or the workers have not finished within :data:`CHART_TIMEOUT_SECONDS`, they are ended and
+    the charts not yet returned are drawn here, so a run never hangs on its charts."""
 
     def __init__(self, jobs: list[ChartJob], directory: Path, workers: int | None = None):
         import multiprocessing
+        import threading
+        from concurrent.futures import ProcessPoolExecutor
 
         self.jobs, self.directory = jobs, directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -569,27 +584,45 @@ class ChartDrawing:
         methods = multiprocessing.get_all_start_methods()
         self._pool = None
         self._pending = None
-        if workers > 1 and len(jobs) > 1 and "fork" in methods:
+        if (workers > 1 and len(jobs) > 1 and "fork" in methods
+                and threading.active_count() == 1):
             global _FORKED_JOBS
             _FORKED_JOBS = jobs
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(min(workers, len(jobs)))
-            self._pending = [self._pool.apply_async(_draw_job, (i, str(directory)))
+            self._pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
+            self._pending = [self._pool.submit(_draw_job, i, str(directory))
                              for i in range(len(jobs))]
+
+    def _draw_here(self, index: int) -> str:
+        from .charts import save_figure
+
+        stem, draw = self.jobs[index]
+        save_figure(draw(), self.directory / stem)
+        return f"charts/{stem}"
 
     def wait(self) -> list[str]:
         """The chart stems written (``charts/<stem>``), in the jobs' order."""
         global _FORKED_JOBS
         if self._pool is None:
-            from .charts import save_figure
+            return [self._draw_here(i) for i in range(len(self.jobs))]
+        import time
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
 
-            written = []
-            for stem, draw in self.jobs:
-                save_figure(draw(), self.directory / stem)
-                written.append(f"charts/{stem}")
-            return written
+        deadline = time.monotonic() + CHART_TIMEOUT_SECONDS
+        written = []
         try:
-            return [pending.get() for pending in self._pending]
+            for index, pending in enumerate(self._pending):
+                if self._pool is None:  # the workers were given up: draw the rest here
+                    written.append(self._draw_here(index))
+                    continue
+                try:
+                    remaining = max(deadline - time.monotonic(), 0.0)
+                    written.append(pending.result(timeout=remaining))
+                except (BrokenProcessPool, FutureTimeout):
+                    self.close()  # end the workers first, so none writes beside this process
+                    written.append(self._draw_here(index))
+            return written
         finally:
             self.close()
             _FORKED_JOBS = []
@@ -597,9 +630,14 @@ class ChartDrawing:
     def close(self) -> None:
         """Stop the drawing processes (after :meth:`wait`, or on an error elsewhere)."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:  # a stuck worker is ended, not waited for
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join(timeout=5)
 
 
 def draw_charts(jobs: list[ChartJob], directory: Path, workers: int = 1) -> list[str]:

@@ -79,7 +79,8 @@ class _BoundedLoader(yaml.SafeLoader):
 
 def _check_expansion(root: yaml.Node) -> None:
     """Raise YAMLProblem when aliases make the document cyclic, larger than
-    MAX_EXPANDED_NODES or deeper than MAX_DEPTH once expanded (an iterative walk: each node is sized once)."""
+    MAX_EXPANDED_NODES or deeper than MAX_DEPTH once expanded
+    (an iterative walk: each node is sized once)."""
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     active: set[int] = set()

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sys
 import warnings
 from functools import lru_cache
 
@@ -161,12 +162,14 @@ def _trend(indicator: str, method: str, start: int, end: int, last_year: int) ->
     # cached on disk (forecast.cache), it costs nothing after the first run.
     from importlib.metadata import version
 
-    from .cache import cache_key, cached_json
+    from . import cache as cache_module
+    from .cache import cache_key, cached_json, code_fingerprint
 
     library = "statsmodels" if method == "statsmodels" else "prophet"
     key = cache_key("trend", indicator, method, start, end, last_year,
                     observed.index.tolist(), observed.tolist(), library, version(library),
-                    CHANGEPOINT_RANGE.get(indicator), PROPHET_SEED, SOURCE)
+                    CHANGEPOINT_RANGE.get(indicator), PROPHET_SEED, SOURCE,
+                    code_fingerprint(sys.modules[__name__], cache_module))
     return cached_json("trends", key, lambda: _fit_trend(indicator, method, start, end,
                                                           last_year, observed))
 

@@ -87,3 +87,72 @@ def test_a_damaged_or_unwritable_cache_falls_back_to_computing(tmp_path, monkeyp
     assert calls == [1, 1]
 
 
+
+
+_DYING_WORKER_SCRIPT = """
+import os, sys, threading
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from forecast import outputs
+
+parent = os.getpid()
+
+def figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+def dies_in_a_worker():
+    if os.getpid() != parent:
+        os._exit(3)  # a worker killed mid-chart (as by the OOM killer)
+    return figure()
+
+assert threading.active_count() == 1
+drawing = outputs.ChartDrawing([("a", figure), ("b", dies_in_a_worker), ("c", figure)],
+                               Path(sys.argv[1]), workers=2)
+assert drawing._pool is not None, "a single-threaded process forks its chart workers"
+print(",".join(drawing.wait()))
+"""
+
+
+def test_a_dead_chart_worker_does_not_hang_the_run(tmp_path):
+    """A worker that dies is not waited for: its charts are drawn in the calling process and
+    every chart is written (multiprocessing.Pool would wait for the lost task for ever)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _DYING_WORKER_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "charts/a,charts/b,charts/c"
+    for stem in "abc":
+        assert (tmp_path / f"{stem}.png").stat().st_size > 0
+
+
+def test_charts_are_drawn_in_process_while_other_threads_run(tmp_path):
+    """Forking a process with other threads can leave a child waiting on a lock a thread held:
+    with a thread alive the charts are drawn here, and the files are still all written."""
+    import threading
+
+    import matplotlib.pyplot as plt
+
+    from forecast import outputs
+
+    def figure():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        return fig
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        drawing = outputs.ChartDrawing([("x", figure), ("y", figure)], tmp_path, workers=2)
+        assert drawing._pool is None
+        assert drawing.wait() == ["charts/x", "charts/y"]
+    finally:
+        stop.set()
+        thread.join()
+    assert (tmp_path / "x.svg").is_file() and (tmp_path / "y.png").is_file()
