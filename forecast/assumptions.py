@@ -132,8 +132,8 @@ def national_mx(step_years: np.ndarray, known_until: int | None = None) -> np.nd
 STRUCTURE_MIN_AGE = 40  # below this the census/WPP ratio reflects child under-count, not deaths
 
 
-@lru_cache(maxsize=2)
-def structure_factor(census_year: int) -> np.ndarray:
+@lru_cache(maxsize=4)
+def structure_factor(census_year: int, known_until: int | None = None) -> np.ndarray:
     """WPP's population over the census's, by sex and single age (2, 101), 1 below age 40.
 
     WPP's rates are WPP's deaths over WPP's population. Its 2020 population has fewer old
@@ -143,6 +143,10 @@ def structure_factor(census_year: int) -> np.ndarray:
     and puts them over the population we project. Ratios are by 5-year group at the census
     date (WPP's 1 July populations of the census year and five years later, log-linear to
     1 November), the 85+ as one group, interpolated linearly between group centres.
+
+    With ``known_until`` (a 2010 base) no WPP population after that year is read: the census
+    year's 1 July population is carried to 1 November with the growth of the five years
+    before it (e.g. 2005 → 2010), so the factor uses nothing a forecaster lacked in 2010.
     """
     table = wpp.wpp_population_5yr()
     groups = census_groups([census.NATIONAL_ID], census_year)[0]  # (2, 19)
@@ -150,12 +154,17 @@ def structure_factor(census_year: int) -> np.ndarray:
     starts = np.arange(0, 90, 5)  # 0-4 ... 80-84, 85+
     centres = np.append(starts[:-1] + 2.5, 90.0)
     out = np.ones((2, 101))
+    backward = known_until is not None and census_year + 5 > known_until
+    pair = (census_year - 5, census_year) if backward else (census_year, census_year + 5)
     for i, sex in enumerate(SEXES):
         rows = table[(table.sex == sex) & table.variant.isin(["estimate", "median"])]
-        july, later = (rows[rows.year == year].sort_values("age_start").population
-                       .to_numpy(dtype=float) * 1000.0  # thousands -> persons
-                       for year in (census_year, census_year + 5))
-        november = july * (later / july) ** ((10 / 12 - 0.5) / 5)
+        earlier, later = (rows[rows.year == year].sort_values("age_start").population
+                          .to_numpy(dtype=float) * 1000.0  # thousands -> persons
+                          for year in pair)
+        july = later if backward else earlier
+        with np.errstate(invalid="ignore", divide="ignore"):
+            growth = np.where(earlier > 0, later / earlier, 1.0)
+        november = july * growth ** ((10 / 12 - 0.5) / 5)
         wpp5 = np.append(november[:17], november[17:].sum())
         ratio = wpp5 / census5[i]
         factor = np.interp(AGES, centres, ratio)
@@ -171,7 +180,7 @@ def census_consistent_mx(step_years: np.ndarray, known_until: int | None = None,
     held constant: WPP's improvement over time is kept.
     """
     year = census_year or (2010 if known_until is not None else 2020)
-    return national_mx(step_years, known_until) * structure_factor(year)[None]
+    return national_mx(step_years, known_until) * structure_factor(year, known_until)[None]
 
 
 @lru_cache(maxsize=1)

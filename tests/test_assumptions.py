@@ -243,8 +243,8 @@ def test_migration_components_are_finite_and_bounded(five_units):
 
 def _perturb_after_2010(monkeypatch):
     """Make every WPP value after 2010 different (age-dependent, so ratios do not cancel)."""
-    real_mx, real_pasfr, real_indicator = (wpp.wpp_mx_abridged, wpp.wpp_percent_asfr,
-                                           wpp.wpp_indicator)
+    real_mx, real_pasfr, real_indicator, real_population = (
+        wpp.wpp_mx_abridged, wpp.wpp_percent_asfr, wpp.wpp_indicator, wpp.wpp_population_5yr)
 
     def mx():
         frame = real_mx()
@@ -265,6 +265,13 @@ def _perturb_after_2010(monkeypatch):
         series[series.index > 2010] *= 0.5
         return series
 
+    def population():  # e.g. WPP's 2015 population, which the 2010 structure factor once read
+        frame = real_population()
+        late = frame.year > 2010
+        frame.loc[late, "population"] *= 1.2 + frame.loc[late, "age_start"] / 40
+        return frame
+
+    monkeypatch.setattr(wpp, "wpp_population_5yr", population)
     monkeypatch.setattr(wpp, "wpp_mx_abridged", mx)
     monkeypatch.setattr(wpp, "wpp_percent_asfr", pasfr)
     monkeypatch.setattr(wpp, "wpp_indicator", indicator)
@@ -272,7 +279,8 @@ def _perturb_after_2010(monkeypatch):
 
 def _clear_caches():
     for cached in (assumptions._single_year_mx_by_period, assumptions._asfr_pattern_by_period,
-                   assumptions._national_smr_2010, assumptions._national_residual_rate):
+                   assumptions._national_smr_2010, assumptions._national_residual_rate,
+                   assumptions.structure_factor):
         cached.cache_clear()
 
 
@@ -297,6 +305,31 @@ def test_2010_base_uses_only_what_was_known_in_2010(monkeypatch):
     assert normal_2010.provenance == perturbed_2010.provenance
     assert not np.allclose(normal_2020.mx, perturbed_2020.mx)
     assert not np.allclose(normal_2020.asfr, perturbed_2020.asfr)
+
+
+def test_2010_structure_factor_reads_no_wpp_population_after_2010(monkeypatch):
+    """The census/WPP population factor of a 2010 base uses WPP's 2005 and 2010 populations
+    only: changing WPP's populations after 2010 leaves it identical and moves the 2020 one."""
+    _clear_caches()
+    before_2010, before_2020 = (assumptions.structure_factor(2010, 2010),
+                                assumptions.structure_factor(2020))
+    real = wpp.wpp_population_5yr
+
+    def population():
+        frame = real()
+        late = frame.year > 2010
+        frame.loc[late, "population"] *= 1.2 + frame.loc[late, "age_start"] / 40
+        return frame
+
+    try:
+        monkeypatch.setattr(wpp, "wpp_population_5yr", population)
+        _clear_caches()
+        np.testing.assert_array_equal(assumptions.structure_factor(2010, 2010), before_2010)
+        assert not np.allclose(assumptions.structure_factor(2020), before_2020)
+    finally:
+        monkeypatch.undo()
+        _clear_caches()
+    assert (before_2010[:, :40] == 1).all() and np.isfinite(before_2010).all()
 
 
 def test_2010_base_has_zero_migration_and_census_2010_population():
