@@ -97,8 +97,14 @@ figcaption { font-size: .9rem; color: #333; margin-top: .3rem; }
   body { margin: 1rem auto; padding: 0 .6rem; font-size: 14px; }
   table { font-size: .74rem; }
   th, td { padding: .15rem .25rem; }
-  td.wrap, td, th { overflow-wrap: anywhere; }
-  td.num, th.num, td.nowrap, th.nowrap { overflow-wrap: normal; }
+  /* Chinese text may break between any two characters, so without a floor the browser squeezes
+     text columns to one character a line beside the unbreakable numbers: text cells keep about
+     four characters (long-text columns about nine) and a table wider than the phone scrolls
+     sideways inside its own box, not the page. */
+  td, th { overflow-wrap: anywhere; min-width: 4.2em; }
+  td.wrap { min-width: 9em; }
+  td.num, th.num, td.nowrap, th.nowrap { overflow-wrap: normal; min-width: 0; }
+  .table-wrap { overscroll-behavior-x: contain; }
   nav ol { columns: 1; }
 }
 @media print { body { max-width: none; margin: 0; } figure { break-inside: avoid; } }
@@ -340,6 +346,10 @@ def _main_scenario(files: RunFiles) -> str:
     return scenarios[0] if scenarios else str(summary["scenario"].iloc[0])
 
 
+#: Cells longer than this (characters) make their column a long-text column.
+LONG_CELL_CHARS = 16
+
+
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]],
            numeric: Sequence[bool] | None = None, row_classes: Sequence[str] | None = None,
            cell_classes: Sequence[Sequence[str]] | None = None,
@@ -347,9 +357,17 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]],
     """An HTML table from already-escaped cell strings (``nowrap``: columns kept on one line)."""
     numeric = numeric or [False] * len(headers)
     nowrap = nowrap or [False] * len(headers)
+    rows = [list(row) for row in rows]
+    # A column of long text (sources, notes) is marked ``wrap``: on a phone it keeps a width of
+    # about nine characters instead of four, so its rows do not grow a character a line.
+    longest = [max((len(re.sub(r"<[^>]+>", "", str(row[j]))) for row in rows), default=0)
+               for j in range(len(headers))]
+    long_text = [longest[j] > LONG_CELL_CHARS and not numeric[j] and not nowrap[j]
+                 for j in range(len(headers))]
 
     def base_classes(j: int) -> list[str]:
-        return (["num"] if numeric[j] else []) + (["nowrap"] if nowrap[j] else [])
+        return ((["num"] if numeric[j] else []) + (["nowrap"] if nowrap[j] else [])
+                + (["wrap"] if long_text[j] else []))
 
     head = "".join(f'<th class="{" ".join(base_classes(j))}">{h}</th>' if base_classes(j)
                    else f"<th>{h}</th>" for j, h in enumerate(headers))
@@ -360,7 +378,7 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]],
         for j, cell in enumerate(row):
             names = base_classes(j)
             if cell_classes and cell_classes[i][j]:
-                names.append(cell_classes[i][j])
+                names += [n for n in cell_classes[i][j].split() if n not in names]
             attr = f' class="{" ".join(names)}"' if names else ""
             cells.append(f"<td{attr}>{cell}</td>")
         body.append(f'<tr{f" class={klass}" if klass else ""}>{"".join(cells)}</tr>')
@@ -677,13 +695,16 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
             else:
                 cells.append(esc(t.get(f"outcome_{first.outcome.iloc[0]}",
                                        first.outcome.iloc[0])))
-            classes.append("short" if not first.empty and first.outcome.iloc[0] == "short"
-                           else "")
+            classes.append("wrap short" if not first.empty and first.outcome.iloc[0] == "short"
+                           else "wrap")
             rows.append(cells)
             row_classes.append("")
             cell_classes.append(classes)
     intro = f'<p class="note">{esc(t["gap_intro"])}</p>'
-    table = _table([esc(h) for h in headers], rows, numeric, row_classes, cell_classes)
+    # Service and method names are short labels: kept on one line in Chinese (on a phone the
+    # table scrolls sideways rather than break 千人指标法 into two lines).
+    nowrap = [lang == "zh", lang == "zh"] + [False] * (len(headers) - 2)
+    table = _table([esc(h) for h in headers], rows, numeric, row_classes, cell_classes, nowrap)
     return intro + table + _supply_basis_html(files, scenario, lang)
 
 

@@ -90,7 +90,7 @@ def test_gap_table_matches_gaps_csv_and_first_shortfall(page, run_dir):
     assert f'<td class="num short">{f"{row.gap:,.0f}".replace("-", "−")}</td>' in section
     year = first[(first.scenario == "baseline") & (first.service == "elderly_beds")
                  & (first.method == "norm")].first_shortfall_year.iloc[0]
-    assert f'<td class="short">{int(year)}</td>' in section
+    assert re.search(rf'<td class="[^"]*\bshort\b[^"]*">{int(year)}</td>', section)
 
 
 def test_every_chart_inlined_with_unit_and_source(page, run_dir):
@@ -350,4 +350,18 @@ def test_no_table_overflows_its_column_at_1280_px(run_dir, tmp_path):
     found = _layout_probe(run_dir / REPORT_FILE, 1280, tmp_path)
     assert found["viewport"] == 1280
     assert found["tables"] == [] and found["cells"] == []
+    assert found["scrolling"] == []  # at 1280 px every table fits without scrolling
     assert found["page"] <= found["viewport"]
+
+
+def test_every_table_fits_or_scrolls_in_its_own_box_at_390_px(run_dir, tmp_path):
+    """At 390 px (a phone) the page does not scroll sideways, a table wider than the column
+    scrolls inside its own box no wider than the column, and no cell is squeezed to a
+    character a line (the gap and assumptions tables were: their text columns 20 px wide beside
+    unbreakable numbers)."""
+    found = _layout_probe(run_dir / REPORT_FILE, 390, tmp_path)
+    assert found["viewport"] == 390
+    assert found["tables"] == [] and found["cells"] == []
+    assert found["page"] <= found["viewport"]
+    # the wide tables are the ones that scroll, each inside its own box
+    assert {"gaps", "assumptions"} <= {table["section"] for table in found["scrolling"]}

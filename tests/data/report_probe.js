@@ -1,13 +1,24 @@
 function probe(win, doc) {
-  var out = {page: doc.documentElement.scrollWidth, viewport: win.innerWidth, tables: [], cells: []};
+  // Tables wider than the text column that do not scroll inside a box of their own (a table
+  // may be wider only inside an overflow-x: auto/scroll container no wider than the column),
+  // cells whose text spills out, cells squeezed to about one character a line.
+  var out = {page: doc.documentElement.scrollWidth, viewport: win.innerWidth, tables: [],
+             scrolling: [], cells: []};
+  var column = doc.body.getBoundingClientRect();
+  var right = column.right - parseFloat(win.getComputedStyle(doc.body).paddingRight);
   doc.querySelectorAll("table").forEach(function(table, i){
-    var column = doc.body.getBoundingClientRect();
-    var style = win.getComputedStyle(doc.body);
-    var right = column.right - parseFloat(style.paddingRight);
     var box = table.getBoundingClientRect();
-    if (box.right > right + 0.5)
-      out.tables.push({index: i, right: box.right, column: right,
-                       section: (table.closest("section")||{}).id,
+    var section = (table.closest("section")||{}).id;
+    if (box.right <= right + 0.5) return;
+    var scroller = table.parentElement;
+    while (scroller && scroller !== doc.body &&
+           ["auto", "scroll"].indexOf(win.getComputedStyle(scroller).overflowX) < 0)
+      scroller = scroller.parentElement;
+    var own = scroller && scroller !== doc.body ? scroller.getBoundingClientRect() : null;
+    if (own && own.right <= right + 0.5 && scroller.scrollWidth > scroller.clientWidth)
+      out.scrolling.push({index: i, section: section});
+    else
+      out.tables.push({index: i, right: box.right, column: right, section: section,
                        head: table.querySelector("tr").innerText.slice(0, 80)});
   });
   doc.querySelectorAll("th, td").forEach(function(cell){
