@@ -175,15 +175,16 @@ def national_targets(base_year: int, end_year: int):
     values, one per service and year from the year each is set for to ``end_year``."""
     from .demand import load_care_parameters
     from .supply import Target
+    from .vocabulary import NATIONAL
 
     table = load_care_parameters().set_index("key")
     targets = []
     for service, kind, key, year in NATIONAL_TARGETS:
         value = float(table.loc[key, "value"])
-        source = f"national: {table.loc[key, 'source']}; {TARGET_HELD}"
+        source = f"{table.loc[key, 'source']}; {TARGET_HELD}"
         for held in range(max(year, base_year), end_year + 1):
             targets.append(Target(service=service, year=held, kind=kind, value=value,
-                                  source=source))
+                                  source=source, origin=NATIONAL))
     return targets
 
 

@@ -386,6 +386,10 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "src_parameters": "需求参数见“假设及来源”（data/care_parameters.csv）",
         "src_plan": "规划供给与目标：《{document}》",
         "src_national": "国家目标：{document}",
+        "methods_tfr_base": "基期总和生育率 {tfr}",
+        "methods_tfr_scenario": "{scenario}的总和生育率 {first_year}年 {first}，"
+                                "{last_year}年 {last}",
+        "methods_scenario_change": "{scenario}：{change}",
         "caption_pyramid": "{base}年与{end}年人口金字塔（分性别、单岁组，100岁及以上合并）",
         "caption_elderly_trends": "老年人口变化趋势",
         "caption_under3_trend": "0–2岁婴幼儿人口变化趋势",
@@ -533,6 +537,10 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                           "(data/care_parameters.csv)",
         "src_plan": "planned supply and targets: \"{document}\"",
         "src_national": "national target: {document}",
+        "methods_tfr_base": "base TFR {tfr} children per woman",
+        "methods_tfr_scenario": "TFR of {scenario} {first} children per woman in {first_year}, "
+                                "{last} in {last_year}",
+        "methods_scenario_change": "{scenario}: {change}",
         "caption_pyramid": "Population pyramids, {base} and {end} (by sex, single years, 100+ "
                            "open)",
         "caption_elderly_trends": "Older population",
@@ -640,7 +648,7 @@ METHODS_HTML = {
 由死亡率 m<sub>x</sub> 计算 q<sub>x</sub>、l<sub>x</sub>、L<sub>x</sub>、
 T<sub>x</sub>、e<sub>x</sub>，存活比 S<sub>x</sub> = L<sub>x</sub>/L<sub>x−1</sub>
 （最高年龄组 T<sub>A</sub>/T<sub>A−1</sub>）。</li>
-<li>生育：{fertility}；基期总和生育率 {tfr}。</li>
+<li>生育：{fertility}；{tfr}。</li>
 <li>出生性别比：{srb}（男/女）。</li>
 <li>迁移：{migration}；基期年净迁移 {migrants} 人。</li>
 </ul>
@@ -676,7 +684,7 @@ relative residual {residual}.</p>
 {e0_female} (female) years. Life tables turn m<sub>x</sub> into q<sub>x</sub>, l<sub>x</sub>,
 L<sub>x</sub>, T<sub>x</sub>, e<sub>x</sub>; survival ratios S<sub>x</sub> =
 L<sub>x</sub>/L<sub>x−1</sub> (open group T<sub>A</sub>/T<sub>A−1</sub>).</li>
-<li>Fertility: {fertility}; base TFR {tfr} children per woman.</li>
+<li>Fertility: {fertility}; {tfr}.</li>
 <li>Sex ratio at birth: {srb} (male per female birth).</li>
 <li>Migration: {migration}; {migrants} net migrants a year in the base year.</li>
 </ul>
@@ -1099,6 +1107,8 @@ PHRASES_ZH: dict[str, str] = {
     "share ": "比例 ",
     # scenario changes (forecast.scenarios)
     "TFR shifted by": "总和生育率调整",
+    "TFR set by the config: ": "总和生育率由配置设定：",
+    "; baseline ": "；基准方案 ",
     "births per woman": "（每名妇女生育数）",
     "zero net migration": "净迁移为零",
     "improvement 'half' (share of the WPP decline kept: 0.5)":

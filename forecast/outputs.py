@@ -355,19 +355,8 @@ def _json_default(value):
     return str(value)
 
 
-def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str]:
-    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
-
-    ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
-    record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
-    written (relative to ``directory``).
-    """
-    import json
-
-    from .timing import StageTimer
-
-    timer = timer or StageTimer()
-
+def run_tables(result) -> dict[str, pd.DataFrame]:
+    """The tables a run writes as CSV (``name -> frame``), uncertainty tables included."""
     tables = {
         "summary": result.summary, "population": result.population,
         "demand": result.demand, "gaps": result.gaps, "supply": result.supply,
@@ -379,9 +368,50 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
         tables.update(summary_quantiles=uncertainty.summary_quantiles,
                       demand_quantiles=uncertainty.demand_quantiles,
                       probability_met=uncertainty.probability_met)
+    return tables
+
+
+def write_tables(result, directory: Path) -> dict[str, pd.DataFrame]:
+    """Write :func:`run_tables` as ``directory/<name>.csv``; returns them."""
+    tables = run_tables(result)
+    for name, frame in tables.items():
+        frame.to_csv(directory / f"{name}.csv", index=False)
+    return tables
+
+
+def write_manifest(result, directory: Path, lang: str, charts: list[str],
+                   stage_seconds: dict | None = None) -> None:
+    """Write ``directory/manifest.json``: the run's manifest with its outputs, assumptions,
+    language and stage timings."""
+    import json
+
+    manifest = dict(result.manifest)
+    uncertainty = getattr(result, "uncertainty", None)
+    if uncertainty is not None:
+        manifest["uncertainty"] = uncertainty.record
+    manifest["outputs"] = sorted([f"{name}.csv" for name in run_tables(result)]
+                                 + ["results.xlsx"] + [f"{c}.png" for c in charts]
+                                 + [f"{c}.svg" for c in charts])
+    manifest["assumptions"] = result.assumptions.to_dict(orient="records")
+    manifest["language"] = lang
+    manifest["stage_seconds"] = stage_seconds or {}
+    (directory / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
+        encoding="utf-8")
+
+
+def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str]:
+    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
+
+    ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
+    record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
+    written (relative to ``directory``).
+    """
+    from .timing import StageTimer
+
+    timer = timer or StageTimer()
     with timer.stage("tables"):
-        for name, frame in tables.items():
-            frame.to_csv(directory / f"{name}.csv", index=False)
+        tables = write_tables(result, directory)
     excel = {k: v for k, v in tables.items() if k != "population"}
     excel["population"] = result.population
     # The charts are drawn in other processes while this one writes the workbook.
@@ -394,17 +424,7 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
             charts = drawing.wait()
         finally:
             drawing.close()
-    manifest = dict(result.manifest)
-    if uncertainty is not None:
-        manifest["uncertainty"] = uncertainty.record
-    manifest["outputs"] = sorted([f"{name}.csv" for name in tables] + ["results.xlsx"]
-                                 + [f"{c}.png" for c in charts] + [f"{c}.svg" for c in charts])
-    manifest["assumptions"] = result.assumptions.to_dict(orient="records")
-    manifest["language"] = lang
-    manifest["stage_seconds"] = timer.record()
-    (directory / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default),
-        encoding="utf-8")
+    write_manifest(result, directory, lang, charts, timer.record())
     return charts
 
 

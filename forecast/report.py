@@ -1107,17 +1107,52 @@ def _parameter_detail_zh(parameter: dict) -> str:
 
 
 def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
-    """A demand parameter's value as the run used it (override, else the shipped default)."""
-    overrides = {str(o.get("parameter")): o.get("value")
-                 for o in files.manifest.get("demand_parameter_overrides", [])}
-    for name in (f"elderly {key}", f"childcare {key}", key):
-        if name in overrides:
-            return str(overrides[name])
-    table = files.table("assumptions")
-    match = table[table["assumption"].astype(str) == key]
-    if match.empty or "detail" not in match:
+    """A demand parameter's value as the main scenario ran with it (its specification in the
+    manifest, :func:`forecast.spec.scenario_records`)."""
+    record = _main_record(files)
+    if record is None:
         return fallback
-    return str(match["detail"].iloc[0]).split(" ")[0]
+    for parameters in (record.elderly, record.childcare):
+        if key in parameters:
+            return str(parameters[key])
+    return fallback
+
+
+def _main_record(files: RunFiles):
+    """The main scenario's :class:`forecast.spec.ScenarioRecord` (None for an older run)."""
+    from .spec import scenario_records
+
+    return scenario_records(files.manifest).get(_main_scenario(files))
+
+
+def _scenario_rates(files: RunFiles, lang: str) -> dict[str, str]:
+    """The methods section's fertility and mortality values of the main scenario: the census
+    defaults, or the scenario's own TFR/e0 and changes where it sets them."""
+    t = TEXT[lang]
+    provenance = files.manifest.get("provenance", {})
+    values = {"tfr": t["methods_tfr_base"].format(
+                  tfr=provenance.get("fertility", {}).get("tfr_base", "?")),
+              "e0_male": provenance.get("mortality", {}).get("e0_base_male", "?"),
+              "e0_female": provenance.get("mortality", {}).get("e0_base_female", "?"),
+              "fertility_changes": "", "mortality_changes": ""}
+    record = _main_record(files)
+    if record is None:
+        return values
+    name = _scenario_name(record.name, lang)
+    sep = "；" if lang == "zh" else "; "
+    for component in ("fertility", "mortality"):
+        changes = [translate(c.change, lang) for c in record.changes
+                   if c.component == component]
+        if changes:
+            values[f"{component}_changes"] = sep + t["methods_scenario_change"].format(
+                scenario=name, change=sep.join(changes))
+    if "fertility" in record.components_changed() and record.tfr:
+        values["tfr"] = t["methods_tfr_scenario"].format(
+            scenario=name, first=f"{record.tfr[0]:g}", first_year=record.years[0],
+            last=f"{record.tfr[-1]:g}", last_year=record.years[-1])
+    if "mortality" in record.components_changed() and record.e0_male:
+        values["e0_male"], values["e0_female"] = record.e0_male[0], record.e0_female[0]
+    return values
 
 
 def methods_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1133,32 +1168,29 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
         return text + (f"（{source}）" if lang == "zh" else f" ({source})")
 
     residual = files.manifest.get("projection", {}).get("max_balance_residual")
+    rates = _scenario_rates(files, lang)
     values = {
         "residual": f"{residual:.1e}" if isinstance(residual, (int, float)) else "?",
         "base_population": part("base_population"),
-        "mortality": part("mortality"),
-        "e0_male": provenance.get("mortality", {}).get("e0_base_male", "?"),
-        "e0_female": provenance.get("mortality", {}).get("e0_base_female", "?"),
-        "fertility": part("fertility"),
-        "tfr": provenance.get("fertility", {}).get("tfr_base", "?"),
+        "mortality": part("mortality") + rates["mortality_changes"],
+        "e0_male": rates["e0_male"],
+        "e0_female": rates["e0_female"],
+        "fertility": part("fertility") + rates["fertility_changes"],
+        "tfr": rates["tfr"],
         "srb": provenance.get("srb", {}).get("value", "?"),
         "migration": part("migration"),
         "migrants": _number(float(provenance.get("migration", {}).get("annual_net_migrants",
                                                                       float("nan")))),
-        "norm": _parameter(files, "norm_per_1000",
-                           _parameter(files, "elderly_norm_per_1000_60plus")),
+        "norm": _parameter(files, "norm_per_1000"),
         "u_severe": _parameter(files, "u_severe"),
         "u_moderate": _parameter(files, "u_moderate"),
         "occupancy": _parameter(files, "target_occupancy"),
-        "trend": _parameter(files, "prevalence_trend", _parameter(files, "disability_trend")),
-        "rule_9073": _parameter(files, "rule_9073_institutional_share"),
+        "trend": _parameter(files, "prevalence_trend"),
+        "rule_9073": _parameter(files, "rule_9073_share"),
         "nursing": _parameter(files, "nursing_share"),
-        "childcare_norm": _parameter(files, "norm_per_1000_population",
-                                     _parameter(files, "childcare_norm_per_1000_population")),
-        "utilisation": _parameter(files, "target_utilisation",
-                                  _parameter(files, "childcare_target_utilisation")),
-        "demand_share": _parameter(files, "demand_rate",
-                                   _parameter(files, "childcare_demand_share")),
+        "childcare_norm": _parameter(files, "norm_per_1000_population"),
+        "utilisation": _parameter(files, "target_utilisation"),
+        "demand_share": _parameter(files, "demand_share"),
     }
     text = METHODS_HTML[lang]
     if lang == "zh":  # a line break between Chinese characters would show as a space

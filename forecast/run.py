@@ -7,6 +7,7 @@ of tidy tables (:class:`RunResult`) that :mod:`forecast.outputs` writes atomical
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from . import __version__
 from . import assumptions as assumptions_module
 from .census import Unit, resolve_unit
-from .config import Config, config_hash
+from .config import Config
 from .consistency import defaults_for
 from .demand import (
     ChildcareParameters,
@@ -26,7 +27,9 @@ from .demand import (
 from .engine import balance_residual, project
 from .errors import ConfigError, UnitError
 from .frames import population_frame
-from .scenarios import ScenarioInputs, apply_assumptions
+from .scenarios import ScenarioInputs
+from .spec import RunSpec, ScenarioSpec, build_run_spec, citation_text
+from .spec import demand_parameters as spec_demand_parameters
 from .supply import (
     Addition,
     SupplyPlan,
@@ -36,6 +39,7 @@ from .supply import (
     supply_path,
     target_consistency,
 )
+from .vocabulary import NATIONAL, PLAN
 
 SUMMARY_COLUMNS = ["scenario", "year", "total", "births", "deaths", "net_migrants", "pop_0_2",
                    "pop_3_5", "pop_0_14", "pop_15_64", "pop_60plus", "pop_65plus", "pop_80plus",
@@ -87,28 +91,19 @@ class RunResult:
     inputs: dict[str, ScenarioInputs] = field(default_factory=dict)
     run_seconds: float = 0.0
     uncertainty: object | None = None  # forecast.uncertainty.UncertaintyResult (--trajectories)
+    spec: RunSpec | None = None  # what the run ran on (forecast.spec)
 
 
-def _citation_text(citation, default_document: str) -> str:
-    document = citation.document or default_document
-    parts = [document]
-    if citation.section:
-        parts.append(citation.section)
-    if citation.quote:
-        parts.append(f"“{citation.quote}”")
-    return ", ".join(parts)
-
-
-def supply_plans(config: Config, base_drivers: pd.Series) -> tuple[dict[str, SupplyPlan],
-                                                                      list[Target], list[dict]]:
-    """Config supply sections -> supply plans, targets and notes (base counts derived from the
-    base-year drivers where a document states a rate)."""
-    document = config.source_document.file
+def supply_plans(sections: Mapping, document: str, base_year: int,
+                 base_drivers: Mapping[str, float]) -> tuple[dict[str, SupplyPlan],
+                                                            list[Target], list[dict]]:
+    """Config supply sections (``{service: section}``) -> supply plans, targets and notes
+    (base counts derived from the base-year drivers where a document states a rate)."""
     plans: dict[str, SupplyPlan] = {}
     targets: list[Target] = []
     notes: list[dict] = []
     beds_base = None
-    for service, section in config.supply.services().items():
+    for service, section in sections.items():
         if service == "elderly_beds":
             base = section.base_count(float(base_drivers["pop_60plus"]))
             beds_base = base
@@ -118,10 +113,10 @@ def supply_plans(config: Config, base_drivers: pd.Series) -> tuple[dict[str, Sup
             base = section.base_count(float(base_drivers["pop_total"]))
         if section.base_components:
             base_source = "; ".join(f"{part.label}: {part.amount:,.0f} ("
-                                    f"{_citation_text(part.source, document)})"
+                                    f"{citation_text(part.source, document)})"
                                     for part in section.base_components)
         elif section.base_source is not None:
-            base_source = _citation_text(section.base_source, document)
+            base_source = citation_text(section.base_source, document)
         else:
             base_source = section.note or "not stated"
         rate_fields = [f for f in section.rate_fields if getattr(section, f) is not None]
@@ -133,15 +128,15 @@ def supply_plans(config: Config, base_drivers: pd.Series) -> tuple[dict[str, Sup
             notes.append({"service": service, "note": "base supply unknown: "
                           + (section.note or "the document states none")})
         additions = [Addition(start_year=a.start_year, end_year=a.end_year, amount=a.amount,
-                              source=_citation_text(a.source, document))
+                              source=citation_text(a.source, document))
                      for a in section.additions]
         service_targets = [Target(service=service, year=t.year, kind=t.kind, value=t.value,
-                                  source=("national: " if t.origin == "national" else "")
-                                  + _citation_text(t.source, document))
+                                  source=citation_text(t.source, document),
+                                  origin=NATIONAL if t.origin == "national" else PLAN)
                            for t in section.targets]
         targets += service_targets
         plans[service] = SupplyPlan(service=service,
-                                    base_year=section.base_year or config.projection.base_year,
+                                    base_year=section.base_year or base_year,
                                     base_supply=base, base_source=base_source,
                                     additions=additions, targets=service_targets)
     return plans, targets, notes
@@ -163,7 +158,7 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
     not adopt do not count as supply.
     """
     paths = {service: supply_path(plan, years) for service, plan in plans.items()}
-    own = [t for t in targets if not t.source.startswith("national: ")]
+    own = [t for t in targets if t.origin != NATIONAL]
     counts = target_consistency(own, drivers) if own else pd.DataFrame()
     for service in ("elderly_beds", "childcare_places", "nursing_beds"):
         path = paths.get(service)
@@ -189,57 +184,10 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
 
 def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareParameters,
                                                list[dict]]:
-    """Demand parameters: shipped defaults, the plan's own norms, then config overrides."""
-    elderly: dict = {}
-    childcare: dict = {}
-    notes: list[dict] = []
-    plan_norms = {}
-    for service, section in config.supply.services().items():
-        for target in section.targets:
-            if target.origin != "document":
-                continue
-            if service == "elderly_beds" and target.kind == "per_1000_elderly":
-                plan_norms["elderly"] = target.value
-            if service == "childcare_places" and target.kind == "per_1000_population":
-                plan_norms["childcare"] = target.value
-            if service == "nursing_beds" and target.kind == "share_nursing":
-                plan_norms["nursing"] = target.value
-    if "elderly" in plan_norms:
-        elderly["norm_per_1000"] = plan_norms["elderly"]
-        notes.append({"parameter": "elderly norm_per_1000", "value": plan_norms["elderly"],
-                      "source": "the plan's own target (beds per 1,000 aged 60+)"})
-    if "childcare" in plan_norms:
-        childcare["norm_per_1000_population"] = plan_norms["childcare"]
-        notes.append({"parameter": "childcare norm_per_1000_population",
-                      "value": plan_norms["childcare"],
-                      "source": "the plan's own target (托位 per 1,000 population)"})
-    if "nursing" in plan_norms:
-        elderly["nursing_share"] = plan_norms["nursing"]
-        notes.append({"parameter": "nursing_share", "value": plan_norms["nursing"],
-                      "source": "the plan's own nursing-type share target"})
-    e = config.demand.elderly
-    for name in ("norm_per_1000", "nursing_share", "prevalence_trend", "u_severe",
-                 "u_moderate", "target_occupancy"):
-        value = getattr(e, name)
-        if value is not None:
-            elderly[name] = value
-            notes.append({"parameter": f"elderly {name}", "value": value, "source": "config"})
-    c = config.demand.childcare
-    if c.norm_per_1000_population is not None:
-        childcare["norm_per_1000_population"] = c.norm_per_1000_population
-    if c.demand_rate is not None:
-        childcare["demand_share"] = c.demand_rate
-    if c.target_utilisation is not None:
-        childcare["target_utilisation"] = c.target_utilisation
-    if c.uptake is not None:
-        path = c.uptake if isinstance(c.uptake, dict) else {config.projection.base_year:
-                                                           c.uptake}
-        childcare["uptake_path"] = tuple(sorted((int(y), float(v)) for y, v in path.items()))
-    for name in ("norm_per_1000_population", "demand_rate", "uptake", "target_utilisation"):
-        value = getattr(c, name)
-        if value is not None:
-            notes.append({"parameter": f"childcare {name}", "value": value, "source": "config"})
-    return ElderlyCareParameters(**elderly), ChildcareParameters(**childcare), notes
+    """Demand parameters of one (scenario) config and the notes of the values set beyond the
+    shipped defaults (:func:`forecast.spec.demand_parameters`)."""
+    elderly, childcare, settings = spec_demand_parameters(config)
+    return elderly, childcare, [setting.note() for setting in settings]
 
 
 def summary_table(name: str, inputs: ScenarioInputs, projection) -> pd.DataFrame:
@@ -262,13 +210,13 @@ def summary_table(name: str, inputs: ScenarioInputs, projection) -> pd.DataFrame
     })[SUMMARY_COLUMNS]
 
 
-def expectations_table(config: Config, summary: pd.DataFrame) -> pd.DataFrame:
+def expectations_table(spec: RunSpec, summary: pd.DataFrame) -> pd.DataFrame:
     """The document's own population statements beside the baseline projection."""
     base = summary[summary.scenario == "baseline"].set_index("year")
     rows = []
-    for item in config.expectations:
+    for item in spec.expectations:
         if item.indicator == "births_cumulative":
-            first = item.start_year or config.projection.base_year + 1
+            first = item.start_year or spec.base_year + 1
             projected = float(base.loc[first:item.year, "births"].sum())
             label = f"births {first}–{item.year}"
         else:
@@ -279,8 +227,7 @@ def expectations_table(config: Config, summary: pd.DataFrame) -> pd.DataFrame:
                      "relation": item.relation, "projected_baseline": projected,
                      "difference": projected - item.value,
                      "difference_pct": (projected - item.value) / item.value * 100,
-                     "source": _citation_text(item.source, config.source_document.file),
-                     "note": item.note or ""})
+                     "source": item.source, "note": item.note})
     return pd.DataFrame(rows, columns=["year", "indicator", "document_value", "relation",
                                        "projected_baseline", "difference", "difference_pct",
                                        "source", "note"])
@@ -360,6 +307,7 @@ def run(config: Config, scenario_names: list[str] | None = None,
         defaults: assumptions_module.Defaults | None = None) -> RunResult:
     """Run every (or the named) scenario of ``config``; returns the tables.
 
+    The config is read once, into a :class:`forecast.spec.RunSpec`; the stages read only it.
     ``defaults`` are the unit's default inputs (:func:`forecast.consistency.defaults_for` of
     the config's unit, years and consistency setting), for a caller that runs the same config
     many times (forecast explore); None builds them."""
@@ -371,52 +319,59 @@ def run(config: Config, scenario_names: list[str] | None = None,
                           field="--scenario",
                           fix=f"choose from {', '.join(config.scenario_names())}")
     unit = resolve_config_unit(config)
-    base_year, end_year = config.projection.base_year, config.projection.end_year
     if defaults is None:
-        defaults = defaults_for([unit], base_year, end_year, config.projection.consistent)
-    provenance = defaults.provenance[0]
+        defaults = defaults_for([unit], config.projection.base_year, config.projection.end_year,
+                                config.projection.consistent)
+    spec = build_run_spec(config, names, unit, defaults)
+    result = run_spec(spec, started)
+    result.config = config
+    return result
 
-    populations, summaries, demands, gap_tables, supplies = [], [], [], [], []
-    scenario_inputs: dict[str, ScenarioInputs] = {}
-    scenario_notes: dict[str, list[dict]] = {}
-    first = None
-    targets: list[Target] = []
-    supply_notes: list[dict] = []
-    demand_notes: list[dict] = []
-    residual = 0.0
-    for name in names:
-        scenario_config = config if name == "baseline" else config.scenario(name)
-        inputs = apply_assumptions(defaults, 0, scenario_config.assumptions, name,
-                                   config._source_path)
-        scenario_inputs[name] = inputs
-        scenario_notes[name] = inputs.notes
-        migration_timing = scenario_config.projection.migration_timing
-        projection = project(inputs.population, inputs.survival(), inputs.asfr, inputs.srb,
-                             inputs.net_migrants, migration_timing=migration_timing)
-        residual = max(residual, float(np.abs(balance_residual(projection)).max()))
-        population = population_frame(projection.population, inputs.years, np.arange(101))
-        population.insert(0, "scenario", name)
-        populations.append(population)
-        summaries.append(summary_table(name, inputs, projection))
-        elderly, childcare, notes = demand_parameters(scenario_config)
-        demand = care_demand(population, elderly, childcare, base_year=base_year)
-        demands.append(demand)
-        drivers = _drivers(demand)
-        base_drivers = drivers[drivers.year == base_year].iloc[0]
-        plans, scenario_targets, s_notes = supply_plans(scenario_config, base_drivers)
-        paths = planned_supply(plans, scenario_targets, drivers, inputs.years)
-        gap_tables.append(gaps(demand, paths, scenario_targets, drivers))
-        supplies += [path.assign(scenario=name, service=service) for service, path in
-                     paths.items()]
-        if name == "baseline" or first is None:
-            first = name
-            targets, supply_notes, demand_notes = scenario_targets, s_notes, notes
-    population = pd.concat(populations, ignore_index=True)
-    summary = pd.concat(summaries, ignore_index=True)
-    demand = pd.concat(demands, ignore_index=True)
+
+def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
+    """One scenario's projection, summary, demand, supply and gaps (tables; ``scenario``
+    column first), with its supply plans' targets and notes."""
+    name, inputs, base_year = scenario.name, scenario.inputs, spec.base_year
+    projection = project(inputs.population, inputs.survival(), inputs.asfr, inputs.srb,
+                         inputs.net_migrants, migration_timing=scenario.migration_timing)
+    population = population_frame(projection.population, inputs.years, np.arange(101))
+    population.insert(0, "scenario", name)
+    demand = care_demand(population, scenario.elderly, scenario.childcare, base_year=base_year)
+    drivers = _drivers(demand)
+    base_drivers = drivers[drivers.year == base_year].iloc[0]
+    plans, targets, supply_notes = supply_plans(
+        spec.supply_sections[name].supply.services(), spec.source_document["file"], base_year,
+        base_drivers)
+    paths = planned_supply(plans, targets, drivers, inputs.years)
+    return {
+        "residual": float(np.abs(balance_residual(projection)).max()),
+        "population": population, "summary": summary_table(name, inputs, projection),
+        "demand": demand, "gaps": gaps(demand, paths, targets, drivers),
+        "supply": [path.assign(scenario=name, service=service)
+                   for service, path in paths.items()],
+        "targets": targets, "supply_notes": supply_notes,
+    }
+
+
+def run_spec(spec: RunSpec, started: float | None = None) -> RunResult:
+    """The deterministic run of ``spec``: every scenario, then the run's tables and manifest."""
+    started = time.perf_counter() if started is None else started
+    names, base_year, end_year = spec.names, spec.base_year, spec.end_year
+    provenance = dict(spec.provenance)
+    outputs = {scenario.name: run_scenario(spec, scenario) for scenario in spec.scenarios}
+    first = "baseline" if "baseline" in outputs else names[0]
+    targets: list[Target] = outputs[first]["targets"]
+    supply_notes: list[dict] = outputs[first]["supply_notes"]
+    demand_notes = [s.note() for s in spec.scenario(first).demand_settings]
+    scenario_notes = {s.name: [c.note() for c in s.changes] for s in spec.scenarios}
+    residual = max(o["residual"] for o in outputs.values())
+    population = pd.concat([o["population"] for o in outputs.values()], ignore_index=True)
+    summary = pd.concat([o["summary"] for o in outputs.values()], ignore_index=True)
+    demand = pd.concat([o["demand"] for o in outputs.values()], ignore_index=True)
     demand["service"] = demand["service"].astype(str)
     demand["method"] = demand["method"].astype(str)
-    gap_table = pd.concat(gap_tables, ignore_index=True)
+    gap_table = pd.concat([o["gaps"] for o in outputs.values()], ignore_index=True)
+    supplies = [path for o in outputs.values() for path in o["supply"]]
     supply = (pd.concat(supplies, ignore_index=True)[["scenario", "service", "year", "supply",
                                                        "supply_basis", "plan_target_path"]]
               if supplies else pd.DataFrame(columns=["scenario", "service", "year", "supply",
@@ -432,31 +387,35 @@ def run(config: Config, scenario_names: list[str] | None = None,
         at_base = target_consistency(targets, base_only, at_year=base_year)
         for column in ("count", "per_1000_elderly", "per_1000_population", "coverage_under3"):
             consistency[f"{column}_at_base_year"] = at_base[column].to_numpy()
-    expectations = expectations_table(config, summary) if "baseline" in names else pd.DataFrame()
+    expectations = expectations_table(spec, summary) if "baseline" in names else pd.DataFrame()
     assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
     elapsed = time.perf_counter() - started
+    unit = spec.unit
     manifest = {
         "tool": {"name": "forecast", "version": __version__},
-        "config": {"name": config.name, "path": str(config._source_path or ""),
-                   "sha256": config_hash(config)},
+        "config": {"name": spec.config_name, "path": spec.config_path,
+                   "sha256": spec.config_sha256},
         "jurisdiction": {"code": unit.code, "name": unit.name, "level": unit.level,
-                         "name_en": config.jurisdiction.name_en},
-        "source_document": config.source_document.model_dump(mode="json"),
+                         "name_en": spec.name_en},
+        "source_document": dict(spec.source_document),
         "projection": {"base_year": base_year, "end_year": end_year,
                        "max_balance_residual": residual},
         "scenarios": names,
         "data": _data_versions(),
         "provenance": provenance,
         "scenario_changes": scenario_notes,
+        "scenario_specs": spec.record(),
+        "expectation_specs": spec.expectation_records(),
         "demand_parameter_overrides": demand_notes,
         "supply_notes": supply_notes,
         "run_seconds": round(elapsed, 3),
     }
-    return RunResult(config=config, unit=unit, scenarios=names, population=population,
+    return RunResult(config=None, unit=unit, scenarios=names, population=population,
                      summary=summary, demand=demand, gaps=gap_table, supply=supply,
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
-                     assumptions=assumptions, manifest=manifest, inputs=scenario_inputs,
-                     run_seconds=elapsed)
+                     assumptions=assumptions, manifest=manifest,
+                     inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
+                     spec=spec)
 
 
 def _drivers(demand: pd.DataFrame) -> pd.DataFrame:

@@ -25,11 +25,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
+from forecast.vocabulary import (
+    ELDERLY_SERVICES,
+    NATIONAL,
+    PLAN,
+    SERVICES,
+    TARGET_KINDS,
+    TARGET_ORIGINS,
+)
 
-TARGET_KINDS = ("count", "per_1000_elderly", "per_1000_population", "share_nursing",
-                "coverage_under3")
-SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
-ELDERLY_SERVICES = ("elderly_beds", "nursing_beds")
+#: How a national target's source reads in the ``source`` column of a target table
+#: (targets.csv): the origin shown to a reader; code reads :attr:`Target.origin`.
+NATIONAL_SOURCE_PREFIX = "national: "
 DEMAND_KEY_COLUMNS = ("year", "service", "method", "value", "unit", "assumptions")
 DRIVER_VALUE_COLUMNS = ("pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus",
                         "severe_disabled", "moderate_disabled", "residents_needing_care",
@@ -39,15 +46,26 @@ SPREAD_ASSUMPTION = "additions spread evenly over their years (assumption)"
 
 @dataclass(frozen=True)
 class Target:
-    """One plan target: ``value`` in ``kind`` units for ``service`` in ``year``, and its source."""
+    """One plan target: ``value`` in ``kind`` units for ``service`` in ``year``, its source
+    (citation) and its ``origin``: the plan's own (:data:`PLAN`) or a national target the plan
+    did not adopt (:data:`NATIONAL`)."""
 
     service: str
     year: int
     kind: str
     value: float
     source: str
+    origin: str = PLAN
+
+    @property
+    def source_text(self) -> str:
+        """The source as a target table shows it (a national target's marked so)."""
+        return (NATIONAL_SOURCE_PREFIX if self.origin == NATIONAL else "") + self.source
 
     def __post_init__(self) -> None:
+        if self.origin not in TARGET_ORIGINS:
+            raise ConfigError(f"unknown target origin '{self.origin}'", field="targets.origin",
+                              fix=f"use one of {', '.join(TARGET_ORIGINS)}")
         if self.kind not in TARGET_KINDS:
             raise ConfigError(f"unknown target kind '{self.kind}'", field="targets.kind",
                               fix=f"use one of {', '.join(TARGET_KINDS)}")
@@ -151,7 +169,7 @@ def _driver_keys(drivers: pd.DataFrame) -> list[str]:
 
 
 def target_consistency(targets: Iterable[Target], drivers: pd.DataFrame,
-                       at_year: int | None = None) -> pd.DataFrame:
+                       at_year: int | None = None, with_origin: bool = False) -> pd.DataFrame:
     """Each target in every unit, using the projected drivers of its target year.
 
     Columns ``[keys..., service, year, kind, value, source, driver_year, count,
@@ -159,7 +177,8 @@ def target_consistency(targets: Iterable[Target], drivers: pd.DataFrame,
     that year instead (e.g. the base year, as plans usually do). A ``share_nursing`` target
     becomes a count of nursing beds when the plan has an elderly-bed target in the same year
     (the largest one); otherwise its other units are NaN. Rates a service does not use
-    (per 1,000 aged 60+ for 托位, coverage for beds) are NaN.
+    (per 1,000 aged 60+ for 托位, coverage for beds) are NaN. ``with_origin`` adds the
+    targets' ``origin`` column.
     """
     targets = list(targets)
     keys = _driver_keys(drivers)
@@ -174,10 +193,12 @@ def target_consistency(targets: Iterable[Target], drivers: pd.DataFrame,
         frame = rows.reset_index(drop=True)
         frame["count"] = _target_count(target, frame, targets, drivers, driver_year)
         frames.append(frame.assign(service=target.service, year=target.year, kind=target.kind,
-                                   value=target.value, source=target.source,
-                                   driver_year=driver_year))
+                                   value=target.value, source=target.source_text,
+                                   driver_year=driver_year, origin=target.origin))
     columns = [*keys, "service", "year", "kind", "value", "source", "driver_year", "count",
                "per_1000_elderly", "per_1000_population", "coverage_under3"]
+    if with_origin:
+        columns.append("origin")
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)
@@ -222,13 +243,11 @@ def _supply_table(supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame) -> pd
 
 def _plan_target_counts(targets: Iterable[Target], drivers: pd.DataFrame) -> pd.DataFrame:
     """The largest target of each service and year, as a count, per driver key group."""
-    consistency = target_consistency(targets, drivers)
+    consistency = target_consistency(targets, drivers, with_origin=True)
     keys = _driver_keys(drivers)
     if consistency.empty:
         return pd.DataFrame(columns=[*keys, "service", "year", "plan_target", "target_origin"])
-    consistency = consistency.assign(
-        target_origin=np.where(consistency["source"].astype(str).str.startswith("national: "),
-                               "national", "plan"))
+    consistency = consistency.rename(columns={"origin": "target_origin"})
     largest = (consistency.sort_values("count", kind="stable", na_position="first")
                .groupby([*keys, "service", "year"], dropna=False).tail(1))
     return largest.loc[:, [*keys, "service", "year", "count", "target_origin"]].rename(
