@@ -56,6 +56,7 @@ from .labels import (  # noqa: E402
     translate,  # noqa: E402
 )
 from .labels import REPORT_TEXT as TEXT  # noqa: E402
+from .vocabulary import NATIONAL  # noqa: E402
 
 CSS = """
 @font-face { font-family: "%(family)s"; src: url(data:%(mime)s;base64,%(data)s)
@@ -479,13 +480,29 @@ def _method_rows(rows: pd.DataFrame) -> list:
     return sorted(rows.itertuples(), key=lambda r: (order.get(str(r.method), 9), str(r.method)))
 
 
-def _indicator_text(indicator: str, lang: str) -> str:
-    match = re.fullmatch(r"births (\d{4})\D(\d{4})", str(indicator))
-    if match:
-        first, last = match.groups()
+def _expectation_records(files: RunFiles, table: pd.DataFrame) -> list[dict]:
+    """The specification of each row of ``expectations.csv`` (manifest ``expectation_specs``,
+    in the same order): indicator, year and, for cumulative births, the first year."""
+    records = list(files.manifest.get("expectation_specs") or [])
+    if len(records) != len(table):
+        raise ReportError("manifest.json's expectation_specs do not match expectations.csv "
+                          f"({len(records)} records, {len(table)} rows)",
+                          path=files.directory / "manifest.json", field="expectation_specs",
+                          fix="rerun `forecast run` to rewrite the run's files")
+    return records
+
+
+def _cumulative(record: dict) -> bool:
+    return record.get("indicator") == "births_cumulative"
+
+
+def _indicator_text(record: dict, lang: str) -> str:
+    if _cumulative(record):
+        first, last = record["start_year"], record["year"]
         return (f"{first}–{last}年累计出生人口" if lang == "zh"
                 else f"births {first}–{last}")
-    return INDICATOR_TEXT[lang].get(str(indicator), str(indicator))
+    indicator = str(record.get("indicator"))
+    return INDICATOR_TEXT[lang].get(indicator, indicator)
 
 
 def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
@@ -494,14 +511,14 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
     if table is None or table.empty:
         return []
     sentences = []
-    for row in table.itertuples():
-        if int(row.year) <= base and not str(row.indicator).startswith("births"):
+    for row, record in zip(table.itertuples(), _expectation_records(files, table), strict=True):
+        births = _cumulative(record)
+        if int(row.year) <= base and not births:
             continue  # the base year is a check of the census, shown in the table
         pct = float(row.difference_pct)
         diff = t["higher" if pct >= 0 else "lower"].format(pct=f"{abs(pct):.1f}%")
         relation = t.get(f"relation_{row.relation}", str(row.relation))
-        indicator = _indicator_text(row.indicator, lang)
-        births = str(row.indicator).startswith("births")
+        indicator = _indicator_text(record, lang)
         when = "" if births else (f"{int(row.year)}年" if lang == "zh"
                                   else f" in {int(row.year)}")
         text = t["sentence_expectation"].format(
@@ -744,7 +761,6 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
     demand_sources = [census, projected, t["src_parameters"]]
     if document:
         demand_sources.append(t["src_plan"].format(document=document))
-    targets = files.table("targets")
     units = {"pyramid": "persons", "elderly_trends": "persons", "under3_trend": "persons",
              "bed_demand": "beds", "nursing_bed_demand": "beds",
              "childcare_demand": "places"}
@@ -755,12 +771,12 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
             sources = list(demand_sources)
             service = {"bed_demand": "elderly_beds", "nursing_bed_demand": "nursing_beds",
                        "childcare_demand": "childcare_places"}[stem]
-            if targets is not None and not targets.empty and "source" in targets:
-                national = targets[(targets.service == service)
-                                   & targets.source.astype(str).str.startswith("national: ")]
-                for source in national.source.astype(str).unique():
-                    short = source[len("national: "):].split(",")[0]
-                    sources.append(t["src_national"].format(document=short))
+            record = _main_record(files)
+            national = [] if record is None else [
+                target.document_short for target in record.targets
+                if target.service == service and target.origin == NATIONAL]
+            for short in dict.fromkeys(national):
+                sources.append(t["src_national"].format(document=short))
         else:
             sources = [census, projected]
         unit = t[f"unit_{units[stem]}"]
@@ -906,10 +922,9 @@ def expectations_html(files: RunFiles, lang: str = "zh") -> str:
     headers = [t["year"], t["indicator"], t["relation"], t["document_value"], t["projected"],
                t["difference_pct"], t["quote"], t["note"]]
     rows = []
-    for row in table.itertuples():
-        indicator = (_indicator_text(row.indicator, lang) if lang == "zh"
-                     or str(row.indicator).startswith("births")
-                     else _indicator_label(str(row.indicator), lang))
+    for row, record in zip(table.itertuples(), _expectation_records(files, table), strict=True):
+        indicator = (_indicator_text(record, lang) if lang == "zh" or _cumulative(record)
+                     else _indicator_label(str(record["indicator"]), lang))
         rows.append([esc(int(row.year)), esc(indicator),
                      esc(RELATION_TEXT[lang].get(str(row.relation), row.relation)),
                      _number(row.document_value),

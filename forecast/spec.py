@@ -106,10 +106,18 @@ class TargetSpec:
     value: float
     origin: str
     source: str  # citation text: document, section, quote
+    document: str  # the cited document alone
+
+    @property
+    def document_short(self) -> str:
+        """The document's name as a caption cites it: up to its first comma ('《…纲要》 (2021)'
+        of '《…纲要》 (2021), as restated by …')."""
+        return self.document.split(",")[0]
 
     def record(self) -> dict:
         return {"service": self.service, "year": self.year, "kind": self.kind,
-                "value": self.value, "origin": self.origin, "source": self.source}
+                "value": self.value, "origin": self.origin, "source": self.source,
+                "document": self.document}
 
 
 @dataclass(frozen=True)
@@ -288,7 +296,8 @@ def _targets(config) -> tuple[TargetSpec, ...]:
     document = config.source_document.file
     return tuple(TargetSpec(service=service, year=t.year, kind=t.kind, value=t.value,
                             origin=NATIONAL if t.origin == "national" else PLAN,
-                            source=citation_text(t.source, document))
+                            source=citation_text(t.source, document),
+                            document=t.source.document or document)
                  for service, section in config.supply.services().items()
                  for t in section.targets)
 
@@ -423,7 +432,8 @@ def scenario_records(manifest: Mapping) -> dict[str, ScenarioRecord]:
                                   for s in raw.get("demand_settings", [])),
             targets=tuple(TargetSpec(service=t["service"], year=int(t["year"]), kind=t["kind"],
                                      value=float(t["value"]), origin=t["origin"],
-                                     source=t["source"]) for t in raw.get("targets", [])),
+                                     source=t["source"], document=t["document"])
+                          for t in raw.get("targets", [])),
             changes=tuple(Change(component=c["component"], change=c["change"], kind=c["kind"])
                           for c in raw.get("changes", [])))
     return out
