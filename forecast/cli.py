@@ -151,6 +151,22 @@ def units(query: str, census_year: str) -> None:
     click.echo(units_command_output(query, int(census_year)))
 
 
+@main.command("init")
+@click.argument("unit")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
+              help="Config file to write (default: <English name>.yaml here); never "
+              "replaced if it exists.")
+def init_command(unit: str, out_file: Path | None) -> None:
+    """Write a minimal, commented config for UNIT (code or name) that `forecast run` runs as
+    is: the unit's default inputs, no plan document (add yours to check a plan)."""
+    from .init_config import write_config
+
+    command = f"forecast init {unit}" + (f" --out {out_file}" if out_file else "")
+    resolved, path = write_config(unit, out_file, command)
+    click.echo(f"{resolved.name} ({resolved.code}, {resolved.level}): wrote {path}; run it "
+               f"with `forecast run {path}`")
+
+
 @main.command("inputs")
 @click.argument("unit")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -301,7 +317,9 @@ def _run_summary(result, lang: str = "zh") -> str:
         first, last = summary.loc[base, column], summary.loc[end, column]
         return f"{first:,.0f} ({base}) -> {last:,.0f} ({end})"
 
-    lines = [f"{unit.name} ({unit.code or unit.unit_id}) — {result.config.source_document.title}",
+    document = result.config.source_document
+    lines = [f"{unit.name} ({unit.code or unit.unit_id}) — "
+             f"{document.title if document else text['no_plan']}",
              f"{text['scenario']} {label(scenario, lang)}: {text['population']} "
              f"{trend('total')}; {text['aged_60']} {trend('pop_60plus')}; "
              f"{text['aged_0_2']} {trend('pop_0_2')}"]

@@ -738,8 +738,10 @@ class Config(StrictModel):
                       "load_config; not written in the YAML). Outputs go to outputs/<name>/.",
                       pattern=r"^[^/\\]+$")
     jurisdiction: Jurisdiction = Field(description="The place projected.")
-    source_document: SourceDocument = Field(description="The plan document the targets come "
-                                            "from.")
+    source_document: SourceDocument | None = Field(
+        default=None, description="The plan document the targets come from. Absent (e.g. a "
+        "config from `forecast init`): no plan is checked and the outputs say the plan's "
+        "figures are absent; every citation then names its own `document`.")
     projection: Projection = Field(default_factory=Projection,
                                    description="Horizon and timing.")
     assumptions: Assumptions = Field(default_factory=Assumptions,
@@ -785,6 +787,29 @@ class Config(StrictModel):
                                   "baseline values in the main sections", BASELINE)
             cleaned[str(name)] = dict(overlay or {})
         return cleaned
+
+    @model_validator(mode="after")
+    def _citations_name_a_document(self) -> Config:
+        """Without `source_document` a citation has no default document: it names its own."""
+        if self.source_document is not None:
+            return self
+        cited: list[tuple[str, Citation | None]] = []
+        for service, section in self.supply.services().items():
+            cited.append((f"supply.{service}.base_source", section.base_source))
+            cited += [(f"supply.{service}.base_components.{i}.source", part.source)
+                      for i, part in enumerate(section.base_components)]
+            cited += [(f"supply.{service}.additions.{i}.source", item.source)
+                      for i, item in enumerate(section.additions)]
+            cited += [(f"supply.{service}.targets.{i}.source", item.source)
+                      for i, item in enumerate(section.targets)]
+        cited += [(f"expectations.{i}.source", item.source)
+                  for i, item in enumerate(self.expectations)]
+        for path, citation in cited:
+            if citation is not None and not citation.document:
+                raise _rule_error("the config names no `source_document`, so this source "
+                                  "must name its own `document`; or add `source_document:`",
+                                  f"{path}.document")
+        return self
 
     @model_validator(mode="after")
     def _within_horizon(self) -> Config:

@@ -306,6 +306,9 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "title": "{name}人口预测与养老床位、托位需求报告",
         "subtitle": "对照《{document}》",
         "doc_line": "依据文件：《{title}》{number}，{issuer}，{issued}",
+        "subtitle_no_plan": "未对照规划文件",
+        "doc_line_no_plan": "配置未给出规划文件：规划的床位、托位供给和目标数字缺失，本报告只给出"
+                            "需求测算，供给一律按“未给出”处理",
         "run_line": "基期{base}年，预测至{end}年；方案：{scenarios}；forecast {version}",
         "toc": "目录",
         "summary": "一页摘要",
@@ -452,6 +455,10 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                  "childcare places",
         "subtitle": "checked against \"{document}\"",
         "doc_line": "Source document: \"{title}\" {number}, {issuer}, {issued}",
+        "subtitle_no_plan": "not checked against a plan",
+        "doc_line_no_plan": "The config names no plan document: the plan's supply and targets "
+                            "for beds and childcare places are absent, so this report gives the "
+                            "demand only and treats supply as not stated",
         "run_line": "Base year {base}, projected to {end}; scenarios: {scenarios}; "
                     "forecast {version}",
         "toc": "Contents",
@@ -819,6 +826,7 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "scenario": "方案", "population": "常住人口", "aged_60": "60岁及以上",
         "aged_0_2": "0–2岁", "service": "服务", "method": "测算方法",
         "legend": "缺口 = 规划供给 − 需求（负数为短缺）",
+        "no_plan": "未给出规划文件（规划供给和目标数字缺失，只测算需求）",
         "need": "需求 {demand}，供给未知", "first": "首个短缺年份",
         "first_after_unknown": "（{year}年前供给未知）",
         "supply_of": "{service}供给",
@@ -834,6 +842,7 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
         "aged_0_2": "aged 0–2", "service": "service", "method": "method",
         "legend": "gap = planned supply − demand (negative = shortfall)",
+        "no_plan": "no plan document (the plan's supply and targets are absent; demand only)",
         "need": "need {demand}, supply ?", "first": "first shortfall",
         "first_after_unknown": " (supply unknown before {year})",
         "supply_of": "supply of {service}",
@@ -894,6 +903,7 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "title": "{name}养老床位与托位情景探索",
         "subtitle": "移动假设，需求、供给与缺口即时更新；对照《{document}》",
+        "subtitle_no_plan": "移动假设，需求即时更新；配置未给出规划文件，供给未知",
         "lang_switch": "English",
         "scenario_name": "情景名称",
         "reset": "恢复基准",
@@ -942,6 +952,8 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
         "title": "{name}: elderly-care beds and childcare places, scenario explorer",
         "subtitle": "Move the assumptions; demand, supply and gaps update at once. "
                     "Checked against {document}",
+        "subtitle_no_plan": "Move the assumptions; demand updates at once. The config names "
+                            "no plan document: supply unknown",
         "lang_switch": "中文",
         "scenario_name": "Scenario name",
         "reset": "Back to baseline",

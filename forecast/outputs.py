@@ -447,7 +447,8 @@ def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
                                                          lang=lang))
     save("under3_trend", lambda: charts.under3_trend(result.summary, scenario=scenario,
                                                      lang=lang))
-    plan = result.config.source_document.title  # named in the source line of plan charts
+    document = result.config.source_document
+    plan = document.title if document else None  # named in the source line of plan charts
     save("bed_demand", lambda: charts.bed_demand_chart(
         result.gaps, targets, scenario=scenario, summary=result.summary, lang=lang,
         plan_document=plan))

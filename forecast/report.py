@@ -1300,11 +1300,11 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     title = t["title"].format(name=name)
     code = jurisdiction.get("code")
     number = document.get("document_number")
-    doc_line = t["doc_line"].format(title=document.get("title", ""),
-                                    number=f"（{number}）" if number and lang == "zh"
-                                    else f"({number})" if number else "",
-                                    issuer=document.get("issuer", ""),
-                                    issued=document.get("issued", ""))
+    planned = bool(document.get("title"))  # {} when the config names no plan document
+    doc_line = t["doc_line_no_plan"] if not planned else t["doc_line"].format(
+        title=document.get("title", ""),
+        number=f"（{number}）" if number and lang == "zh" else f"({number})" if number else "",
+        issuer=document.get("issuer", ""), issued=document.get("issued", ""))
     scenarios = "、".join if lang == "zh" else ", ".join
     run_line = t["run_line"].format(
         base=projection.get("base_year"), end=projection.get("end_year"),
@@ -1328,9 +1328,10 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
                   for key, heading, _ in sections)
     body = "\n".join(f'<section id="{key}"><h2>{esc(heading)}</h2>\n{content}</section>'
                      for key, heading, content in sections)
+    subtitle = (t["subtitle"].format(document=document.get("title", "")) if planned
+                else t["subtitle_no_plan"])
     header = (f"<header><h1>{esc(title)}</h1>"
-              f'<p class="subtitle">{esc(t["subtitle"].format(document=document.get("title", "")))}'
-              f"</p>"
+              f'<p class="subtitle">{esc(subtitle)}</p>'
               f'<p class="meta">{esc(jurisdiction.get("name", ""))}'
               f'{" · " + esc(jurisdiction.get("name_en")) if jurisdiction.get("name_en") else ""}'
               f'{" · " + esc(code) if code else ""}</p>'

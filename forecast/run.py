@@ -94,7 +94,7 @@ class RunResult:
     spec: RunSpec | None = None  # what the run ran on (forecast.spec)
 
 
-def supply_plans(sections: Mapping, document: str, base_year: int,
+def supply_plans(sections: Mapping, document: str | None, base_year: int,
                  base_drivers: Mapping[str, float]) -> tuple[dict[str, SupplyPlan],
                                                             list[Target], list[dict]]:
     """Config supply sections (``{service: section}``) -> supply plans, targets and notes
@@ -340,7 +340,7 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     drivers = _drivers(demand)
     base_drivers = drivers[drivers.year == base_year].iloc[0]
     plans, targets, supply_notes = supply_plans(
-        spec.supply_sections[name].supply.services(), spec.source_document["file"], base_year,
+        spec.supply_sections[name].supply.services(), spec.source_document.get("file"), base_year,
         base_drivers)
     paths = planned_supply(plans, targets, drivers, inputs.years)
     return {

@@ -224,10 +224,11 @@ class RunSpec:
 # ---------------------------------------------------------------------------------------------
 # Building
 # ---------------------------------------------------------------------------------------------
-def citation_text(citation, default_document: str) -> str:
-    """'document, section, “quote”' of a config citation."""
+def citation_text(citation, default_document: str | None) -> str:
+    """'document, section, “quote”' of a config citation (no document without
+    ``source_document``: then the config's validator has each citation name its own)."""
     document = citation.document or default_document
-    parts = [document]
+    parts = [document] if document else []
     if citation.section:
         parts.append(citation.section)
     if citation.quote:
@@ -293,7 +294,7 @@ def demand_parameters(config) -> tuple[ElderlyCareParameters, ChildcareParameter
 
 
 def _targets(config) -> tuple[TargetSpec, ...]:
-    document = config.source_document.file
+    document = config.source_document.file if config.source_document else None
     return tuple(TargetSpec(service=service, year=t.year, kind=t.kind, value=t.value,
                             origin=NATIONAL if t.origin == "national" else PLAN,
                             source=citation_text(t.source, document),
@@ -381,7 +382,7 @@ def build_run_spec(config, names: Sequence[str], unit, defaults) -> RunSpec:
             config, name, defaults, 0, None if name == "baseline" else baseline_settings)
         scenarios.append(spec)
         sections[name] = scenario_config
-    document = config.source_document.file
+    document = config.source_document.file if config.source_document else None
     expectations = tuple(
         ExpectationSpec(year=item.year, indicator=item.indicator, value=item.value,
                         relation=item.relation, start_year=item.start_year,
@@ -390,7 +391,9 @@ def build_run_spec(config, names: Sequence[str], unit, defaults) -> RunSpec:
     return RunSpec(
         config_name=config.name, config_path=str(config._source_path or ""),
         config_sha256=config_hash(config), unit=unit, name_en=config.jurisdiction.name_en,
-        source_document=_frozen(config.source_document.model_dump(mode="json")),
+        # {} when the config names no plan document (forecast init; the report says so)
+        source_document=_frozen(config.source_document.model_dump(mode="json")
+                                if config.source_document else {}),
         base_year=config.projection.base_year, end_year=config.projection.end_year,
         provenance=_frozen(defaults.provenance[0]), scenarios=tuple(scenarios),
         expectations=expectations, supply_sections=_frozen(sections))

@@ -47,7 +47,6 @@ def in_process(tmp_path_factory, honghe):
 def _single_run(code: str):
     config = Config.model_validate({
         "jurisdiction": {"code": code, "name": code, "name_en": code},
-        "source_document": {"file": "none", "title": "无", "issuer": "无", "issued": 2022},
         "projection": {"end_year": 2035}})
     return run(config)
 

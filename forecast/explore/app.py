@@ -53,7 +53,8 @@ class Explorer:
                 "config": {"name": config.name, "path": str(config._source_path or ""),
                            "jurisdiction": config.jurisdiction.name,
                            "jurisdiction_en": config.jurisdiction.name_en,
-                           "document": config.source_document.title},
+                           "document": (config.source_document.title
+                                        if config.source_document else "")},
                 "years": {"base": config.projection.base_year,
                           "end": config.projection.end_year},
                 "font": FONT_FAMILY}
@@ -83,7 +84,8 @@ class Explorer:
                   json.dumps(report.TEXT, ensure_ascii=False),
                   json.dumps(LABELS, ensure_ascii=False),
                   config.jurisdiction.name, config.jurisdiction.name_en,
-                  config.source_document.title, config.source_document.issuer,
+                  *((config.source_document.title, config.source_document.issuer)
+                    if config.source_document else ()),
                   "".join(chr(c) for c in range(32, 127)), "–—−×·，。；：（）“”‘’、…％"]
         data, _flavor = report.font_subset("".join(pieces))
         return data

@@ -204,9 +204,9 @@
     var title = t("title").replace("{name}", name);
     document.getElementById("title").textContent = title;
     document.title = title;
-    document.getElementById("subtitle").textContent =
-      t("subtitle").replace("{document}", lang === "zh" ? "" + spec.config.document
-                                                        : spec.config.document);
+    document.getElementById("subtitle").textContent = !spec.config.document
+      ? t("subtitle_no_plan")  // a config without source_document (forecast init)
+      : t("subtitle").replace("{document}", spec.config.document);
     document.getElementById("lang-switch").textContent = t("lang_switch");
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   }
