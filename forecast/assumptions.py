@@ -259,6 +259,12 @@ def census_groups(unit_ids: list[str], census_year: int) -> np.ndarray:
 
 def old_age_pattern(year: int) -> np.ndarray:
     """WPP China distribution of the 85+ over single ages 85..100 by sex (2, 16)."""
+    return _old_age_pattern(int(year)).copy()
+
+
+@lru_cache(maxsize=16)
+def _old_age_pattern(year: int) -> np.ndarray:
+    # cached: every batch of units graduates with the same few years' patterns
     rows = []
     for sex in SEXES:
         shares = wpp.wpp_old_age_pattern(year, sex).proportion.to_numpy()
@@ -316,9 +322,14 @@ def _indicators() -> pd.DataFrame:
 
 def crude_death_rate_2010(unit_ids: list[str]) -> np.ndarray:
     """2010 census deaths in the 12 months before the census per 1,000 (U,); NaN if absent."""
+    return _crude_death_rates_2010().reindex(unit_ids).to_numpy(dtype=float)
+
+
+@lru_cache(maxsize=1)
+def _crude_death_rates_2010() -> pd.Series:
     ind = _indicators()
     rows = ind[(ind.census_year == 2010) & (ind.indicator == "crude_death_rate")]
-    return rows.set_index("unit_id")["value"].reindex(unit_ids).to_numpy(dtype=float)
+    return rows.set_index("unit_id")["value"]
 
 
 @lru_cache(maxsize=1)
@@ -505,6 +516,7 @@ def local_mortality_level(units: list[census.Unit], base_year: int
     levels = np.ones((len(units), 2))
     notes = []
     province_cache: dict[str, tuple[float, dict] | None] = {}
+    province_smr: dict[str, float] = {}  # once per province, not once per unit
     for i, unit in enumerate(units):
         province_code = _province_code(unit)
         if province_code not in province_cache:
@@ -516,8 +528,10 @@ def local_mortality_level(units: list[census.Unit], base_year: int
             note = {"method": "national schedule as it stands (the national unit)"}
         elif calibrated is not None:
             k_province, described = calibrated
-            prov_smr = mortality_ratio_2010(
-                [match_2010(_province_unit(province_code))[0] or ""], known_until)[0]
+            if province_code not in province_smr:
+                province_smr[province_code] = mortality_ratio_2010(
+                    [match_2010(_province_unit(province_code))[0] or ""], known_until)[0]
+            prov_smr = province_smr[province_code]
             relative = smr[i] / prov_smr if np.isfinite(smr[i]) and np.isfinite(prov_smr) else 1.0
             if unit.level == "province":
                 relative = 1.0
@@ -546,6 +560,14 @@ def local_mortality_level(units: list[census.Unit], base_year: int
 
 
 def _registered_province_level(province_code: str) -> tuple[float, dict] | None:
+    """k of a province from its registered crude death rate (see
+    :func:`_registered_province_level_cached`); a fresh dict each call."""
+    found = _registered_province_level_cached(province_code)
+    return None if found is None else (found[0], dict(found[1]))
+
+
+@lru_cache(maxsize=64)
+def _registered_province_level_cached(province_code: str) -> tuple[float, dict] | None:
     """k of a province from its registered crude death rate of ``CALIBRATION_YEAR``, or None.
 
     k = (registered CDR_province / registered CDR_nation) / (expected CDR_province / expected
@@ -836,6 +858,9 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
     net_migrants = migrants_along_projection(
         population, mx, asfr, np.broadcast_to(srb[:, None], asfr.shape[:2]), migrants)
 
+    # base-year e0 of every unit at once (one life table per sex, not one per unit)
+    e0_base = np.stack([life_table(mx[:, 0, j], sex).ex[..., 0]
+                        for j, sex in enumerate(SEXES)], axis=1)  # (U, 2)
     provenance = []
     for i, unit in enumerate(units):
         provenance.append({
@@ -856,9 +881,8 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                                         f"census population of {base_year} (WPP's deaths by "
                                         "age on the census population)",
                           **mortality_notes[i],
-                          "e0_base_male": round(float(life_table(mx[i, 0, 0], "male").e0), 2),
-                          "e0_base_female": round(float(life_table(mx[i, 0, 1], "female").e0),
-                                                  2)},
+                          "e0_base_male": round(float(e0_base[i, 0]), 2),
+                          "e0_base_female": round(float(e0_base[i, 1]), 2)},
             "fertility": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE,
                           "method": "WPP age pattern × local TFR from census age-0 children "
                                     "and women 15-49, allowing for infant mortality; "

@@ -376,6 +376,12 @@ def _leaves_with_age_data_2010() -> frozenset:
 
 def unmatched_2020_leaves() -> pd.DataFrame:
     """2020 leaves with no 2010 area (status none): unit_id, name, prefecture, pop_total."""
+    return _unmatched_2020_leaves().copy()
+
+
+@lru_cache(maxsize=1)
+def _unmatched_2020_leaves() -> pd.DataFrame:
+    # cached: every batch of default inputs looks up the development zones
     walk = crosswalk()
     table = leaves(2020)
     none = [uid for uid in table.unit_id if not walk.members_2010.get(walk.cluster_of_2020[uid])]

@@ -280,7 +280,8 @@ def _perturb_after_2010(monkeypatch):
 def _clear_caches():
     for cached in (assumptions._single_year_mx_by_period, assumptions._asfr_pattern_by_period,
                    assumptions._national_smr_2010, assumptions._national_residual_rate,
-                   assumptions.structure_factor):
+                   assumptions.structure_factor,
+                   assumptions._registered_province_level_cached, assumptions._old_age_pattern):
         cached.cache_clear()
 
 
