@@ -227,8 +227,16 @@ def _project_units(defaults):
                    migration_timing=defaults.settings.migration_timing)
 
 
-def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
-    """``units.csv`` rows (without name, level, parent_id) for ``units``, and the defaults."""
+def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=None,
+                     elderly=None, childcare=None):
+    """The core of a batch, for any caller: ``(summary, demand, gaps, defaults)`` of ``units``.
+
+    Default inputs controlled top down (:func:`forecast.consistency.defaults_for`), one batched
+    projection, demand by ``elderly``/``childcare`` parameters (None: the shipped defaults) and
+    :func:`forecast.supply.gaps` against ``targets`` (None: :func:`national_targets`) with no
+    supply. ``summary`` holds the indicators of ``summary.csv`` per ``unit_id`` and ``year``;
+    ``demand`` and ``gaps`` are the long tables of :mod:`forecast.demand` and
+    :mod:`forecast.supply` keyed by ``unit_id``."""
     from .consistency import defaults_for
     from .demand import care_demand, drivers_from_demand
     from .supply import gaps
@@ -245,10 +253,17 @@ def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
                             "year": np.tile(years.astype(int), len(ids))})
     for indicator in SUMMARY_INDICATORS:
         summary[indicator] = arrays[indicator].T.reshape(-1)
-    demand = care_demand(_unit_cube(ids, years, projection.population),
+    demand = care_demand(_unit_cube(ids, years, projection.population), elderly, childcare,
                          base_year=settings.base_year)
-    table = gaps(demand, NO_SUPPLY, national_targets(settings.base_year, settings.end_year),
-                 drivers_from_demand(demand))
+    if targets is None:
+        targets = national_targets(settings.base_year, settings.end_year)
+    table = gaps(demand, NO_SUPPLY, targets, drivers_from_demand(demand))
+    return summary, demand, table, defaults
+
+
+def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
+    """``units.csv`` rows (without name, level, parent_id) for ``units``, and the defaults."""
+    summary, _, table, defaults = unit_projections(units, settings)
     rows = summary.merge(_wide_gaps(table, ["unit_id"]), on=["unit_id", "year"], how="left")
     return rows, defaults
 

@@ -198,7 +198,7 @@ def compare(configs: Sequence[Config]) -> Comparison:
                           fix="name each config once")
     from .run import run
 
-    results = [run(config) for config in configs]
+    results = [run(config, counties=False) for config in configs]
     scenarios = pd.concat([scenario_table(r) for r in results], ignore_index=True)
     table = comparison_table(results)
     identity = ["config", "jurisdiction", "name_en", "level"]

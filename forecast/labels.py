@@ -144,6 +144,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consistency": "各级相加一致（自上而下）",
         "demand parameter": "需求参数",
         "demand parameter override": "需求参数（本次采用）",
+        "counties": "各县（市、区）",
         "supply elderly_beds": "供给：养老床位",
         "supply nursing_beds": "供给：护理型床位",
         "supply childcare_places": "供给：托位",
@@ -274,6 +275,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consistency": "consistency across levels (top down)",
         "demand parameter": "demand parameter",
         "demand parameter override": "demand parameter (used here)",
+        "counties": "counties",
         "supply elderly_beds": "supply: elderly-care beds",
         "supply nursing_beds": "supply: nursing-type beds",
         "supply childcare_places": "supply: childcare places",
@@ -628,12 +630,12 @@ COMPONENT_TEXT = {
            "demand parameter": "需求参数",
            "demand parameter override": "需求参数（本次采用）", "supply": "供给",
            "supply elderly_beds": "供给：养老床位", "supply nursing_beds": "供给：护理型床位",
-           "supply childcare_places": "供给：托位"},
+           "supply childcare_places": "供给：托位", "counties": "各县（市、区）"},
     "en": {"base_population": "base population", "srb": "sex ratio at birth",
            "consistency": "consistency across levels (top down)",
            "supply elderly_beds": "supply: elderly-care beds",
            "supply nursing_beds": "supply: nursing-type beds",
-           "supply childcare_places": "supply: childcare places"},
+           "supply childcare_places": "supply: childcare places", "counties": "counties"},
 }
 RELATION_TEXT = {
     "zh": {"equal": "等于", "about": "约", "at_least": "不少于", "at_most": "不超过"},
@@ -1013,6 +1015,16 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
 #: English sentence after these is shown in the Chinese report as :data:`UNTRANSLATED`; add
 #: its phrases here (tests/test_report.py fails on any untranslated note of the shipped runs).
 PHRASES_ZH: dict[str, str] = {
+    # counties (forecast.counties)
+    "a target is held at its rate in every year after the year it is set for, in every county "
+    "of the jurisdiction (assumption)":
+        "目标按其标准自设定年份起逐年保持，并适用于辖区内每个县（假设）",
+    "the plan states its supply for the whole jurisdiction only: supply by county is unknown, "
+    "each county's gap is target − demand":
+        "规划只给出全域供给，各县供给未知，各县缺口为目标 − 需求",
+    "a count target of the plan cannot be shared out among its counties: the national rate "
+    "target is used for them instead":
+        "规划的数量目标无法分配到各县，各县改用全国标准目标",
     # sources
     "UN DESA Population Division, World Population Prospects 2024 (CC BY 3.0 IGO), China":
         "联合国经济和社会事务部人口司《世界人口展望2024》（CC BY 3.0 IGO），中国",
@@ -1174,3 +1186,89 @@ def translate(text: object, lang: str = "zh") -> str:
     for english, chinese in _PHRASES:
         text = text.replace(english, chinese)
     return UNTRANSLATED if english_sentences(text) else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Counties within a prefecture or province (forecast.counties): headers, charts, report
+# ---------------------------------------------------------------------------------------------
+_COUNTY_SERVICES = {"elderly_beds": "养老床位", "nursing_beds": "护理型床位",
+                    "childcare_places": "托位"}
+COUNTY_HEADERS_ZH: dict[str, str] = {
+    "unit_id": "单元代码", "name": "名称",
+    "severe_disabled": "重度失能老人", "moderate_disabled": "中度失能老人",
+    "residents_needing_care": "需机构照护老人", "children_wanting_care": "有入托需求婴幼儿",
+    **{f"{s}_{m}": f"{name}需求（{_SHORT_METHOD[m]}）" for s, name in _COUNTY_SERVICES.items()
+       if s != "childcare_places" for m in _BED_METHODS},
+    **{f"childcare_places_{m}": f"托位需求（{_SHORT_PLACE_METHOD[m]}）" for m in _PLACE_METHODS},
+    **{f"{s}_target": f"{name}目标数量" for s, name in _COUNTY_SERVICES.items()},
+    **{f"{s}_target_origin": f"{name}目标来源" for s, name in _COUNTY_SERVICES.items()},
+    **{f"{s}_{m}_gap": f"{name}目标−需求（{_SHORT_METHOD[m]}）"
+       for s, name in _COUNTY_SERVICES.items() if s != "childcare_places" for m in _BED_METHODS},
+    **{f"childcare_places_{m}_gap": f"托位目标−需求（{_SHORT_PLACE_METHOD[m]}）"
+       for m in _PLACE_METHODS},
+}
+
+COUNTY_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "section": "各县（市、区）",
+        "intro": "{n}个县级单元按与{name}一致的默认输入测算（自上而下控制，各县之和等于全域，"
+                 "最大相对差{diff}）；需求参数与全域基准方案相同。规划只给出全域供给，各县供给未知，"
+                 "缺口为目标 − 需求（负数表示目标不足以覆盖需求）。目标：{targets}。"
+                 "完整数据见 counties.csv 与 results.xlsx 的 counties 工作表。",
+        "target_plan": "{service}按规划自身标准",
+        "target_national": "{service}按全国目标",
+        "table_caption": "{year}年各县",
+        "col_name": "县（市、区）", "col_total": "常住人口", "col_share": "60岁及以上占比",
+        "col_80": "80岁及以上", "col_beds": "养老床位需求（失能需求法）",
+        "col_beds_target": "养老床位目标", "col_places": "托位需求（入托需求法）",
+        "col_places_target": "托位目标", "col_places_gap": "托位目标−需求",
+        "chart_share": "{year}年各县60岁及以上人口占比",
+        "chart_share_axis": "60岁及以上人口占比（%）",
+        "chart_places": "{year}年各县托位需求（入托需求法，每千人）",
+        "chart_places_axis": "每千人托位需求（个）",
+        "target_line": "目标 {value:g}",
+        "source": "第七次全国人口普查分县资料；本工具预测（基准方案，县级单元自上而下控制）",
+        "unit_percent": "%",
+        "unit_per_1000": "个/千人",
+        "finding_share": "{year}年60岁及以上人口占比最高的县：{names}。",
+        "finding_places_short": "{year}年托位缺口最大的县（入托需求法需求超出目标）：{names}。",
+        "finding_places_met": "{year}年各县托位目标均不低于入托需求；目标富余最少的县：{names}。",
+        "share_item": "{name}（{share}）",
+        "places_item": "{name}（{value}个）",
+        "see_charts": "排序图见“图表”一节：{figures}。",
+    },
+    "en": {
+        "section": "Counties",
+        "intro": "{n} county-level units projected with default inputs consistent with {name} "
+                 "(controlled top down: the counties add up to the whole, largest relative "
+                 "difference {diff}); demand parameters as the whole's baseline. The plan "
+                 "states its supply for the whole only, so supply by county is unknown and "
+                 "the gap is target − demand (negative: the target would not cover the "
+                 "demand). Targets: {targets}. All years are in counties.csv and the "
+                 "workbook's counties sheet.",
+        "target_plan": "{service} at the plan's own rate",
+        "target_national": "{service} at the national target",
+        "table_caption": "Counties in {year}",
+        "col_name": "County", "col_total": "Population", "col_share": "Share 60+",
+        "col_80": "Aged 80+", "col_beds": "Bed demand (needs)",
+        "col_beds_target": "Bed target", "col_places": "Place demand (needs)",
+        "col_places_target": "Place target", "col_places_gap": "Place target − demand",
+        "chart_share": "Share aged 60+ by county, {year}",
+        "chart_share_axis": "share aged 60+ (%)",
+        "chart_places": "Childcare place demand by county (needs method, per 1,000), {year}",
+        "chart_places_axis": "places needed per 1,000 population",
+        "target_line": "target {value:g}",
+        "source": "2020 census county tables; forecast projection (baseline, counties "
+                  "controlled top down)",
+        "unit_percent": "%",
+        "unit_per_1000": "places per 1,000 population",
+        "finding_share": "Counties with the largest share aged 60+ in {year}: {names}.",
+        "finding_places_short": ("Counties with the largest childcare-place gap in {year} "
+                                 "(needs-method demand above the target): {names}."),
+        "finding_places_met": ("In {year} every county's childcare-place target covers the "
+                               "needs-method demand; the smallest margins: {names}."),
+        "share_item": "{name} ({share})",
+        "places_item": "{name} ({value} places)",
+        "see_charts": "Ranked charts in the Charts section: {figures}.",
+    },
+}

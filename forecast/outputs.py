@@ -368,6 +368,9 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
         tables.update(summary_quantiles=uncertainty.summary_quantiles,
                       demand_quantiles=uncertainty.demand_quantiles,
                       probability_met=uncertainty.probability_met)
+    counties = getattr(result, "counties", None)
+    if counties is not None:
+        tables["counties"] = counties
     return tables
 
 
@@ -412,7 +415,11 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     timer = timer or StageTimer()
     with timer.stage("tables"):
         tables = write_tables(result, directory)
-    excel = {k: v for k, v in tables.items() if k != "population"}
+    excel = {k: v for k, v in tables.items() if k not in ("population", "counties")}
+    if "counties" in tables:  # the workbook's sheet: the key years
+        counties = tables["counties"]
+        excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(
+            drop=True)
     excel["population"] = result.population
     # The charts are drawn in other processes while this one writes the workbook.
     with timer.stage("charts_and_workbook"):
@@ -420,12 +427,21 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
                                directory / "charts")
         try:
             with timer.stage("workbook"):
-                write_excel(excel, directory / "results.xlsx", lang=lang)
+                from .labels import COUNTY_HEADERS_ZH
+
+                write_excel(excel, directory / "results.xlsx", lang=lang,
+                            extra_headers=COUNTY_HEADERS_ZH)
             charts = drawing.wait()
         finally:
             drawing.close()
     write_manifest(result, directory, lang, charts, timer.record())
     return charts
+
+
+def _county_years(counties) -> list[int]:
+    """The base, 2025, 2030 and end years of a county table (the workbook's rows)."""
+    years = sorted(int(y) for y in counties.year.unique())
+    return sorted({years[0], years[-1]} | {y for y in (2025, 2030) if y in years})
 
 
 def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
@@ -464,6 +480,11 @@ def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             save(f"scenarios_{indicator}",
                  lambda frame=frame, indicator=indicator: charts.scenario_lines(
                      frame, indicator, lang=lang))
+    counties = getattr(result, "counties", None)
+    if counties is not None:
+        from .counties import chart_jobs as county_chart_jobs
+
+        jobs += county_chart_jobs(counties, lang)
     return jobs
 
 

@@ -38,7 +38,7 @@ KEY_YEARS = (2025, 2030, 2035)
 REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
                   "assumptions.csv")
 OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met",
-                   "demand_quantiles")
+                   "demand_quantiles", "counties")
 CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
                "childcare_demand")
 
@@ -417,6 +417,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     sentences += _service_sentences(files, scenario, year, end, lang)
     sentences += _probability_sentences(files, scenario, lang)
     sentences += _expectation_sentences(files, base, lang)
+    sentences += [esc(s) for s in county_sentences(files, lang)]
     if len(files.manifest.get("scenarios", [])) > 1:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
                                                                                lang))))
@@ -803,6 +804,15 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
                 else t["unit_beds"] if "beds" in indicator
                 else t["unit_places"] if "places" in indicator else t["unit_axis"])
         return title, unit, sep.join([census, projected])
+    if stem.startswith("counties_"):
+        from .labels import COUNTY_TEXT
+
+        c = COUNTY_TEXT[lang]
+        end = projection.get("end_year", "")
+        if stem == "counties_share_60plus":
+            return c["chart_share"].format(year=end), c["unit_percent"], c["source"]
+        return (c["chart_places"].format(year=end), c["unit_per_1000"],
+                sep.join([c["source"], t["src_parameters"]]))
     if stem == "tfr_trend":
         return (t["caption_tfr_trend"], t["unit_per_woman"],
                 sep.join([t["src_wpp"], t["src_projection"].format(scenario=scenario)]))
@@ -887,6 +897,97 @@ def inline_svg(svg: bytes | str, prefix: str) -> str:
                   f'{m.group(2)}"', text)
     text = re.sub(r"<svg\b", '<svg role="img" aria-hidden="false"', text, count=1)
     return text.strip()
+
+
+def _county_names(rows: pd.DataFrame, column: str, lang: str, item: str, ascending: bool,
+                  n: int = 3) -> str:
+    from .labels import COUNTY_TEXT
+
+    c = COUNTY_TEXT[lang]
+    ordered = rows.sort_values(column, ascending=ascending, kind="stable").head(n)
+    joiner = "、" if lang == "zh" else ", "
+    if item == "share":
+        return joiner.join(c["share_item"].format(name=r["name"], share=_percent(r[column]))
+                           for _, r in ordered.iterrows())
+    return joiner.join(c["places_item"].format(name=r["name"], value=_number(abs(r[column])))
+                       for _, r in ordered.iterrows())
+
+
+def county_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
+    """Plain sentences naming the counties with the largest share aged 60+ and the largest
+    托位 gap (needs-method demand above the target) in the end year; none without counties."""
+    from .labels import COUNTY_TEXT
+
+    counties = files.table("counties")
+    if counties is None or counties.empty:
+        return []
+    c = COUNTY_TEXT[lang]
+    end = int(counties.year.max())
+    last = counties[counties.year == end]
+    sentences = [c["finding_share"].format(
+        year=end, names=_county_names(last, "share_60plus", lang, "share", ascending=False))]
+    gap = last.dropna(subset=["childcare_places_needs_gap"])
+    if len(gap):
+        short = gap[gap.childcare_places_needs_gap < 0]
+        if len(short):
+            sentences.append(c["finding_places_short"].format(year=end, names=_county_names(
+                short, "childcare_places_needs_gap", lang, "places", ascending=True)))
+        else:
+            sentences.append(c["finding_places_met"].format(year=end, names=_county_names(
+                gap, "childcare_places_needs_gap", lang, "places", ascending=True)))
+    return sentences
+
+
+def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
+    """The counties of a prefecture or province: how they were projected, a table of the key
+    figures in the target and end years, and where the ranked charts are; None without."""
+    from .labels import COUNTY_TEXT, label
+
+    counties = files.table("counties")
+    if counties is None or counties.empty:
+        return None
+    c = COUNTY_TEXT[lang]
+    record = files.manifest.get("counties", {}) if isinstance(
+        files.manifest.get("counties"), dict) else {}
+    check = record.get("sum_max_relative_difference", {})
+    diff = max((float(v) for v in check.values()), default=0.0)
+    joiner = "；" if lang == "zh" else "; "
+    targets = []
+    for service in ("elderly_beds", "nursing_beds", "childcare_places"):
+        origin = counties[f"{service}_target_origin"].dropna()
+        if len(origin):
+            key = "target_plan" if origin.iloc[0] == "plan" else "target_national"
+            targets.append(c[key].format(service=label(service, lang)))
+    name = files.manifest["jurisdiction"].get("name") if lang == "zh" else (
+        files.manifest["jurisdiction"].get("name_en")
+        or files.manifest["jurisdiction"].get("name"))
+    parts = [f'<p class="note">{esc(c["intro"].format(n=counties.unit_id.nunique(), name=name, diff=f"{diff:.2e}" if diff else "0", targets=joiner.join(targets)))}</p>']  # noqa: E501
+    base, end = int(counties.year.min()), int(counties.year.max())
+    years = [y for y in (2025, end) if base < y <= end]
+    headers = [c[k] for k in ("col_name", "col_total", "col_share", "col_80", "col_beds",
+                              "col_beds_target", "col_places", "col_places_target",
+                              "col_places_gap")]
+    for year in dict.fromkeys(years):
+        rows = counties[counties.year == year].sort_values("share_60plus", ascending=False)
+        cells, classes = [], []
+        for _, r in rows.iterrows():
+            gap = r["childcare_places_needs_gap"]
+            cells.append([esc(r["name"]), _persons(r["total"], lang), _percent(r["share_60plus"]),
+                          _persons(r["pop_80plus"], lang), _number(r["elderly_beds_needs"]),
+                          _number(r["elderly_beds_target"]), _number(r["childcare_places_needs"]),
+                          _number(r["childcare_places_target"]),
+                          ("−" if gap < 0 else "+") + _number(abs(gap))])
+            classes.append([""] * 8 + ["short" if gap < 0 else ""])
+        parts.append(f"<h3>{esc(c['table_caption'].format(year=year))}</h3>")
+        parts.append(_table([esc(h) for h in headers], cells, numeric=[False] + [True] * 8,
+                            cell_classes=classes, nowrap=[True] * 9))
+    figures = [t_index for t_index, (stem, _, _) in enumerate(files.charts, start=1)
+               if stem.startswith("counties_")]
+    if figures:
+        t = TEXT[lang]
+        joiner = "、" if lang == "zh" else ", "
+        parts.append(f'<p class="note">{esc(c["see_charts"].format(figures=joiner.join(t["figure"].format(n=n) for n in figures)))}</p>')  # noqa: E501
+    return "\n".join(parts)
 
 
 def charts_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1315,6 +1416,11 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     findings = "".join(f"<li>{s}</li>" for s in key_findings(files, lang))
     sections.append(("findings", t["findings"], f'<ul class="findings">{findings}</ul>'))
     sections.append(("gaps", t["gaps"], gap_table_html(files, lang)))
+    counties = counties_html(files, lang)
+    if counties is not None:
+        from .labels import COUNTY_TEXT
+
+        sections.append(("counties", COUNTY_TEXT[lang]["section"], counties))
     sections.append(("charts", t["charts"], charts_html(files, lang)))
     sections.append(("expectations", t["expectations"], expectations_html(files, lang)))
     comparison = scenarios_html(files, lang)

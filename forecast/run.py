@@ -92,6 +92,7 @@ class RunResult:
     run_seconds: float = 0.0
     uncertainty: object | None = None  # forecast.uncertainty.UncertaintyResult (--trajectories)
     spec: RunSpec | None = None  # what the run ran on (forecast.spec)
+    counties: pd.DataFrame | None = None  # forecast.counties.county_table (prefecture/province)
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -304,13 +305,15 @@ def resolve_config_unit(config: Config) -> Unit:
 
 
 def run(config: Config, scenario_names: list[str] | None = None,
-        defaults: assumptions_module.Defaults | None = None) -> RunResult:
+        defaults: assumptions_module.Defaults | None = None,
+        counties: bool = True) -> RunResult:
     """Run every (or the named) scenario of ``config``; returns the tables.
 
     The config is read once, into a :class:`forecast.spec.RunSpec`; the stages read only it.
     ``defaults`` are the unit's default inputs (:func:`forecast.consistency.defaults_for` of
     the config's unit, years and consistency setting), for a caller that runs the same config
-    many times (forecast explore); None builds them."""
+    many times (forecast explore); None builds them. ``counties``: a prefecture's or
+    province's baseline run also projects its county-level units (:mod:`forecast.counties`)."""
     started = time.perf_counter()
     names = scenario_names or config.scenario_names()
     unknown = [n for n in names if n not in config.scenarios]
@@ -323,7 +326,7 @@ def run(config: Config, scenario_names: list[str] | None = None,
         defaults = defaults_for([unit], config.projection.base_year, config.projection.end_year,
                                 config.projection.consistent)
     spec = build_run_spec(config, names, unit, defaults)
-    result = run_spec(spec, started)
+    result = run_spec(spec, started, counties=counties and config.projection.consistent)
     result.config = config
     return result
 
@@ -353,8 +356,10 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     }
 
 
-def run_spec(spec: RunSpec, started: float | None = None) -> RunResult:
-    """The deterministic run of ``spec``: every scenario, then the run's tables and manifest."""
+def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False) -> RunResult:
+    """The deterministic run of ``spec``: every scenario, then the run's tables and manifest;
+    ``counties``: also the county-level units of a prefecture or province
+    (:mod:`forecast.counties`, baseline only)."""
     started = time.perf_counter() if started is None else started
     names, base_year, end_year = spec.names, spec.base_year, spec.end_year
     provenance = dict(spec.provenance)
@@ -389,6 +394,14 @@ def run_spec(spec: RunSpec, started: float | None = None) -> RunResult:
             consistency[f"{column}_at_base_year"] = at_base[column].to_numpy()
     expectations = expectations_table(spec, summary) if "baseline" in names else pd.DataFrame()
     assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
+    county_rows, county_record = None, None
+    if counties and "baseline" in names:
+        baseline = spec.scenario("baseline")
+        county_rows, county_record = _counties(spec.unit, targets,
+                                               (baseline.elderly, baseline.childcare),
+                                               summary, demand, base_year, end_year)
+        if county_record is not None:
+            assumptions = pd.concat([assumptions, _county_assumptions()], ignore_index=True)
     elapsed = time.perf_counter() - started
     unit = spec.unit
     manifest = {
@@ -410,12 +423,51 @@ def run_spec(spec: RunSpec, started: float | None = None) -> RunResult:
         "supply_notes": supply_notes,
         "run_seconds": round(elapsed, 3),
     }
+    if county_record is not None:
+        manifest["counties"] = county_record
     return RunResult(config=None, unit=unit, scenarios=names, population=population,
                      summary=summary, demand=demand, gaps=gap_table, supply=supply,
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
                      assumptions=assumptions, manifest=manifest,
                      inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
-                     spec=spec)
+                     spec=spec, counties=county_rows)
+
+
+def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFrame,
+              demand: pd.DataFrame, base_year: int, end_year: int):
+    """The county table of a prefecture or province and its manifest record (None, None for
+    any other unit)."""
+    from . import counties as counties_module
+
+    units = counties_module.county_units(unit)
+    if not units:
+        return None, None
+    elderly, childcare = parameters
+    table = counties_module.county_table(units, targets, base_year, end_year, elderly,
+                                         childcare)
+    base = summary[summary.scenario == "baseline"].drop(columns="scenario")
+    whole = demand[demand.scenario == "baseline"]
+    check = counties_module.sum_check(table, base, whole)
+    record = {"units": len(units), "file": "counties.csv",
+              "method": "forecast.counties: county-level units controlled top down to the "
+                        "jurisdiction (forecast.consistency), demand by the baseline's "
+                        "parameters",
+              "targets": sorted({f"{t.service}: {t.kind}" for t in targets
+                                 if t.kind in counties_module.RATE_KINDS}),
+              "sum_max_relative_difference": check,
+              "assumptions": [counties_module.TARGET_HELD, counties_module.SUPPLY_UNKNOWN,
+                              counties_module.COUNT_NOT_SPLIT]}
+    return table, record
+
+
+def _county_assumptions() -> pd.DataFrame:
+    from . import counties as counties_module
+
+    return pd.DataFrame([{"scenario": "baseline", "component": "counties", "assumption": text,
+                          "detail": "", "source": "", "confidence": "A", "sourced": False,
+                          "label": "assumption (no source)"}
+                         for text in (counties_module.TARGET_HELD,
+                                      counties_module.SUPPLY_UNKNOWN)])
 
 
 def _drivers(demand: pd.DataFrame) -> pd.DataFrame:

@@ -115,7 +115,7 @@ class Session:
         unit = resolve_config_unit(config)
         defaults = defaults_for([unit], config.projection.base_year,
                                 config.projection.end_year, config.projection.consistent)
-        baseline = run(config, ["baseline"], defaults=defaults)
+        baseline = run(config, ["baseline"], defaults=defaults, counties=False)
         session = cls(config=config, defaults=defaults, baseline=baseline)
         session.controls = session._make_controls()
         return session
@@ -280,7 +280,7 @@ class Session:
         overlay = self.overlay(values)
         config = self.scenario_config(name, overlay)
         with self.lock:
-            result = run(config, [name], defaults=self.defaults)
+            result = run(config, [name], defaults=self.defaults, counties=False)
         return View(name=name, overlay=overlay, result=result,
                     seconds=time.perf_counter() - started)
 
