@@ -964,7 +964,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     parts = [f'<p class="note">{esc(c["intro"].format(n=counties.unit_id.nunique(), name=name, diff=f"{diff:.2e}" if diff else "0", targets=joiner.join(targets)))}</p>']  # noqa: E501
     base, end = int(counties.year.min()), int(counties.year.max())
     years = [y for y in (2025, end) if base < y <= end]
-    headers = [c[k] for k in ("col_name", "col_total", "col_share", "col_80", "col_beds",
+    headers = [c[k] for k in ("col_name", "col_total", "col_share", "col_beds",
                               "col_beds_target", "col_places", "col_places_target",
                               "col_places_gap")]
     for year in dict.fromkeys(years):
@@ -973,14 +973,14 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
         for _, r in rows.iterrows():
             gap = r["childcare_places_needs_gap"]
             cells.append([esc(r["name"]), _persons(r["total"], lang), _percent(r["share_60plus"]),
-                          _persons(r["pop_80plus"], lang), _number(r["elderly_beds_needs"]),
+                          _number(r["elderly_beds_needs"]),
                           _number(r["elderly_beds_target"]), _number(r["childcare_places_needs"]),
                           _number(r["childcare_places_target"]),
                           ("−" if gap < 0 else "+") + _number(abs(gap))])
-            classes.append([""] * 8 + ["short" if gap < 0 else ""])
+            classes.append([""] * 7 + ["short" if gap < 0 else ""])
         parts.append(f"<h3>{esc(c['table_caption'].format(year=year))}</h3>")
-        parts.append(_table([esc(h) for h in headers], cells, numeric=[False] + [True] * 8,
-                            cell_classes=classes, nowrap=[True] * 9))
+        parts.append(_table([esc(h) for h in headers], cells, numeric=[False] + [True] * 7,
+                            cell_classes=classes))
     figures = [t_index for t_index, (stem, _, _) in enumerate(files.charts, start=1)
                if stem.startswith("counties_")]
     if figures:
