@@ -77,7 +77,7 @@ def county_targets(plan_targets: Sequence, base_year: int, end_year: int) -> lis
         source = f"{target.source}; {TARGET_HELD}"
         for year in range(max(target.year, base_year), end_year + 1):
             out.append(Target(service=target.service, year=year, kind=target.kind,
-                              value=target.value, source=source))
+                              value=target.value, source=source, origin=target.origin))
     covered = {t.service for t in rates}
     counts = {t.service for t in plan_targets if t.kind == "count"}
     for target in national_targets(base_year, end_year):
@@ -85,7 +85,7 @@ def county_targets(plan_targets: Sequence, base_year: int, end_year: int) -> lis
             source = target.source + (f"; {COUNT_NOT_SPLIT}" if target.service in counts
                                       else "")
             out.append(Target(service=target.service, year=target.year, kind=target.kind,
-                              value=target.value, source=source))
+                              value=target.value, source=source, origin=target.origin))
     return out
 
 
