@@ -463,7 +463,7 @@ def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFra
 def _county_assumptions() -> pd.DataFrame:
     from . import counties as counties_module
 
-    return pd.DataFrame([{"scenario": "baseline", "component": "counties", "assumption": text,
+    return pd.DataFrame([{"scenario": "all", "component": "counties", "assumption": text,
                           "detail": "", "source": "", "confidence": "A", "sourced": False,
                           "label": "assumption (no source)"}
                          for text in (counties_module.TARGET_HELD,
