@@ -53,6 +53,7 @@ DEFAULT_CHUNK_TRAJECTORIES = 8  # units per chunk with trajectories (each unit N
 ID_COLUMNS = ("unit_id", "name", "level", "parent_id", "year")
 DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_9073",
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
+                  "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
 SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
 TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)

@@ -191,7 +191,8 @@ def write_workbook(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame
 
 def _column_zh(column: str) -> str:
     services = TEXT["zh"]["services"]
-    methods = {"norm": "千人指标法", "needs": "需求测算法", "rule_9073": "9073格局法"}
+    methods = {"norm": "千人指标法", "needs": "需求测算法", "rule_9073": "9073格局法",
+               "expected_use": "预期使用法"}
     for service, name in services.items():
         if column.startswith(service):
             rest = column[len(service) + 1:]

@@ -77,10 +77,11 @@ SERIES_COLOURS = [PALETTE[name] for name in
                    "grey")]
 SERIES_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
 SEX_COLOURS = {"male": PALETTE["blue"], "female": PALETTE["vermillion"]}
-METHOD_ORDER = ("norm", "needs", "rule_9073")
+METHOD_ORDER = ("norm", "needs", "expected_use", "rule_9073")
 METHOD_STYLE = {
     "norm": (PALETTE["blue"], "-"),
     "needs": (PALETTE["orange"], "--"),
+    "expected_use": (PALETTE["vermillion"], (0, (1, 1.5))),
     "rule_9073": (PALETTE["green"], "-."),
 }
 SUPPLY_COLOUR = PALETTE["black"]
@@ -763,7 +764,16 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
               [m for m in demand.columns if m not in METHOD_ORDER]
     demand = demand[methods].sort_index()
     years = demand.index.to_numpy()
-    supply = rows.groupby("year")["supply"].first().reindex(demand.index).astype(float)
+    # each method against the supply of its own scope (forecast.supply.gaps: the norm with all
+    # beds, the institutional methods with institutional beds)
+    supply_by_method = rows.pivot_table(index="year", columns="method", values="supply",
+                                        aggfunc="first", dropna=False).reindex(
+        index=demand.index, columns=methods).astype(float)
+    scoped = "supply_scope" in rows.columns and (rows["supply_scope"] != "total").any()
+    total_rows = rows[rows["supply_scope"] == "total"] if scoped else rows
+    supply = total_rows.groupby("year")["supply"].first().reindex(demand.index).astype(float)
+    institutional_supply = (rows[rows["supply_scope"] != "total"].groupby("year")["supply"]
+                            .first().reindex(demand.index).astype(float) if scoped else None)
     unit = INDICATOR_UNIT[service]
     unit_text = unit_label(unit, lang)
     if coverage:
@@ -789,14 +799,21 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
         known = supply.notna().to_numpy()
         if known.any():
             (line,) = ax.plot(years[known], supply.to_numpy()[known], color=SUPPLY_COLOUR,
-                              linewidth=3.2, solid_capstyle="butt", label=label("supply", lang),
+                              linewidth=3.2, solid_capstyle="butt",
+                              label=label("supply_total" if scoped else "supply", lang),
                               zorder=4, marker="o" if known.sum() == 1 else None)
             handles.append(line)
+            if institutional_supply is not None and institutional_supply.notna().any():
+                inside = institutional_supply.notna().to_numpy()
+                (line,) = ax.plot(years[inside], institutional_supply.to_numpy()[inside],
+                                  color=SUPPLY_COLOUR, linewidth=1.8, linestyle=(0, (5, 2)),
+                                  label=label("supply_institutional", lang), zorder=4)
+                handles.append(line)
             demand_values = demand.to_numpy()
-            supply_values = supply.to_numpy()
+            supply_values = supply_by_method.to_numpy()
             with np.errstate(invalid="ignore"):
-                short_all = known & (supply_values[:, None] < demand_values).all(axis=1)
-                short_some = known & (supply_values[:, None] < demand_values).any(axis=1) \
+                short_all = known & (supply_values < demand_values).all(axis=1)
+                short_some = known & (supply_values < demand_values).any(axis=1) \
                     & ~short_all
             for flags, alpha, key in ((short_all, 0.20, "shortfall_all"),
                                       (short_some, 0.08, "shortfall_some")):

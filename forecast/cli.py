@@ -327,7 +327,12 @@ def _run_summary(result, lang: str = "zh") -> str:
     width = 26
     header = (_pad(text["service"], 17) + _pad(text["method"], 14)
               + "".join(_pad(str(y), width, right=True) for y in years))
-    lines += [text["legend"], header]
+    lines += [text["legend"]]
+    if (gaps["supply_scope"] != "total").any():
+        from .run import institutional_share_of_beds
+
+        lines.append(text["scope"].format(share=f"{institutional_share_of_beds():.1%}"))
+    lines.append(header)
     for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
         cells = []
         for year in years:

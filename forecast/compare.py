@@ -95,8 +95,14 @@ def _service_wide(gaps: pd.DataFrame, service: str, prefix: str, methods: Sequen
             out[f"places_needed_coverage_under3_{method}"] = \
                 wide[("demand_coverage_under3", method)]
         out[f"{prefix}_gap_{method}"] = wide[("gap", method)]
-    plan = rows.groupby(index)[["supply", "plan_target", "supply_per_1000"]].first()
+    # the supply column is all beds (the norm's scope); institutional beds are in the gaps
+    total = rows[rows["supply_scope"] == "total"] if "supply_scope" in rows.columns else rows
+    plan = total.groupby(index)[["supply", "plan_target", "supply_per_1000"]].first()
     out[f"{prefix}_supply"] = plan["supply"]
+    if "supply_scope" in rows.columns and (rows["supply_scope"] != "total").any():
+        # the scope the needs, expected-use and 9073 methods are compared with
+        out[f"{prefix}_supply_institutional"] = rows[rows["supply_scope"] != "total"].groupby(
+            index)["supply"].first()
     out[f"{prefix}_plan_target"] = plan["plan_target"]
     return out.reset_index()
 

@@ -503,11 +503,19 @@ class Uncertainty(StrictModel):
 # --------------------------------------------------------------------------- supply
 
 
+BedScope = Literal["total", "institutional", "community"]
+
+
 class SupplyComponent(StrictModel):
     """One part of a base-year supply that the document states in parts."""
 
     label: str = Field(description="What the part counts, e.g. 'institutional beds'.")
     amount: float = Field(ge=0, le=MAX_PLACES, description="Beds or places.")
+    scope: BedScope = Field(
+        default="total", description="Elderly beds only: which beds the part counts: "
+        "'institutional' (beds in 养老机构), 'community' (beds in community facilities, "
+        "居家/社区养老服务设施) or 'total' (both). With `base_reading: nested` the first part is "
+        "the total whatever its scope, and the others lie inside it.")
     source: Citation = Field(description="Where the document states it.")
 
 
@@ -515,6 +523,9 @@ class Addition(StrictModel):
     """Supply the document commits to adding over a period."""
 
     start_year: int = Field(description="First year of the period (inclusive).")
+    scope: BedScope | None = Field(
+        default=None, description="Elderly beds only: which beds are added ('institutional', "
+        "'community' or 'total'); None = the section's `scope`.")
     end_year: int = Field(description="Last year of the period (inclusive).")
     amount: float = Field(gt=0, le=MAX_PLACES, description="Beds or places added over the "
                           "whole period "
@@ -567,6 +578,7 @@ class _ServiceSupply(StrictModel):
 
     allowed_kinds: ClassVar[tuple[str, ...]] = ()
     rate_fields: ClassVar[tuple[str, ...]] = ()
+    scoped: ClassVar[bool] = False
 
     base_year: int | None = Field(default=None, description="Year of the base supply figure "
                                   "(end of 2020 = 2020).")
@@ -586,19 +598,28 @@ class _ServiceSupply(StrictModel):
 
     @model_validator(mode="after")
     def _check_service(self) -> _ServiceSupply:
+        if not self.scoped:
+            for index, part in enumerate(self.base_components):
+                if part.scope != "total":
+                    raise _rule_error("a scope applies to elderly beds only; remove it",
+                                      f"base_components.{index}.scope")
+            for index, addition in enumerate(self.additions):
+                if addition.scope is not None:
+                    raise _rule_error("a scope applies to elderly beds only; remove it",
+                                      f"additions.{index}.scope")
         for index, target in enumerate(self.targets):
             if target.kind not in self.allowed_kinds:
                 raise _rule_error(f"kind '{target.kind}' does not apply here; use one of "
                                   f"{', '.join(self.allowed_kinds)}", f"targets.{index}.kind")
         if self.base_components:
-            total = sum(part.amount for part in self.base_components)
-            if self.base_supply is None:
-                self.base_supply = total
-            elif abs(self.base_supply - total) > 0.5:
-                raise _rule_error(f"base_supply {self.base_supply:g} differs from the sum of "
-                                  f"base_components {total:g}", "base_supply")
+            total = self.components_total()
+            if self.base_supply is not None and abs(self.base_supply - total) > 0.5:
+                raise _rule_error(f"base_supply {self.base_supply:g} differs from the "
+                                  f"{self._components_phrase()} base_components {total:g}",
+                                  "base_supply")
         given = [name for name in ("base_supply", *self.rate_fields)
-                 if getattr(self, name) is not None]
+                 if getattr(self, name) is not None or (name == "base_supply"
+                                                        and self.base_components)]
         if len(given) > 1:
             raise _rule_error(f"give the base supply one way, not as {' and '.join(given)}",
                               given[1])
@@ -613,27 +634,102 @@ class _ServiceSupply(StrictModel):
                               "document states (e.g. 'the plan states no bed count')", "note")
         return self
 
+    def components_total(self) -> float:
+        """The base supply the components add up to: their sum (parts side by side)."""
+        return float(sum(part.amount for part in self.base_components))
+
+    def _components_phrase(self) -> str:
+        return "sum of"
+
+    def base_total(self) -> float | None:
+        """The stated base count (from `base_supply` or the components); None if not stated."""
+        if self.base_components:
+            return self.components_total()
+        return self.base_supply
+
     def base_known(self) -> bool:
         """True when the document gives the base supply in some form."""
-        return any(getattr(self, name) is not None for name in ("base_supply", *self.rate_fields))
+        return bool(self.base_components) or any(
+            getattr(self, name) is not None for name in ("base_supply", *self.rate_fields))
 
 
 class ElderlyBedSupply(_ServiceSupply):
-    """Elderly-care beds (养老床位): all beds the plan counts (institutional and community,
-    as the document defines them)."""
+    """Elderly-care beds (养老床位) by scope: institutional beds (养老机构), community beds
+    (社区/居家养老服务设施) and their total, as the document states them. The per-1,000 norm is
+    compared with the total, the needs, expected-use and 9073 methods with institutional beds
+    (forecast.supply.gaps)."""
 
     allowed_kinds: ClassVar[tuple[str, ...]] = ("count", "per_1000_elderly")
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_elderly",)
+    scoped: ClassVar[bool] = True
 
+    scope: BedScope = Field(
+        default="total", description="What `base_supply`, the rate, the targets and additions "
+        "without their own scope count: 'total' (institutional + community, the meaning of "
+        "养老床位 in the 民政 statistics and of the per-1,000 norm) or 'institutional'.")
+    base_reading: Literal["additive", "nested"] = Field(
+        default="additive", description="How `base_components` combine: 'additive' (parts side "
+        "by side; the total is their sum) or 'nested' (the first part is the total, the others "
+        "lie inside it; institutional = total − community). Choose with the sentence quoted; "
+        "ship the other reading as a scenario when the document is ambiguous.")
     base_supply_per_1000_elderly: float | None = Field(
         default=None, ge=0, le=1000,
         description="Base supply stated as beds per 1,000 aged 60+; the count is derived "
                     "from the base-year population aged 60+.")
 
+    def components_total(self) -> float:
+        if self.base_reading == "nested":
+            return float(self.base_components[0].amount)
+        return float(sum(part.amount for part in self.base_components))
+
+    def _components_phrase(self) -> str:
+        return "first of the nested" if self.base_reading == "nested" else "sum of"
+
+    def base_by_scope(self, population_60plus: float) -> dict[str, float | None]:
+        """Base-year beds by scope ``{'total', 'institutional', 'community'}``; None = not
+        stated. Components: additive sums each scope (a 'total' part adds to neither
+        institutional nor community); nested takes the first part as the total and
+        institutional = total − the community parts inside it."""
+        total = self.base_count(population_60plus)
+        scopes: dict[str, float | None] = {"total": total, "institutional": None,
+                                           "community": None}
+        parts = self.base_components
+        if parts and self.base_reading == "nested":
+            inside = parts[1:]
+            community = sum(p.amount for p in inside if p.scope == "community")
+            institutional = sum(p.amount for p in inside if p.scope == "institutional")
+            if all(p.scope == "community" for p in inside):
+                scopes["community"] = community
+                scopes["institutional"] = total - community
+            elif all(p.scope == "institutional" for p in inside):
+                scopes["institutional"] = institutional
+                scopes["community"] = total - institutional
+        elif parts:
+            if all(p.scope != "total" for p in parts):
+                scopes["institutional"] = sum(p.amount for p in parts
+                                              if p.scope == "institutional")
+                scopes["community"] = sum(p.amount for p in parts if p.scope == "community")
+        elif self.scope == "institutional":
+            scopes["institutional"] = total
+        return scopes
+
+    @model_validator(mode="after")
+    def _nested_parts(self) -> ElderlyBedSupply:
+        if self.base_reading == "nested" and self.base_components:
+            inside = self.base_components[1:]
+            if not inside:
+                raise _rule_error("a nested base needs the total first and at least one part "
+                                  "inside it", "base_components")
+            total = self.base_components[0].amount
+            if sum(p.amount for p in inside) > total:
+                raise _rule_error(f"the parts inside the nested total {total:g} add up to more "
+                                  "than it; read them as additive", "base_reading")
+        return self
+
     def base_count(self, population_60plus: float) -> float | None:
         """Base-year beds: the count, or the rate × persons aged 60+ / 1,000; None if unknown."""
-        if self.base_supply is not None:
-            return self.base_supply
+        if self.base_total() is not None:
+            return self.base_total()
         if self.base_supply_per_1000_elderly is not None:
             return self.base_supply_per_1000_elderly * population_60plus / 1000
         return None
@@ -651,8 +747,8 @@ class NursingBedSupply(_ServiceSupply):
 
     def base_count(self, beds: float | None) -> float | None:
         """Base-year nursing beds: the count, or the share × beds; None if unknown."""
-        if self.base_supply is not None:
-            return self.base_supply
+        if self.base_total() is not None:
+            return self.base_total()
         if self.base_share_nursing is not None and beds is not None:
             return self.base_share_nursing * beds
         return None
@@ -673,8 +769,8 @@ class ChildcarePlaceSupply(_ServiceSupply):
     def base_count(self, population_total: float) -> float | None:
         """Base-year places: the count, or the rate × total population / 1,000; None if
         unknown."""
-        if self.base_supply is not None:
-            return self.base_supply
+        if self.base_total() is not None:
+            return self.base_total()
         if self.base_supply_per_1000_population is not None:
             return self.base_supply_per_1000_population * population_total / 1000
         return None

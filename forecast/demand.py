@@ -14,8 +14,9 @@ Output format (one tidy long table, documented once here)::
     [keys..., year, service, method, value, unit, assumptions]
 
 - ``service`` ``elderly_beds``: ``method`` ``norm`` (norm per 1,000 aged 60+), ``needs``
-  (residents needing institutional care ÷ target occupancy) and ``rule_9073`` (3 % of the 60+);
-  unit ``beds``.
+  (residents needing institutional care ÷ target occupancy), ``expected_use`` (residents as
+  the nation's institutions house them today ÷ observed occupancy) and ``rule_9073`` (3 % of
+  the 60+); unit ``beds``.
 - ``service`` ``nursing_beds``: the nursing-type (护理型) share × each of those three;
   unit ``beds``.
 - ``service`` ``childcare_places``: ``method`` ``norm`` (per 1,000 total population) and ``needs``
@@ -23,7 +24,7 @@ Output format (one tidy long table, documented once here)::
 - ``service`` ``driver``: the quantities demand is built from, ``method`` naming each one
   (``pop_total``, ``pop_0_2``, ``pop_60plus``, ``pop_65plus``, ``pop_80plus``,
   ``severe_disabled``, ``moderate_disabled``, ``residents_needing_care``,
-  ``children_wanting_care``); unit ``persons``.
+  ``residents_expected``, ``children_wanting_care``); unit ``persons``.
 
 :func:`drivers` gives the population drivers as one wide row per ``[keys..., year]``, which is
 what :mod:`forecast.supply` uses to turn targets and supply into rates.
@@ -163,6 +164,9 @@ class ElderlyCareParameters:
     u_severe: float = field(default_factory=lambda: _value("u_severe"))
     u_moderate: float = field(default_factory=lambda: _value("u_moderate"))
     target_occupancy: float = field(default_factory=lambda: _value("target_occupancy"))
+    observed_occupancy: float = field(default_factory=lambda: _value("actual_occupancy"))
+    observed_residents_national: float = field(
+        default_factory=lambda: _value("national_institution_residents_2020"))
     prevalence_trend: float = field(default_factory=lambda: _value("disability_trend"))
     rule_9073_share: float = field(
         default_factory=lambda: _value("rule_9073_institutional_share"))
@@ -356,6 +360,35 @@ def prevalence_by_sex(params: ElderlyCareParameters, n_ages: int) -> tuple[np.nd
     return severe * sex_factor, (any_disability - severe) * sex_factor
 
 
+@functools.lru_cache(maxsize=2)
+def _national_census_by_age(n_ages: int) -> np.ndarray:
+    """The 2020 national census population (unit CN) as ``[sex, age]`` persons, ages
+    0..n_ages−1, each 5-year group spread evenly over its single ages (the disability
+    schedules step at 5-year ages, so the spread does not change their product)."""
+    from forecast.census import census_population
+
+    table = census_population("CN", 2020)
+    out = np.zeros((2, n_ages))
+    for row in table.itertuples(index=False):
+        start = int(row.age_start)
+        end = n_ages - 1 if pd.isna(row.age_end) else min(int(row.age_end), n_ages - 1)
+        out[SEXES.index(row.sex), start:end + 1] += row.population / (end - start + 1)
+    return out
+
+
+def expected_use_factor(params: ElderlyCareParameters, n_ages: int = 101) -> float:
+    """Observed residents of institutions ÷ the needs method's residents on the same
+    population: ``observed_residents_national`` (2.15 M, MCA 2020-07) ÷ Σ P_CN,2020(age, sex)
+    × [π_sev × u_sev + π_mod × u_mod]. The expected-use method keeps the needs method's
+    weights by need and age and scales them to what the nation's institutions actually house.
+    """
+    severe, moderate = prevalence_by_sex(params, n_ages)
+    national = _national_census_by_age(n_ages)
+    residents = ((national * severe).sum() * params.u_severe
+                 + (national * moderate).sum() * params.u_moderate)
+    return params.observed_residents_national / residents
+
+
 def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
                        params: ElderlyCareParameters | None = None,
                        base_year: int = 2020) -> pd.DataFrame:
@@ -364,8 +397,17 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
     - norm: ``norm_per_1000 × P60+ / 1000`` beds;
     - needs: ``Σ P(age,sex) × [π_sev × u_sev + π_mod × u_mod] × (1 + trend)^(year − base_year)
       ÷ target_occupancy`` beds;
+    - expected_use: the needs method's residents × :func:`expected_use_factor` (scaled to the
+      residents the nation's institutions house, 2020) ÷ the observed occupancy (0.50, E3):
+      registered beds if today's use and occupancy persist; the ``residents_expected`` driver
+      is the occupied beds;
     - rule_9073: ``rule_9073_share × P60+`` beds;
     - nursing_beds: ``nursing_share ×`` each of the above.
+
+    The norm answers "beds the plan's standard asks for" (institutional + community beds); the
+    needs method "institutional beds needed if need were met at planning occupancy (0.85, an
+    assumption)"; expected_use "institutional beds used as today"; rule_9073 "institutional
+    places of the 3 % rule of thumb".
     """
     params = params or ElderlyCareParameters()
     cube = _as_cube(population)
@@ -378,13 +420,17 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
     residents = severe_persons * params.u_severe + moderate_persons * params.u_moderate
     by_age = counts.sum(axis=1)
     pop_60plus = by_age[:, ELDERLY_AGE:].sum(axis=1)
+    expected_residents = residents * expected_use_factor(params, counts.shape[2])
     beds = {
         "norm": params.norm_per_1000 * pop_60plus / 1000.0,
         "needs": residents / params.target_occupancy,
+        "expected_use": expected_residents / params.observed_occupancy,
         "rule_9073": params.rule_9073_share * pop_60plus,
     }
     needs_assumptions = "severe_disability_*; u_severe; u_moderate; target_occupancy"
-    assumptions = {"norm": "", "needs": needs_assumptions, "rule_9073": ""}
+    assumptions = {"norm": "", "needs": needs_assumptions,
+                   "expected_use": "severe_disability_*; u_severe/u_moderate ratio",
+                   "rule_9073": ""}
     rows = [("elderly_beds", m, "beds", assumptions[m], v) for m, v in beds.items()]
     rows += [("nursing_beds", m, "beds", assumptions[m], params.nursing_share * v)
              for m, v in beds.items()]
@@ -397,6 +443,8 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
         ("driver", "moderate_disabled", "persons", "severe_disability_*", moderate_persons),
         ("driver", "residents_needing_care", "persons", "severe_disability_*; u_severe; "
          "u_moderate", residents),
+        ("driver", "residents_expected", "persons", "severe_disability_*; u_severe/u_moderate "
+         "ratio", expected_residents),
     ]
     return _long(cube.groups, rows)
 

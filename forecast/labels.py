@@ -39,7 +39,10 @@ LABELS: dict[str, dict[str, str]] = {
         "norm": "千人指标法",
         "needs": "失能需求法",
         "needs_childcare_places": "入托需求法",
+        "expected_use": "预期使用法",
         "rule_9073": "“9073”格局法",
+        "supply_total": "规划供给（机构+社区床位）",
+        "supply_institutional": "规划供给（机构床位）",
         # indicators
         "total": "常住人口",
         "population": "人口",
@@ -178,7 +181,10 @@ LABELS: dict[str, dict[str, str]] = {
         "norm": "Norm (per 1,000)",
         "needs": "Needs (disability)",
         "needs_childcare_places": "Needs (family demand)",
+        "expected_use": "Expected use (as today)",
         "rule_9073": "9073 rule",
+        "supply_total": "Planned supply (institutional + community beds)",
+        "supply_institutional": "Planned supply (institutional beds)",
         "total": "Population",
         "population": "Population",
         "pop_total": "Population",
@@ -380,6 +386,27 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "supply_row": "规划供给",
         "not_stated": "未给出",
         "outcome_never": "预测期内无缺口",
+        "supply_row_total": "规划供给：全部床位（对比千人指标法）",
+        "supply_row_institutional": "规划供给：机构床位（对比其余方法）",
+        "supply_with_institutional": "{total}（其中机构床位{institutional}）",
+        "sentence_scope": "床位对比口径：千人指标法对比全部养老床位（机构＋社区，与指标定义一致）；"
+                          "失能需求法、预期使用法和“9073”格局法测算的是入住养老机构的老人，对比机构"
+                          "床位{estimate}。",
+        "scope_estimate": "（文件未分口径的床位按全国机构床位占比{share}估算，见2022年度国家老龄"
+                          "事业发展公报）",
+        "sentence_reading_nested": "基期床位采用嵌套解读：文件“共设置养老床位{total}张”为全部床位，"
+                                   "其中社区养老服务设施床位{community}张，机构床位{institutional}"
+                                   "张。理由：该句与民政部公报的写法一致（先列各类养老机构和设施的"
+                                   "床位合计，再列其中社区设施床位），相加会把社区床位计算两次。"
+                                   "{other}",
+        "sentence_reading_additive": "基期床位采用相加解读：机构床位{institutional}张加社区设施床位"
+                                     "{community}张，共{total}张。{other}",
+        "reading_other": "另一种解读见方案“{scenario}”。",
+        "sentence_bed_methods": "各方法回答的问题不同：千人指标法回答“按规划标准应有多少床位”；"
+                                "失能需求法回答“失能老人按需入住、按85%规划入住率需要多少机构床位”"
+                                "（入住意愿和规划入住率均为无来源的假设）；预期使用法回答“按全国"
+                                "当前的入住水平（约215万人入住、入住率约50%）会使用多少机构床位”；"
+                                "“9073”格局法是经验比例（3%的老人入住机构）。",
         "basis_intro": "规划供给的依据（引文照录文件原文）：",
         "basis_none": "文件未给出供给数量，也未给出本地目标。",
         "outcome_unknown": "无法判断（部分年份供给未知）",
@@ -534,6 +561,33 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "supply_row": "Planned supply",
         "not_stated": "not stated",
         "outcome_never": "none in the horizon",
+        "supply_row_total": "Planned supply: all beds (against the norm)",
+        "supply_row_institutional": "Planned supply: institutional beds (against the others)",
+        "supply_with_institutional": "{total} (institutional {institutional})",
+        "sentence_scope": "Bed scope: the norm is compared with all elderly-care beds "
+                          "(institutional + community, as the norm is defined); the needs, "
+                          "expected-use and 9073 methods estimate residents of institutions and "
+                          "are compared with institutional beds{estimate}.",
+        "scope_estimate": " (where the document gives no split, estimated as the national "
+                          "institutional share {share}, 2022 national ageing bulletin)",
+        "sentence_reading_nested": "The base beds are read as nested: the document's \"共设置养老"
+                                   "床位{total}张\" is all beds, {community} of them in community "
+                                   "facilities and {institutional} in institutions. Why: the "
+                                   "sentence follows the MCA bulletins (the total of institutions "
+                                   "and facilities first, then its community part), so adding "
+                                   "them would count the community beds twice. {other}",
+        "sentence_reading_additive": "The base beds are read as additive: {institutional} "
+                                     "institutional + {community} community beds = {total}. "
+                                     "{other}",
+        "reading_other": "The other reading is scenario \"{scenario}\".",
+        "sentence_bed_methods": "Each method answers its own question: the norm, how many beds "
+                                "the planning standard asks for; needs, how many institutional "
+                                "beds disabled elders would need at 85 % planning occupancy "
+                                "(the uptake shares and that occupancy are unsourced "
+                                "assumptions); expected use, how many institutional beds would "
+                                "be used at today's national use (about 2.15 M residents, "
+                                "occupancy about 50 %); 9073, a rule of thumb (3 % of elders in "
+                                "institutions).",
         "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
         "basis_none": "the document states neither a supply count nor a local target.",
         "outcome_unknown": "unknown (supply missing in some years)",
@@ -721,9 +775,10 @@ without a source) is in the “Assumptions and sources” table.</p>
 # ---------------------------------------------------------------------------------------------
 # Column headers (workbook ``中文 English``; report tables in the report's language)
 # ---------------------------------------------------------------------------------------------
-_BED_METHODS = ("norm", "needs", "rule_9073")
+_BED_METHODS = ("norm", "needs", "expected_use", "rule_9073")
 _PLACE_METHODS = ("norm", "needs")
-_SHORT_METHOD = {"norm": "千人指标法", "needs": "失能需求法", "rule_9073": "“9073”格局法"}
+_SHORT_METHOD = {"norm": "千人指标法", "needs": "失能需求法", "expected_use": "预期使用法",
+                 "rule_9073": "“9073”格局法"}
 _SHORT_PLACE_METHOD = {"norm": "千人指标法", "needs": "入托需求法"}
 
 HEADERS: dict[str, dict[str, str]] = {
@@ -736,7 +791,10 @@ HEADERS: dict[str, dict[str, str]] = {
         "child_dependency": "少儿抚养比", "old_dependency": "老年抚养比",
         "total_dependency": "总抚养比", "service": "服务", "method": "测算方法",
         "value": "数值", "unit": "单位", "assumptions": "假设", "demand": "需求",
-        "supply": "规划供给", "gap": "缺口（供给−需求）", "gap_pct": "缺口%", "status": "状态",
+        "supply": "规划供给", "supply_scope": "供给口径", "gap": "缺口（供给−需求）",
+        "gap_pct": "缺口%", "status": "状态",
+        "supply_institutional": "机构床位供给", "institutional_basis": "机构床位依据",
+        "occupied_institutional": "在住机构床位（按实际入住率）",
         "demand_per_1000": "每千人需求", "supply_per_1000": "每千人供给",
         "per_1000_of": "每千人口径", "coverage_under3": "托位覆盖率",
         "demand_coverage_under3": "需求覆盖率", "plan_target": "目标数量",
@@ -759,7 +817,8 @@ HEADERS: dict[str, dict[str, str]] = {
         # forecast compare
         "config": "配置", "jurisdiction": "地区", "name_en": "英文名", "level": "行政层级",
         **{f"beds_demand_{m}": f"床位需求（{_SHORT_METHOD[m]}）" for m in _BED_METHODS},
-        "beds_supply": "规划床位", "beds_plan_target": "床位目标",
+        "beds_supply": "规划床位", "beds_supply_institutional": "规划机构床位",
+        "beds_plan_target": "床位目标",
         **{f"beds_needed_per_1000_60plus_{m}": f"每千老人所需床位（{_SHORT_METHOD[m]}）"
            for m in _BED_METHODS},
         "beds_planned_per_1000_60plus": "每千老人规划床位",
@@ -829,6 +888,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "aged_0_2": "0–2岁", "service": "服务", "method": "测算方法",
         "legend": "缺口 = 规划供给 − 需求（负数为短缺）",
         "no_plan": "未给出规划文件（规划供给和目标数字缺失，只测算需求）",
+        "scope": "床位口径：千人指标法对比全部养老床位（机构+社区）；失能需求法、预期使用法和“9073”"
+                 "格局法测算的是机构入住，对比机构床位（文件未分口径时按全国机构床位占比{share}估算）",
         "need": "需求 {demand}，供给未知", "first": "首个短缺年份",
         "first_after_unknown": "（{year}年前供给未知）",
         "supply_of": "{service}供给",
@@ -845,6 +906,10 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "aged_0_2": "aged 0–2", "service": "service", "method": "method",
         "legend": "gap = planned supply − demand (negative = shortfall)",
         "no_plan": "no plan document (the plan's supply and targets are absent; demand only)",
+        "scope": "bed scope: the norm is compared with all beds (institutional + community); "
+                 "the needs, expected-use and 9073 methods estimate residents of institutions "
+                 "and are compared with institutional beds (estimated as the national share "
+                 "{share} where the plan states no split)",
         "need": "need {demand}, supply ?", "first": "first shortfall",
         "first_after_unknown": " (supply unknown before {year})",
         "supply_of": "supply of {service}",
@@ -1152,6 +1217,21 @@ PHRASES_ZH: dict[str, str] = {
     "base supply unknown: ": "基期供给未知：",
     "base supply stated as": "基期供给以",
     "derived from the census base population": "由普查基期人口推算",
+    # supply by scope (issue 11)
+    "nested reading: ": "嵌套解读：",
+    "additive reading: ": "相加解读：",
+    "base read as nested (the first figure is the total, the others lie inside it); ":
+        "基期床位按嵌套解读（第一个数为总数，其余数含于其中）；",
+    "base read as additive (the figures are added); ": "基期床位按相加解读（各数相加）；",
+    "all beds ": "全部床位 ",
+    " (compared with the per-1,000 norm); institutional beds ": "（对比千人指标法）；机构床位 ",
+    " (compared with the needs, expected-use and 9073 methods); community beds ":
+        "（对比失能需求法、预期使用法和“9073”格局法）；社区床位 ",
+    "; institutional beds not stated, estimated as the national share ":
+        "；文件未给出机构床位，按全国机构床位占比 ",
+    " of all beds (2022 bulletin, E12)": " 估算（2022年度国家老龄事业发展公报，E12）",
+    "base beds not stated; institutional beds estimated from a target taken as supply, if any":
+        "未给出基期床位；如以目标作为供给，机构床位按全国占比估算",
 }
 _PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
 UNTRANSLATED = "（此处原为英文说明，见同名 CSV 表格）"

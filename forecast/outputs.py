@@ -203,7 +203,7 @@ RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elder
                 "total_dependency", "difference_pct"}
 INTEGER_COLUMNS = {"year", "age", "first_shortfall_year", "driver_year", "target_year",
                    "n_trajectories", "supply_unknown_until"}
-SHARE_FORMAT, PROBABILITY_FORMAT, RATE_FORMAT = "0.0%", "0%", "#,##0.0"
+SHARE_FORMAT, PROBABILITY_FORMAT, RATE_FORMAT = "0.0%", "0.0%", "#,##0.0"
 #: Beds or places per 1,000: two decimals, since 托位 rates are a few per 1,000 (3.65 against a
 #: target of 4.5 must not show as 3.6).
 PER_1000_FORMAT = "#,##0.00"

@@ -415,6 +415,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
         pop_end=_persons(summary.loc[end, "pop_0_2"], lang)))
     sentences = [esc(s) for s in sentences]
     sentences += _service_sentences(files, scenario, year, end, lang)
+    sentences += [esc(s) for s in _scope_sentences(files, lang)]
     sentences += _probability_sentences(files, scenario, lang)
     sentences += _expectation_sentences(files, base, lang)
     sentences += [esc(s) for s in county_sentences(files, lang)]
@@ -449,14 +450,13 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
                 gap = t[key].format(value=_count(row.gap, service, lang))
                 items.append(t["demand_item"].format(method=method, demand=demand, gap=gap))
         joiner = "，" if lang == "zh" else ", "
-        supply = rows.supply.dropna()
-        if supply.empty:
+        supply = _supply_text(rows, service, lang)
+        if supply is None:
             sentences.append(t["sentence_service_unknown"].format(
                 service=name, year=year, demands=joiner.join(items)))
         else:
             sentences.append(t["sentence_service"].format(
-                service=name, year=year, supply=_count(supply.iloc[0], service, lang),
-                demands=joiner.join(items)))
+                service=name, year=year, supply=supply, demands=joiner.join(items)))
         firsts = shortfalls[shortfalls.service == service]
         short = firsts[firsts.outcome == "short"]
         if len(short):
@@ -471,13 +471,62 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
     return [esc(s) for s in sentences]
 
 
+def _scoped_supply(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
+    """Supply by year of all beds (the norm's scope) and, where the table has it, of
+    institutional beds (the scope of the needs, expected-use and 9073 methods)."""
+    if "supply_scope" not in rows.columns or (rows["supply_scope"] == "total").all():
+        return rows.groupby("year")["supply"].first(), None
+    scope = rows["supply_scope"].astype(str)
+    return (rows[scope == "total"].groupby("year")["supply"].first(),
+            rows[scope != "total"].groupby("year")["supply"].first())
+
+
+def _supply_text(rows: pd.DataFrame, service: str, lang: str) -> str | None:
+    """Planned supply of one year's rows as text: all beds, with the institutional part."""
+    total, institutional = _scoped_supply(rows)
+    total = total.dropna()
+    if total.empty:
+        return None
+    text = _count(total.iloc[0], service, lang)
+    if institutional is not None and institutional.notna().any():
+        text = TEXT[lang]["supply_with_institutional"].format(
+            total=text, institutional=_count(institutional.dropna().iloc[0], service, lang))
+    return text
+
+
+def _scope_sentences(files: RunFiles, lang: str) -> list[str]:
+    """Which supply each bed method is compared with, and how the base beds were read."""
+    t = TEXT[lang]
+    gaps = files.table("gaps")
+    if gaps is None or "supply_scope" not in gaps.columns or \
+            (gaps["supply_scope"].astype(str) == "total").all():
+        return []
+    record = files.manifest.get("elderly_bed_scope", {})
+    share = record.get("institutional_share")
+    estimated = (gaps["supply_scope"].astype(str) == "institutional_estimated").any()
+    sentences = [t["sentence_scope"].format(
+        estimate=t["scope_estimate"].format(share=_percent(share)) if estimated and share
+        else "")]
+    reading = record.get("base_reading")
+    if reading in ("nested", "additive"):
+        others = [name for name, r in record.get("readings", {}).items()
+                  if r != reading and name != "baseline"]
+        other = t["reading_other"].format(scenario=_scenario_name(others[0], lang)) \
+            if others else ""
+        sentences.append(t[f"sentence_reading_{reading}"].format(
+            total=_number(record["base_total"]), community=_number(record["base_community"]),
+            institutional=_number(record["base_institutional"]), other=other))
+    sentences.append(t["sentence_bed_methods"])
+    return sentences
+
+
 def _ordered(values: Iterable[str], order: Sequence[str]) -> list[str]:
     values = list(values)
     return [v for v in order if v in values] + sorted(v for v in values if v not in order)
 
 
 def _method_rows(rows: pd.DataFrame) -> list:
-    order = {"norm": 0, "needs": 1, "rule_9073": 2}
+    order = {"norm": 0, "needs": 1, "expected_use": 2, "rule_9073": 3}
     return sorted(rows.itertuples(), key=lambda r: (order.get(str(r.method), 9), str(r.method)))
 
 
@@ -576,6 +625,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
             rows_year = part[part.year == year]
             low, high = rows_year.demand.min(), rows_year.demand.max()
             supply = rows_year.supply.dropna()
+            supply_text = _supply_text(rows_year, service, lang)
             met = [r for r in _method_rows(rows_year) if not _is_missing(r.gap) and r.gap >= 0]
             if supply.empty:
                 verdict, klass = t["verdict_unknown"], ""
@@ -587,7 +637,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
                 verdict, klass = t["verdict_some_met"].format(methods=joiner.join(
                     _method_name(r.method, service, lang) for r in met)), "short"
             rows.append([esc(year), esc(t["range"].format(low=_number(low), high=_number(high))),
-                         t["not_stated"] if supply.empty else _number(supply.iloc[0]),
+                         t["not_stated"] if supply_text is None else esc(supply_text),
                          esc(verdict)])
             classes.append(["", "", "", klass])
         firsts = shortfalls[(shortfalls.service == service) & (shortfalls.outcome == "short")]
@@ -678,16 +728,21 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
     for service in _ordered(gaps.service.astype(str).unique(),
                             ("elderly_beds", "nursing_beds", "childcare_places")):
         service_rows = gaps[gaps.service == service]
-        by_year = service_rows.groupby("year")["supply"].first()
-        supply_cells = [esc(_service_name(service, lang)), esc(t["supply_row"])]
-        for year in years:
-            value = by_year.get(year, float("nan"))
-            supply_cells += [t["not_stated"] if _is_missing(value) else _number(value), ""]
-        rows.append(supply_cells + [""])
-        row_classes.append("supply")
-        cell_classes.append([""] * len(headers))
+        by_year, institutional = _scoped_supply(service_rows)
+        supply_rows = [(by_year, "supply_row" if institutional is None else "supply_row_total")]
+        if institutional is not None:
+            supply_rows.append((institutional, "supply_row_institutional"))
+        for position, (series, key) in enumerate(supply_rows):
+            supply_cells = [esc(_service_name(service, lang)) if position == 0 else "",
+                            esc(t[key])]
+            for year in years:
+                value = series.get(year, float("nan"))
+                supply_cells += [t["not_stated"] if _is_missing(value) else _number(value), ""]
+            rows.append(supply_cells + [""])
+            row_classes.append("supply")
+            cell_classes.append([""] * len(headers))
         for method in _ordered(service_rows.method.astype(str).unique(),
-                               ("norm", "needs", "rule_9073")):
+                               ("norm", "needs", "expected_use", "rule_9073")):
             cells = ["", esc(_method_name(method, service, lang))]
             classes = ["", ""]
             for year in years:

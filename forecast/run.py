@@ -38,6 +38,7 @@ from .supply import (
     gaps,
     supply_path,
     target_consistency,
+    with_estimated_institutional,
 )
 from .vocabulary import NATIONAL, PLAN
 
@@ -104,18 +105,24 @@ def supply_plans(sections: Mapping, document: str | None, base_year: int,
     targets: list[Target] = []
     notes: list[dict] = []
     beds_base = None
+    share = institutional_share_of_beds()
     for service, section in sections.items():
+        base_institutional = None
         if service == "elderly_beds":
             base = section.base_count(float(base_drivers["pop_60plus"]))
             beds_base = base
+            scopes = section.base_by_scope(float(base_drivers["pop_60plus"]))
+            base_institutional = scopes["institutional"]
+            notes.append({"service": service, "note": _scope_note(section, scopes, share)})
         elif service == "nursing_beds":
             base = section.base_count(beds_base)
         else:
             base = section.base_count(float(base_drivers["pop_total"]))
         if section.base_components:
-            base_source = "; ".join(f"{part.label}: {part.amount:,.0f} ("
-                                    f"{citation_text(part.source, document)})"
-                                    for part in section.base_components)
+            base_source = (f"{section.base_reading} reading: " if service == "elderly_beds"
+                           else "") + "; ".join(f"{part.label}: {part.amount:,.0f} ("
+                                                f"{citation_text(part.source, document)})"
+                                                for part in section.base_components)
         elif section.base_source is not None:
             base_source = citation_text(section.base_source, document)
         else:
@@ -129,7 +136,8 @@ def supply_plans(sections: Mapping, document: str | None, base_year: int,
             notes.append({"service": service, "note": "base supply unknown: "
                           + (section.note or "the document states none")})
         additions = [Addition(start_year=a.start_year, end_year=a.end_year, amount=a.amount,
-                              source=citation_text(a.source, document))
+                              source=citation_text(a.source, document),
+                              scope=(a.scope or getattr(section, "scope", "total")))
                      for a in section.additions]
         service_targets = [Target(service=service, year=t.year, kind=t.kind, value=t.value,
                                   source=citation_text(t.source, document),
@@ -139,8 +147,36 @@ def supply_plans(sections: Mapping, document: str | None, base_year: int,
         plans[service] = SupplyPlan(service=service,
                                     base_year=section.base_year or base_year,
                                     base_supply=base, base_source=base_source,
-                                    additions=additions, targets=service_targets)
+                                    additions=additions, targets=service_targets,
+                                    base_institutional=base_institutional,
+                                    institutional_share=(share if service == "elderly_beds"
+                                                         else None))
     return plans, targets, notes
+
+
+def institutional_share_of_beds() -> float:
+    """Institutional ÷ all elderly-care beds, national (care parameter E12)."""
+    params = load_care_parameters()
+    return float(params.set_index("key").loc["institutional_share_of_beds", "value"])
+
+
+def _scope_note(section, scopes: dict, share: float) -> str:
+    """How the base beds split into institutional and community beds, for the assumptions."""
+    total, institutional = scopes["total"], scopes["institutional"]
+    if total is None:
+        return ("base beds not stated; institutional beds estimated from a target taken as "
+                "supply, if any")
+    if institutional is None:
+        return (f"all beds {total:,.0f}; institutional beds not stated, estimated as the "
+                f"national share {share:.1%} of all beds (2022 bulletin, E12)")
+    reading = ""
+    if section.base_components:
+        reading = ("base read as nested (the first figure is the total, the others lie inside "
+                   "it); " if section.base_reading == "nested"
+                   else "base read as additive (the figures are added); ")
+    return (f"{reading}all beds {total:,.0f} (compared with the per-1,000 norm); institutional "
+            f"beds {institutional:,.0f} (compared with the needs, expected-use and 9073 "
+            f"methods); community beds {scopes['community']:,.0f}")
 
 
 TARGET_SUPPLY_BASIS = ("the plan's own target, held from its year on (no base supply stated: "
@@ -179,7 +215,9 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         supply = np.full(len(years), np.nan)
         for year, count in by_year.items():
             supply[years >= year] = count
-        paths[service] = path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS)
+        paths[service] = with_estimated_institutional(
+            path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS),
+            plans[service].institutional_share)
     return paths
 
 
@@ -350,7 +388,11 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
         "residual": float(np.abs(balance_residual(projection)).max()),
         "population": population, "summary": summary_table(name, inputs, projection),
         "demand": demand, "gaps": gaps(demand, paths, targets, drivers),
-        "supply": [path.assign(scenario=name, service=service)
+        "supply": [path.assign(scenario=name, service=service,
+                               occupied_institutional=(path["supply_institutional"]
+                                                       * scenario.elderly.observed_occupancy
+                                                       if service == "elderly_beds"
+                                                       else np.nan))
                    for service, path in paths.items()],
         "targets": targets, "supply_notes": supply_notes,
     }
@@ -377,10 +419,11 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     demand["method"] = demand["method"].astype(str)
     gap_table = pd.concat([o["gaps"] for o in outputs.values()], ignore_index=True)
     supplies = [path for o in outputs.values() for path in o["supply"]]
-    supply = (pd.concat(supplies, ignore_index=True)[["scenario", "service", "year", "supply",
-                                                       "supply_basis", "plan_target_path"]]
-              if supplies else pd.DataFrame(columns=["scenario", "service", "year", "supply",
-                                                     "supply_basis", "plan_target_path"]))
+    supply_columns = ["scenario", "service", "year", "supply", "supply_basis",
+                      "plan_target_path", "supply_institutional", "institutional_basis",
+                      "occupied_institutional"]
+    supply = (pd.concat(supplies, ignore_index=True)[supply_columns] if supplies
+              else pd.DataFrame(columns=supply_columns))
     shortfalls = first_shortfall(gap_table)
     drivers = _drivers(demand)
     base_only = drivers[drivers.scenario == first].drop(columns="scenario")
@@ -421,6 +464,7 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
         "expectation_specs": spec.expectation_records(),
         "demand_parameter_overrides": demand_notes,
         "supply_notes": supply_notes,
+        "elderly_bed_scope": _bed_scope_record(spec, first, base_only, base_year),
         "run_seconds": round(elapsed, 3),
     }
     if county_record is not None:
@@ -468,6 +512,25 @@ def _county_assumptions() -> pd.DataFrame:
                           "label": "assumption (no source)"}
                          for text in (counties_module.TARGET_HELD,
                                       counties_module.SUPPLY_UNKNOWN)])
+
+
+def _bed_scope_record(spec: RunSpec, first: str, drivers: pd.DataFrame,
+                      base_year: int) -> dict:
+    """The base beds of the main scenario by scope, and each scenario's reading of a base
+    given in parts (for the report to say which reading the baseline takes)."""
+    record: dict = {"institutional_share": institutional_share_of_beds(), "readings": {}}
+    section = spec.supply_sections[first].supply.elderly_beds
+    base = drivers[drivers.year == base_year]
+    if section is None or base.empty:
+        return record
+    scopes = section.base_by_scope(float(base["pop_60plus"].iloc[0]))
+    record.update({"base_reading": section.base_reading if section.base_components else None,
+                   "base_year": section.base_year, **{f"base_{k}": v for k, v in scopes.items()}})
+    if section.base_components:
+        for name, sections in spec.supply_sections.items():
+            if sections.supply.elderly_beds is not None:
+                record["readings"][name] = sections.supply.elderly_beds.base_reading
+    return record
 
 
 def _drivers(demand: pd.DataFrame) -> pd.DataFrame:

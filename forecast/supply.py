@@ -40,6 +40,7 @@ NATIONAL_SOURCE_PREFIX = "national: "
 DEMAND_KEY_COLUMNS = ("year", "service", "method", "value", "unit", "assumptions")
 DRIVER_VALUE_COLUMNS = ("pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus",
                         "severe_disabled", "moderate_disabled", "residents_needing_care",
+                        "residents_expected",
                         "children_wanting_care")
 SPREAD_ASSUMPTION = "additions spread evenly over their years (assumption)"
 
@@ -86,20 +87,31 @@ class Target:
                               field="targets.value", fix="give a number ≥ 0")
 
 
+SUPPLY_SCOPES = ("total", "institutional", "community")
+#: Elderly-bed methods that estimate residents of institutions, so are compared with
+#: institutional beds; the per-1,000 norm counts institutional and community beds together.
+INSTITUTIONAL_METHODS = ("needs", "expected_use", "rule_9073")
+
+
 @dataclass(frozen=True)
 class Addition:
-    """``amount`` beds/places added over ``start_year..end_year`` (inclusive), with source."""
+    """``amount`` beds/places added over ``start_year..end_year`` (inclusive), with source;
+    ``scope`` says which beds (``total``, ``institutional`` or ``community``)."""
 
     start_year: int
     end_year: int
     amount: float
     source: str
+    scope: str = "total"
 
     def __post_init__(self) -> None:
         if self.end_year < self.start_year:
             raise ConfigError(f"addition ends ({self.end_year}) before it starts "
                               f"({self.start_year})", field="additions.end_year",
                               fix="give end_year ≥ start_year")
+        if self.scope not in SUPPLY_SCOPES:
+            raise ConfigError(f"unknown scope '{self.scope}'", field="additions.scope",
+                              fix=f"use one of {', '.join(SUPPLY_SCOPES)}")
 
     def cumulative(self, years: np.ndarray) -> np.ndarray:
         """Amount added by the end of each year, spread evenly over its years (assumption)."""
@@ -110,7 +122,13 @@ class Addition:
 
 @dataclass
 class SupplyPlan:
-    """A service's supply: base stock in ``base_year`` (None = unknown), additions, targets."""
+    """A service's supply: base stock in ``base_year`` (None = unknown), additions, targets.
+
+    ``base_supply`` is the total (for elderly beds: institutional + community).
+    ``base_institutional`` is the part in 养老机构 where the document states it (None =
+    not stated); ``institutional_share`` (institutional ÷ total beds, e.g. the national share
+    of the 民政 statistics) estimates it where it is not stated (None = no estimate).
+    """
 
     service: str
     base_year: int
@@ -118,6 +136,8 @@ class SupplyPlan:
     base_source: str
     additions: list[Addition] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    base_institutional: float | None = None
+    institutional_share: float | None = None
 
     def __post_init__(self) -> None:
         if self.service not in SERVICES:
@@ -160,8 +180,47 @@ def supply_path(plan: SupplyPlan, years: Iterable[int]) -> pd.DataFrame:
         anchor_values = [plan.base_supply] + [count for _, count in counts]
         inside = (year_array >= plan.base_year) & (year_array <= anchor_years[-1])
         target_path[inside] = np.interp(year_array[inside], anchor_years, anchor_values)
+    institutional, institutional_basis = _institutional_path(plan, year_array, supply)
     return pd.DataFrame({"year": year_array, "supply": supply, "supply_basis": basis,
-                         "plan_target_path": target_path})
+                         "plan_target_path": target_path,
+                         "supply_institutional": institutional,
+                         "institutional_basis": institutional_basis})
+
+
+def _institutional_path(plan: SupplyPlan, years: np.ndarray,
+                        total: np.ndarray) -> tuple[np.ndarray, str | np.ndarray]:
+    """Institutional beds by year and how they are known: ``stated`` (the document's base and
+    additions of institutional beds), ``estimated`` (a share of the total: of the whole stock,
+    or of additions whose scope is not stated, in the years they count) or ``unknown``."""
+    share = plan.institutional_share
+    if plan.base_supply is None:
+        return np.full(len(years), np.nan), "unknown"
+    if plan.base_institutional is None:
+        if share is None:
+            return np.full(len(years), np.nan), "unknown"
+        return total * share, "estimated"
+    added = np.zeros(len(years))
+    estimated = np.zeros(len(years), dtype=bool)
+    for addition in plan.additions:
+        done = addition.cumulative(years) - addition.cumulative(np.array([plan.base_year]))
+        if addition.scope == "institutional":
+            added += done
+        elif addition.scope == "total":
+            if share is None:
+                return np.full(len(years), np.nan), "unknown"
+            added += share * done
+            estimated |= done > 0
+    institutional = np.where(years >= plan.base_year, plan.base_institutional + added, np.nan)
+    return institutional, np.where(estimated, "estimated", "stated")
+
+
+def with_estimated_institutional(path: pd.DataFrame, share: float | None) -> pd.DataFrame:
+    """A supply path whose institutional beds are ``share`` × its total (``estimated``), for a
+    path made without a stated split (a target taken as supply)."""
+    if share is None:
+        return path.assign(supply_institutional=np.nan, institutional_basis="unknown")
+    return path.assign(supply_institutional=path["supply"] * share,
+                       institutional_basis="estimated")
 
 
 def _driver_keys(drivers: pd.DataFrame) -> list[str]:
@@ -238,7 +297,14 @@ def _supply_table(supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame) -> pd
         table = pd.concat([path.assign(service=service) for service, path in
                            supply_paths.items()], ignore_index=True) if supply_paths else \
             pd.DataFrame(columns=["service", "year", "supply"])
-    return table.loc[:, ["service", "year", "supply"]].astype({"year": int})
+    table = table.copy()
+    if "supply_institutional" not in table.columns:
+        table["supply_institutional"] = np.nan
+    if "institutional_basis" not in table.columns:
+        table["institutional_basis"] = "unknown"
+    return table.loc[:, ["service", "year", "supply", "supply_institutional",
+                         "institutional_basis"]].astype({"year": int, "supply": float,
+                                                         "supply_institutional": float})
 
 
 def _plan_target_counts(targets: Iterable[Target], drivers: pd.DataFrame) -> pd.DataFrame:
@@ -262,11 +328,16 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     ``supply_paths`` maps service → :func:`supply_path` table (or one table with a ``service``
     column); services without one have unknown supply. Columns::
 
-        [keys..., year, service, method, demand, supply, gap, gap_pct, status,
+        [keys..., year, service, method, demand, supply, supply_scope, gap, gap_pct, status,
          demand_per_1000, supply_per_1000, per_1000_of, coverage_under3,
          demand_coverage_under3, plan_target, target_origin, plan_target_gap]
 
-    ``gap = supply − demand`` (negative = shortfall), ``gap_pct`` = gap ÷ demand × 100,
+    Supply is compared like with like (``supply_scope``): the per-1,000 norm of elderly beds
+    with the total (institutional + community beds, as the norm is defined), the
+    ``needs``, ``expected_use`` and ``rule_9073`` methods, which estimate residents of
+    institutions, with institutional beds (``institutional``, or ``institutional_estimated``
+    where the document states no split and a share estimates it); nursing beds and 托位 with
+    their total. ``gap = supply − demand`` (negative = shortfall), ``gap_pct`` = gap ÷ demand × 100,
     ``status`` ``met`` (gap ≥ 0) / ``short`` / ``unknown`` (supply NaN). Rates are per 1,000
     aged 60+ for beds and per 1,000 population for 托位 (``per_1000_of`` says which);
     coverage = places ÷ persons aged 0–2 (托位 only). ``plan_target`` is the largest target
@@ -278,6 +349,12 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
                       [*keys, "year", "service", "method", "value"]]
     out = rows.rename(columns={"value": "demand"}).astype({"service": str, "method": str})
     out = out.merge(_supply_table(supply_paths), on=["service", "year"], how="left")
+    institutional = ((out["service"] == "elderly_beds")
+                     & out["method"].isin(INSTITUTIONAL_METHODS)).to_numpy()
+    out["supply"] = np.where(institutional, out["supply_institutional"], out["supply"])
+    estimated = (out["institutional_basis"] == "estimated").to_numpy()
+    out["supply_scope"] = np.where(institutional, np.where(estimated, "institutional_estimated",
+                                                           "institutional"), "total")
     driver_keys = _driver_keys(drivers)
     if set(driver_keys) - set(keys):
         raise ValueError(f"drivers have keys {driver_keys} that the demand table lacks")
@@ -298,9 +375,10 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     out = out.merge(plan, on=[*driver_keys, "service", "year"], how="left")
     out["plan_target_gap"] = out["plan_target"] - out["demand"]
     out["target_origin"] = out["target_origin"].where(out["plan_target"].notna())
-    columns = [*keys, "year", "service", "method", "demand", "supply", "gap", "gap_pct",
-               "status", "demand_per_1000", "supply_per_1000", "per_1000_of", "coverage_under3",
-               "demand_coverage_under3", "plan_target", "target_origin", "plan_target_gap"]
+    columns = [*keys, "year", "service", "method", "demand", "supply", "supply_scope", "gap",
+               "gap_pct", "status", "demand_per_1000", "supply_per_1000", "per_1000_of",
+               "coverage_under3", "demand_coverage_under3", "plan_target", "target_origin",
+               "plan_target_gap"]
     return out.loc[:, columns].sort_values([*keys, "service", "method", "year"],
                                            kind="stable").reset_index(drop=True)
 

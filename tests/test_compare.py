@@ -60,14 +60,14 @@ def test_2020_population_aged_60plus_is_the_census(compared):
 
 
 def test_rates_follow_from_counts_and_the_plans(compared):
-    """Honghe 2020: 13,483 + 5,710 = 19,193 beds for 668,603 aged 60+ = 28.71 per 1,000; its
+    """Honghe 2020 (nested reading): 13,483 beds for 668,603 aged 60+ = 20.17 per 1,000; its
     2025 target is 35 per 1,000 aged 60+. Banan's plan: 12,000 beds in 2025 (count target)."""
     out, _ = compared
     table = pd.read_csv(out / "comparison.csv")
     baseline = table[table.scenario == "baseline"].set_index(["config", "year"])
     honghe_2020 = baseline.loc[("honghe", 2020)]
-    assert honghe_2020.beds_supply == 19_193
-    assert honghe_2020.beds_planned_per_1000_60plus == pytest.approx(19_193 / 668.603)
+    assert honghe_2020.beds_supply == 13_483
+    assert honghe_2020.beds_planned_per_1000_60plus == pytest.approx(13_483 / 668.603)
     assert baseline.loc[("honghe", 2025)].beds_target_per_1000_60plus == pytest.approx(35)
     banan_2025 = baseline.loc[("banan", 2025)]
     assert banan_2025.beds_plan_target == pytest.approx(12_000)
@@ -75,7 +75,12 @@ def test_rates_follow_from_counts_and_the_plans(compared):
         12_000 / banan_2025.pop_60plus * 1000)
     # gaps are supply − demand; 托位 coverage is places ÷ children aged 0–2
     row = baseline.loc[("banan", 2030)]
-    assert row.beds_gap_needs == pytest.approx(row.beds_supply - row.beds_demand_needs)
+    # the needs method against institutional beds (Banan states only a total: 62.49 % of it,
+    # the national share), the norm against all beds
+    assert row.beds_gap_needs == pytest.approx(row.beds_supply_institutional
+                                               - row.beds_demand_needs)
+    assert row.beds_supply_institutional == pytest.approx(0.6249 * row.beds_supply)
+    assert row.beds_gap_norm == pytest.approx(row.beds_supply - row.beds_demand_norm)
     assert row.places_coverage_under3 == pytest.approx(row.places_supply / row.pop_0_2)
     assert row.places_planned_per_1000 == pytest.approx(row.places_supply / row.total * 1000)
     # the norm method reproduces the plan's own norm: 35 beds per 1,000 aged 60+ (Honghe)

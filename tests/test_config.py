@@ -140,7 +140,16 @@ def test_honghe_encodes_the_documents_figures() -> None:
     nursing; 60+ about 71万 in 2025; national 4.5 托位 labelled national."""
     config = load_config(CONFIGS / "honghe.yaml")
     beds = config.supply.elderly_beds
-    assert beds.base_year == 2020 and beds.base_supply == 13483 + 5710
+    # nested reading (the baseline): 13,483 is the total, the 5,710 community beds inside it
+    assert beds.base_year == 2020 and beds.base_reading == "nested"
+    assert beds.base_total() == 13483
+    assert beds.base_by_scope(668_603) == {"total": 13483, "institutional": 13483 - 5710,
+                                           "community": 5710}
+    additive = config.scenario("beds_additive").supply.elderly_beds
+    assert additive.base_total() == 13483 + 5710
+    assert additive.base_by_scope(668_603) == {"total": 19193, "institutional": 13483,
+                                               "community": 5710}
+    assert config.scenario("beds_nested").supply.elderly_beds.base_total() == 13483
     assert [(a.start_year, a.end_year, a.amount) for a in beds.additions] == [(2021, 2025, 3000)]
     assert [(t.year, t.kind, t.value) for t in beds.targets] == [(2025, "per_1000_elderly", 35)]
     assert config.supply.nursing_beds.targets[0].value == pytest.approx(0.55)
@@ -376,7 +385,14 @@ def test_base_supply_is_given_one_way_and_components_must_add_up() -> None:
             "base_year": 2020, "base_supply": 19000, "base_components": [part]}})
     summed = apply_overlay(base, {"supply.elderly_beds": {"base_year": 2020,
                                                           "base_components": [part, part]}})
-    assert summed.supply.elderly_beds.base_supply == 2 * 13483
+    assert summed.supply.elderly_beds.base_total() == 2 * 13483
+    nested = {"base_year": 2020, "base_reading": "nested",
+              "base_components": [part, {**part, "amount": 20000, "scope": "community"}]}
+    with pytest.raises(ConfigError, match="add up to more than it; read them as additive"):
+        apply_overlay(base, {"supply.elderly_beds": nested})
+    with pytest.raises(ConfigError, match="a scope applies to elderly beds only"):
+        apply_overlay(base, {"supply.childcare_places": {
+            "base_year": 2020, "base_components": [{**part, "scope": "community"}]}})
 
 
 def test_counts_file_is_resolved_beside_the_config(tmp_path: Path) -> None:

@@ -223,5 +223,22 @@ def test_thousand_trajectories_are_fast():
     start = time.perf_counter()
     table = care_demand(population)
     elapsed = time.perf_counter() - start
-    assert len(table) == 1000 * 16 * 17
+    assert len(table) == 1000 * 16 * 20
     assert elapsed < 2.0
+
+
+def test_expected_use_reproduces_the_nations_residents_and_beds(national_2020):
+    """Calibration identity: on the 2020 national census population the expected-use method
+    houses the 2.15 M residents of 养老机构 (MCA 2020-07), and at the observed occupancy
+    (0.50, E3) needs 4.30 M registered beds, against the 4.29 M the MCA counted (±1 %)."""
+    table = elderly_bed_demand(national_2020)
+    assert value(table, "driver", "residents_expected") == pytest.approx(2_150_000, rel=1e-3)
+    assert value(table, "elderly_beds", "expected_use") == pytest.approx(4_290_000, rel=0.01)
+    # it is the needs method's need mix scaled to observed use: scaling both uptakes by the
+    # same factor moves the needs method and leaves expected use where it is
+    doubled = elderly_bed_demand(national_2020, ElderlyCareParameters(u_severe=0.8,
+                                                                      u_moderate=0.15))
+    assert value(doubled, "elderly_beds", "needs") == pytest.approx(
+        2 * value(table, "elderly_beds", "needs"))
+    assert value(doubled, "elderly_beds", "expected_use") == pytest.approx(
+        value(table, "elderly_beds", "expected_use"))

@@ -48,15 +48,21 @@ def test_base_year_equals_the_census(honghe):
 
 
 def test_supply_and_demand_follow_the_document(honghe):
-    """Seed 001: 13,483 + 5,710 beds at the end of 2020, +3,000 普惠 beds 2021-2025; the norm
-    of 35 beds per 1,000 aged 60+ gives 23,401 beds in 2020."""
+    """Seed 001 read as nested (the baseline): 13,483 beds at the end of 2020, 5,710 of them in
+    community facilities (7,773 institutional), +3,000 普惠 beds 2021-2025; the norm of 35 beds
+    per 1,000 aged 60+ gives 23,401 beds in 2020 against all 13,483 beds, the needs method is
+    compared with the 7,773 institutional beds."""
     out, _ = honghe
     gaps = baseline(pd.read_csv(out / "gaps.csv"))
     beds = gaps[(gaps.service == "elderly_beds") & (gaps.method == "norm")].set_index("year")
-    assert beds.loc[2020, "supply"] == pytest.approx(19_193)
-    assert beds.loc[2025, "supply"] == pytest.approx(22_193)
+    assert beds.loc[2020, "supply"] == pytest.approx(13_483)
+    assert beds.loc[2025, "supply"] == pytest.approx(16_483)
+    assert (beds.supply_scope == "total").all()
     assert beds.loc[2020, "demand"] == pytest.approx(35 * 668_603 / 1000)
-    assert beds.loc[2020, "gap"] == pytest.approx(19_193 - 35 * 668_603 / 1000)
+    assert beds.loc[2020, "gap"] == pytest.approx(13_483 - 35 * 668_603 / 1000)
+    needs = gaps[(gaps.service == "elderly_beds") & (gaps.method == "needs")].set_index("year")
+    assert needs.loc[2020, "supply"] == pytest.approx(7_773)
+    assert needs.loc[2020, "supply_scope"] == "institutional"
     assert beds.loc[2020, "status"] == "short"
     shortfall = baseline(pd.read_csv(out / "first_shortfall.csv"))
     norm = shortfall[(shortfall.service == "elderly_beds") & (shortfall.method == "norm")]

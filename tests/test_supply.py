@@ -174,7 +174,7 @@ def test_probability_met_hand_case_and_monotone_in_supply():
     driver_table = drivers(population)
     previous = None
     for base in (10_000, 30_000, 45_000, 60_000, 200_000):
-        plan = SupplyPlan("elderly_beds", 2020, base, "test")
+        plan = SupplyPlan("elderly_beds", 2020, base, "test", base_institutional=0.6 * base)
         table = gaps(demand, {"elderly_beds": supply_path(plan, [2020, 2025])}, [],
                      driver_table)
         met = probability_met(table)
@@ -191,3 +191,36 @@ def test_probability_met_hand_case_and_monotone_in_supply():
                          "method": "norm", "demand": [10.0, 20.0, 30.0],
                          "supply": [20.0, 20.0, 20.0]})
     assert probability_met(hand)["probability_met"].iloc[0] == pytest.approx(2 / 3)
+
+
+def test_norm_is_compared_with_all_beds_and_the_other_methods_with_institutional_beds():
+    """Issue 11: 养老床位 = institutional + community beds (2022: 829.4万 = 518.3万 + 311.1万);
+    the norm counts both, the needs, expected-use and 9073 methods estimate residents of
+    institutions. Honghe read as nested: 13,483 in total, 7,773 institutional; 3,000 added
+    2021–2025 without a stated scope, their institutional part the national share."""
+    population = toy_population()
+    demand = care_demand(population)
+    plan = SupplyPlan("elderly_beds", 2020, 13_483, "seed 001", base_institutional=7_773,
+                      institutional_share=0.6249,
+                      additions=[Addition(2021, 2025, 3_000, "seed 001")])
+    path = supply_path(plan, [2020, 2025]).set_index("year")
+    assert path.loc[2025, "supply"] == pytest.approx(16_483)
+    assert path.loc[2025, "supply_institutional"] == pytest.approx(7_773 + 0.6249 * 3_000)
+    assert path["institutional_basis"].tolist() == ["stated", "estimated"]
+    table = gaps(demand, {"elderly_beds": supply_path(plan, [2020, 2025])}, [],
+                 drivers(population)).set_index(["service", "method", "year"])
+    assert table.loc[("elderly_beds", "norm", 2020), "supply_scope"] == "total"
+    assert table.loc[("elderly_beds", "norm", 2020), "supply"] == 13_483
+    for method in ("needs", "expected_use", "rule_9073"):
+        row = table.loc[("elderly_beds", method, 2020)]
+        assert (row["supply"], row["supply_scope"]) == (7_773, "institutional")
+        assert table.loc[("elderly_beds", method, 2025), "supply_scope"] == \
+            "institutional_estimated"
+        assert row["gap"] == pytest.approx(7_773 - row["demand"])
+    assert table["supply_scope"].notna().all()
+    # a total with no split and no share leaves institutional supply unknown, never total
+    bare = SupplyPlan("elderly_beds", 2020, 13_483, "seed 001")
+    unknown = gaps(demand, {"elderly_beds": supply_path(bare, [2020])}, [], drivers(population))
+    institutional = unknown[unknown["method"].isin(["needs", "rule_9073"])
+                            & (unknown["service"] == "elderly_beds")]
+    assert (institutional["status"] == "unknown").all()
