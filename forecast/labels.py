@@ -1225,6 +1225,11 @@ PHRASES_ZH: dict[str, str] = {
     "derived from the census base population": "由普查基期人口推算",
     # supply by scope (issue 11)
     "nested reading: ": "嵌套解读：",
+    "base beds read as nested; baseline additive": "基期床位按嵌套解读（基准方案为相加解读）",
+    "base beds read as additive; baseline nested": "基期床位按相加解读（基准方案为嵌套解读）",
+    "base beds read as nested; as the baseline": "基期床位按嵌套解读（与基准方案相同）",
+    "base beds read as additive; as the baseline": "基期床位按相加解读（与基准方案相同）",
+    "supply elderly_beds": "养老床位供给",
     "additive reading: ": "相加解读：",
     "base read as nested (the first figure is the total, the others lie inside it); ":
         "基期床位按嵌套解读（第一个数为总数，其余数含于其中）；",

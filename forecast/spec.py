@@ -320,6 +320,19 @@ def _demand_changes(settings: Sequence[DemandSetting],
     return changes
 
 
+def _supply_changes(scenario_config, config, overlay: Mapping) -> list[Change]:
+    """The reading of the base beds a scenario sets (Honghe's base beds read as nested or
+    additive), said also when it is the baseline's own."""
+    mine, base = scenario_config.supply.elderly_beds, config.supply.elderly_beds
+    if "supply.elderly_beds.base_reading" not in overlay or mine is None or base is None:
+        return []
+    was = ("; as the baseline" if mine.base_reading == base.base_reading
+           else f"; baseline {base.base_reading}")
+    return [Change(component="supply elderly_beds",
+                   change=f"base beds read as {mine.base_reading}{was}",
+                   kind="scenario assumption")]
+
+
 def _number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:g}"
@@ -359,6 +372,8 @@ def build_scenario_spec(config, name: str, defaults, index: int = 0,
     changes = [Change.from_note(note) for note in inputs.notes]
     if baseline_settings is not None:
         changes += _demand_changes(settings, baseline_settings)
+        changes += _supply_changes(scenario_config, config,
+                                   dict(_flatten(config.scenarios.get(name))))
     calendar = np.asarray(inputs.step_years) + 1
     spec = ScenarioSpec(
         name=name, overlay=tuple(_flatten(config.scenarios.get(name))), inputs=inputs,
