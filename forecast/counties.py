@@ -36,13 +36,14 @@ RATE_KINDS = ("per_1000_elderly", "per_1000_population", "share_nursing", "cover
 SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
 DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_9073",
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
+                  "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
 TARGET_COLUMNS = tuple(f"{service}_target" for service in SERVICES)
 ORIGIN_COLUMNS = tuple(f"{service}_target_origin" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
 #: Drivers of demand carried per county (persons): forecast.demand's driver rows.
 DRIVER_COLUMNS = ("severe_disabled", "moderate_disabled", "residents_needing_care",
-                  "children_wanting_care")
+                  "residents_expected", "children_wanting_care")
 TARGET_HELD = ("a target is held at its rate in every year after the year it is set for, in "
                "every county of the jurisdiction (assumption)")
 COUNT_NOT_SPLIT = ("a count target of the plan cannot be shared out among its counties: the "
