@@ -1288,7 +1288,8 @@ COUNTY_HEADERS_ZH: dict[str, str] = {
     "unit_id": "单元代码", "name": "名称",
     "severe_disabled": "重度失能老人", "moderate_disabled": "中度失能老人",
     "residents_needing_care": "需机构照护老人",
-    "residents_expected": "预期入住机构老人（按当前使用水平）", "children_wanting_care": "有入托需求婴幼儿",
+    "residents_expected": "预期入住机构老人（按当前使用水平）",
+    "children_wanting_care": "有入托需求婴幼儿",
     **{f"{s}_{m}": f"{name}需求（{_SHORT_METHOD[m]}）" for s, name in _COUNTY_SERVICES.items()
        if s != "childcare_places" for m in _BED_METHODS},
     **{f"childcare_places_{m}": f"托位需求（{_SHORT_PLACE_METHOD[m]}）" for m in _PLACE_METHODS},
