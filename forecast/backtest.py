@@ -41,6 +41,7 @@ from .assumptions import base_population, build_defaults, census_groups, match_2
 from .consistency import defaults_for, project_defaults
 from .errors import UnitError
 from .paths import data_dir
+from .timing import StageTimer
 
 BANDS: dict[str, tuple[int, int]] = {  # name -> (first age, last age + 1); 100 = 100+
     "total": (0, 101), "0-2": (0, 3), "0-4": (0, 5), "60+": (60, 101), "65+": (65, 101),
@@ -183,10 +184,24 @@ def _project_2010_base(units: list[census.Unit], consistent: bool = True) -> np.
     return np.concatenate(out)
 
 
-def run_backtest(units: list[census.Unit], published: bool = True, consistent: bool = True
-                 ) -> BacktestResult:
-    """Backtest ``units`` (2020 census units) from 2010 to 2020; see the module docstring."""
+def run_backtest(units: list[census.Unit], published: bool = True, consistent: bool = True,
+                 timer: StageTimer | None = None) -> BacktestResult:
+    """Backtest ``units`` (2020 census units) from 2010 to 2020; see the module docstring.
+    ``timer`` times the stages (projection_2010, scoring, published), e.g. for progress
+    lines."""
     started = time.perf_counter()
+    timer = timer or StageTimer()
+    with timer.stage("projection_2010"):
+        result = _backtest_units(units, consistent)
+    if published:
+        with timer.stage("published"):
+            result.published = published_comparison(consistent=consistent)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _backtest_units(units: list[census.Unit], consistent: bool) -> BacktestResult:
+    """The 2010 -> 2020 projection of ``units`` scored on the 2020 census."""
     keys = base_2010_keys(units)
     groups = census_groups([k or "" for k, _ in keys], 2010)
     usable = np.isfinite(groups).all(axis=(1, 2)) & (np.nan_to_num(groups).sum(axis=(1, 2)) > 0)
@@ -227,12 +242,8 @@ def run_backtest(units: list[census.Unit], published: bool = True, consistent: b
                                ("error_share", "share_2020")):
             table[column] = table[source] / table["census_2020"] - 1.0
     table = table.replace([np.inf, -np.inf], np.nan)
-    result = BacktestResult(units=table, summary=summarise(table), skipped=skipped,
-                            consistent=consistent)
-    if published:
-        result.published = published_comparison(consistent=consistent)
-    result.seconds = time.perf_counter() - started
-    return result
+    return BacktestResult(units=table, summary=summarise(table), skipped=skipped,
+                          consistent=consistent)
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

@@ -252,7 +252,8 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
     from .timing import StageTimer
 
-    timer = StageTimer()
+    # --trajectories takes minutes: a progress line per stage on stderr (the bar only on a TTY)
+    timer = StageTimer(announce=_stage_line(lang) if trajectories else None)
     with timer.stage("imports"):
         from .config import load_config
         from .errors import ConfigError
@@ -303,7 +304,7 @@ def _run_summary(result, lang: str = "zh") -> str:
     """A compact terminal table: the gap in 2025, 2030 and the end year (Chinese or English);
     with ``--trajectories`` also the median and 80 % interval of the main figures and the
     probability that planned supply meets demand. Names come from :mod:`forecast.labels`."""
-    from .census import _pad
+    from .census import _pad, _width
     from .labels import TERMINAL_TEXT, label, method_label
 
     text = TERMINAL_TEXT[lang]
@@ -325,7 +326,13 @@ def _run_summary(result, lang: str = "zh") -> str:
              f"{text['aged_0_2']} {trend('pop_0_2')}"]
     gaps = result.gaps[(result.gaps.scenario == scenario) & result.gaps.year.isin(years)]
     width = 26
-    header = (_pad(text["service"], 17) + _pad(text["method"], 14)
+    # the name columns as wide as their longest name (English names are longer than 17)
+    service_width = 2 + max([_width(text["service"])] + [_width(label(s, lang))
+                                                          for s in gaps.service.unique()])
+    method_width = 2 + max([_width(text["method"])] + [
+        _width(method_label(m, s, lang)) for s, m in
+        gaps[["service", "method"]].drop_duplicates().itertuples(index=False)])
+    header = (_pad(text["service"], service_width) + _pad(text["method"], method_width)
               + "".join(_pad(str(y), width, right=True) for y in years))
     lines += [text["legend"]]
     if (gaps["supply_scope"] != "total").any():
@@ -346,8 +353,8 @@ def _run_summary(result, lang: str = "zh") -> str:
             else:
                 cell = f"{row.gap:+,.0f} ({label(row.status, lang)})"
             cells.append(_pad(cell, width, right=True))
-        lines.append(_pad(label(service, lang), 17)
-                     + _pad(method_label(method, service, lang), 14) + "".join(cells))
+        lines.append(_pad(label(service, lang), service_width)
+                     + _pad(method_label(method, service, lang), method_width) + "".join(cells))
     shortfalls = result.first_shortfall[result.first_shortfall.scenario == scenario]
     short = shortfalls[shortfalls.outcome == "short"]
     if len(short):
@@ -375,7 +382,7 @@ def _run_summary(result, lang: str = "zh") -> str:
         lines.append(f"{text['supply_of'].format(service=label(service, lang))}: {basis}")
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is not None:
-        lines += _uncertainty_lines(uncertainty, scenario, end, lang)
+        lines += _uncertainty_lines(uncertainty, scenario, years, lang)
     return "\n".join(lines)
 
 
@@ -386,45 +393,70 @@ def pd_missing(value) -> bool:
     return bool(pd.isna(value))
 
 
-def _uncertainty_lines(uncertainty, scenario: str, end: int, lang: str) -> list[str]:
-    """Median and 80 % interval in the end year, and the probability that planned supply
-    meets demand there (where the plan states supply), for ``forecast run --trajectories``."""
+def _stage_line(lang: str):
+    """``announce`` for :class:`forecast.timing.StageTimer`: one progress line on stderr."""
+    from .labels import STAGE_TEXT
+
+    text = STAGE_TEXT[lang]
+
+    def announce(stage: str, seconds: float) -> None:
+        click.echo(text["line"].format(stage=text.get(stage, stage), seconds=seconds),
+                   err=True)
+
+    return announce
+
+
+def _uncertainty_lines(uncertainty, scenario: str, years: list[int], lang: str) -> list[str]:
+    """For ``forecast run --trajectories``: the median and 80 % interval of the population,
+    60+, 0–2 and the bed and 托位 need in each key year, and per service and method the
+    probability that planned supply meets demand in each key year (where the plan states
+    supply)."""
+    from .census import _pad, _width
     from .labels import TERMINAL_TEXT, label, method_label
 
     text = TERMINAL_TEXT[lang]
     record = uncertainty.record
+    rows: list[tuple[str, dict[int, str]]] = []
+
+    def cells(frame) -> dict[int, str]:
+        return {int(r.year): text["quantile_cell"].format(
+            q50=f"{r.q50:,.0f}", q10=f"{r.q10:,.0f}", q90=f"{r.q90:,.0f}")
+            for r in frame.itertuples() if int(r.year) in years}
+
     summary = uncertainty.summary_quantiles
-    summary = summary[(summary.scenario == scenario) & (summary.year == end)]
-    items = []
+    summary = summary[summary.scenario == scenario]
     for indicator in ("total", "pop_60plus", "pop_0_2"):
-        row = summary[summary.indicator == indicator]
-        if len(row):
-            row = row.iloc[0]
-            items.append(text["quantile_item"].format(
-                name=label(indicator, lang), q50=f"{row.q50:,.0f}", q10=f"{row.q10:,.0f}",
-                q90=f"{row.q90:,.0f}"))
+        rows.append((label(indicator, lang), cells(summary[summary.indicator == indicator])))
     demand = uncertainty.demand_quantiles
-    demand = demand[(demand.scenario == scenario) & (demand.year == end)
-                    & (demand.method == "needs")]
-    for row in demand.itertuples():
-        if row.service not in ("elderly_beds", "childcare_places"):
-            continue
-        method = method_label("needs", row.service, lang)
-        name = (f"{label(row.service, lang)}（{method}）" if lang == "zh"
-                else f"{label(row.service, lang)} ({method})")
-        items.append(text["quantile_item"].format(name=name, q50=f"{row.q50:,.0f}",
-                                                  q10=f"{row.q10:,.0f}", q90=f"{row.q90:,.0f}"))
-    separator = "；" if lang == "zh" else "; "
-    lines = [text["uncertainty"].format(n=f"{record['trajectories']:,}", seed=record["seed"],
-                                        year=end) + " " + separator.join(items)]
+    demand = demand[(demand.scenario == scenario) & (demand.method == "needs")]
+    for service in ("elderly_beds", "nursing_beds", "childcare_places"):
+        frame = demand[demand.service == service]
+        if len(frame):
+            rows.append((text["demand_of"].format(service=label(service, lang),
+                                                  method=method_label("needs", service, lang)),
+                         cells(frame)))
+    name_width = max(_width(name) for name, _ in rows) + 2
+    width = max(_width(cell) for _, by_year in rows for cell in by_year.values()) + 2
+    header = _pad(text["indicator"], name_width) + "".join(
+        _pad(str(y), width, right=True) for y in years)
+    lines = [text["uncertainty"].format(n=f"{record['trajectories']:,}", seed=record["seed"]),
+             header]
+    for name, by_year in rows:
+        lines.append(_pad(name, name_width) + "".join(
+            _pad(by_year.get(y, ""), width, right=True) for y in years))
     probability = uncertainty.probability_met
-    probability = probability[(probability.scenario == scenario) & (probability.year == end)
-                              & probability.probability_met.notna()]
-    if len(probability):
-        parts = [text["probability_item"].format(
-            service=label(r.service, lang), method=method_label(r.method, r.service, lang),
-            p=f"{r.probability_met:.0%}") for r in probability.itertuples()]
-        lines.append(text["probability"].format(year=end, items=separator.join(parts)))
+    probability = probability[(probability.scenario == scenario)
+                              & probability.year.isin(years)]
+    known = probability[probability.probability_met.notna()]
+    if known.empty:
+        lines.append(text["probability_unknown"])
+        return lines
+    for service, frame in known.groupby("service", sort=False):
+        lines.append(text["probability"].format(service=label(service, lang)))
+        for method, by_method in frame.groupby("method", sort=False):
+            values = {int(r.year): f"{r.probability_met:.0%}" for r in by_method.itertuples()}
+            lines.append(_pad("  " + method_label(method, service, lang), name_width) + "".join(
+                _pad(values.get(y, "–"), width, right=True) for y in years))
     return lines
 
 
@@ -443,16 +475,19 @@ def backtest_command(codes: tuple[str, ...], level: str | None, within: str | No
     """Project 2010 -> 2020 with 2010 knowledge only and score it against the 2020 census."""
     from .backtest import format_summary, run_backtest, select_units, write_backtest
     from .outputs import atomic_directory, check_output_directory
+    from .timing import StageTimer
 
     started = time.perf_counter()
+    timer = StageTimer(announce=_stage_line("en"))  # a progress line per stage on stderr
     if codes and (level or within):
         raise click.UsageError("give unit CODES or --level/--within, not both")
     name = "units" if codes else (level or "prefecture") + (f"-{within}" if within else "")
     out_dir = out_dir or Path("outputs") / f"backtest-{name}"
     check_output_directory(out_dir)
-    units = select_units(level, within, codes)
-    result = run_backtest(units, consistent=not no_consistency)
-    with atomic_directory(out_dir, command="backtest") as staging:
+    with timer.stage("units"):
+        units = select_units(level, within, codes)
+    result = run_backtest(units, consistent=not no_consistency, timer=timer)
+    with timer.stage("outputs"), atomic_directory(out_dir, command="backtest") as staging:
         write_backtest(result, staging)
     click.echo(format_summary(result))
     click.echo(f"wrote {out_dir}/ (backtest_summary.csv, backtest_units.csv, "

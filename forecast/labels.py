@@ -126,6 +126,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title_childcare": "托位需求与规划供给",
         "title_scenarios": "{indicator}：各方案比较",
         "title_fan": "{indicator}预测",
+        "title_fan_need": "{service}需求预测（{method}）",
         "title_trend": "{indicator}：历史拟合与预测",
         "year_suffix": "年",
         # statuses (gaps.status) and outcomes (first_shortfall.outcome)
@@ -266,6 +267,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title_childcare": "Childcare places: demand and planned supply",
         "title_scenarios": "{indicator} by scenario",
         "title_fan": "{indicator}: projection",
+        "title_fan_need": "{service}: projected need, {method}",
         "title_trend": "{indicator}: fitted history and forecast",
         "year_suffix": "",
         "met": "met",
@@ -902,10 +904,11 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "unknown": "规划未给出（无基期数量，也无本地目标）",
         "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
         "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
-        "uncertainty": "随机预测：{n}条轨迹，随机种子{seed}；{year}年中位数及80%区间：",
-        "quantile_item": "{name} {q50}（{q10}–{q90}）",
-        "probability": "{year}年供给满足需求的概率：{items}",
-        "probability_item": "{service}·{method} {p}",
+        "uncertainty": "随机预测（{n}条轨迹，随机种子{seed}）：中位数（80%区间）",
+        "indicator": "指标", "quantile_cell": "{q50} ({q10}–{q90})",
+        "demand_of": "{service}需求（{method}）",
+        "probability": "规划供给满足需求的概率（{service}）",
+        "probability_unknown": "规划供给满足需求的概率：规划未给出供给，无法计算",
     },
     "en": {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
@@ -923,11 +926,36 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
                   "stated)",
         "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",
-        "uncertainty": "stochastic projection: {n} trajectories, seed {seed}; median and 80% "
-                       "interval in {year}:",
-        "quantile_item": "{name} {q50} ({q10}–{q90})",
-        "probability": "probability that planned supply meets demand in {year}: {items}",
-        "probability_item": "{service}/{method} {p}",
+        "uncertainty": "stochastic projection ({n} trajectories, seed {seed}): median (80% "
+                       "interval)",
+        "indicator": "indicator", "quantile_cell": "{q50} ({q10}–{q90})",
+        "demand_of": "{service}, {method}",
+        "probability": "probability that planned supply meets demand ({service})",
+        "probability_unknown": "probability that planned supply meets demand: the plan states "
+                               "no supply, so none",
+    },
+}
+
+
+#: Progress lines on stderr of the long commands (forecast run --trajectories, forecast
+#: backtest): one per stage as it ends, ``{stage}: {seconds} s``.
+STAGE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "line": "进度：{stage}完成，用时 {seconds:.1f} 秒",
+        "imports": "加载程序库", "config": "读取配置", "projection_and_demand": "预测与需求测算",
+        "trajectories": "随机轨迹", "tables": "写出表格", "charts_and_workbook": "图表与工作簿",
+        "workbook": "工作簿", "report": "报告", "units": "选取单位",
+        "projection_2010": "2010→2020年预测及对照2020年普查评分",
+        "published": "对照公布数据", "outputs": "写出结果",
+    },
+    "en": {
+        "line": "progress: {stage} done in {seconds:.1f} s",
+        "imports": "imports", "config": "config", "projection_and_demand":
+        "projection and demand", "trajectories": "trajectories", "tables": "tables",
+        "charts_and_workbook": "charts and workbook", "workbook": "workbook",
+        "report": "report", "units": "units selected", "projection_2010":
+        "projection 2010 -> 2020 scored on the 2020 census",
+        "published": "published figures 2021-2023", "outputs": "outputs written",
     },
 }
 

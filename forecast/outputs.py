@@ -514,6 +514,7 @@ def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> lis
 def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     """The jobs of :func:`write_trend_and_fan_charts`."""
     from . import charts
+    from .labels import label, method_label
     from .trends import trend_frame
 
     jobs: list[ChartJob] = []
@@ -558,12 +559,18 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     for indicator, rows, target, path in panels:
         if rows.empty:
             continue
+        # a service's fan is its need by the needs method: the title says so (beside the
+        # plan's target and, where stated, the planned supply)
+        title = (label("title_fan_need", lang).format(
+            service=label(indicator, lang), method=method_label("needs", indicator, lang))
+            if indicator in ("elderly_beds", "childcare_places") else None)
         jobs.append((f"fan_{indicator}",
-                     lambda rows=rows, indicator=indicator, target=target, path=path:
+                     lambda rows=rows, indicator=indicator, target=target, path=path,
+                     title=title:
                      charts.fan_chart(rows, indicator, lang=lang,
                                       target=target[:2] if target else None,
                                       target_origin=target[2] if target else "plan",
-                                      supply=path, source=source)))
+                                      supply=path, source=source, title=title)))
     return jobs
 
 

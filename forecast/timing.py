@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
 class StageTimer:
-    """Accumulates the seconds spent in each named stage, in the order stages first ran."""
+    """Accumulates the seconds spent in each named stage, in the order stages first ran.
 
-    def __init__(self) -> None:
+    ``announce(name, seconds)``, when given, is called as each stage ends (a command's
+    progress lines on stderr); not on an exception, so an error stays the last line.
+    """
+
+    def __init__(self, announce: Callable[[str, float], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.announce = announce
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -19,7 +24,10 @@ class StageTimer:
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent
+        if self.announce is not None:
+            self.announce(name, spent)
 
     def record(self) -> dict[str, float]:
         """Seconds by stage, rounded to the millisecond (for the manifest)."""

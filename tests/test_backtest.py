@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,7 +75,16 @@ def test_cli_writes_tables_chart_and_page(tmp_path):
     result = CliRunner().invoke(main, ["backtest", "--level", "county", "--within", "532500",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "MAPE" in result.output and "cannot be backtested" in result.output
+    assert "MAPE" in result.stdout and "cannot be backtested" in result.stdout
+    # progress: one plain line per stage on stderr (no bar, no carriage return off a terminal)
+    from forecast.labels import STAGE_TEXT
+
+    stages = ("units", "projection_2010", "published", "outputs")
+    assert result.stderr.splitlines() == [
+        line for line in result.stderr.splitlines()
+        if re.fullmatch(r"progress: .+ done in \d+\.\d s", line)]
+    assert [line.split(" done in")[0] for line in result.stderr.splitlines()] == [
+        f"progress: {STAGE_TEXT['en'][s]}" for s in stages]
     for name in ("backtest_summary.csv", "backtest_units.csv", "backtest_skipped.csv",
                  "backtest_published.csv", "backtest_errors.png", "backtest_errors.svg",
                  "backtest.html"):

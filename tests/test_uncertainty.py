@@ -170,10 +170,18 @@ def test_bad_definition_in_a_config_file_names_file_and_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path):
-    """The real command: extra CSVs, fan charts, seed in the manifest, nothing on stderr
-    (no progress bar when stderr is not a terminal); same seed -> identical CSV bytes."""
-    outputs = []
+def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
+    """The real command: extra CSVs, fan charts, seed in the manifest; same seed -> identical
+    CSV bytes. The terminal differs from the deterministic run: after the same gap table, the
+    median and 80 % interval of each key year (2025, 2030, 2035) and the probability that
+    planned supply meets demand there, as in the CSVs; stderr holds one progress line per stage
+    and no bar (not a terminal)."""
+    import pandas as pd
+
+    from forecast.cli import _run_summary
+    from forecast.labels import STAGE_TEXT, TERMINAL_TEXT
+
+    outputs, printed = [], []
     for name in ("a", "b"):
         out = tmp_path / name
         runner = CliRunner()
@@ -182,7 +190,34 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path):
                                        "--lang", "en"])
         assert outcome.exit_code == 0, outcome.output
         outputs.append(out)
+        printed.append(outcome)
     a, b = outputs
+    stdout, stderr = printed[0].stdout, printed[0].stderr
+    deterministic = _run_summary(run(config, ["baseline"]), "en")
+    assert stdout.startswith(deterministic + "\n")  # the same gap table, then more
+    extra = stdout[len(deterministic) + 1:].splitlines()
+    text = TERMINAL_TEXT["en"]
+    assert extra[0] == text["uncertainty"].format(n="60", seed=7)
+    years = [int(y) for y in extra[1].split()[1:]]
+    assert years == [2025, 2030, 2035]
+    quantiles = pd.read_csv(a / "summary_quantiles.csv")
+    row = next(line for line in extra if line.startswith("Population aged 60+"))
+    for year in years:
+        q = quantiles[(quantiles.indicator == "pop_60plus") & (quantiles.year == year)].iloc[0]
+        assert f"{q.q50:,.0f} ({q.q10:,.0f}–{q.q90:,.0f})" in row
+    probability = pd.read_csv(a / "probability_met.csv")
+    beds = probability[(probability.service == "elderly_beds") & (probability.method == "needs")
+                       & probability.year.isin(years)].sort_values("year")
+    header = text["probability"].format(service="Elderly-care beds")
+    needs = extra[extra.index(header) + 1:]
+    needs = next(line for line in needs if line.strip().startswith("Needs"))
+    assert needs.split()[-3:] == [f"{p:.0%}" for p in beds.probability_met]
+    stages = [line.split(" done in")[0].removeprefix("progress: ")
+              for line in stderr.splitlines()]
+    assert stages == [STAGE_TEXT["en"][s] for s in (
+        "imports", "config", "projection_and_demand", "trajectories", "tables", "workbook",
+        "charts_and_workbook", "report")]
+    assert "\r" not in stderr and "\x1b" not in stderr
     for name in ("summary_quantiles.csv", "demand_quantiles.csv", "probability_met.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     for stem in ("fan_pop_60plus", "fan_pop_0_2", "fan_elderly_beds", "fan_childcare_places"):
@@ -191,3 +226,27 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path):
     assert manifest["uncertainty"]["seed"] == 7
     assert manifest["uncertainty"]["trajectories"] == 60
     assert "probability_met.csv" in manifest["outputs"]
+
+
+def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, probabilistic):
+    """The bed fan (need by the needs method) carries the plan's supply line: Honghe's 19,193
+    beds of 2020 rising to 22,193 by 2025 (seed 001), and its title names the method."""
+    import dataclasses
+
+    from forecast.labels import label, method_label
+    from forecast.outputs import trend_and_fan_chart_jobs
+
+    with_draws = dataclasses.replace(result, uncertainty=probabilistic)
+    jobs = dict(trend_and_fan_chart_jobs(with_draws, "zh"))
+    figure = jobs["fan_elderly_beds"]()
+    axes = [ax for ax in figure.get_axes() if ax.get_lines()]
+    supply_label = label("supply", "zh")
+    lines = [line for ax in axes for line in ax.get_lines() if line.get_label() == supply_label]
+    assert len(lines) == 1
+    years, values = lines[0].get_xdata(), lines[0].get_ydata()
+    supply = result.supply[(result.supply.service == "elderly_beds")].set_index("year").supply
+    divisor = supply.loc[2020] / values[list(years).index(2020)]
+    assert supply.loc[2020] == pytest.approx(19_193) and supply.loc[2025] == pytest.approx(22_193)
+    assert values[list(years).index(2025)] * divisor == pytest.approx(22_193)
+    text = " ".join(t.get_text() for t in figure.findobj(lambda o: hasattr(o, "get_text")))
+    assert method_label("needs", "elderly_beds", "zh") in text
