@@ -179,7 +179,7 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
     import pandas as pd
 
     from forecast.cli import _run_summary
-    from forecast.labels import STAGE_TEXT, TERMINAL_TEXT
+    from forecast.labels import STAGE_TEXT, TERMINAL_TEXT, label, method_label
 
     outputs, printed = [], []
     for name in ("a", "b"):
@@ -206,12 +206,16 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
         q = quantiles[(quantiles.indicator == "pop_60plus") & (quantiles.year == year)].iloc[0]
         assert f"{q.q50:,.0f} ({q.q10:,.0f}–{q.q90:,.0f})" in row
     probability = pd.read_csv(a / "probability_met.csv")
-    beds = probability[(probability.service == "elderly_beds") & (probability.method == "needs")
-                       & probability.year.isin(years)].sort_values("year")
-    header = text["probability"].format(service="Elderly-care beds")
-    needs = extra[extra.index(header) + 1:]
-    needs = next(line for line in needs if line.strip().startswith("Needs"))
-    assert needs.split()[-3:] == [f"{p:.0%}" for p in beds.probability_met]
+    known = probability[probability.year.isin(years) & probability.probability_met.notna()]
+    assert len(known)  # Honghe states bed supply: some probability is known
+    for (service, method), rows in known.groupby(["service", "method"]):
+        header = text["probability"].format(service=label(service, "en"))
+        lines = extra[extra.index(header) + 1:]
+        line = next(x for x in lines if x.strip().startswith(method_label(method, service,
+                                                                          "en")))
+        by_year = rows.set_index("year").probability_met
+        assert line.split()[-3:] == [f"{by_year[y]:.0%}" if y in by_year else "–"
+                                     for y in years]
     stages = [line.split(" done in")[0].removeprefix("progress: ")
               for line in stderr.splitlines()]
     assert stages == [STAGE_TEXT["en"][s] for s in (
@@ -229,8 +233,9 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
 
 
 def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, probabilistic):
-    """The bed fan (need by the needs method) carries the plan's supply line: Honghe's 19,193
-    beds of 2020 rising to 22,193 by 2025 (seed 001), and its title names the method."""
+    """The bed fan (need by the needs method) carries the plan's supply line, year by year the
+    supply in supply.csv (Honghe's beds stated in seed 001 plus its additions), and its title
+    names the method."""
     import dataclasses
 
     from forecast.labels import label, method_label
@@ -244,9 +249,12 @@ def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, pro
     lines = [line for ax in axes for line in ax.get_lines() if line.get_label() == supply_label]
     assert len(lines) == 1
     years, values = lines[0].get_xdata(), lines[0].get_ydata()
-    supply = result.supply[(result.supply.service == "elderly_beds")].set_index("year").supply
-    divisor = supply.loc[2020] / values[list(years).index(2020)]
-    assert supply.loc[2020] == pytest.approx(19_193) and supply.loc[2025] == pytest.approx(22_193)
-    assert values[list(years).index(2025)] * divisor == pytest.approx(22_193)
+    main = result.supply[(result.supply.service == "elderly_beds")
+                         & (result.supply.scenario == "baseline")]
+    supply = main.groupby("year").supply.first().dropna()
+    assert len(supply) > 1 and supply.iloc[-1] > supply.iloc[0]  # stated base + additions
+    divisor = supply.iloc[0] / values[0]  # the chart's unit (persons or 万)
+    np.testing.assert_allclose(np.asarray(values, float) * divisor, supply.to_numpy(float))
+    assert list(years) == list(supply.index)
     text = " ".join(t.get_text() for t in figure.findobj(lambda o: hasattr(o, "get_text")))
     assert method_label("needs", "elderly_beds", "zh") in text
