@@ -424,6 +424,22 @@ class ChildcareDemand(StrictModel):
         return value
 
 
+class WorkforceDemand(StrictModel):
+    """Staffing ratios of the workforce needed (issue 12); None = the shipped default
+    (data/care_parameters.csv: 国卫人口发〔2019〕58号 for 托育, an assumption for 护理员)."""
+
+    residents_per_carer_severe: float | None = Field(
+        default=None, gt=0, le=100, description="Severely disabled residents per 护理员.")
+    residents_per_carer_moderate: float | None = Field(
+        default=None, gt=0, le=100, description="Moderately disabled residents per 护理员.")
+    children_per_carer_age_0: float | None = Field(
+        default=None, gt=0, le=100, description="Children aged 0 per 保育人员 (乳儿班).")
+    children_per_carer_age_1: float | None = Field(
+        default=None, gt=0, le=100, description="Children aged 1 per 保育人员 (托小班).")
+    children_per_carer_age_2: float | None = Field(
+        default=None, gt=0, le=100, description="Children aged 2 per 保育人员 (托大班).")
+
+
 class Demand(StrictModel):
     """Overrides of the shipped demand parameters."""
 
@@ -431,6 +447,8 @@ class Demand(StrictModel):
                                    description="Elderly-care beds (养老床位).")
     childcare: ChildcareDemand = Field(default_factory=ChildcareDemand,
                                        description="Childcare places for under-3s (托位).")
+    workforce: WorkforceDemand = Field(default_factory=WorkforceDemand,
+                                       description="Staff ratios: 护理员 and 保育人员.")
 
 
 # --------------------------------------------------------------------------- uncertainty
@@ -822,6 +840,59 @@ class Expectation(StrictModel):
         return self
 
 
+# --------------------------------------------------------------------------- planning
+
+
+class PlanRate(StrictModel):
+    """One money, land or group norm a plan states, quoted."""
+
+    value: float = Field(ge=0, le=1e12, description="Yuan, m² per resident, 托位 per 1,000 "
+                         "residents or a share (fraction), as the field's name says.")
+    source: Citation = Field(description="Document plus the quoted phrase.")
+    note: str | None = Field(default=None, description="How the statement was read.")
+
+
+def _rate(description: str) -> Any:
+    return Field(default=None, description=description)
+
+
+class Planning(StrictModel):
+    """The plan's own rates for money, land and priority groups (issue 12); each is quoted
+    from the document. An absent field: the plan states none."""
+
+    subsidy_per_new_bed_yuan: PlanRate | None = _rate(
+        "One-off subsidy per new elderly-care bed, yuan.")
+    operating_subsidy_per_bed_month_yuan: PlanRate | None = _rate(
+        "Operating subsidy per occupied bed and month, yuan.")
+    operating_subsidy_min_occupancy: PlanRate | None = _rate(
+        "Occupancy from which the operating subsidy is paid, fraction.")
+    subsidy_per_new_place_yuan: PlanRate | None = _rate(
+        "Subsidy per new 普惠 托位 paid by the plan's government, yuan.")
+    central_subsidy_per_new_place_yuan: PlanRate | None = _rate(
+        "Central-government subsidy per new 托位 the plan names, yuan.")
+    budget_elderly_yuan_per_year: PlanRate | None = _rate(
+        "Annual elderly-care budget, yuan (at least).")
+    budget_childcare_yuan_per_year: PlanRate | None = _rate(
+        "Annual childcare budget, yuan (at least).")
+    land_elderly_m2_per_resident: PlanRate | None = _rate(
+        "Elderly-facility land per resident, m² (at least).")
+    places_per_1000_new_residential: PlanRate | None = _rate(
+        "托位 per 1,000 residents of new residential areas (at least).")
+    places_per_1000_old_residential: PlanRate | None = _rate(
+        "托位 per 1,000 residents of old and built residential areas (at least).")
+    tekun_centralised_share: PlanRate | None = _rate(
+        "Target share of 特困 persons (unable to care for themselves) in centralised "
+        "support, fraction.")
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Planning:
+        for name in ("operating_subsidy_min_occupancy", "tekun_centralised_share"):
+            rate = getattr(self, name)
+            if rate is not None and rate.value > 1:
+                raise _rule_error(f"{rate.value:g} is not a fraction (0–1)", f"{name}.value")
+        return self
+
+
 # --------------------------------------------------------------------------- the config
 
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -847,6 +918,8 @@ class Config(StrictModel):
                            "data/care_parameters.csv.")
     supply: Supply = Field(default_factory=Supply,
                            description="Base-year supply, additions and targets by service.")
+    planning: Planning = Field(default_factory=Planning,
+                               description="The plan's own money, land and group norms.")
     expectations: list[Expectation] = Field(default_factory=list,
                                             description="The document's own population "
                                             "figures.")

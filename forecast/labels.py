@@ -1313,7 +1313,7 @@ def translate(text: object, lang: str = "zh") -> str:
 _COUNTY_SERVICES = {"elderly_beds": "养老床位", "nursing_beds": "护理型床位",
                     "childcare_places": "托位"}
 COUNTY_HEADERS_ZH: dict[str, str] = {
-    "unit_id": "单元代码", "name": "名称",
+    "unit_id": "单元代码", "name": "名称", "topic": "类别", "item": "项目", "basis": "依据",
     "severe_disabled": "重度失能老人", "moderate_disabled": "中度失能老人",
     "residents_needing_care": "需机构照护老人",
     "residents_expected": "预期入住机构老人（按当前使用水平）",
@@ -1391,5 +1391,78 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "share_item": "{name} ({share})",
         "places_item": "{name} ({value} places)",
         "see_charts": "Ranked charts in the Charts section: {figures}.",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# What a planner must budget (forecast.planning): items, units, report text
+# ---------------------------------------------------------------------------------------------
+PLANNING_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "section": "人员、资金与用地",
+        "intro": "按基准方案测算：重点人群、所需护理员与保育人员{extra}。规划未给出现有人员数，"
+                 "人员为需求量而非缺口。各行的依据与来源见 planning.csv 与 results.xlsx 的 "
+                 "planning 工作表；无来源的比例在“假设及来源”中标为假设。",
+        "extra_money": "、补助资金与预算",
+        "extra_land": "、设施用地",
+        "col_item": "项目", "col_method": "测算口径", "col_unit": "单位",
+        "topic_groups": "重点人群", "topic_workforce": "人员", "topic_money": "资金",
+        "topic_land": "用地",
+        "pop_80plus": "80岁及以上老人", "severe_disabled": "重度失能老人",
+        "moderate_disabled": "中度失能老人", "dementia": "失智老人",
+        "residents_severe": "需机构照护的重度失能老人", "residents_moderate":
+            "需机构照护的中度失能老人",
+        "elderly_carers": "养老护理员", "childcare_carers": "托育保育人员",
+        "unit_persons": "人", "unit_money": "万元", "unit_money_per_year": "万元/年",
+        "unit_m2": "平方米", "unit_places": "个", "unit_share": "比例", "unit_years": "年",
+        "col_topic": "类别",
+        "tekun_centralised_share": "特困人员集中供养率目标（无人数来源，不折算人数）",
+        "subsidy_new_beds": "新增床位一次性补贴", "subsidy_new_places": "新增托位补贴（本级）",
+        "central_subsidy_new_places": "新增托位补助（中央资金）",
+        "operating_subsidy_beds": "床位运营补贴", "budget_elderly": "养老发展资金预算",
+        "budget_childcare": "托育发展资金预算", "budget_years_for_bill": "补贴所需年度预算年数",
+        "land_elderly_m2": "养老服务设施用地",
+        "places_new_residential": "托位（若全部按新建居住区标准）",
+        "places_old_residential": "托位（若全部按老城区标准）",
+        "finding_workforce": "{year}年需养老护理员约{elderly}人（失能需求法）、"
+                             "托育保育人员约{childcare}人（入托需求法）；规划未给出现有人员数。",
+    },
+    "en": {
+        "section": "Workforce, money and land",
+        "intro": "Baseline scenario: priority groups, 护理员 (elderly carers) and 保育人员 "
+                 "(childcare carers) needed{extra}. The plan states no current workforce, so "
+                 "staff are needs, not gaps. The basis and source of every row are in "
+                 "planning.csv and the workbook's planning sheet; ratios without a source are "
+                 "labelled assumptions under Assumptions.",
+        "extra_money": ", subsidies and budgets",
+        "extra_land": ", facility land",
+        "col_item": "Item", "col_method": "Method", "col_unit": "Unit",
+        "topic_groups": "Groups", "topic_workforce": "Workforce", "topic_money": "Money",
+        "topic_land": "Land",
+        "pop_80plus": "aged 80+", "severe_disabled": "severely disabled elders",
+        "moderate_disabled": "moderately disabled elders", "dementia": "elders with dementia",
+        "residents_severe": "severely disabled needing institutional care",
+        "residents_moderate": "moderately disabled needing institutional care",
+        "elderly_carers": "elderly-care carers (护理员)",
+        "childcare_carers": "childcare carers (保育人员)",
+        "unit_persons": "persons", "unit_money": "million yuan",
+        "unit_money_per_year": "million yuan a year",
+        "unit_m2": "m²", "unit_places": "places", "unit_share": "share", "unit_years": "years",
+        "col_topic": "Topic",
+        "tekun_centralised_share": "target share of 特困 persons in centralised support (no "
+                                   "count source: not turned into persons)",
+        "subsidy_new_beds": "one-off subsidy of new beds",
+        "subsidy_new_places": "subsidy of new places (local)",
+        "central_subsidy_new_places": "subsidy of new places (central funds)",
+        "operating_subsidy_beds": "operating subsidy of beds",
+        "budget_elderly": "elderly-care budget", "budget_childcare": "childcare budget",
+        "budget_years_for_bill": "years of budget the subsidy needs",
+        "land_elderly_m2": "elderly-facility land",
+        "places_new_residential": "托位 if all at the new-residential-area norm",
+        "places_old_residential": "托位 if all at the old-area norm",
+        "finding_workforce": "In {year} about {elderly} elderly-care carers (needs method) and "
+                             "{childcare} childcare carers (needs method) are needed; the plan "
+                             "states no current workforce.",
     },
 }

@@ -371,6 +371,9 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
     counties = getattr(result, "counties", None)
     if counties is not None:
         tables["counties"] = counties
+    planning = getattr(result, "planning", None)
+    if planning is not None:
+        tables["planning"] = planning
     return tables
 
 
@@ -415,7 +418,12 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     timer = timer or StageTimer()
     with timer.stage("tables"):
         tables = write_tables(result, directory)
-    excel = {k: v for k, v in tables.items() if k not in ("population", "counties")}
+    excel = {k: v for k, v in tables.items() if k not in ("population", "counties",
+                                                          "planning")}
+    if "planning" in tables:  # the workbook's sheet: the key years
+        planning = tables["planning"]
+        excel["planning"] = planning[planning.year.isin(_county_years(planning))].reset_index(
+            drop=True)
     if "counties" in tables:  # the workbook's sheet: the key years
         counties = tables["counties"]
         excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(

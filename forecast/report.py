@@ -38,7 +38,7 @@ KEY_YEARS = (2025, 2030, 2035)
 REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
                   "assumptions.csv")
 OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met",
-                   "demand_quantiles", "counties")
+                   "demand_quantiles", "counties", "planning")
 CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
                "childcare_demand")
 
@@ -419,6 +419,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     sentences += _probability_sentences(files, scenario, lang)
     sentences += _expectation_sentences(files, base, lang)
     sentences += [esc(s) for s in county_sentences(files, lang)]
+    sentences += [esc(s) for s in planning_sentences(files, lang)]
     if len(files.manifest.get("scenarios", [])) > 1:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
                                                                                lang))))
@@ -1045,6 +1046,84 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     return "\n".join(parts)
 
 
+def _planning_value(value: float, unit: str, lang: str) -> str:
+    if _is_missing(value):
+        return ""
+    if unit in ("yuan", "yuan a year"):
+        return (_number(value / 1e4, 1) if lang == "zh" else _number(value / 1e6, 2))
+    if unit == "share":
+        return _percent(value, 0)
+    if unit == "years":
+        return _number(value, 1)
+    return _number(value)
+
+
+def _planning_unit(unit: str, lang: str) -> str:
+    from .labels import PLANNING_TEXT
+
+    p = PLANNING_TEXT[lang]
+    return {"persons": p["unit_persons"], "yuan": p["unit_money"],
+            "yuan a year": p["unit_money_per_year"], "m2": p["unit_m2"],
+            "places": p["unit_places"], "share": p["unit_share"],
+            "years": p["unit_years"]}.get(unit, unit)
+
+
+def planning_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
+    """The workforce needed in the target year, as a key finding (plain text)."""
+    from .labels import PLANNING_TEXT
+
+    table = files.table("planning")
+    if table is None or table.empty:
+        return []
+    years = sorted(int(y) for y in table.year.unique())
+    year = 2025 if 2025 in years[1:] else years[-1]
+    rows = table[(table.year == year) & (table.topic == "workforce")]
+    elderly = rows[(rows.item == "elderly_carers") & (rows.method == "needs")].value
+    childcare = rows[(rows.item == "childcare_carers") & (rows.method == "needs")].value
+    if elderly.empty or childcare.empty:
+        return []
+    return [PLANNING_TEXT[lang]["finding_workforce"].format(
+        year=year, elderly=_number(elderly.iloc[0]), childcare=_number(childcare.iloc[0]))]
+
+
+def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
+    """Groups, workforce, money and land in the key years (baseline), one row per item."""
+    from .labels import PLANNING_TEXT, label, method_label
+
+    table = files.table("planning")
+    if table is None or table.empty:
+        return None
+    p = PLANNING_TEXT[lang]
+    years = sorted(int(y) for y in table.year.unique())
+    shown = [y for y in (2025, 2030) if years[0] < y < years[-1]] + [years[-1]]
+    extra = ("".join(p[k] for k, topic in (("extra_money", "money"), ("extra_land", "land"))
+                     if (table.topic == topic).any()))
+    parts = [f'<p class="note">{esc(p["intro"].format(extra=extra))}</p>']
+    keys = table[["topic", "item", "service", "method", "unit"]].fillna("").drop_duplicates()
+    by_year = {year: table[table.year == year] for year in shown}
+    rows = []
+    for _, key in keys.iterrows():
+        item = p.get(key["item"], key["item"])
+        method = (method_label(str(key["method"]), str(key["service"]), lang)
+                  if key["method"] else "")
+        if key["item"] in ("budget_years_for_bill",) or key["topic"] == "money":
+            item = f"{item}（{label(str(key['service']), lang)}）" if lang == "zh" else \
+                f"{item} ({label(str(key['service']), lang)})"
+        cells = [esc(p[f"topic_{key['topic']}"]), esc(item), esc(method),
+                 esc(_planning_unit(str(key["unit"]), lang))]
+        for year in shown:
+            frame = by_year[year]
+            match = frame[(frame.item == key["item"]) & (frame.method.fillna("") == key["method"])
+                          & (frame.service.fillna("") == key["service"])]
+            cells.append(_planning_value(match.value.iloc[0], str(key["unit"]), lang)
+                         if len(match) else "")
+        rows.append(cells)
+    headers = [esc(h) for h in (p["col_topic"], p["col_item"], p["col_method"], p["col_unit"])]
+    headers += [esc(TEXT[lang]["year"]) + f" {y}" if lang == "en" else f"{y}年" for y in shown]
+    parts.append(_table(headers, rows, numeric=[False] * 4 + [True] * len(shown)))
+    return "\n".join(parts)
+
+
 def charts_html(files: RunFiles, lang: str = "zh") -> str:
     """Every chart of the run with a numbered caption stating its unit and source."""
     t = TEXT[lang]
@@ -1476,6 +1555,11 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
         from .labels import COUNTY_TEXT
 
         sections.append(("counties", COUNTY_TEXT[lang]["section"], counties))
+    planning = planning_html(files, lang)
+    if planning is not None:
+        from .labels import PLANNING_TEXT
+
+        sections.append(("planning", PLANNING_TEXT[lang]["section"], planning))
     sections.append(("charts", t["charts"], charts_html(files, lang)))
     sections.append(("expectations", t["expectations"], expectations_html(files, lang)))
     comparison = scenarios_html(files, lang)

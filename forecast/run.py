@@ -94,6 +94,7 @@ class RunResult:
     uncertainty: object | None = None  # forecast.uncertainty.UncertaintyResult (--trajectories)
     spec: RunSpec | None = None  # what the run ran on (forecast.spec)
     counties: pd.DataFrame | None = None  # forecast.counties.county_table (prefecture/province)
+    planning: pd.DataFrame | None = None  # forecast.planning.planning_table (baseline)
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -366,7 +367,43 @@ def run(config: Config, scenario_names: list[str] | None = None,
     spec = build_run_spec(config, names, unit, defaults)
     result = run_spec(spec, started, counties=counties and config.projection.consistent)
     result.config = config
+    if "baseline" in names:
+        _add_planning(config, spec, result)
     return result
+
+
+def _add_planning(config: Config, spec, result: RunResult) -> None:
+    """The baseline's groups, workforce, money and land (forecast.planning): the table, its
+    manifest record and the config's workforce ratios as parameter overrides."""
+    from .planning import PlanRate, PlanRates, WorkforceParameters, planning_table
+
+    workforce_config = config.demand.workforce
+    overrides = {name: getattr(workforce_config, name)
+                 for name in type(workforce_config).model_fields
+                 if getattr(workforce_config, name) is not None}
+    document = config.source_document.file if config.source_document else None
+    rates = PlanRates(**{name: PlanRate(rate.value, citation_text(rate.source, document))
+                         for name in type(config.planning).model_fields
+                         if (rate := getattr(config.planning, name)) is not None})
+    baseline = spec.scenario("baseline")
+
+    def base(table: pd.DataFrame) -> pd.DataFrame:
+        return table[table.scenario == "baseline"].drop(columns="scenario")
+
+    result.planning = planning_table(base(result.population), base(result.demand),
+                                     base(result.gaps), baseline.elderly, baseline.childcare,
+                                     WorkforceParameters(**overrides), rates)
+    result.manifest["planning"] = {
+        "file": "planning.csv", "plan_rates": rates.given(),
+        "workforce_overrides": overrides,
+        "method": "forecast.planning: groups, workforce (护理员, 保育人员), money and land of "
+                  "the baseline at the plan's own rates"}
+    if overrides:
+        rows = pd.DataFrame([{"scenario": "all", "component": "demand parameter override",
+                              "assumption": f"workforce {name}", "detail": str(value),
+                              "source": "config", "confidence": "", "sourced": True,
+                              "label": "sourced"} for name, value in overrides.items()])
+        result.assumptions = pd.concat([result.assumptions, rows], ignore_index=True)
 
 
 def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:

@@ -1,0 +1,129 @@
+"""What a planner must budget (forecast.planning, issue 12): groups, workforce, money, land.
+
+Identities checked: 保育人员 = places by age ÷ the class ratios of 国卫人口发〔2019〕58号
+(乳儿班 1:3, 托小班 1:5, 托大班 1:7); 护理员 = residents by care level ÷ residents per carer;
+Banan's subsidies (003 (七), (十九)): 1,000 yuan per new bed and per new 托位 on top of the
+central 10,000, 50 yuan per bed-month at occupancy ≥ 50 %; Wanyuan's land norm (004 二(二)):
+0.1 m² per resident, 10 / 8 托位 per 1,000 residents of new / old residential areas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from forecast.config import Planning, load_config
+from forecast.demand import ChildcareParameters, ElderlyCareParameters
+from forecast.planning import (
+    PlanRate,
+    PlanRates,
+    WorkforceParameters,
+    land_rows,
+    tekun_rows,
+    workforce_rows,
+)
+from forecast.run import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _demand(year: int, **values) -> pd.DataFrame:
+    rows = [{"year": year, "service": "driver", "method": k, "value": v, "unit": "persons",
+             "assumptions": ""} for k, v in values.items() if k not in ("beds", "places")]
+    rows.append({"year": year, "service": "childcare_places", "method": "needs",
+                 "value": values["places"], "unit": "places", "assumptions": ""})
+    rows.append({"year": year, "service": "elderly_beds", "method": "needs",
+                 "value": values["beds"], "unit": "beds", "assumptions": ""})
+    return pd.DataFrame(rows)
+
+
+def _population(year: int, by_age: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame([{"year": year, "sex": sex, "age": age, "population": n / 2}
+                         for age, n in by_age.items() for sex in ("male", "female")])
+
+
+def test_childcare_carers_follow_the_class_ratios():
+    # every child is aged 1 (托小班): 500 places need 500 / 5 = 100 carers
+    demand = _demand(2025, severe_disabled=0.0, moderate_disabled=0.0, places=500.0,
+                     beds=0.0)
+    rows = workforce_rows(demand, _population(2025, {0: 0.0, 1: 1000.0, 2: 0.0}),
+                          ElderlyCareParameters(), ChildcareParameters(), WorkforceParameters())
+    carers = rows[rows.item == "childcare_carers"].value.iloc[0]
+    assert carers == pytest.approx(500 / 5)
+    # half aged 0 and half aged 2 with equal demand rates: 1/2·(1/3) + 1/2·(1/7) per place
+    flat = ChildcareParameters(age_profile=((0, 1.0), (1, 1.0), (2, 1.0)))
+    rows = workforce_rows(demand, _population(2025, {0: 500.0, 1: 0.0, 2: 500.0}),
+                          ElderlyCareParameters(), flat, WorkforceParameters())
+    carers = rows[rows.item == "childcare_carers"].value.iloc[0]
+    assert carers == pytest.approx(500 * (0.5 / 3 + 0.5 / 7))
+
+
+def test_elderly_carers_by_care_level():
+    demand = _demand(2025, severe_disabled=1000.0, moderate_disabled=4000.0, places=0.0,
+                     beds=0.0)
+    elderly = ElderlyCareParameters(u_severe=0.3, u_moderate=0.1)
+    workforce = WorkforceParameters(residents_per_carer_severe=3,
+                                    residents_per_carer_moderate=5)
+    rows = workforce_rows(demand, _population(2025, {0: 1.0, 1: 1.0, 2: 1.0}), elderly,
+                          ChildcareParameters(), workforce)
+    carers = rows[(rows.item == "elderly_carers") & (rows.method == "needs")].value.iloc[0]
+    assert carers == pytest.approx(1000 * 0.3 / 3 + 4000 * 0.1 / 5)
+
+
+def test_land_at_wanyuans_norms_and_tekun_without_a_count():
+    demand = _demand(2030, pop_total=400_000.0, places=0.0, beds=0.0)
+    rates = PlanRates(land_elderly_m2_per_resident=PlanRate(0.1, "004"),
+                      places_per_1000_new_residential=PlanRate(10, "004"),
+                      places_per_1000_old_residential=PlanRate(8, "004"))
+    rows = land_rows(demand, rates).set_index("item")
+    assert rows.loc["land_elderly_m2", "value"] == pytest.approx(40_000)
+    assert rows.loc["places_new_residential", "value"] == pytest.approx(4_000)
+    assert rows.loc["places_old_residential", "value"] == pytest.approx(3_200)
+    tekun = tekun_rows([2025], PlanRates(tekun_centralised_share=PlanRate(0.6, "000")))
+    assert tekun.value.tolist() == [0.6] and tekun.unit.tolist() == ["share"]
+    assert "no count" in tekun.basis.iloc[0]
+
+
+def test_a_share_above_one_is_refused():
+    with pytest.raises(ValidationError, match="not a fraction"):
+        Planning(tekun_centralised_share={"value": 1.5, "source": {"quote": "x"}})
+
+
+@pytest.fixture(scope="module")
+def banan():
+    return run(load_config(ROOT / "configs" / "banan.yaml"), ["baseline"])
+
+
+def test_banan_subsidies_at_its_own_rates(banan):
+    table = banan.planning
+    gaps = banan.gaps[banan.gaps.scenario == "baseline"]
+    places = gaps[(gaps.service == "childcare_places") & (gaps.method == "needs")]
+    shortfall = (places.demand - places.supply).clip(lower=0).to_numpy()
+    local = table[(table.item == "subsidy_new_places") & (table.method == "needs")]
+    central = table[(table.item == "central_subsidy_new_places") & (table.method == "needs")]
+    np.testing.assert_allclose(local.value.to_numpy(), 1000 * shortfall)
+    np.testing.assert_allclose(central.value.to_numpy(), 10000 * shortfall)
+    assert shortfall.max() > 0
+    beds = gaps[(gaps.service == "elderly_beds") & (gaps.method == "norm")]
+    bills = table[(table.item == "subsidy_new_beds") & (table.method == "norm")]
+    # supply unknown before 2025 (the plan's 12,000 beds are a 2025 target): every bed
+    # demanded then is counted as new, an upper bound the basis column says
+    new = (beds.demand - beds.supply).clip(lower=0).where(beds.supply.notna(), beds.demand)
+    np.testing.assert_allclose(bills.value.to_numpy(), 1000 * new.to_numpy())
+    assert bills.basis.str.contains("upper bound").all()
+    drivers = banan.demand[(banan.demand.scenario == "baseline")
+                           & (banan.demand.method == "residents_needing_care")]
+    operating = table[table.item == "operating_subsidy_beds"].set_index("year").value
+    supply = gaps[(gaps.service == "elderly_beds") & (gaps.method == "needs")].set_index(
+        "year").supply
+    occupied = np.minimum(drivers.set_index("year").value, supply * 0.85)
+    expected = (50 * 12 * occupied).where(occupied / supply >= 0.5, 0.0).where(supply.notna())
+    np.testing.assert_allclose(operating.to_numpy(), expected.reindex(operating.index))
+    assert banan.manifest["planning"]["plan_rates"] == [
+        "subsidy_per_new_bed_yuan", "operating_subsidy_per_bed_month_yuan",
+        "operating_subsidy_min_occupancy", "subsidy_per_new_place_yuan",
+        "central_subsidy_per_new_place_yuan"]
