@@ -34,6 +34,12 @@ Components (see :func:`build_defaults`):
   the pattern-weighted women exposed (where no child aged 0 or no woman 15–49 was counted,
   e.g. the South China Sea island units, WPP China's TFR of the base year, with a warning).
   The path follows WPP China's TFR relative to its base year value (medium projection).
+  Level (:func:`_registered_province_birth_level`): a province whose registered crude birth
+  rate of 2021 (else 2022) is shipped in ``data/registered_vital_rates.csv`` scales the TFR of
+  its units so that its projected rate of that year, relative to the nation's, is the
+  registered ratio (Yunnan 2022: 9.02 ‰ before against 8.14 ‰ registered). A 2010 base takes
+  the census's own birth rate of the 12 months before the census and NBS's registered births
+  of 2010 (:func:`birth_level_2010`), both known in 2010.
 * **Sex ratio at birth**: the local census age-0 sex ratio where at least 5,000 children aged 0
   were counted, else WPP China's SRB for the base year; held constant.
 * **Migration**: annual net migrants by age and sex from the 2010→2020 census residual (cohort
@@ -603,6 +609,75 @@ def _province_unit(province_code: str) -> census.Unit:
     return census.resolve_unit(province_code)
 
 
+def census_births(population: np.ndarray, mx: np.ndarray) -> np.ndarray:
+    """Births in the 12 months before the census implied by persons aged 0 (U,): age 0 by sex
+    divided by L0 of the local life table (the infants born in the year who survive to the
+    census)."""
+    survival_to_census = np.stack([life_table(mx[:, i], sex).Lx[..., 0]
+                                   for i, sex in enumerate(SEXES)], axis=1)
+    return (population[:, :, 0] / survival_to_census).sum(axis=1)
+
+
+NBS_BIRTHS_FILE = "nbs_births_1949_2023.csv"
+
+
+@lru_cache(maxsize=1)
+def nbs_births() -> pd.Series:
+    """NBS registered national births per calendar year, persons (data/nbs_births_1949_2023.csv)."""
+    table = pd.read_csv(data_dir() / NBS_BIRTHS_FILE)
+    return table.set_index("year").births_10k.astype(float) * 1e4
+
+
+def crude_birth_rate_2010(unit_ids: list[str]) -> np.ndarray:
+    """2010 census births in the 12 months before the census per 1,000 (U,); NaN if absent."""
+    ind = _indicators()
+    rows = ind[(ind.census_year == 2010) & (ind.indicator == "crude_birth_rate")]
+    return rows.set_index("unit_id")["value"].reindex(unit_ids).to_numpy(dtype=float)
+
+
+@lru_cache(maxsize=1)
+def _national_birth_level_2010() -> tuple[float, float]:
+    """(NBS registered births of 2010 ÷ the 2010 census's births of the 12 months before the
+    census, the census births in persons): the 31 provinces' 出生率 × their census persons."""
+    provinces = census.load_units(2010)
+    ids = provinces[provinces.level == "province"].unit_id.tolist()
+    persons = census_groups(ids, 2010).sum(axis=(1, 2))
+    census_total = float((crude_birth_rate_2010(ids) / 1000.0 * persons).sum())
+    return float(nbs_births().loc[2010]) / census_total, census_total
+
+
+def birth_level_2010(unit_ids: list[str], population: np.ndarray, mx: np.ndarray
+                     ) -> tuple[np.ndarray, list[dict]]:
+    """Factors (U,) on the census-age-0 TFR of a 2010 base, and a note per unit.
+
+    The local level is the census's own 出生率 of the 12 months before the census (births ×
+    persons, from the 2010 indicator table) rather than children aged 0 alone; the national
+    level is NBS's registered births of 2010 (published in the 2010 communiqué, so known in
+    2010) over the census's births of all provinces, which lifts the census's under-count of
+    births, shared by every unit, to the registered level (2010: 1,588万 registered against
+    the census's 1,390万). Units without a census birth rate keep their age-0 estimate, times
+    the national factor.
+    """
+    national, census_total = _national_birth_level_2010()
+    age0_births = census_births(population, mx)
+    persons = population.sum(axis=(1, 2))
+    cbr = crude_birth_rate_2010(unit_ids)
+    cbr = np.where(np.array([u == census.NATIONAL_ID for u in unit_ids]),
+                   1000.0 * census_total / np.maximum(persons, 1.0), cbr)
+    known = np.isfinite(cbr) & (age0_births > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        local = np.where(known, cbr / 1000.0 * persons / age0_births, 1.0)
+    notes = [{"birth_level": {
+        "method": ("census birth rate of the 12 months before the census (2010 indicator "
+                   "table) " if k else "census children aged 0 (no census birth rate) ")
+        + "× NBS registered births 2010 / the census's births of all provinces",
+        "source": f"{CENSUS_SOURCE}; data/census_indicators.csv; NBS, data/{NBS_BIRTHS_FILE}",
+        "census_cbr": round(float(c), 3) if k else None,
+        "local_factor": round(float(lo), 4), "national_factor": round(national, 4)}}
+        for k, c, lo in zip(known, cbr, local, strict=True)]
+    return national * local, notes
+
+
 def estimate_tfr(population: np.ndarray, mx: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     """Period TFR in the 12 months before the census from the census itself (U,).
 
@@ -611,9 +686,7 @@ def estimate_tfr(population: np.ndarray, mx: np.ndarray, pattern: np.ndarray) ->
     the census; TFR = births / Σ pattern(x) × exposed women(x).
     """
     age0 = population[:, :, 0].sum(axis=1)
-    survival_to_census = np.stack([life_table(mx[:, i], sex).Lx[..., 0]
-                                   for i, sex in enumerate(SEXES)], axis=1)
-    births = (population[:, :, 0] / survival_to_census).sum(axis=1)
+    births = census_births(population, mx)
     women = population[:, 1, :]
     exposed = 0.5 * (women + np.concatenate([women[:, 1:], women[:, -1:]], axis=1))
     weighted = (exposed * pattern).sum(axis=1)
@@ -792,9 +865,62 @@ def population_from_table(table: pd.DataFrame, census_year: int) -> np.ndarray:
     return graduate(counts, starts, open_age_pattern=pattern, open_age=OPEN_AGE)
 
 
+BIRTH_LEVEL_2010_METHOD = ("births levelled to the census birth rate and NBS registered "
+                           "births of 2010; held constant (2010 base)")
+BIRTH_LEVEL_PROVINCE_METHOD = ("; level: the province's registered crude birth rate relative "
+                               "to the nation's (registered_cbr_year)")
+BIRTH_CALIBRATION_YEARS = (2021, 2022)  # registered provincial birth rates used, earliest first
+
+
+def _projected_crude_birth_rates(defaults: Defaults) -> np.ndarray:
+    """Births per 1,000 of the step's mean population (U, T) of ``defaults`` projected."""
+    survival = survival_ratios_by_sex(defaults.mx)
+    projected = project(defaults.population, np.moveaxis(survival, 1, 0),
+                        np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
+                        np.moveaxis(defaults.net_migrants, 1, 0))
+    total = projected.population.sum(axis=(-2, -1))  # (T+1, U)
+    mean = 0.5 * (total[:-1] + total[1:])
+    return np.moveaxis(1000.0 * projected.births_by_sex.sum(axis=-1) / mean, 0, 1)
+
+
+@lru_cache(maxsize=64)
+def _registered_province_birth_level(province_code: str) -> tuple[float, dict] | None:
+    """Factor on the census TFR of a province's units from its registered crude birth rate of
+    the earliest year shipped in ``BIRTH_CALIBRATION_YEARS``, relative to the nation's; None
+    where none is shipped.
+
+    f = (registered CBR_province / registered CBR_nation) / (projected CBR_province /
+    projected CBR_nation) in that calendar year, the projections being the province's and the
+    nation's own defaults before this calibration (step Nov y-1 → Nov y against year y). As
+    for deaths, dividing by the nation cancels what every province shares (the national level,
+    which the census-based TFR and WPP's path already meet: China 2021 births 1,062万 against
+    1,062万 registered); the later shipped years are left to check against.
+    """
+    registered_nation = {y: registered_rate(census.NATIONAL_ID, y, "crude_birth_rate")
+                         for y in BIRTH_CALIBRATION_YEARS}
+    year = next((y for y in BIRTH_CALIBRATION_YEARS
+                 if np.isfinite(registered_rate(province_code, y, "crude_birth_rate"))
+                 and np.isfinite(registered_nation[y])), None)
+    if year is None:
+        return None
+    registered = registered_rate(province_code, year, "crude_birth_rate")
+    units = [_province_unit(province_code), census.resolve_unit(census.NATIONAL_ID)]
+    own = build_defaults(units, 2020, year, calibrate_births=False)
+    cbr = _projected_crude_birth_rates(own)[:, year - 2021]
+    factor = (registered / registered_nation[year]) / (cbr[0] / cbr[1])
+    return factor, {"registered_cbr": registered, "registered_cbr_year": year,
+                    "registered_cbr_national": registered_nation[year],
+                    "projected_cbr_before": round(float(cbr[0]), 3),
+                    "projected_cbr_national_before": round(float(cbr[1]), 3),
+                    "birth_level_factor": round(float(factor), 4)}
+
+
 def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
-                   ) -> Defaults:
-    """Default inputs for ``units`` from the census and WPP (see the module docstring)."""
+                   calibrate_births: bool = True) -> Defaults:
+    """Default inputs for ``units`` from the census and WPP (see the module docstring).
+
+    ``calibrate_births=False`` skips the provincial registered-birth level of a 2020 base (it
+    is computed from such uncalibrated defaults)."""
     if base_year not in (2010, 2020):
         raise UnitError(f"base year {base_year} is not a census year",
                         field="--base-year", fix="use 2020, or 2010 for a backtest")
@@ -832,6 +958,19 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                                                          known_until)[0]
     pattern_base = asfr_pattern(np.array([base_year - 1]), known_until)[0]
     tfr_base = estimate_tfr(population, base_mx, pattern_base)
+    if base_year == 2010:
+        birth_factor, birth_notes = birth_level_2010(base_ids, population, base_mx)
+        tfr_base = tfr_base * birth_factor
+    else:
+        birth_notes = [{} for _ in units]
+        for i, unit in enumerate(units):
+            code = _province_code(unit)
+            calibrated = (_registered_province_birth_level(code)
+                          if calibrate_births and code else None)
+            if calibrated is not None:
+                tfr_base[i] *= calibrated[0]
+                birth_notes[i] = {"birth_level": calibrated[1],
+                    "registered_cbr_year": calibrated[1]["registered_cbr_year"]}
     # no children aged 0 (or no women 15-49) counted: the census says nothing about fertility
     tfr_missing = ~np.isfinite(tfr_base)
     national_tfr = float(wpp.wpp_indicator("tfr").loc[base_year])
@@ -883,12 +1022,18 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                           **mortality_notes[i],
                           "e0_base_male": round(float(e0_base[i, 0]), 2),
                           "e0_base_female": round(float(e0_base[i, 1]), 2)},
-            "fertility": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE,
+            "fertility": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE
+                          + ("; " + REGISTERED_SOURCE if "registered_cbr_year" in birth_notes[i]
+                             else f"; NBS registered births, data/{NBS_BIRTHS_FILE}"
+                             if known_until else ""),
                           "method": "WPP age pattern × local TFR from census age-0 children "
                                     "and women 15-49, allowing for infant mortality; "
-                                    + ("held constant (2010 base)" if known_until else
-                                       "path follows WPP China TFR relative to the base year"),
+                                    + (BIRTH_LEVEL_2010_METHOD if known_until else
+                                       "path follows WPP China TFR relative to the base year")
+                                    + (BIRTH_LEVEL_PROVINCE_METHOD
+                                       if "registered_cbr_year" in birth_notes[i] else ""),
                           "tfr_base": round(float(tfr_base[i]), 3),
+                          **birth_notes[i],
                           **({"warning": f"no children aged 0 or no women 15-49 counted: "
                                          f"TFR set to WPP China {base_year} "
                                          f"({national_tfr:.3f}); consider setting the TFR in "

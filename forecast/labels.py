@@ -1163,6 +1163,21 @@ PHRASES_ZH: dict[str, str] = {
     "infant mortality; path follows WPP China TFR relative to the base year":
         "WPP年龄模式 × 由普查0岁儿童与15–49岁妇女估计的本地总和生育率（考虑婴儿死亡）；"
         "变化路径按WPP中国总和生育率相对基期的变化",
+    "births levelled to the census birth rate and NBS registered births of 2010; held "
+    "constant (2010 base)":
+        "出生数按普查出生率与国家统计局2010年登记出生数校准；保持不变（2010年基期）",
+    "; level: the province's registered crude birth rate relative to the nation's "
+    "(registered_cbr_year)":
+        "；水平：按本省登记出生率相对全国的比值校准（见registered_cbr_year）",
+    "WPP age pattern × local TFR from census age-0 children and women 15-49, allowing for "
+    "infant mortality; ": "WPP年龄模式 × 由普查0岁儿童与15–49岁妇女估计的本地总和生育率（考虑婴儿"
+                          "死亡）；",
+    "registered births and deaths from NBS and provincial statistical communiqués (annual "
+    "population change sample surveys); data/registered_vital_rates.csv":
+        "国家统计局及各省统计公报的登记出生与死亡（年度人口变动抽样调查）；"
+        "data/registered_vital_rates.csv",
+    "NBS registered births, data/nbs_births_1949_2023.csv":
+        "国家统计局登记出生人口，data/nbs_births_1949_2023.csv",
     "local census age-0 sex ratio": "本地普查0岁性别比",
     "WPP China sex ratio at birth": "WPP中国出生性别比",
     "2010→2020 census residual (cohort survival) net of the national residual; net losses as "

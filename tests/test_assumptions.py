@@ -414,3 +414,23 @@ def test_build_defaults_rejects_bad_years():
         build_defaults([unit], 2015, 2050)
     with pytest.raises(UnitError, match="not after the base year"):
         build_defaults([unit], 2020, 2020)
+
+
+def test_2010_base_births_are_the_registered_births_of_2010():
+    """A 2010 base's births of the 12 months before the census (TFR × pattern-weighted women)
+    are, for China, NBS's registered 2010 births (1,588万; data/nbs_births_1949_2023.csv), not
+    the census's own count (about 1,390万); a province's births per person are in the ratio of
+    its census 出生率 to the nation's (Yunnan 12.30 ‰, Beijing 5.92 ‰ in the 2010 census)."""
+    units = [census.resolve_unit(c, 2010) for c in ("CN", "530000", "110000")]
+    d = build_defaults(units, 2010, 2012)
+    women = d.population[:, 1, :]
+    exposed = 0.5 * (women + np.concatenate([women[:, 1:], women[:, -1:]], axis=1))
+    pattern = assumptions.asfr_pattern(np.array([2009]), 2010)[0]
+    tfr = np.array([p["fertility"]["tfr_base"] for p in d.provenance])
+    births = tfr * (exposed * pattern).sum(axis=1)
+    assert births[0] == pytest.approx(15_880_000, rel=1e-3)
+    per_person = births / d.population.sum(axis=(1, 2))
+    national_cbr = (1000 * assumptions._national_birth_level_2010()[1]
+                    / d.population[0].sum())
+    assert per_person[1] / per_person[0] == pytest.approx(12.30 / national_cbr, rel=1e-3)
+    assert per_person[2] / per_person[0] == pytest.approx(5.92 / national_cbr, rel=1e-3)

@@ -66,3 +66,39 @@ def test_every_shipped_provincial_death_rate_within_8_percent(projected):
     gaps = {(r.area, r.year): _ours(projected, r.code, r.year, r.indicator) / r.value - 1
             for r in rows.itertuples()}
     assert max(abs(g) for g in gaps.values()) < 0.08, gaps
+
+
+def test_provincial_birth_levels_reproduce_the_calibration_year(projected):
+    """A province with a registered crude birth rate shipped gets the level at which its
+    projected CBR of that year, relative to the nation's, is the registered ratio (e.g.
+    Yunnan 2022 8.14 ‰ against China's 6.77 ‰): within 1 % (the residual is the migrants'
+    and children's response to the new level)."""
+    table = assumptions.registered_vital_rates()
+    rows = table[(table.indicator == "crude_birth_rate") & (table.code != "CN")]
+    checked = 0
+    for code in sorted(set(rows.code)):
+        note = projected["provenance"][projected["codes"].index(code)]["fertility"]
+        year = note["registered_cbr_year"]
+        ratio_ours = (_ours(projected, code, year, "crude_birth_rate")
+                      / _ours(projected, "CN", year, "crude_birth_rate"))
+        ratio_registered = (assumptions.registered_rate(code, year, "crude_birth_rate")
+                            / assumptions.registered_rate("CN", year, "crude_birth_rate"))
+        assert ratio_ours == pytest.approx(ratio_registered, rel=0.01), code
+        checked += 1
+    assert checked >= 28
+
+
+def test_provincial_birth_rates_not_calibrated_on_within_8_percent(projected):
+    """The 2022 crude birth rates of provinces calibrated on 2021 (Heilongjiang 3.34 ‰,
+    Guangdong 8.30, Guangxi 8.51, Chongqing 5.98 ‰) are checks, within 8 % (issue 10);
+    measured -4.2 %, +1.6 %, +3.5 %, -0.1 % (before the calibration -10.7 %, -1.9 %, +7.5 %,
+    +2.9 %)."""
+    table = assumptions.registered_vital_rates()
+    rows = table[(table.indicator == "crude_birth_rate") & (table.code != "CN")]
+    gaps = {}
+    for r in rows.itertuples():
+        note = projected["provenance"][projected["codes"].index(r.code)]["fertility"]
+        if r.year != note["registered_cbr_year"]:
+            gaps[(r.area, r.year)] = _ours(projected, r.code, r.year, r.indicator) / r.value - 1
+    assert len(gaps) >= 4
+    assert max(abs(g) for g in gaps.values()) < 0.08, gaps
