@@ -97,13 +97,14 @@ def test_strict_norm_changes_only_the_bed_norm(honghe):
 
 def test_plan_document_reproduces_the_documents_births(honghe):
     """Honghe's plan expects ~180,000 births over 2021–2025 (“新增人口18万人”); the
-    plan_document scenario's TFR shift is chosen to reproduce it (within 1 %)."""
+    plan_document scenario's TFR shift is chosen to reproduce it (within 1 %); the default
+    path, levelled to Yunnan's registered birth rate, is 3.4 % below the plan (173,854)."""
     config, _defaults, _inputs = honghe
     result = run(config, ["baseline", "plan_document"])
     summary = result.summary[result.summary.year.between(2021, 2025)]
     births = summary.groupby("scenario").births.sum()
     assert births["plan_document"] == pytest.approx(180_000, rel=0.01)
-    assert births["baseline"] > births["plan_document"] * 1.03
+    assert births["plan_document"] > births["baseline"] * 1.03
 
 
 @pytest.mark.parametrize("name", SEED_CONFIGS)
