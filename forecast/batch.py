@@ -48,8 +48,12 @@ LEVELS = ("county", "prefecture", "province")
 NO_SUPPLY = pd.DataFrame({"service": pd.Series(dtype=str), "year": pd.Series(dtype=int),
                           "supply": pd.Series(dtype=float)})
 SCHEDULERS = ("none", "local")  # or a scheduler address such as tcp://10.0.0.5:8786
-DEFAULT_CHUNK = 250  # units per chunk, deterministic
-DEFAULT_CHUNK_TRAJECTORIES = 8  # units per chunk with trajectories (each unit N × years)
+#: Units per deterministic chunk: the default inputs (controlled top down through the nation,
+#: provinces and prefectures) and units.csv rows of this many units are made together.
+DEFAULT_CHUNK = 250
+#: Units per trajectory chunk (each unit N × years), cut from a deterministic chunk's
+#: default inputs, so the top-down control is not redone for every few units.
+DEFAULT_CHUNK_TRAJECTORIES = 8
 ID_COLUMNS = ("unit_id", "name", "level", "parent_id", "year")
 DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_9073",
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
@@ -162,13 +166,31 @@ class Chunk:
 
 @dataclass
 class ChunkResult:
-    """A chunk's rows for ``units.csv`` (and quantiles), and the units that failed."""
+    """A chunk's rows for ``units.csv`` (or, for a :class:`TrajectoryChunk`, its quantile
+    rows), and the units that failed. ``defaults`` (with trajectories, after the deterministic
+    stage) holds the default inputs of the chunk's units that did not fail, for the
+    trajectory chunks made from them."""
 
     index: int
     rows: pd.DataFrame
     quantiles: pd.DataFrame | None
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    defaults: object | None = None  # forecast.assumptions.Defaults
+    part: int | None = None  # the trajectory chunk's number inside chunk ``index``
+    units_done: int = 0  # units finished (written or failed) by this result, for progress
+    n_parts: int = 0  # trajectory chunks cut from this deterministic chunk
+
+
+@dataclass(frozen=True)
+class TrajectoryChunk:
+    """Consecutive units of a deterministic chunk with their default inputs, to be projected
+    over the trajectories (``part`` orders them inside chunk ``index``)."""
+
+    index: int
+    part: int
+    units: tuple[Unit, ...]
+    defaults: object  # forecast.assumptions.Defaults of exactly ``units``
 
 
 def national_targets(base_year: int, end_year: int):
@@ -365,46 +387,105 @@ def _quantile_block(indicator, years: np.ndarray, quantiles: np.ndarray) -> pd.D
     return frame
 
 
-def _chunk_tables(units: Sequence[Unit], settings: BatchSettings
-                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Deterministic rows and (with trajectories) quantile rows of ``units``."""
+def _chunk_tables(units: Sequence[Unit], settings: BatchSettings):
+    """Deterministic rows of ``units`` and their default inputs."""
     rows, defaults = deterministic_rows(units, settings)
     if not np.isfinite(rows[list(DEMAND_COLUMNS)].to_numpy(float)).all():
         bad = rows.loc[~np.isfinite(rows[list(DEMAND_COLUMNS)].to_numpy(float)).all(axis=1),
                        "unit_id"].iloc[0]
         raise FloatingPointError(f"non-finite demand for unit {bad}")
-    if not settings.trajectories:
-        return rows, None
+    return rows, defaults
+
+
+def _draws(settings: BatchSettings, n_steps: int):
     from .config import Uncertainty
     from .uncertainty import draw
 
-    draws, _ = draw(Uncertainty(), settings.base_year, len(defaults.settings.step_years),
-                    settings.trajectories, settings.seed)
-    quantiles = pd.concat([trajectory_quantiles(defaults, i, draws, settings)
-                           for i in range(len(units))], ignore_index=True)
-    return rows, quantiles
+    draws, _ = draw(Uncertainty(), settings.base_year, n_steps, settings.trajectories,
+                    settings.seed)
+    return draws
+
+
+def _subset_defaults(defaults, rows: Sequence[int]):
+    """The default inputs of some units (rows) of ``defaults``."""
+    from .consistency import _subset
+
+    return _subset(defaults, list(rows))
+
+
+def _join_defaults(parts: Sequence):
+    from .assumptions import Defaults
+
+    return Defaults(unit_ids=[u for p in parts for u in p.unit_ids], settings=parts[0].settings,
+                    population=np.concatenate([p.population for p in parts]),
+                    mx=np.concatenate([p.mx for p in parts]),
+                    asfr=np.concatenate([p.asfr for p in parts]),
+                    srb=np.concatenate([p.srb for p in parts]),
+                    net_migrants=np.concatenate([p.net_migrants for p in parts]),
+                    provenance=[x for p in parts for x in p.provenance])
 
 
 def run_chunk(chunk: Chunk, settings: BatchSettings) -> ChunkResult:
-    """Run one chunk; if it fails, run its units one by one so that only the failing ones
-    are lost, each reported by name with its error. Never raises for a unit's failure."""
+    """Run one chunk's deterministic stage (rows; with trajectories also the default inputs
+    for :func:`run_trajectory_chunk`); if it fails, run its units one by one so that only the
+    failing ones are lost, each reported by name with its error. Never raises for a unit's
+    failure."""
     started = time.perf_counter()
+    keep = bool(settings.trajectories)
     try:
-        rows, quantiles = _chunk_tables(chunk.units, settings)
-        return ChunkResult(chunk.index, rows, quantiles, [], time.perf_counter() - started)
+        rows, defaults = _chunk_tables(chunk.units, settings)
+        return ChunkResult(chunk.index, rows, None, [], time.perf_counter() - started,
+                           defaults if keep else None,
+                           units_done=0 if keep else len(chunk.units))
     except Exception:  # noqa: BLE001 - isolate the failing units below
         if len(chunk.units) == 1:
             unit = chunk.units[0]
             return ChunkResult(chunk.index, pd.DataFrame(), None,
                                [_failure(unit, traceback.format_exc())],
-                               time.perf_counter() - started)
+                               time.perf_counter() - started, units_done=1)
     parts = [run_chunk(Chunk(chunk.index, (unit,)), settings) for unit in chunk.units]
     rows = pd.concat([p.rows for p in parts if len(p.rows)], ignore_index=True) \
         if any(len(p.rows) for p in parts) else pd.DataFrame()
-    quantile_parts = [p.quantiles for p in parts if p.quantiles is not None]
-    quantiles = pd.concat(quantile_parts, ignore_index=True) if quantile_parts else None
-    return ChunkResult(chunk.index, rows, quantiles, [f for p in parts for f in p.failures],
-                       time.perf_counter() - started)
+    kept = [p.defaults for p in parts if p.defaults is not None]
+    return ChunkResult(chunk.index, rows, None, [f for p in parts for f in p.failures],
+                       time.perf_counter() - started,
+                       _join_defaults(kept) if keep and kept else None,
+                       units_done=sum(p.units_done for p in parts))
+
+
+def trajectory_chunks(result: ChunkResult, units: Sequence[Unit], size: int
+                      ) -> list[TrajectoryChunk]:
+    """The trajectory chunks of a deterministic chunk's result: ``size`` consecutive units
+    that did not fail, each with its default inputs."""
+    if result.defaults is None:
+        return []
+    defaults = result.defaults
+    position = {uid: i for i, uid in enumerate(defaults.unit_ids)}
+    kept = [u for u in units if u.unit_id in position]
+    out = []
+    for part, start in enumerate(range(0, len(kept), size)):
+        block = tuple(kept[start:start + size])
+        out.append(TrajectoryChunk(result.index, part, block, _subset_defaults(
+            defaults, [position[u.unit_id] for u in block])))
+    return out
+
+
+def run_trajectory_chunk(chunk: TrajectoryChunk, settings: BatchSettings) -> ChunkResult:
+    """Quantile rows of every unit of ``chunk`` over the batch's trajectories; a unit that
+    fails is reported by name with its error and the others are kept. Never raises for a
+    unit's failure."""
+    started = time.perf_counter()
+    draws = _draws(settings, len(chunk.defaults.settings.step_years))
+    frames, failures = [], []
+    for i, unit in enumerate(chunk.units):
+        try:
+            frames.append(trajectory_quantiles(chunk.defaults, i, draws, settings))
+        except Exception:  # noqa: BLE001 - reported by name, the others kept
+            failures.append(_failure(unit, traceback.format_exc()))
+    quantiles = pd.concat(frames, ignore_index=True) if frames else None
+    return ChunkResult(chunk.index, pd.DataFrame(), quantiles, failures,
+                       time.perf_counter() - started, part=chunk.part,
+                       units_done=len(chunk.units))
 
 
 def _failure(unit: Unit, text: str) -> dict:
@@ -479,17 +560,35 @@ def executor_for(scheduler: str, workers: int | None = None
 
 
 def stream_chunks(executor: cf.Executor, chunks: Sequence[Chunk], settings: BatchSettings,
-                  window: int) -> Iterator[ChunkResult]:
-    """Results of ``chunks`` as they complete, with at most ``window`` chunks in flight (so
-    results waiting to be written never exceed ``window`` chunks)."""
+                  window: int, trajectory_chunk_size: int = DEFAULT_CHUNK_TRAJECTORIES
+                  ) -> Iterator[ChunkResult]:
+    """Results of ``chunks`` as they complete, with at most ``window`` tasks in flight.
+
+    With trajectories each deterministic chunk's result (rows and default inputs) is cut into
+    trajectory chunks of ``trajectory_chunk_size`` units, which are submitted before any
+    further deterministic chunk: the default inputs waiting for their trajectories never
+    exceed ``window`` deterministic chunks, and results waiting to be written never exceed
+    ``window`` tasks. The default inputs are dropped from a result once cut."""
     pending: set[cf.Future] = set()
     queue = list(chunks)[::-1]
-    while queue or pending:
-        while queue and len(pending) < max(1, window):
-            pending.add(executor.submit(run_chunk, queue.pop(), settings))
+    trajectory_queue: list[TrajectoryChunk] = []
+    while queue or trajectory_queue or pending:
+        while (queue or trajectory_queue) and len(pending) < max(1, window):
+            if trajectory_queue:
+                pending.add(executor.submit(run_trajectory_chunk, trajectory_queue.pop(),
+                                            settings))
+            else:
+                pending.add(executor.submit(run_chunk, queue.pop(), settings))
         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for future in done:
-            yield future.result()
+            result = future.result()
+            if result.defaults is not None:
+                cut = trajectory_chunks(result, chunks[result.index].units,
+                                        trajectory_chunk_size)
+                trajectory_queue = cut[::-1] + trajectory_queue
+                result.defaults = None
+                result.n_parts = len(cut)
+            yield result
 
 
 # ---------------------------------------------------------------------------- the batch
@@ -505,6 +604,7 @@ class BatchResult:
     seconds: float
     scheduler: str
     files: list[str] = field(default_factory=list)
+    n_deterministic_chunks: int = 0
 
 
 def _concatenate(parts: Sequence[Path], destination: Path) -> None:
@@ -528,11 +628,16 @@ def compute_batch(selection: Selection, settings: BatchSettings, directory: Path
                   chunk_size: int | None = None,
                   progress: Callable[[int], None] | None = None) -> BatchResult:
     """Run every unit of ``selection`` and write ``units.csv`` (and ``units_quantiles.csv``,
-    ``failures.csv``) into ``directory``, streaming each chunk's rows to disk as it arrives."""
+    ``failures.csv``) into ``directory``, streaming each chunk's rows to disk as it arrives.
+
+    Deterministic chunks hold :data:`DEFAULT_CHUNK` units (``chunk_size`` without
+    trajectories); with trajectories each is cut into chunks of ``chunk_size`` units
+    (default :data:`DEFAULT_CHUNK_TRAJECTORIES`) for the trajectories. A unit whose
+    trajectories fail is left out of both tables and named in ``failures.csv``."""
     started = time.perf_counter()
     size = chunk_size or (DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else
                           DEFAULT_CHUNK)
-    chunks = make_chunks(selection.units, size)
+    chunks = make_chunks(selection.units, DEFAULT_CHUNK if settings.trajectories else size)
     identity = pd.DataFrame({"unit_id": [u.unit_id for u in selection.units],
                              "name": [u.name for u in selection.units],
                              "level": [u.level for u in selection.units],
@@ -540,24 +645,45 @@ def compute_batch(selection: Selection, settings: BatchSettings, directory: Path
     parts_dir = directory / ".parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
     failures: list[dict] = []
-    written: dict[int, tuple[Path, Path | None]] = {}
+    row_paths: dict[int, Path] = {}
+    quantile_paths: dict[tuple[int, int], Path] = {}
+    waiting: dict[int, list] = {}  # chunk -> [rows, trajectory chunks left, failed unit ids]
+    n_trajectory_chunks = 0
+
+    def write_rows(index: int, rows: pd.DataFrame, failed: set[str]) -> None:
+        rows = rows[~rows["unit_id"].isin(failed)] if failed and len(rows) else rows
+        if len(rows):
+            row_paths[index] = parts_dir / f"units-{index:05d}.csv"
+            identity.merge(rows, on="unit_id", how="inner").to_csv(row_paths[index],
+                                                                  index=False)
+
     with executor_for(scheduler, workers) as (executor, slots, description):
-        for result in stream_chunks(executor, chunks, settings, window=2 * slots):
+        for result in stream_chunks(executor, chunks, settings, window=2 * slots,
+                                    trajectory_chunk_size=size):
             failures += result.failures
-            rows_path = parts_dir / f"units-{result.index:05d}.csv"
-            quantiles_path = None
-            if len(result.rows):
-                identity.merge(result.rows, on="unit_id", how="inner").to_csv(
-                    rows_path, index=False)
-            if result.quantiles is not None and len(result.quantiles):
-                quantiles_path = parts_dir / f"quantiles-{result.index:05d}.csv"
-                identity.merge(result.quantiles, on="unit_id", how="inner").to_csv(
-                    quantiles_path, index=False)
-            written[result.index] = (rows_path, quantiles_path)
-            if progress is not None:
-                progress(len(chunks[result.index].units))
-    order = sorted(written)
-    row_parts = [written[i][0] for i in order if written[i][0].exists()]
+            if result.part is None:  # a deterministic chunk
+                n_trajectory_chunks += result.n_parts
+                if result.n_parts:
+                    waiting[result.index] = [result.rows, result.n_parts, set()]
+                else:
+                    write_rows(result.index, result.rows, set())
+            else:
+                if result.quantiles is not None and len(result.quantiles):
+                    path = parts_dir / f"quantiles-{result.index:05d}-{result.part:05d}.csv"
+                    identity.merge(result.quantiles, on="unit_id", how="inner").to_csv(
+                        path, index=False)
+                    quantile_paths[(result.index, result.part)] = path
+                entry = waiting[result.index]
+                entry[1] -= 1
+                entry[2].update(f["unit_id"] for f in result.failures)
+                if entry[1] == 0:
+                    write_rows(result.index, entry[0], entry[2])
+                    del waiting[result.index]
+            if progress is not None and result.units_done:
+                progress(result.units_done)
+    position = {u.unit_id: i for i, u in enumerate(selection.units)}
+    failures.sort(key=lambda f: position.get(f["unit_id"], len(position)))
+    row_parts = [row_paths[i] for i in sorted(row_paths)]
     if not row_parts:
         first = failures[0] if failures else {"name": "?", "code": "", "error": "no output"}
         raise BatchError(f"every unit failed, e.g. {first['name']} ({first['code']}): "
@@ -565,7 +691,7 @@ def compute_batch(selection: Selection, settings: BatchSettings, directory: Path
                          fix="see the error; run one unit with `forecast inputs` to inspect it")
     files = ["units.csv"]
     _concatenate(row_parts, directory / "units.csv")
-    quantile_parts = [written[i][1] for i in order if written[i][1] is not None]
+    quantile_parts = [quantile_paths[k] for k in sorted(quantile_paths)]
     if quantile_parts:
         _concatenate(quantile_parts, directory / "units_quantiles.csv")
         files.append("units_quantiles.csv")
@@ -576,9 +702,11 @@ def compute_batch(selection: Selection, settings: BatchSettings, directory: Path
         pd.DataFrame(failures, columns=["unit_id", "code", "name", "error"]).to_csv(
             directory / "failures.csv", index=False)
         files.append("failures.csv")
-    return BatchResult(n_units=len(selection.units), n_chunks=len(chunks), failures=failures,
-                       seconds=time.perf_counter() - started, scheduler=description,
-                       files=files)
+    return BatchResult(n_units=len(selection.units),
+                       n_chunks=n_trajectory_chunks if settings.trajectories else len(chunks),
+                       failures=failures, seconds=time.perf_counter() - started,
+                       scheduler=description, files=files,
+                       n_deterministic_chunks=len(chunks))
 
 
 def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult,
@@ -596,7 +724,9 @@ def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult
                       "skipped": list(selection.skipped)},
         "settings": dataclasses.asdict(settings),
         "chunks": {"count": result.n_chunks, "size": chunk_size or (
-            DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else DEFAULT_CHUNK)},
+            DEFAULT_CHUNK_TRAJECTORIES if settings.trajectories else DEFAULT_CHUNK),
+                   **({"deterministic_count": result.n_deterministic_chunks,
+                       "deterministic_size": DEFAULT_CHUNK} if settings.trajectories else {})},
         "scheduler": result.scheduler,
         "inputs": "default inputs of every unit, controlled top down (forecast.consistency); "
                   "demand by the default parameters of data/care_parameters.csv",
