@@ -410,6 +410,11 @@ class ChildcareDemand(StrictModel):
     target_utilisation: float | None = Field(default=None, gt=0, le=1,
                                              description="Planning utilisation of places, "
                                              "fraction.")
+    path: Literal["policy", "full_uptake"] | None = Field(
+        default=None, description="Enrolment path of the needs method when `uptake` is not "
+        "given: 'policy' (default: observed 5.5 % in 2021 and 12 % in 2025, then to the "
+        "assumed 15 % of under-3s in 2035) or 'full_uptake' (the ceiling: to the whole "
+        "expressed demand by 2035).")
 
 
     @field_validator("uptake")

@@ -129,14 +129,34 @@ def assumption_labels(path: str | Path | None = None) -> pd.DataFrame:
         drop=True)
 
 
-def _childcare_uptake_default() -> tuple[tuple[int, float], ...]:
-    """Uptake (share of the expressed demand that is enrolled) by year: observed enrolment ÷
-    demand share in 2021 and 2025 (C4/C3), then linear to 1.0 in the assumed full-uptake year."""
+CHILDCARE_PATHS = ("policy", "full_uptake")
+
+
+def _observed_uptake() -> tuple[tuple[int, float], ...]:
+    """Observed enrolment ÷ demand share (C4/C3): ``((2021, 0.165), (2025, 0.36))``."""
     share = _value("childcare_demand_share")
-    full_year = int(round(_value("childcare_full_uptake_year")))
-    observed = [(int(m.group(1)), v / share) for k, v in _values().items()
-                if (m := re.match(r"^childcare_enrolment_(\d{4})$", k))]
-    return tuple(sorted(observed)) + ((full_year, 1.0),)
+    return tuple(sorted((int(m.group(1)), v / share) for k, v in _values().items()
+                        if (m := re.match(r"^childcare_enrolment_(\d{4})$", k))))
+
+
+def childcare_uptake_path(path: str = "policy") -> tuple[tuple[int, float], ...]:
+    """Uptake (share of the expressed demand that is enrolled) by year, anchored on observed
+    enrolment in 2021 and 2025 (C4). ``policy`` (the default): then linear to the assumed
+    2035 enrolment (``childcare_enrolment_policy_2035``, 15 % of under-3s); ``full_uptake`` (the
+    ceiling scenario): linear to the whole expressed demand (1.0) in
+    ``childcare_full_uptake_year``."""
+    if path not in CHILDCARE_PATHS:
+        raise InputError(f"unknown childcare path '{path}'", field="demand.childcare.path",
+                         fix=f"use one of {', '.join(CHILDCARE_PATHS)}")
+    if path == "full_uptake":
+        end = (int(round(_value("childcare_full_uptake_year"))), 1.0)
+    else:
+        end = (2035, _value("childcare_enrolment_policy_2035") / _value("childcare_demand_share"))
+    return _observed_uptake() + (end,)
+
+
+def _childcare_uptake_default() -> tuple[tuple[int, float], ...]:
+    return childcare_uptake_path("policy")
 
 
 @dataclass(frozen=True)
@@ -188,6 +208,7 @@ class ChildcareParameters:
     age_profile: tuple[tuple[int, float], ...] = field(
         default_factory=lambda: _schedule("childcare_demand_profile_age_"))
     uptake_path: tuple[tuple[int, float], ...] = field(default_factory=_childcare_uptake_default)
+    uptake_source: str = "childcare_enrolment_policy_2035"
     target_utilisation: float = field(
         default_factory=lambda: _value("childcare_target_utilisation"))
 
@@ -471,7 +492,7 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
     wanting = by_age @ rate
     enrolled = wanting * params.uptake(years)
     pop_total = by_age.sum(axis=1)
-    needs_assumptions = ("childcare_demand_profile_age_*; childcare_full_uptake_year; "
+    needs_assumptions = (f"childcare_demand_profile_age_*; {params.uptake_source}; "
                          "childcare_target_utilisation")
     rows = [
         ("childcare_places", "norm", "places", "",

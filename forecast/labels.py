@@ -730,11 +730,16 @@ T<sub>x</sub>、e<sub>x</sub>，存活比 S<sub>x</sub> = L<sub>x</sub>/L<sub>x�
 + π<sub>中轻度</sub> × u<sub>中轻度</sub>) × (1 + 趋势)<sup>年份−基期</sup> ÷ 目标入住率；
 u<sub>重度</sub> = {u_severe}，u<sub>中轻度</sub> = {u_moderate}，目标入住率 {occupancy}，
 失能率年变化 {trend}。</li>
+<li>养老床位·预期使用法：床位 = 失能需求法的入住人数 × k ÷ 实际入住率 {observed_occupancy}；
+k 使该公式在2020年全国普查人口上得到养老机构实际入住的约215万人（民政部2020年7月），
+即按全国当前的使用水平；对比机构床位。</li>
 <li>养老床位·“9073”格局法：床位 = {rule_9073} × P<sub>60+</sub>。</li>
 <li>护理型床位 = 护理型占比 {nursing} × 上述各方法床位。</li>
 <li>托位·千人指标法：托位 = 每千人口托位数 {childcare_norm} × 常住人口 ÷ 1000。</li>
 <li>托位·入托需求法：托位 = Σ<sub>a=0..2</sub> P<sub>a</sub> × 入托需求率<sub>a</sub> ×
-实际入托比例(年份) ÷ 目标使用率 {utilisation}；有入托需求的家庭占比 {demand_share}。</li>
+实际入托比例(年份) ÷ 目标使用率 {utilisation}；有入托需求的家庭占比 {demand_share}；
+入托率由实测的5.5%（2021年）、12%（2025年）升至2035年的{enrolment_2035}（假设，未找到2025年后的
+国家数值目标）；上限方案 childcare_full_uptake 为2035年全部需求入托。</li>
 </ul>
 <p>各参数的数值、范围、来源和可信度（H/M/L/D 有来源，A 为无来源的假设）见“假设及来源”表。</p>
 """,
@@ -766,12 +771,18 @@ L<sub>x</sub>/L<sub>x−1</sub> (open group T<sub>A</sub>/T<sub>A−1</sub>).</l
 u<sub>severe</sub> + π<sub>moderate</sub> × u<sub>moderate</sub>) × (1 + trend)<sup>year −
 base</sup> ÷ target occupancy; u<sub>severe</sub> = {u_severe}, u<sub>moderate</sub> =
 {u_moderate}, target occupancy {occupancy}, disability trend {trend} a year.</li>
+<li>Elderly-care beds, expected use: beds = the needs method's residents × k ÷ observed
+occupancy {observed_occupancy}, k making the formula give the about 2.15 M residents of
+institutions on the 2020 national census population (MCA, July 2020): use as today; compared
+with institutional beds.</li>
 <li>Elderly-care beds, 9073 rule: beds = {rule_9073} × P<sub>60+</sub>.</li>
 <li>Nursing-type beds = nursing share {nursing} × each of the above.</li>
 <li>Childcare places, norm: places = {childcare_norm} per 1,000 × total population ÷ 1000.</li>
 <li>Childcare places, needs: places = Σ<sub>a=0..2</sub> P<sub>a</sub> × demand rate<sub>a</sub>
 × uptake(year) ÷ target utilisation {utilisation}; share of families wanting care
-{demand_share}.</li>
+{demand_share}; enrolment from the observed 5.5 % (2021) and 12 % (2025) to {enrolment_2035} in
+2035 (an assumption: no national numeric target after 2025 was found); the ceiling scenario
+childcare_full_uptake enrols the whole demand by 2035.</li>
 </ul>
 <p>Each parameter's value, range, source and confidence (H/M/L/D sourced, A = assumption
 without a source) is in the “Assumptions and sources” table.</p>

@@ -1368,6 +1368,14 @@ def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
     return fallback
 
 
+def _shipped_value(key: str) -> float:
+    """A shipped care parameter (data/care_parameters.csv)."""
+    from .demand import load_care_parameters
+
+    table = load_care_parameters()
+    return float(table.set_index("key").loc[key, "value"])
+
+
 def _main_record(files: RunFiles):
     """The main scenario's :class:`forecast.spec.ScenarioRecord` (None for an older run)."""
     from .spec import scenario_records
@@ -1441,6 +1449,8 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
         "childcare_norm": _parameter(files, "norm_per_1000_population"),
         "utilisation": _parameter(files, "target_utilisation"),
         "demand_share": _parameter(files, "demand_share"),
+        "observed_occupancy": _parameter(files, "observed_occupancy"),
+        "enrolment_2035": _percent(_shipped_value("childcare_enrolment_policy_2035"), 0),
     }
     text = METHODS_HTML[lang]
     if lang == "zh":  # a line break between Chinese characters would show as a space

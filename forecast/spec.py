@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .demand import ChildcareParameters, ElderlyCareParameters
+from .demand import ChildcareParameters, ElderlyCareParameters, childcare_uptake_path
 from .lifetable import life_table
 from .vocabulary import (
     CHANGE_KINDS_SOURCED,
@@ -282,11 +282,17 @@ def demand_parameters(config) -> tuple[ElderlyCareParameters, ChildcareParameter
         childcare["demand_share"] = c.demand_rate
     if c.target_utilisation is not None:
         childcare["target_utilisation"] = c.target_utilisation
+    if c.path is not None and c.uptake is None:
+        childcare["uptake_path"] = childcare_uptake_path(c.path)
+        childcare["uptake_source"] = ("childcare_enrolment_policy_2035" if c.path == "policy"
+                                      else "childcare_full_uptake_year")
     if c.uptake is not None:
+        childcare["uptake_source"] = "config uptake"
         path = c.uptake if isinstance(c.uptake, dict) else {config.projection.base_year:
                                                            c.uptake}
         childcare["uptake_path"] = tuple(sorted((int(y), float(v)) for y, v in path.items()))
-    for name in ("norm_per_1000_population", "demand_rate", "uptake", "target_utilisation"):
+    for name in ("norm_per_1000_population", "demand_rate", "uptake", "target_utilisation",
+                 "path"):
         value = getattr(c, name)
         if value is not None:
             settings.append(DemandSetting(f"childcare {name}", value, "config"))

@@ -15,6 +15,7 @@ from forecast.demand import (
     assumption_labels,
     care_demand,
     childcare_demand,
+    childcare_uptake_path,
     drivers,
     drivers_from_demand,
     elderly_bed_demand,
@@ -156,11 +157,36 @@ def test_childcare_norm_and_needs_hand_formula():
 
 
 def test_childcare_default_uptake_matches_enrolment():
-    """C4/C3: uptake = enrolment ÷ demand: 5.5 % ÷ 1/3 (2021), 12 % ÷ 1/3 (2025); 1 by 2035."""
+    """C4/C3: uptake = enrolment ÷ demand: 5.5 % ÷ 1/3 (2021), 12 % ÷ 1/3 (2025); then the
+    assumed 15 % of under-3s in 2035 (0.45 of the demand), held after."""
     params = ChildcareParameters()
     uptake = params.uptake(np.array([2021, 2025, 2035, 2040]))
-    np.testing.assert_allclose(uptake, [0.165, 0.36, 1.0, 1.0], atol=1e-4)
+    np.testing.assert_allclose(uptake, [0.165, 0.36, 0.45, 0.45], atol=1e-4)
+    ceiling = ChildcareParameters(uptake_path=childcare_uptake_path("full_uptake"))
+    np.testing.assert_allclose(ceiling.uptake(np.array([2021, 2025, 2035, 2040])),
+                               [0.165, 0.36, 1.0, 1.0], atol=1e-4)
     assert sum(params.demand_rate().values()) / 3 == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_policy_path_follows_the_children_not_the_uptake_ramp():
+    """Issue 11: with under-3s falling 38 % from 2025 to 2035 (Honghe's projection: 163k in
+    2020 to 101k in 2035) the default path's places fall (enrolment 12 % → 15 %, ×1.25), the
+    full-uptake ceiling's rise (×2.78); both are demand share × uptake × children ÷ 0.85."""
+    cells = {2025: 100_000.0, 2035: 62_000.0}
+    population = pd.concat([make_population({("male", a): cells[y] / 3 for a in range(3)},
+                                            years=(y,)) for y in cells], ignore_index=True)
+    policy = childcare_demand(population)
+    ceiling = childcare_demand(population, ChildcareParameters(
+        uptake_path=childcare_uptake_path("full_uptake")))
+    assert value(policy, "childcare_places", "needs", 2035) < value(
+        policy, "childcare_places", "needs", 2025)
+    assert value(ceiling, "childcare_places", "needs", 2035) > value(
+        ceiling, "childcare_places", "needs", 2025)
+    # every child counts alike here (equal ages): places = enrolment × children ÷ 0.85
+    assert value(policy, "childcare_places", "needs", 2025) == pytest.approx(
+        0.12 * 100_000 / 0.85, rel=1e-4)
+    assert value(policy, "childcare_places", "needs", 2035) == pytest.approx(
+        0.15 * 62_000 / 0.85, rel=1e-4)
 
 
 def test_keys_are_carried_through_and_drivers_agree():

@@ -133,6 +133,10 @@ def _spec_reflects(result, name: str, key: str, value) -> bool:
         return not spec.inputs.net_migrants.any() and base.inputs.net_migrants.any()
     if key == "assumptions.mortality.improvement" and value == "half":
         return bool((spec.e0[-1] < base.e0[-1]).all() and np.allclose(spec.e0[0], base.e0[0]))
+    if key == "demand.childcare.path":
+        from forecast.demand import childcare_uptake_path
+
+        return spec.childcare.uptake_path == childcare_uptake_path(value)
     if key == "supply.elderly_beds.base_reading":
         return result.spec.supply_sections[name].supply.elderly_beds.base_reading == value
     if key.startswith("demand.elderly."):
