@@ -387,7 +387,11 @@ def run_uncertainty(result, n: int, seed: int,
         step("demand")
         supply = result.supply[result.supply["scenario"] == name]
         drivers = drivers_from_demand(demand)
-        gap_table = gaps(demand, supply[["service", "year", "supply"]], [], drivers)
+        # the institutional beds too: the needs, expected-use and 9073 methods are compared
+        # with them (supply.gaps), as in the deterministic run
+        supply_columns = [c for c in ("service", "year", "supply", "supply_institutional",
+                                      "institutional_basis") if c in supply.columns]
+        gap_table = gaps(demand, supply[supply_columns], [], drivers)
         probability = probability_met(gap_table, "trajectory")
         probability.insert(0, "scenario", name)
         probabilities.append(probability)

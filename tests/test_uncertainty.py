@@ -258,3 +258,22 @@ def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, pro
     assert list(years) == list(supply.index)
     text = " ".join(t.get_text() for t in figure.findobj(lambda o: hasattr(o, "get_text")))
     assert method_label("needs", "elderly_beds", "zh") in text
+
+
+def test_probabilities_compare_each_bed_method_with_its_own_supply(result, probabilistic):
+    """Like with like under uncertainty too: wherever the deterministic gap of a service and
+    method is known, so is the probability that supply meets demand (the needs, expected-use
+    and 9073 methods against institutional beds, not missing for want of them), and a
+    deterministic shortfall of more than 30 % of demand is met in few trajectories."""
+    gaps = result.gaps[result.gaps["scenario"] == "baseline"]
+    gaps = gaps.assign(service=gaps["service"].astype(str), method=gaps["method"].astype(str))
+    known = gaps[gaps["gap"].notna()].set_index(["service", "method", "year"])
+    probability = probabilistic.probability_met.set_index(["service", "method", "year"])
+    probability = probability.loc[known.index.intersection(probability.index), "probability_met"]
+    assert len(probability) == len(known)
+    assert probability.notna().all()
+    methods = set(known.reset_index().query("service == 'elderly_beds'")["method"])
+    assert {"needs", "norm"} <= methods
+    deep = known[known["gap"] < -0.3 * known["demand"]].index
+    assert len(deep) > 0
+    assert (probability.loc[deep] < 0.2).all()
