@@ -1330,7 +1330,18 @@ def translate(text: object, lang: str = "zh") -> str:
         return text
     for english, chinese in _PHRASES:
         text = text.replace(english, chinese)
+    # a config author's English label glossed in Chinese, as "beds in community facilities
+    # (居家养老服务中心/农村互助养老服务站)", shows as its Chinese gloss
+    text = _GLOSSED.sub(lambda match: match.group(1), text)
+    text = _BASE_YEAR.sub(r"\1年基期：", text)  # supply.supply_basis's "base 2020: "
     return UNTRANSLATED if english_sentences(text) else text
+
+
+_BASE_YEAR = re.compile(r"\bbase (\d{4}): ")
+#: An English label (letters, spaces, hyphens, slashes, commas) followed by a gloss in
+#: parentheses that holds Chinese and no Latin letters or digits.
+_GLOSSED = re.compile(r"[A-Za-z][A-Za-z ,'/-]*?\s*[(（]([^()（）A-Za-z0-9]*[\u4e00-\u9fff]"
+                      r"[^()（）A-Za-z0-9]*)[)）]")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,17 @@
+"""The Chinese report's notes (forecast.labels.translate): the run's own phrases in Chinese, a
+config label glossed in Chinese shown as its gloss, and an English sentence never shown."""
+
+from forecast.labels import UNTRANSLATED, translate
+
+
+def test_supply_basis_with_glossed_labels_reads_in_chinese():
+    basis = ("base 2020: nested reading: all elderly-care institutions and facilities "
+             "(各类养老服务机构及设施): 13,483 (001.txt, “共设置养老床位13483张”); "
+             "beds in community facilities (居家养老服务中心/农村互助养老服务站): 5,710")
+    assert translate(basis) == ("2020年基期：嵌套解读：各类养老服务机构及设施: 13,483 (001.txt, "
+                                "“共设置养老床位13483张”); 居家养老服务中心/农村互助养老服务站: 5,710")
+    assert translate(basis, "en") == basis
+
+
+def test_an_english_sentence_is_not_shown_in_the_chinese_report():
+    assert translate("The plan states no base-year count of nursing beds.") == UNTRANSLATED
