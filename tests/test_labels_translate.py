@@ -8,8 +8,9 @@ def test_supply_basis_with_glossed_labels_reads_in_chinese():
     basis = ("base 2020: nested reading: all elderly-care institutions and facilities "
              "(各类养老服务机构及设施): 13,483 (001.txt, “共设置养老床位13483张”); "
              "beds in community facilities (居家养老服务中心/农村互助养老服务站): 5,710")
-    assert translate(basis) == ("2020年基期：嵌套解读：各类养老服务机构及设施: 13,483 (001.txt, "
-                                "“共设置养老床位13483张”); 居家养老服务中心/农村互助养老服务站: 5,710")
+    assert translate(basis) == (
+        "2020年基期：嵌套解读：各类养老服务机构及设施: 13,483 (001.txt, “共设置养老床位13483张”); "
+        "居家养老服务中心/农村互助养老服务站: 5,710")
     assert translate(basis, "en") == basis
 
 
