@@ -452,6 +452,17 @@ class Defaults:
     net_migrants: np.ndarray  # (U, T, 2, 101) persons per year
     provenance: list[dict] = field(default_factory=list)
 
+    @classmethod
+    def concatenate(cls, parts: list[Defaults]) -> Defaults:
+        """The units of ``parts`` (same settings) as one batch, in order."""
+        return cls(unit_ids=[u for p in parts for u in p.unit_ids], settings=parts[0].settings,
+                   population=np.concatenate([p.population for p in parts]),
+                   mx=np.concatenate([p.mx for p in parts]),
+                   asfr=np.concatenate([p.asfr for p in parts]),
+                   srb=np.concatenate([p.srb for p in parts]),
+                   net_migrants=np.concatenate([p.net_migrants for p in parts]),
+                   provenance=[x for p in parts for x in p.provenance])
+
     def inputs_for(self, i: int) -> ProjectionInputs:
         """The canonical inputs of unit ``i`` (mortality.csv form: the life table is ours)."""
         s = self.settings

@@ -413,18 +413,6 @@ def _subset_defaults(defaults, rows: Sequence[int]):
     return _subset(defaults, list(rows))
 
 
-def _join_defaults(parts: Sequence):
-    from .assumptions import Defaults
-
-    return Defaults(unit_ids=[u for p in parts for u in p.unit_ids], settings=parts[0].settings,
-                    population=np.concatenate([p.population for p in parts]),
-                    mx=np.concatenate([p.mx for p in parts]),
-                    asfr=np.concatenate([p.asfr for p in parts]),
-                    srb=np.concatenate([p.srb for p in parts]),
-                    net_migrants=np.concatenate([p.net_migrants for p in parts]),
-                    provenance=[x for p in parts for x in p.provenance])
-
-
 def run_chunk(chunk: Chunk, settings: BatchSettings) -> ChunkResult:
     """Run one chunk's deterministic stage (rows; with trajectories also the default inputs
     for :func:`run_trajectory_chunk`); if it fails, run its units one by one so that only the
@@ -447,9 +435,11 @@ def run_chunk(chunk: Chunk, settings: BatchSettings) -> ChunkResult:
     rows = pd.concat([p.rows for p in parts if len(p.rows)], ignore_index=True) \
         if any(len(p.rows) for p in parts) else pd.DataFrame()
     kept = [p.defaults for p in parts if p.defaults is not None]
+    from .assumptions import Defaults
+
     return ChunkResult(chunk.index, rows, None, [f for p in parts for f in p.failures],
                        time.perf_counter() - started,
-                       _join_defaults(kept) if keep and kept else None,
+                       Defaults.concatenate(kept) if keep and kept else None,
                        units_done=sum(p.units_done for p in parts))
 
 

@@ -218,14 +218,7 @@ def _build(unit_ids: list[str], base_year: int, end_year: int) -> Defaults:
     for start in range(0, len(unit_ids), CHUNK):
         units = [records[u] for u in unit_ids[start:start + CHUNK]]
         batches.append(build_defaults(units, base_year, end_year))
-    return Defaults(unit_ids=[u for b in batches for u in b.unit_ids],
-                    settings=batches[0].settings,
-                    population=np.concatenate([b.population for b in batches]),
-                    mx=np.concatenate([b.mx for b in batches]),
-                    asfr=np.concatenate([b.asfr for b in batches]),
-                    srb=np.concatenate([b.srb for b in batches]),
-                    net_migrants=np.concatenate([b.net_migrants for b in batches]),
-                    provenance=[p for b in batches for p in b.provenance])
+    return Defaults.concatenate(batches)
 
 
 def _eligible(unit_id: str, base_year: int) -> bool:
