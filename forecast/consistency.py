@@ -21,10 +21,18 @@ inputs still reproduce its scaled population exactly:
 4. The parts are projected again with these rates; then each cell (year, sex, age) is scaled
    to the parent's, keeping the base year's ratio of the parts' sum to the parent (1 where the
    yearbook's parts add up, which they do but for a few development zones).
-5. Net migration: each part's net migrants in each step are the residual that makes the
-   engine reproduce its scaled population from its scaled rates; they sum to the parent's net
-   migrants up to the difference between the parent's and the parts' survivors and births by
-   age, which steps 2 and 3 make small.
+5. On this controlled path the parts' flows are brought to the parent's again, since scaling
+   the populations moved them off the path their rates were scaled on (before, Honghe's
+   counties had 1.2 % fewer births than Honghe by 2033, 石家庄's 7.8 % more; the difference
+   sat in age-0 migrants): the death rates of each step and sex get one more level factor so
+   the parts' deaths by sex sum to the parent's (to about 1e-4: deaths are nearly
+   proportional to mx), then the ASFR of each step one factor so their births sum to the
+   parent's exactly (births are linear in the ASFR on a fixed path).
+6. Net migration: each part's net migrants in each step are the residual that makes the
+   engine reproduce its scaled population from its scaled rates. With populations, births
+   and deaths summing to the parent's, they sum to the parent's net migrants too (by the
+   balancing equation; by sex and age up to the parts' different sex ratios at birth and
+   the age pattern of deaths).
 
 The parent is itself controlled to its own parent first; the nation keeps its own defaults.
 A unit outside the chain (a yearbook subtotal) keeps its own defaults and says so.
@@ -120,8 +128,11 @@ class Projected:
     net_migrants: np.ndarray  # (U, T, 2, 101) as applied
 
 
-def project_defaults(defaults: Defaults) -> Projected:
-    survival = survival_ratios_by_sex(defaults.mx)
+def project_defaults(defaults: Defaults, survival: np.ndarray | None = None) -> Projected:
+    """The engine's projection of ``defaults`` ('end' timing); ``survival`` (U, T, 2, 101),
+    when given, is ``survival_ratios_by_sex(defaults.mx)`` computed already."""
+    if survival is None:
+        survival = survival_ratios_by_sex(defaults.mx)
     result = project(defaults.population, np.moveaxis(survival, 1, 0),
                      np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
                      np.moveaxis(defaults.net_migrants, 1, 0))
@@ -139,35 +150,45 @@ def _subset(defaults: Defaults, rows: list[int]) -> Defaults:
                     provenance=[defaults.provenance[i] for i in rows])
 
 
+def steps_without_migrants(population: np.ndarray, survival: np.ndarray, asfr: np.ndarray,
+                           srb: np.ndarray):
+    """Every step of a given path at once: the engine's step ('end' timing, no migrants) from
+    ``population[:, t]`` (U, T+1, 2, 101) with the rates of step t, as one
+    :class:`forecast.engine.StepResult` over axes (U, T). Births and deaths of a step depend on
+    its start population and rates only, so on a fixed path they are what a projection of
+    these rates with the residual migrants gives."""
+    return project_step(population[:, :-1], survival, asfr, srb, None)
+
+
 def residual_migrants(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
                       srb: np.ndarray) -> np.ndarray:
     """Net migrants (U, T, 2, 101) that make the engine ('end' timing) reproduce
     ``population`` (U, T+1, 2, 101) exactly from these rates: P(t+1) − step(P(t), no migrants)."""
-    survival = survival_ratios_by_sex(mx)
-    out = np.empty(mx.shape)
-    for t in range(mx.shape[1]):
-        step = project_step(population[:, t], survival[:, t], asfr[:, t], srb[:, t], None)
-        out[:, t] = population[:, t + 1] - step.population
-    return out
+    step = steps_without_migrants(population, survival_ratios_by_sex(mx), asfr, srb)
+    return population[:, 1:] - step.population
+
+
+def flow_factor(target: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """target / parts where the parts have any, else 1: the factor that makes a flow of the
+    parts (summed over them) equal the parent's."""
+    return np.divide(target, parts, out=np.ones(np.shape(parts)), where=parts > 0)
 
 
 def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
                       ) -> tuple[Defaults, Projected, list[dict]]:
-    """The parts' defaults controlled to one parent's projection (steps 1–5 of the module
-    docstring). Returns the new defaults, their projection and a note per part."""
+    """The parts' defaults controlled to one parent's projection (steps 1–6 of the module
+    docstring). Returns the new defaults, their projection (what the engine gives for them)
+    and a note per part."""
     first = project_defaults(parts)
     target_births = parent.births[parent_row]  # (T,)
     target_deaths = parent.deaths[parent_row]  # (T, 2, 101)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fertility = np.where(first.births.sum(axis=0) > 0,
-                             target_births / first.births.sum(axis=0), 1.0)  # (T,)
-        mortality = np.where(first.deaths.sum(axis=0) > 0,
-                             target_deaths / first.deaths.sum(axis=0), 1.0)  # (T, 2, 101)
-    mortality = np.clip(np.nan_to_num(mortality, nan=1.0), *MORTALITY_FACTOR_LIMITS)
+    fertility = flow_factor(target_births, first.births.sum(axis=0))  # (T,)
+    mortality = flow_factor(target_deaths, first.deaths.sum(axis=0))  # (T, 2, 101)
+    mortality = np.clip(mortality, *MORTALITY_FACTOR_LIMITS)
     asfr = parts.asfr * fertility[None, :, None]
     mx = parts.mx * mortality[None]
-    scaled_rates = replace(parts, asfr=asfr, mx=mx)
-    second = project_defaults(scaled_rates)
+    survival = survival_ratios_by_sex(mx)
+    second = project_defaults(replace(parts, asfr=asfr, mx=mx), survival)
 
     total = second.population.sum(axis=0)  # (T+1, 2, 101)
     target = parent.population[parent_row]
@@ -182,10 +203,31 @@ def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
     share = np.where(empty, totals_share[:, :, None, None], share)
     population = share * goal[None]
     population[:, 0] = parts.population  # the census base stays as it is
-    migrants = residual_migrants(population, mx, asfr, parts.srb)
-    controlled = replace(scaled_rates, net_migrants=migrants)
-    result = Projected(population=population, births=second.births, deaths=second.deaths,
-                       net_migrants=migrants)
+
+    # Step 5: the flows on the controlled path. Scaling the population moved the parts away
+    # from the path their rates were scaled on, so their births and deaths no longer summed to
+    # the parent's (Honghe's counties: births 1.2 % short by 2033, the rest hidden in age-0
+    # migrants). On the controlled path, deaths by sex are brought to the parent's with one
+    # level factor per step and sex (first order: deaths ∝ mx; the life table's curvature
+    # leaves about 1e-4), then fertility, linear given the path, to the parent's births
+    # exactly; both goals carry the base year's ratio of the parts to the parent.
+    base_total_ratio = float(total[0].sum() / target[0].sum()) if target[0].sum() > 0 else 1.0
+    on_path = steps_without_migrants(population, survival, asfr, parts.srb)
+    deaths_goal = (target_deaths * base_ratio[None]).sum(axis=-1)  # (T, 2)
+    level = np.clip(flow_factor(deaths_goal, on_path.deaths.sum(axis=(0, 3))),
+                    *MORTALITY_FACTOR_LIMITS)  # (T, 2)
+    mortality = np.clip(mortality * level[:, :, None], *MORTALITY_FACTOR_LIMITS)
+    mx = parts.mx * mortality[None]
+    survival = survival_ratios_by_sex(mx)
+    on_path = steps_without_migrants(population, survival, asfr, parts.srb)
+    fertility = fertility * flow_factor(target_births * base_total_ratio,
+                                        on_path.births_by_sex.sum(axis=(0, 2)))
+    asfr = parts.asfr * fertility[None, :, None]
+    on_path = steps_without_migrants(population, survival, asfr, parts.srb)
+    migrants = population[:, 1:] - on_path.population
+    controlled = replace(parts, asfr=asfr, mx=mx, net_migrants=migrants)
+    result = Projected(population=population, births=on_path.births_by_sex.sum(axis=-1),
+                       deaths=on_path.deaths, net_migrants=migrants)
 
     notes = []
     parent_migrants = parent.net_migrants[parent_row].sum()

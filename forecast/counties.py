@@ -51,7 +51,7 @@ COUNT_NOT_SPLIT = ("a count target of the plan cannot be shared out among its co
 SUPPLY_UNKNOWN = ("the plan states its supply for the whole jurisdiction only: supply by county "
                   "is unknown, each county's gap is target − demand")
 #: The largest relative difference allowed between the counties' sum and the jurisdiction
-#: (population, 60+, 0-2, demand) in any year.
+#: (population, 60+, 0-2, births, deaths, demand) in any year.
 SUM_TOLERANCE = 0.005
 
 
@@ -136,12 +136,14 @@ def county_table(units: Sequence[Unit], plan_targets: Sequence, base_year: int, 
 def sum_check(counties: pd.DataFrame, summary: pd.DataFrame, demand: pd.DataFrame
               ) -> dict[str, float]:
     """The largest relative difference, over the years, between the counties' sum and the
-    jurisdiction's baseline for each of population, 60+, 0-2 and each demand method."""
+    jurisdiction's baseline for each of population, 60+, 0-2, 80+, births, deaths and each
+    demand method."""
     sums = counties.groupby("year").sum(numeric_only=True)
     whole = summary.set_index("year")
     out = {}
-    for column in ("total", "pop_60plus", "pop_0_2", "pop_80plus"):
-        out[column] = float(np.max(np.abs(sums[column] / whole[column] - 1)))
+    for column in ("total", "pop_60plus", "pop_0_2", "pop_80plus", "births", "deaths"):
+        ratio = (sums[column] / whole[column]).dropna()  # births, deaths: none in the base year
+        out[column] = float(np.max(np.abs(ratio - 1)))
     rows = demand[demand["service"].astype(str) != "driver"]
     for (service, method), group in rows.groupby([rows["service"].astype(str),
                                                   rows["method"].astype(str)]):

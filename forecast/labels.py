@@ -1369,8 +1369,8 @@ COUNTY_HEADERS_ZH: dict[str, str] = {
 COUNTY_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "section": "各县（市、区）",
-        "intro": "{n}个县级单元按与{name}一致的默认输入测算（自上而下控制，各县之和等于全域，"
-                 "最大相对差{diff}）；需求参数与全域基准方案相同。规划只给出全域供给，各县供给未知，"
+        "intro": "{n}个县级单元按与{name}一致的默认输入测算（自上而下控制，各县的常住人口、0–2岁、"
+                 "60岁及以上、出生、死亡与各项需求之和等于全域，最大相对差{diff}）；需求参数与全域基准方案相同。规划只给出全域供给，各县供给未知，"
                  "缺口为目标 − 需求（负数表示目标不足以覆盖需求）。目标：{targets}。"
                  "完整数据见 counties.csv 与 results.xlsx 的 counties 工作表。",
         "target_plan": "{service}按规划自身标准",
@@ -1398,8 +1398,9 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "section": "Counties",
         "intro": "{n} county-level units projected with default inputs consistent with {name} "
-                 "(controlled top down: the counties add up to the whole, largest relative "
-                 "difference {diff}); demand parameters as the whole's baseline. The plan "
+                 "(controlled top down: the counties' population, 0–2, 60+, births, deaths "
+                 "and each demand add up to the whole, largest relative difference {diff}); "
+                 "demand parameters as the whole's baseline. The plan "
                  "states its supply for the whole only, so supply by county is unknown and "
                  "the gap is target − demand (negative: the target would not cover the "
                  "demand). Targets: {targets}. All years are in counties.csv and the "
