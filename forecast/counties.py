@@ -182,6 +182,9 @@ def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
     places = pd.Series((last["childcare_places_needs"] / last["total"] * 1000).to_numpy(float),
                        index=names)
     rate = target_rate(counties, "childcare_places", end)
+    origin = last["childcare_places_target_origin"].dropna()
+    line = t["target_line_plan" if len(origin) and origin.iloc[0] == "plan"
+             else "target_line_national"]
     return [
         ("counties_share_60plus", lambda: ranked_bars(
             share, title=t["chart_share"].format(year=end), axis_label=t["chart_share_axis"],
@@ -189,5 +192,5 @@ def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
         ("counties_childcare_per_1000", lambda: ranked_bars(
             places, title=t["chart_places"].format(year=end), axis_label=t["chart_places_axis"],
             lang=lang, source=t["source"], reference=rate,
-            reference_label=None if rate is None else t["target_line"].format(value=rate))),
+            reference_label=None if rate is None else line.format(value=rate))),
     ]

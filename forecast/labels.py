@@ -876,7 +876,7 @@ def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
-                "target_origin", "sourced")
+                "target_origin", "sourced", "topic", "item")
 
 
 def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:
@@ -891,6 +891,9 @@ def cell_label(column: str, value: object, lang: str = "zh", service: str | None
     text = str(value)
     if column == "method":
         return method_label(text, service or "", lang)
+    if column in ("topic", "item"):  # planning.csv's codes (forecast.planning)
+        names = PLANNING_TEXT[_language(lang)]
+        return names.get(f"topic_{text}" if column == "topic" else text, text)
     if column == "per_1000_of" and text == "population":
         return label("per_1000_population", lang)
     if column == "scenario" and text == "all":
@@ -1384,7 +1387,8 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "60岁及以上人口占比（%）",
         "chart_places": "{year}年各县托位需求（入托需求法，每千人）",
         "chart_places_axis": "每千人托位需求（个）",
-        "target_line": "目标 {value:g}",
+        "target_line_plan": "规划目标 {value:g}",
+        "target_line_national": "全国目标 {value:g}",
         "source": "第七次全国人口普查分县资料；本工具预测（基准方案，县级单元自上而下控制）",
         "unit_percent": "%",
         "unit_per_1000": "个/千人",
@@ -1416,7 +1420,8 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "share aged 60+ (%)",
         "chart_places": "Childcare place demand by county (needs method, per 1,000), {year}",
         "chart_places_axis": "places needed per 1,000 population",
-        "target_line": "target {value:g}",
+        "target_line_plan": "plan's target {value:g}",
+        "target_line_national": "national target {value:g}",
         "source": "2020 census county tables; forecast projection (baseline, counties "
                   "controlled top down)",
         "unit_percent": "%",
@@ -1443,6 +1448,9 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
                  "人员为需求量而非缺口。各行的依据与来源见 planning.csv 与 results.xlsx 的 "
                  "planning 工作表；无来源的比例在“假设及来源”中标为假设。",
         "extra_money": "、补助资金与预算",
+        "money_note": "一次性补贴按各年缺口计：该年需求 − 规划供给（截至该年尚需新增的床位或托位）"
+                      "× 规划单价，为累计数而非当年支出。",
+        "upper_bound": "（上限：规划未给出供给，全部需求计为新增）",
         "extra_land": "、设施用地",
         "col_item": "项目", "col_method": "测算口径", "col_unit": "单位",
         "topic_groups": "重点人群", "topic_workforce": "人员", "topic_money": "资金",
@@ -1474,6 +1482,10 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
                  "planning.csv and the workbook's planning sheet; ratios without a source are "
                  "labelled assumptions under Assumptions.",
         "extra_money": ", subsidies and budgets",
+        "money_note": " One-off subsidies are each year's gap (demand − the plan's supply: the "
+                      "beds or places still to be added by that year) × the plan's rate, a "
+                      "cumulative sum, not that year's spending.",
+        "upper_bound": " (upper bound: the plan states no supply, all demand counted as new)",
         "extra_land": ", facility land",
         "col_item": "Item", "col_method": "Method", "col_unit": "Unit",
         "topic_groups": "Groups", "topic_workforce": "Workforce", "topic_money": "Money",

@@ -197,15 +197,16 @@ TEKUN_NO_COUNT = ("the plan's target share; no count of 特困 persons is stated
                   "the shipped data, so none is made")
 
 
-def _new_needed(gap_rows: pd.DataFrame) -> tuple[pd.Series, str]:
+def _new_needed(gap_rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """New beds/places needed by year for one service and method: the shortfall against
-    planned supply, or the whole demand where supply is unknown (labelled)."""
+    planned supply, or the whole demand in the years whose supply is unknown; and the basis
+    of each year (the unknown years labelled an upper bound)."""
     rows = gap_rows.set_index("year").sort_index()
-    if rows["supply"].notna().all():
-        return (rows["demand"] - rows["supply"]).clip(lower=0), SHORTFALL_NEW
     known = rows["supply"].notna()
     new = (rows["demand"] - rows["supply"]).clip(lower=0).where(known, rows["demand"])
-    return new, f"{SHORTFALL_NEW}; {UNKNOWN_SUPPLY_NEW}"
+    basis = pd.Series(np.where(known, SHORTFALL_NEW, f"{SHORTFALL_NEW}; {UNKNOWN_SUPPLY_NEW}"),
+                      index=rows.index)
+    return new, basis
 
 
 def money_rows(gaps: pd.DataFrame, demand: pd.DataFrame, rates: PlanRates,
@@ -225,7 +226,7 @@ def money_rows(gaps: pd.DataFrame, demand: pd.DataFrame, rates: PlanRates,
             new, basis = _new_needed(rows)
             bill = new * rate.value
             frames.append(_rows(new.index, "money", item, service, method, bill, "yuan",
-                                f"{rate.value:,.0f} yuan × new {service}; {basis}",
+                                f"{rate.value:,.0f} yuan × new {service}; " + basis,
                                 rate.source))
             if item != "central_subsidy_new_places":
                 bills.setdefault(f"{service}:{method}", bill)

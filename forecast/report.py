@@ -1086,6 +1086,10 @@ def planning_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
         year=year, elderly=_number(elderly.iloc[0]), childcare=_number(childcare.iloc[0]))]
 
 
+#: planning.csv items that are a one-off subsidy of each year's gap (a cumulative sum).
+ONE_OFF_SUBSIDIES = ("subsidy_new_beds", "subsidy_new_places", "central_subsidy_new_places")
+
+
 def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
     """Groups, workforce, money and land in the key years (baseline), one row per item."""
     from .labels import PLANNING_TEXT, label, method_label
@@ -1098,7 +1102,15 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
     shown = [y for y in (2025, 2030) if years[0] < y < years[-1]] + [years[-1]]
     extra = ("".join(p[k] for k, topic in (("extra_money", "money"), ("extra_land", "land"))
                      if (table.topic == topic).any()))
-    parts = [f'<p class="note">{esc(p["intro"].format(extra=extra))}</p>']
+    from .planning import UNKNOWN_SUPPLY_NEW
+
+    one_off = table.item.isin(ONE_OFF_SUBSIDIES)
+    note = p["intro"].format(extra=extra) + (p["money_note"] if one_off.any() else "")
+    parts = [f'<p class="note">{esc(note)}</p>']
+    rows_bounded = table[one_off & table.year.isin(shown)
+                         & table.basis.fillna("").str.contains(UNKNOWN_SUPPLY_NEW, regex=False)]
+    bounded = set(zip(rows_bounded.item, rows_bounded.service.fillna(""),
+                      rows_bounded.method.fillna(""), strict=True))
     keys = table[["topic", "item", "service", "method", "unit"]].fillna("").drop_duplicates()
     by_year = {year: table[table.year == year] for year in shown}
     rows = []
@@ -1109,6 +1121,8 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
         if key["item"] in ("budget_years_for_bill",) or key["topic"] == "money":
             item = f"{item}（{label(str(key['service']), lang)}）" if lang == "zh" else \
                 f"{item} ({label(str(key['service']), lang)})"
+        if (key["item"], key["service"], key["method"]) in bounded:
+            item += p["upper_bound"]
         cells = [esc(p[f"topic_{key['topic']}"]), esc(item), esc(method),
                  esc(_planning_unit(str(key["unit"]), lang))]
         for year in shown:

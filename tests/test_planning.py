@@ -114,7 +114,9 @@ def test_banan_subsidies_at_its_own_rates(banan):
     # demanded then is counted as new, an upper bound the basis column says
     new = (beds.demand - beds.supply).clip(lower=0).where(beds.supply.notna(), beds.demand)
     np.testing.assert_allclose(bills.value.to_numpy(), 1000 * new.to_numpy())
-    assert bills.basis.str.contains("upper bound").all()
+    upper = bills.basis.str.contains("upper bound").to_numpy()
+    np.testing.assert_array_equal(upper, beds.supply.isna().to_numpy())  # only those years
+    assert upper.any() and not upper.all()
     drivers = banan.demand[(banan.demand.scenario == "baseline")
                            & (banan.demand.method == "residents_needing_care")]
     operating = table[table.item == "operating_subsidy_beds"].set_index("year").value
@@ -127,3 +129,38 @@ def test_banan_subsidies_at_its_own_rates(banan):
         "subsidy_per_new_bed_yuan", "operating_subsidy_per_bed_month_yuan",
         "operating_subsidy_min_occupancy", "subsidy_per_new_place_yuan",
         "central_subsidy_per_new_place_yuan"]
+
+
+def test_report_marks_upper_bounds_and_says_subsidies_are_cumulative(banan):
+    """Banan's bed subsidies of 2025, 2030 and 2035 are against its planned beds (supply
+    known from 2025): no upper-bound mark; a table whose supply is unknown in the years shown
+    (Honghe's 托位) is marked; the section says a one-off subsidy is each year's gap × the
+    rate, a cumulative sum."""
+    from forecast.report import RunFiles, planning_html
+
+    files = RunFiles(directory=Path("."), manifest={}, tables={"planning": banan.planning})
+    zh = planning_html(files, "zh")
+    assert "累计数而非当年支出" in zh
+    row = next(r for r in zh.split("<tr>") if "新增床位一次性补贴" in r and "千人指标法" in r)
+    assert "上限" not in row
+    unknown = banan.planning.copy()
+    unknown["basis"] = unknown["basis"].where(
+        unknown.item != "subsidy_new_places",
+        unknown["basis"] + "; no supply stated: every bed or place demanded is counted as new "
+                           "(an upper bound; assumption)")
+    files = RunFiles(directory=Path("."), manifest={}, tables={"planning": unknown})
+    row = next(r for r in planning_html(files, "en").split("<tr>")
+               if "subsidy of new places (local)" in r)
+    assert "upper bound" in row
+
+
+def test_planning_codes_show_in_chinese_in_the_workbook(banan):
+    """The workbook shows planning.csv's topic and item codes as text in the run's language
+    (groups → 重点人群, pop_80plus → 80岁及以上老人); the CSV keeps the codes."""
+    from forecast.outputs import display_frame
+
+    shown = display_frame(banan.planning, "zh")
+    assert set(shown.topic) == {"重点人群", "人员", "资金"}
+    assert not any(str(v).isascii() for v in shown["item"]), set(shown["item"])
+    assert "pop_80plus" in set(banan.planning["item"])
+    assert "aged 80+" in set(display_frame(banan.planning, "en")["item"])
