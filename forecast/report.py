@@ -1065,7 +1065,8 @@ def _planning_unit(unit: str, lang: str) -> str:
     return {"persons": p["unit_persons"], "yuan": p["unit_money"],
             "yuan a year": p["unit_money_per_year"], "m2": p["unit_m2"],
             "places": p["unit_places"], "share": p["unit_share"],
-            "years": p["unit_years"]}.get(unit, unit)
+            "years": p["unit_years"], "yuan per bed a year": p["unit_yuan_per_bed_year"],
+            "yuan per place a year": p["unit_yuan_per_place_year"]}.get(unit, unit)
 
 
 def planning_sentences(files: RunFiles, lang: str = "zh") -> list[str]:

@@ -23,6 +23,7 @@ from forecast.planning import (
     PlanRates,
     WorkforceParameters,
     land_rows,
+    money_rows,
     tekun_rows,
     workforce_rows,
 )
@@ -86,6 +87,25 @@ def test_land_at_wanyuans_norms_and_tekun_without_a_count():
     tekun = tekun_rows([2025], PlanRates(tekun_centralised_share=PlanRate(0.6, "000")))
     assert tekun.value.tolist() == [0.6] and tekun.unit.tolist() == ["share"]
     assert "no count" in tekun.basis.iloc[0]
+
+
+def test_wanyuans_budgets_set_against_demand():
+    """Wanyuan states budgets (004 附件2 第10项: 养老发展资金每年至少2000万元, 托育发展资金每年
+    至少1000万元) but no subsidy rates: each budget is set against the beds and places demanded,
+    yuan per bed (place) a year = budget ÷ demand, by method."""
+    demand = _demand(2030, pop_total=400_000.0, places=500.0, beds=2_000.0)
+    gaps = pd.DataFrame({"year": [2030] * 3, "service": ["elderly_beds", "elderly_beds",
+                                                          "childcare_places"],
+                         "method": ["needs", "norm", "needs"], "demand": [2_000.0, 4_000.0, 500.0],
+                         "supply": [np.nan] * 3})
+    rates = PlanRates(budget_elderly_yuan_per_year=PlanRate(2e7, "004"),
+                      budget_childcare_yuan_per_year=PlanRate(1e7, "004"))
+    rows = money_rows(gaps, demand, rates, ElderlyCareParameters())
+    per = rows[rows.item == "budget_per_demand"].set_index(["service", "method"])
+    assert per.loc[("elderly_beds", "needs"), "value"] == pytest.approx(10_000)
+    assert per.loc[("elderly_beds", "norm"), "value"] == pytest.approx(5_000)
+    assert per.loc[("childcare_places", "needs"), "value"] == pytest.approx(20_000)
+    assert per.loc[("childcare_places", "needs"), "unit"] == "yuan per place a year"
 
 
 def test_a_share_above_one_is_refused():
