@@ -25,9 +25,10 @@ inputs still reproduce its scaled population exactly:
    the populations moved them off the path their rates were scaled on (before, Honghe's
    counties had 1.2 % fewer births than Honghe by 2033, 石家庄's 7.8 % more; the difference
    sat in age-0 migrants): the death rates of each step and sex get one more level factor so
-   the parts' deaths by sex sum to the parent's (to about 1e-4: deaths are nearly
-   proportional to mx), then the ASFR of each step one factor so their births sum to the
-   parent's exactly (births are linear in the ASFR on a fixed path).
+   the parts' deaths by sex sum to the parent's (to about 1e-5: the factor is solved on
+   survival ratios S^k, exact for a hazard constant within a year), then the ASFR of each
+   step one factor so their births sum to the parent's exactly (births are linear in the
+   ASFR on a fixed path).
 6. Net migration: each part's net migrants in each step are the residual that makes the
    engine reproduce its scaled population from its scaled rates. With populations, births
    and deaths summing to the parent's, they sum to the parent's net migrants too (by the
@@ -174,6 +175,35 @@ def flow_factor(target: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return np.divide(target, parts, out=np.ones(np.shape(parts)), where=parts > 0)
 
 
+def exposure_to_death(population: np.ndarray, births_by_sex: np.ndarray) -> np.ndarray:
+    """Persons exposed in each step by age at its end (U, T, 2, 101), as the engine's deaths
+    count them: births at age 0, the cohort aged x−1 at the start at age x, the last two ages
+    together at the open age; deaths = exposure × (1 − survival ratio)."""
+    start = population[:, :-1]
+    out = np.empty_like(start)
+    out[..., 0] = births_by_sex
+    out[..., 1:-1] = start[..., :-2]
+    out[..., -1] = start[..., -2] + start[..., -1]
+    return out
+
+
+def deaths_level(exposure: np.ndarray, survival: np.ndarray, goal: np.ndarray,
+                 iterations: int = 8) -> np.ndarray:
+    """The factor k (T, 2) on every part's death rates in a step and sex that makes the parts'
+    deaths sum to ``goal`` (T, 2): Σ exposure × (1 − S^k) = goal, S^k being the survival ratio
+    when the hazard is multiplied by k (exact for a hazard constant within the step; the life
+    table's a(x) and open age leave about 1e-5). Newton's method from k = 1, per step and sex."""
+    log_s = np.log(np.clip(survival, 1e-300, 1.0))
+    k = np.ones(goal.shape)
+    for _ in range(iterations):
+        powered = np.exp(k[None, :, :, None] * log_s)
+        deaths = (exposure * (1.0 - powered)).sum(axis=(0, 3))
+        slope = -(exposure * powered * log_s).sum(axis=(0, 3))
+        step = np.divide(goal - deaths, slope, out=np.zeros_like(k), where=slope > 0)
+        k = np.clip(k + step, *MORTALITY_FACTOR_LIMITS)
+    return k
+
+
 def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
                       ) -> tuple[Defaults, Projected, list[dict]]:
     """The parts' defaults controlled to one parent's projection (steps 1–6 of the module
@@ -207,21 +237,25 @@ def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
     # Step 5: the flows on the controlled path. Scaling the population moved the parts away
     # from the path their rates were scaled on, so their births and deaths no longer summed to
     # the parent's (Honghe's counties: births 1.2 % short by 2033, the rest hidden in age-0
-    # migrants). On the controlled path, deaths by sex are brought to the parent's with one
-    # level factor per step and sex (first order: deaths ∝ mx; the life table's curvature
-    # leaves about 1e-4), then fertility, linear given the path, to the parent's births
-    # exactly; both goals carry the base year's ratio of the parts to the parent.
+    # migrants). On the controlled path, births are brought to the parent's (linear in the
+    # ASFR given the path), then deaths by sex with one level factor per step and sex on the
+    # death rates (deaths_level), then births exactly again on the new survival; both goals
+    # carry the base year's ratio of the parts to the parent.
     base_total_ratio = float(total[0].sum() / target[0].sum()) if target[0].sum() > 0 else 1.0
+    births_goal = target_births * base_total_ratio
+    on_path = steps_without_migrants(population, survival, asfr, parts.srb)
+    # births first (their infant deaths count among the deaths), on the old survival
+    fertility = fertility * flow_factor(births_goal, on_path.births_by_sex.sum(axis=(0, 2)))
+    asfr = parts.asfr * fertility[None, :, None]
     on_path = steps_without_migrants(population, survival, asfr, parts.srb)
     deaths_goal = (target_deaths * base_ratio[None]).sum(axis=-1)  # (T, 2)
-    level = np.clip(flow_factor(deaths_goal, on_path.deaths.sum(axis=(0, 3))),
-                    *MORTALITY_FACTOR_LIMITS)  # (T, 2)
+    level = deaths_level(exposure_to_death(population, on_path.births_by_sex), survival,
+                         deaths_goal)  # (T, 2)
     mortality = np.clip(mortality * level[:, :, None], *MORTALITY_FACTOR_LIMITS)
     mx = parts.mx * mortality[None]
     survival = survival_ratios_by_sex(mx)
     on_path = steps_without_migrants(population, survival, asfr, parts.srb)
-    fertility = fertility * flow_factor(target_births * base_total_ratio,
-                                        on_path.births_by_sex.sum(axis=(0, 2)))
+    fertility = fertility * flow_factor(births_goal, on_path.births_by_sex.sum(axis=(0, 2)))
     asfr = parts.asfr * fertility[None, :, None]
     on_path = steps_without_migrants(population, survival, asfr, parts.srb)
     migrants = population[:, 1:] - on_path.population

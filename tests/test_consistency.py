@@ -71,20 +71,21 @@ def test_counties_add_up_to_the_prefecture_every_year(honghe):
     assert abs(own_gap) > 0.005  # the control changes something
 
 
-@pytest.mark.parametrize("parent", ["532500", "130100", "230100", "630200", "530000"])
+@pytest.mark.parametrize("parent", ["532500", "130100", "230100", "630200", "632700",
+                                    "530000"])
 def test_parts_births_and_deaths_sum_to_the_parent(parent):
     """The parts' flows, as the engine gives them from their controlled inputs, sum to the
-    parent's: births exactly, deaths within 0.2 % in every year to 2035 (measured: at most
-    0.08 %, 海东). Before the flows were controlled on the scaled path, the counties' births
+    parent's: births exactly, deaths within 0.01 % in every year to 2035 (measured: at most
+    0.0034 %, 玉树). Before the flows were controlled on the scaled path, the counties' births
     were off by 1.2 % (红河, 2033), 7.8 % (石家庄), 5.9 % (哈尔滨), 1.6 % (海东) and Yunnan's
     16 prefectures' by 1.5 %, and deaths by up to 5.0 % (海东). Honghe was looked at first;
-    the other four (Hebei, Heilongjiang, Qinghai and a province's prefectures) were not."""
+    the others (Hebei, Heilongjiang, two in Qinghai and a province's prefectures) were not."""
     units = _units([parent, *partition(parent)])
     projected = project_defaults(consistent_defaults(units, 2020, 2035))
     np.testing.assert_allclose(projected.births[1:].sum(axis=0), projected.births[0],
                                rtol=1e-9)
     np.testing.assert_allclose(projected.deaths[1:].sum(axis=(0, 2, 3)),
-                               projected.deaths[0].sum(axis=(1, 2)), rtol=0.002)
+                               projected.deaths[0].sum(axis=(1, 2)), rtol=1e-4)
     for band, (lo, hi) in BANDS.items():
         np.testing.assert_allclose(projected.population[1:, :, :, lo:hi].sum(axis=(0, 2, 3)),
                                    projected.population[0, :, :, lo:hi].sum(axis=(1, 2)),

@@ -50,7 +50,7 @@ def test_counties_add_up_to_the_prefecture(honghe):
     counties = honghe.counties
     sums = counties.groupby("year").sum(numeric_only=True)
     whole = honghe.summary[honghe.summary.scenario == "baseline"].set_index("year")
-    # populations by age and births are controlled exactly, deaths to about 1e-4
+    # populations by age and births are controlled exactly, deaths to about 1e-5
     # (forecast.consistency; before, the counties' births were 1.2 % below Honghe's by 2033)
     for column in ("total", "pop_60plus", "pop_0_2", "pop_80plus", "pop_65plus", "births",
                    "deaths"):
