@@ -211,6 +211,8 @@ COUNT_FORMAT, INTEGER_FORMAT = "#,##0", "0"
 _KIND_FORMAT = {"count": COUNT_FORMAT, "per_1000_elderly": PER_1000_FORMAT,
                 "per_1000_population": PER_1000_FORMAT, "coverage_under3": SHARE_FORMAT,
                 "share_nursing": SHARE_FORMAT}
+#: planning.csv's value column, by its unit: a share as a percentage, years with a decimal.
+_UNIT_FORMAT = {"share": SHARE_FORMAT, "years": RATE_FORMAT}
 _INDICATOR_FORMAT = {"share_60plus": SHARE_FORMAT, "share_0_2": SHARE_FORMAT,
                      "child_dependency": RATE_FORMAT, "old_dependency": RATE_FORMAT,
                      "total_dependency": RATE_FORMAT, "tfr": "0.00", "e0": "0.0"}
@@ -232,6 +234,8 @@ def cell_number_format(column: str, value: object, row: dict, *, shares: set[str
         return INTEGER_FORMAT
     if column == "value" and "kind" in row:
         return _KIND_FORMAT.get(str(row["kind"]), "General")
+    if column == "value" and "unit" in row:
+        return _UNIT_FORMAT.get(str(row["unit"]), COUNT_FORMAT)
     if column in _QUANTILES and "indicator" in row:
         return _INDICATOR_FORMAT.get(str(row["indicator"]), COUNT_FORMAT)
     if isinstance(value, float):
@@ -319,7 +323,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
             ws.write_row(0, 0, headers, header_format)
             ws.freeze_panes(1, 0)
             shown = display_frame(frame, lang)
-            keys = [c for c in ("kind", "indicator") if c in frame.columns]
+            keys = [c for c in ("kind", "indicator", "unit") if c in frame.columns]
             key_rows = frame[keys].astype(str).to_dict("records") if keys else None
             for index, column in enumerate(frame.columns):
                 values = _excel_cells(shown[column])

@@ -184,3 +184,29 @@ def test_planning_codes_show_in_chinese_in_the_workbook(banan):
     assert not any(str(v).isascii() for v in shown["item"]), set(shown["item"])
     assert "pop_80plus" in set(banan.planning["item"])
     assert "aged 80+" in set(display_frame(banan.planning, "en")["item"])
+
+
+def test_workbook_formats_planning_values_by_unit(tmp_path):
+    """A share (Lincang's 特困 target 0.6) shows as 60.0 %, years of budget with a decimal,
+    persons and yuan as whole numbers: one value column holds all of them (before, every row
+    took the first row's whole-number format, so 0.6 showed as 1)."""
+    import openpyxl
+
+    from forecast.outputs import write_excel
+
+    frame = pd.DataFrame({"year": [2025] * 4, "topic": ["groups", "groups", "money", "money"],
+                          "item": ["pop_80plus", "tekun_centralised_share", "subsidy_new_beds",
+                                   "budget_years_for_bill"],
+                          "service": ["", "", "elderly_beds", "elderly_beds"],
+                          "method": ["", "", "needs", "needs"],
+                          "value": [45917.6, 0.6, 473000.0, 0.3],
+                          "unit": ["persons", "share", "yuan", "years"],
+                          "basis": [""] * 4, "source": [""] * 4})
+    write_excel({"planning": frame}, tmp_path / "book.xlsx", lang="zh")
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["planning"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("数值 value") + 1
+    formats = [sheet.cell(row=r, column=column).number_format for r in range(2, 6)]
+    assert formats == ["#,##0", "0.0%", "#,##0", "#,##0.0"]
+    units = [sheet.cell(row=r, column=header.index("单位 unit") + 1).value for r in range(2, 6)]
+    assert units == ["人", "比例", "元", "年"]
