@@ -1453,7 +1453,8 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
         "intro": "按基准方案测算：重点人群、所需护理员与保育人员{extra}。规划未给出现有人员数，"
                  "人员为需求量而非缺口。各行的依据与来源见 planning.csv 与 results.xlsx 的 "
                  "planning 工作表；无来源的比例在“假设及来源”中标为假设。",
-        "extra_money": "、补助资金与预算",
+        "extra_money": "、补助资金",
+        "extra_budget": "、资金预算",
         "money_note": "一次性补贴按各年缺口计：该年需求 − 规划供给（截至该年尚需新增的床位或托位）"
                       "× 规划单价，为累计数而非当年支出。",
         "upper_bound": "（上限：规划未给出供给，全部需求计为新增）",
@@ -1489,7 +1490,8 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
                  "staff are needs, not gaps. The basis and source of every row are in "
                  "planning.csv and the workbook's planning sheet; ratios without a source are "
                  "labelled assumptions under Assumptions.",
-        "extra_money": ", subsidies and budgets",
+        "extra_money": ", subsidies",
+        "extra_budget": ", budgets",
         "money_note": " One-off subsidies are each year's gap (demand − the plan's supply: the "
                       "beds or places still to be added by that year) × the plan's rate, a "
                       "cumulative sum, not that year's spending.",

@@ -994,6 +994,15 @@ def county_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
     return sentences
 
 
+def _small_share(value: float, lang: str) -> str:
+    """A small relative difference as a planner reads it: 0, under 0.01 %, else a percentage."""
+    if not value:
+        return "0"
+    if value < 1e-4:
+        return "不足0.01%" if lang == "zh" else "under 0.01 %"
+    return f"{value:.2%}" if lang == "zh" else f"{value * 100:.2f} %"
+
+
 def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     """The counties of a prefecture or province: how they were projected, a table of the key
     figures in the target and end years, and where the ranked charts are; None without."""
@@ -1017,7 +1026,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     name = files.manifest["jurisdiction"].get("name") if lang == "zh" else (
         files.manifest["jurisdiction"].get("name_en")
         or files.manifest["jurisdiction"].get("name"))
-    parts = [f'<p class="note">{esc(c["intro"].format(n=counties.unit_id.nunique(), name=name, diff=f"{diff:.2e}" if diff else "0", targets=joiner.join(targets)))}</p>']  # noqa: E501
+    parts = [f'<p class="note">{esc(c["intro"].format(n=counties.unit_id.nunique(), name=name, diff=_small_share(diff, lang), targets=joiner.join(targets)))}</p>']  # noqa: E501
     base, end = int(counties.year.min()), int(counties.year.max())
     years = [y for y in (2025, end) if base < y <= end]
     headers = [c[k] for k in ("col_name", "col_total", "col_share", "col_beds",
@@ -1101,8 +1110,11 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
     p = PLANNING_TEXT[lang]
     years = sorted(int(y) for y in table.year.unique())
     shown = [y for y in (2025, 2030) if years[0] < y < years[-1]] + [years[-1]]
-    extra = ("".join(p[k] for k, topic in (("extra_money", "money"), ("extra_land", "land"))
-                     if (table.topic == topic).any()))
+    budgets = table.item.isin(("budget_elderly", "budget_childcare"))
+    extra = "".join(p[k] for k, present in (
+        ("extra_money", table.item.isin((*ONE_OFF_SUBSIDIES, "operating_subsidy_beds")).any()),
+        ("extra_budget", budgets.any()),
+        ("extra_land", (table.topic == "land").any())) if present)
     from .planning import UNKNOWN_SUPPLY_NEW
 
     one_off = table.item.isin(ONE_OFF_SUBSIDIES)

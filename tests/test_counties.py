@@ -115,3 +115,14 @@ def test_sum_check_sees_a_county_missing(honghe):
     base = honghe.summary[honghe.summary.scenario == "baseline"].drop(columns="scenario")
     check = sum_check(missing, base, honghe.demand[honghe.demand.scenario == "baseline"])
     assert check["total"] > 0.1  # 蒙自市 holds about 14 % of Honghe's population
+
+
+def test_sum_difference_reads_as_a_percentage():
+    """The counties section states the largest difference between the counties' sum and the
+    whole as a planner reads it (was 7.70e-07 in Honghe's Chinese report)."""
+    from forecast.report import _small_share
+
+    assert _small_share(7.7e-7, "zh") == "不足0.01%"
+    assert _small_share(0.0, "en") == "0"
+    assert _small_share(0.0023, "zh") == "0.23%"
+    assert _small_share(0.0023, "en") == "0.23 %"

@@ -210,3 +210,24 @@ def test_workbook_formats_planning_values_by_unit(tmp_path):
     assert formats == ["#,##0", "0.0%", "#,##0", "#,##0.0"]
     units = [sheet.cell(row=r, column=header.index("单位 unit") + 1).value for r in range(2, 6)]
     assert units == ["人", "比例", "元", "年"]
+
+
+def test_planning_intro_names_only_what_the_plan_gives():
+    """Honghe states a subsidy rate and no budget, Wanyuan budgets and no rate: the section's
+    first sentence names subsidies or budgets only when there are rows for them."""
+    from forecast.report import RunFiles, planning_html
+
+    def intro(items):
+        table = pd.DataFrame({"year": [2025] * len(items), "topic": ["money"] * len(items),
+                              "item": items, "service": ["childcare_places"] * len(items),
+                              "method": [""] * len(items), "value": [1.0] * len(items),
+                              "unit": ["yuan"] * len(items), "basis": [""] * len(items),
+                              "source": [""] * len(items)})
+        html = planning_html(RunFiles(directory=Path("."), manifest={},
+                                      tables={"planning": table}), "zh")
+        return html.split("</p>")[0]
+
+    assert "补助资金" in intro(["central_subsidy_new_places"])
+    assert "预算" not in intro(["central_subsidy_new_places"])
+    assert "补助资金" not in intro(["budget_childcare"]) and "资金预算" in intro(
+        ["budget_childcare"])
