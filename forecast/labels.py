@@ -1306,6 +1306,51 @@ PHRASES_ZH: dict[str, str] = {
     " of all beds (2022 bulletin, E12)": " 估算（2022年度国家老龄事业发展公报，E12）",
     "base beds not stated; institutional beds estimated from a target taken as supply, if any":
         "未给出基期床位；如以目标作为供给，机构床位按全国占比估算",
+    # planning.csv's basis column (forecast.planning)
+    "projected persons aged 80+": "预测的80岁及以上人口",
+    "age-specific severe disability (unable to care for themselves) × persons":
+        "分年龄重度失能（生活不能自理）率 × 人口",
+    "age-specific any disability − severe, × persons": "（分年龄失能率 − 重度失能率）× 人口",
+    "% of persons aged 60+": "% × 60岁及以上人口",
+    "severely disabled × u_severe": "重度失能老人 × 机构照护比例（重度）",
+    "moderately disabled × u_moderate": "中度失能老人 × 机构照护比例（中度）",
+    "beds × occupancy ": "床位 × 入住率 ",
+    " × carers per resident of the needs method's mix of care levels":
+        " × 每位入住老人所需护理员（按失能需求法的照护等级结构）",
+    "; no workforce base is stated in the plan: a need, not a gap":
+        "；规划未给出现有人员数：为需求量而非缺口",
+    "residents severe ÷ ": "重度失能入住老人 ÷ ",
+    " + moderate ÷ ": " + 中度失能入住老人 ÷ ",
+    "places by age of child (the age mix of the children wanting care) ÷ ":
+        "各年龄托位（按有入托需求婴幼儿的年龄结构）÷ ",
+    " children per carer at ages 0/1/2": " 名婴幼儿/每名保育人员（0/1/2岁）",
+    " yuan × new elderly_beds": " 元 × 新增养老床位",
+    " yuan × new childcare_places": " 元 × 新增托位",
+    "; new = demand − planned supply where positive (the gap to close), one-off":
+        "；新增数 = 需求 − 规划供给（取正值，即待补缺口），一次性",
+    "; no supply stated: every bed or place demanded is counted as new (an upper bound; "
+    "assumption)": "；未给出供给：全部需求计为新增（上限，假设）",
+    " yuan × 12 months × occupied beds (residents needing care, at most planned beds × "
+    "occupancy ": " 元 × 12个月 × 在住床位（需机构照护老人，不超过规划床位 × 入住率 ",
+    ") where occupancy ≥ ": "），入住率不低于 ",
+    "; every resident counted as a local (区籍) elder (assumption)":
+        "时发放；入住老人均按区籍老人计（假设）",
+    "the plan's target share; no count of 特困 persons is stated in the plan or the shipped "
+    "data, so none is made": "规划目标比例；规划和内置数据均无特困人员数，不折算人数",
+    "the plan's annual budget (at least)": "规划年度预算（不少于）",
+    "the plan's annual budget ÷ elderly_beds demanded": "规划年度预算 ÷ 养老床位需求",
+    "the plan's annual budget ÷ childcare_places demanded": "规划年度预算 ÷ 托位需求",
+    ": what the budget gives each bed or place a year if all of it went to them (the budget "
+    "covers more than beds and places)":
+        "：预算全部用于床位或托位时每张（个）每年所得（预算用途不限于床位和托位）",
+    "capital subsidy bill ÷ the annual budget": "一次性补贴总额 ÷ 年度预算",
+    " m² × residents (at least)": " 平方米 × 常住人口（不少于）",
+    " 托位 per 1,000 residents if every resident lived in new residential areas (a bound: the "
+    "split of residents is not stated)":
+        " 个托位/千人，若常住人口全部在新建居住区（界值：未给出人口分布）",
+    " 托位 per 1,000 residents if every resident lived in old and built residential areas (a "
+    "bound: the split of residents is not stated)":
+        " 个托位/千人，若常住人口全部在老城区和已建成居住区（界值：未给出人口分布）",
 }
 _PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
 UNTRANSLATED = "（此处原为英文说明，见同名 CSV 表格）"

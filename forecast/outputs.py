@@ -425,9 +425,12 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     excel = {k: v for k, v in tables.items() if k not in ("population", "counties",
                                                           "planning")}
     if "planning" in tables:  # the workbook's sheet: the key years
+        from .labels import translate
+
         planning = tables["planning"]
-        excel["planning"] = planning[planning.year.isin(_county_years(planning))].reset_index(
-            drop=True)
+        planning = planning[planning.year.isin(_county_years(planning))].reset_index(drop=True)
+        # the basis of each row in the run's language (the CSV keeps the English)
+        excel["planning"] = planning.assign(basis=[translate(b, lang) for b in planning.basis])
     if "counties" in tables:  # the workbook's sheet: the key years
         counties = tables["counties"]
         excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(

@@ -231,3 +231,30 @@ def test_planning_intro_names_only_what_the_plan_gives():
     assert "预算" not in intro(["central_subsidy_new_places"])
     assert "补助资金" not in intro(["budget_childcare"]) and "资金预算" in intro(
         ["budget_childcare"])
+
+
+def test_every_basis_reads_in_chinese(banan):
+    """The Chinese workbook's planning sheet gives each row's basis in Chinese: every basis
+    planning.py writes (Banan's groups, workforce and subsidies, Wanyuan-like budgets and land,
+    Lincang-like 特困 share, the bill against a budget) translates with no English sentence left
+    (forecast.labels.translate; before, the sheet's basis column was English)."""
+    from forecast.labels import UNTRANSLATED, english_sentences, translate
+
+    demand = _demand(2030, pop_total=400_000.0, places=500.0, beds=2_000.0)
+    gaps = pd.DataFrame({"year": [2030, 2030], "service": ["elderly_beds", "childcare_places"],
+                         "method": ["needs", "needs"], "demand": [2_000.0, 500.0],
+                         "supply": [1_000.0, np.nan]})
+    rates = PlanRates(subsidy_per_new_bed_yuan=PlanRate(1000, "003"),
+                      budget_elderly_yuan_per_year=PlanRate(2e7, "004"),
+                      budget_childcare_yuan_per_year=PlanRate(1e7, "004"),
+                      land_elderly_m2_per_resident=PlanRate(0.1, "004"),
+                      places_per_1000_new_residential=PlanRate(10, "004"),
+                      places_per_1000_old_residential=PlanRate(8, "004"))
+    frames = [banan.planning, money_rows(gaps, demand, rates, ElderlyCareParameters()),
+              land_rows(demand, rates),
+              tekun_rows([2030], PlanRates(tekun_centralised_share=PlanRate(0.6, "000")))]
+    bases = set(pd.concat(frames).basis)
+    assert len(bases) > 15
+    for basis in bases:
+        text = translate(basis, "zh")
+        assert text != UNTRANSLATED and not english_sentences(text), (basis, text)
