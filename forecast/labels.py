@@ -1535,13 +1535,13 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
                  "staff are needs, not gaps. The basis and source of every row are in "
                  "planning.csv and the workbook's planning sheet; ratios without a source are "
                  "labelled assumptions under Assumptions.",
-        "extra_money": ", subsidies",
-        "extra_budget": ", budgets",
+        "extra_money": "; subsidies",
+        "extra_budget": "; budgets",
         "money_note": " One-off subsidies are each year's gap (demand − the plan's supply: the "
                       "beds or places still to be added by that year) × the plan's rate, a "
                       "cumulative sum, not that year's spending.",
         "upper_bound": " (upper bound: the plan states no supply, all demand counted as new)",
-        "extra_land": ", facility land",
+        "extra_land": "; facility land",
         "col_item": "Item", "col_method": "Method", "col_unit": "Unit",
         "topic_groups": "Groups", "topic_workforce": "Workforce", "topic_money": "Money",
         "topic_land": "Land",
