@@ -1338,8 +1338,8 @@ PHRASES_ZH: dict[str, str] = {
     "the plan's target share; no count of 特困 persons is stated in the plan or the shipped "
     "data, so none is made": "规划目标比例；规划和内置数据均无特困人员数，不折算人数",
     "the plan's annual budget (at least)": "规划年度预算（不少于）",
-    "the plan's annual budget ÷ elderly_beds demanded": "规划年度预算 ÷ 养老床位需求",
-    "the plan's annual budget ÷ childcare_places demanded": "规划年度预算 ÷ 托位需求",
+    "the plan's annual budget ÷ beds demanded": "规划年度预算 ÷ 养老床位需求",
+    "the plan's annual budget ÷ places demanded": "规划年度预算 ÷ 托位需求",
     ": what the budget gives each bed or place a year if all of it went to them (the budget "
     "covers more than beds and places)":
         "：预算全部用于床位或托位时每张（个）每年所得（预算用途不限于床位和托位）",

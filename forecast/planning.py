@@ -256,12 +256,13 @@ def money_rows(gaps: pd.DataFrame, demand: pd.DataFrame, rates: PlanRates,
             continue
         frames.append(_rows(years, "money", item, service, "", np.full(len(years), budget.value),
                             "yuan a year", "the plan's annual budget (at least)", budget.source))
-        unit = "yuan per bed a year" if service == "elderly_beds" else "yuan per place a year"
+        noun = "bed" if service == "elderly_beds" else "place"
+        unit = f"yuan per {noun} a year"
         for method, rows in gaps[gaps.service == service].groupby("method", sort=False):
             demanded = rows.set_index("year").sort_index()["demand"]
             per = (budget.value / demanded.where(demanded > 0))
             frames.append(_rows(per.index, "money", "budget_per_demand", service, method, per,
-                                unit, f"the plan's annual budget ÷ {service} demanded: what the "
+                                unit, f"the plan's annual budget ÷ {noun}s demanded: what the "
                                 "budget gives each bed or place a year if all of it went to "
                                 "them (the budget covers more than beds and places)",
                                 budget.source))
