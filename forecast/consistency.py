@@ -161,14 +161,6 @@ def steps_without_migrants(population: np.ndarray, survival: np.ndarray, asfr: n
     return project_step(population[:, :-1], survival, asfr, srb, None)
 
 
-def residual_migrants(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
-                      srb: np.ndarray) -> np.ndarray:
-    """Net migrants (U, T, 2, 101) that make the engine ('end' timing) reproduce
-    ``population`` (U, T+1, 2, 101) exactly from these rates: P(t+1) − step(P(t), no migrants)."""
-    step = steps_without_migrants(population, survival_ratios_by_sex(mx), asfr, srb)
-    return population[:, 1:] - step.population
-
-
 def flow_factor(target: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """target / parts where the parts have any, else 1: the factor that makes a flow of the
     parts (summed over them) equal the parent's."""
@@ -258,6 +250,7 @@ def control_to_parent(parts: Defaults, parent: Projected, parent_row: int = 0
     fertility = fertility * flow_factor(births_goal, on_path.births_by_sex.sum(axis=(0, 2)))
     asfr = parts.asfr * fertility[None, :, None]
     on_path = steps_without_migrants(population, survival, asfr, parts.srb)
+    # the residual that makes the engine ('end' timing) reproduce the path exactly
     migrants = population[:, 1:] - on_path.population
     controlled = replace(parts, asfr=asfr, mx=mx, net_migrants=migrants)
     result = Projected(population=population, births=on_path.births_by_sex.sum(axis=-1),
