@@ -305,10 +305,57 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
                     provenance=[p.provenance[0] for p in pieces])
 
 
+#: A call for at most this many units keeps its defaults in the on-disk cache (a run's unit,
+#: a prefecture's counties); a batch of thousands is computed each time.
+CACHED_UNITS_MAX = 64
+
+
 def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
                  consistent: bool = True) -> Defaults:
     """The default inputs a run uses: controlled top down (``consistent``, the default) or each
-    unit's own; the provenance says which."""
+    unit's own; the provenance says which.
+
+    They depend only on the shipped data and the code, so for a few units they are kept in the
+    on-disk cache (:mod:`forecast.cache`) under the SHA-256 of the units, years, every data
+    file and every module of the package: a run of the same code on the same data reads them
+    back (pickled, so arrays and provenance come back exactly as computed) instead of
+    rebuilding the nation's, the province's and the prefecture's defaults each time."""
+    if len(units) > CACHED_UNITS_MAX:
+        return _defaults_for(units, base_year, end_year, consistent)
+    import pickle
+
+    from .cache import cache_directory, cache_key, cached_bytes
+
+    if cache_directory() is None:
+        return _defaults_for(units, base_year, end_year, consistent)
+    key = cache_key("defaults_for", [repr(u) for u in units], base_year, end_year, consistent,
+                    _inputs_fingerprint())
+    stored = cached_bytes("defaults", key + ".pickle", lambda: pickle.dumps(
+        _defaults_for(units, base_year, end_year, consistent), protocol=5))
+    return pickle.loads(stored)
+
+
+def _inputs_fingerprint() -> str:
+    """The SHA-256 of every file the defaults can depend on: the data directory's files (names
+    and bytes) and the package's modules."""
+    import hashlib
+    from pathlib import Path
+
+    from .paths import data_dir
+
+    digest = hashlib.sha256()
+    directory = data_dir()
+    digest.update(str(directory.resolve()).encode())
+    package = Path(__file__).resolve().parent
+    files = sorted(directory.glob("*")) + sorted(package.rglob("*.py"))
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.name).encode() + b"\x00" + path.read_bytes() + b"\x00")
+    return digest.hexdigest()
+
+
+def _defaults_for(units: list[census.Unit], base_year: int, end_year: int,
+                  consistent: bool) -> Defaults:
     if consistent and all(u.census_year == 2020 for u in units):
         return consistent_defaults(units, base_year, end_year)
     defaults = build_defaults(units, base_year, end_year)
