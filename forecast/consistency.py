@@ -324,7 +324,7 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
         return _defaults_for(units, base_year, end_year, consistent)
     import pickle
 
-    from .cache import cache_directory, cache_key, cached_bytes
+    from .cache import cache_directory, cache_key, cache_replace, cached_bytes
 
     if cache_directory() is None:
         return _defaults_for(units, base_year, end_year, consistent)
@@ -332,7 +332,12 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
                     _inputs_fingerprint())
     stored = cached_bytes("defaults", key + ".pickle", lambda: pickle.dumps(
         _defaults_for(units, base_year, end_year, consistent), protocol=5))
-    return pickle.loads(stored)
+    try:
+        return pickle.loads(stored)
+    except Exception:  # a damaged entry: compute afresh and replace it
+        fresh = _defaults_for(units, base_year, end_year, consistent)
+        cache_replace("defaults", key + ".pickle", pickle.dumps(fresh, protocol=5))
+        return fresh
 
 
 def _inputs_fingerprint() -> str:
