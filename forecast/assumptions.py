@@ -66,10 +66,9 @@ from .graduation import graduate, old_age_pattern_from_groups
 from .inputs import SRB_WARN, ProjectionInputs, Settings
 from .lifetable import life_table, survival_ratios_by_sex
 from .paths import data_dir
+from .vocabulary import N_AGES, OPEN_AGE, SEXES
 
-SEXES = ("male", "female")
-AGES = np.arange(101)
-OPEN_AGE = 100
+AGES = np.arange(N_AGES)
 CENSUS_STARTS = [0, 1] + list(range(5, 90, 5))  # 0, 1-4, 5-9, ..., 80-84, 85+
 MX_STARTS = [0, 1] + list(range(5, 105, 5))  # WPP abridged: 0, 1-4, ..., 95-99, 100+
 STEP_CENTRE = 4 / 3  # decimal years from 1 Jan of year t to the centre of step t (1 May t+1)

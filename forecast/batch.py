@@ -41,6 +41,7 @@ import pandas as pd
 
 from .census import Unit
 from .errors import ForecastError
+from .vocabulary import SERVICES
 
 LEVELS = ("county", "prefecture", "province")
 #: No unit of a batch has a plan: its supply is unknown in every year (float, so gaps stay
@@ -59,7 +60,6 @@ DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
                   "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
-SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
 TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
 

@@ -44,12 +44,12 @@ from pandas.api.types import union_categoricals
 
 from forecast.errors import InputError
 from forecast.paths import data_dir
+from forecast.vocabulary import SEXES
 
 PARAMETER_FILE = "care_parameters.csv"
 PARAMETER_COLUMNS = ("key", "value", "unit", "low", "high", "source", "confidence")
 CONFIDENCE_LEVELS = ("H", "M", "L", "D", "A")
 POPULATION_COLUMNS = ("year", "sex", "age", "population")
-SEXES = ("male", "female")
 ELDERLY_AGE = 60
 DEMAND_COLUMNS = ("year", "service", "method", "value", "unit", "assumptions")
 DRIVER_COLUMNS = ("pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus")
