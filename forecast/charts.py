@@ -53,6 +53,7 @@ from matplotlib.transforms import Bbox  # noqa: E402
 
 from forecast.errors import InputError  # noqa: E402
 from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
+from forecast.indicators import count_from_rate  # noqa: E402
 from forecast.vocabulary import BED_METHODS, SEXES, TARGET_ORIGINS  # noqa: E402
 
 FIGURE_SIZE = (6.4, 4.0)  # inches
@@ -652,7 +653,7 @@ def _target_count(kind: str, value: float, year: int,
     column = column if column in drivers.columns else _TOTAL_ALIASES.get(column, column)
     if column not in drivers.columns:
         return None
-    return value * float(drivers.loc[year, column]) / per
+    return count_from_rate(value, float(drivers.loc[year, column]), per)
 
 
 def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataFrame | None,
