@@ -240,14 +240,7 @@ def _wide_gaps(gap_table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _project_units(defaults):
     """The batched projection of every unit of ``defaults`` (engine axes: year, unit)."""
-    from .engine import project
-    from .lifetable import survival_ratios_by_sex
-
-    survival = survival_ratios_by_sex(defaults.mx)  # (U, T, 2, A)
-    return project(defaults.population, np.moveaxis(survival, 1, 0),
-                   np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                   np.moveaxis(defaults.net_migrants, 1, 0),
-                   migration_timing=defaults.settings.migration_timing)
+    return defaults.projection()
 
 
 def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=None,

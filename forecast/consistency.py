@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import census, crosswalk
 from .assumptions import Defaults, build_defaults
-from .engine import project, project_step
+from .engine import project_step
 from .lifetable import survival_ratios_by_sex
 
 MORTALITY_FACTOR_LIMITS = (0.5, 2.0)
@@ -121,10 +121,7 @@ class Projected:
 
 
 def project_defaults(defaults: Defaults) -> Projected:
-    survival = survival_ratios_by_sex(defaults.mx)
-    result = project(defaults.population, np.moveaxis(survival, 1, 0),
-                     np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                     np.moveaxis(defaults.net_migrants, 1, 0))
+    result = defaults.projection()
     return Projected(population=np.moveaxis(result.population, 0, 1),
                      births=np.moveaxis(result.births_by_sex.sum(axis=-1), 0, 1),
                      deaths=np.moveaxis(result.deaths, 0, 1),
