@@ -1049,6 +1049,12 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
         for variant in _label_variants(text):
             annotation.set_text(variant)
             for dx, dy in candidates:
+                if (best is not None and best[0][0] == 0
+                        and np.hypot(dx, dy) + (_BELOW_PENALTY if dy < 0 else 0.0)
+                        >= best[0][1]):
+                    # candidates come cheapest first and a crossing only adds to the cost: no
+                    # later one can beat a free place already found (same choice, fewer boxes)
+                    break
                 ha = "center" if dx == 0 else "left" if dx > 0 else "right"
                 va = "bottom" if dy > 0 else "top"
                 annotation.xyann = (dx, dy)
