@@ -66,10 +66,9 @@ from .graduation import graduate, old_age_pattern_from_groups
 from .inputs import SRB_WARN, ProjectionInputs, Settings
 from .lifetable import life_table, survival_ratios_by_sex
 from .paths import data_dir
+from .vocabulary import N_AGES, OPEN_AGE, SEXES
 
-SEXES = ("male", "female")
-AGES = np.arange(101)
-OPEN_AGE = 100
+AGES = np.arange(N_AGES)
 CENSUS_STARTS = [0, 1] + list(range(5, 90, 5))  # 0, 1-4, 5-9, ..., 80-84, 85+
 MX_STARTS = [0, 1] + list(range(5, 105, 5))  # WPP abridged: 0, 1-4, ..., 95-99, 100+
 STEP_CENTRE = 4 / 3  # decimal years from 1 Jan of year t to the centre of step t (1 May t+1)
@@ -462,6 +461,18 @@ class Defaults:
                    srb=np.concatenate([p.srb for p in parts]),
                    net_migrants=np.concatenate([p.net_migrants for p in parts]),
                    provenance=[x for p in parts for x in p.provenance])
+
+    def projection(self, survival: np.ndarray | None = None):
+        """The batched projection of every unit (a :class:`forecast.engine.Projection`, axes
+        step/year first, then unit): the one place the unit-first arrays of a batch are laid
+        out step first for the engine. ``survival`` (U, T, 2, A), when given, is
+        ``survival_ratios_by_sex(self.mx)`` computed already."""
+        if survival is None:
+            survival = survival_ratios_by_sex(self.mx)  # (U, T, 2, A)
+        step_first = (np.moveaxis(values, 1, 0)
+                      for values in (survival, self.asfr, self.srb, self.net_migrants))
+        return project(self.population, *step_first,
+                       migration_timing=self.settings.migration_timing)
 
     def inputs_for(self, i: int) -> ProjectionInputs:
         """The canonical inputs of unit ``i`` (mortality.csv form: the life table is ours)."""
@@ -885,10 +896,7 @@ BIRTH_CALIBRATION_YEARS = (2021, 2022)  # registered provincial birth rates used
 
 def _projected_crude_birth_rates(defaults: Defaults) -> np.ndarray:
     """Births per 1,000 of the step's mean population (U, T) of ``defaults`` projected."""
-    survival = survival_ratios_by_sex(defaults.mx)
-    projected = project(defaults.population, np.moveaxis(survival, 1, 0),
-                        np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                        np.moveaxis(defaults.net_migrants, 1, 0))
+    projected = defaults.projection()
     total = projected.population.sum(axis=(-2, -1))  # (T+1, U)
     mean = 0.5 * (total[:-1] + total[1:])
     return np.moveaxis(1000.0 * projected.births_by_sex.sum(axis=-1) / mean, 0, 1)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from .census import Unit
 from .errors import ForecastError
+from .vocabulary import SERVICES
 
 LEVELS = ("county", "prefecture", "province")
 #: No unit of a batch has a plan: its supply is unknown in every year (float, so gaps stay
@@ -59,7 +60,6 @@ DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
                   "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
-SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
 TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
 
@@ -240,14 +240,7 @@ def _wide_gaps(gap_table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _project_units(defaults):
     """The batched projection of every unit of ``defaults`` (engine axes: year, unit)."""
-    from .engine import project
-    from .lifetable import survival_ratios_by_sex
-
-    survival = survival_ratios_by_sex(defaults.mx)  # (U, T, 2, A)
-    return project(defaults.population, np.moveaxis(survival, 1, 0),
-                   np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                   np.moveaxis(defaults.net_migrants, 1, 0),
-                   migration_timing=defaults.settings.migration_timing)
+    return defaults.projection()
 
 
 def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=None,

@@ -1,8 +1,9 @@
 """A small on-disk cache for results that never change between runs.
 
-Two things a run computes are the same every time for the same inputs and library versions:
-the trend fits of the national TFR/e0 series (statsmodels, prophet) and the report's font
-subset. They cost several seconds each, so they are kept in a cache directory:
+Three things a run computes are the same every time for the same inputs and library versions:
+the default inputs of its unit (forecast.consistency.defaults_for), the trend fits of the
+national TFR/e0 series (statsmodels, prophet) and the report's font subset. They cost several
+seconds each, so they are kept in a cache directory:
 ``$FORECAST_CACHE_DIR``, else ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
 
 A cache entry's name is the SHA-256 of everything its value depends on (the caller passes the
@@ -89,6 +90,13 @@ def cached_bytes(namespace: str, key: str, compute: Callable[[], bytes]) -> byte
     value = compute()
     _write(path, value)
     return value
+
+
+def cache_replace(namespace: str, key: str, value: bytes) -> None:
+    """Store ``value`` under ``namespace/key`` in place of a damaged entry (no-op when off)."""
+    directory = cache_directory()
+    if directory is not None:
+        _write(directory / namespace / key, value)
 
 
 def cached_json(namespace: str, key: str, compute: Callable[[], object]) -> object:

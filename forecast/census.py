@@ -25,6 +25,7 @@ import pandas as pd
 
 from forecast.errors import InputError, UnitError
 from forecast.paths import data_dir
+from forecast.vocabulary import SEXES
 
 CENSUS_YEARS = (2010, 2020)
 NATIONAL_ID = "CN"
@@ -421,7 +422,7 @@ def _find_header(rows: list[list[object]], path: Path) -> tuple[int, dict[str, i
                 if name in aliases and role not in columns:
                     columns[role] = position
         if "age" in columns:
-            missing = [role for role in ("male", "female") if role not in columns]
+            missing = [role for role in SEXES if role not in columns]
             if missing:
                 wanted = " and ".join({"male": "男/male", "female": "女/female"}[m]
                                       for m in missing)
@@ -467,7 +468,7 @@ def _drop_subtotals(groups: list[dict], path: Path) -> list[dict]:
         if covered != list(range(start, end + 1)):
             kept.append(group)
             continue
-        for sex in ("male", "female"):
+        for sex in SEXES:
             if abs(sum(g[sex] for g in inside) - group[sex]) > 0.5:
                 raise InputError(
                     f"row {group['line']} ('{group['label']}'): {sex} {group[sex]:g} differs "
@@ -523,7 +524,7 @@ def read_census_table(path: str | Path) -> pd.DataFrame:
     groups.sort(key=lambda g: (g["age_start"], g["age_end"] is None))
     _check_contiguous(groups, path)
     records = [(sex, g["age_start"], g["age_end"], g[sex])
-               for sex in ("male", "female") for g in groups]
+               for sex in SEXES for g in groups]
     table = pd.DataFrame(records, columns=["sex", "age_start", "age_end", "population"])
     table["age_start"] = table["age_start"].astype("int64")
     table["age_end"] = table["age_end"].astype("Int64")

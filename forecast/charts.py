@@ -53,6 +53,8 @@ from matplotlib.transforms import Bbox  # noqa: E402
 
 from forecast.errors import InputError  # noqa: E402
 from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
+from forecast.indicators import count_from_rate  # noqa: E402
+from forecast.vocabulary import BED_METHODS, SEXES, TARGET_ORIGINS  # noqa: E402
 
 FIGURE_SIZE = (6.4, 4.0)  # inches
 SAVE_DPI = 200
@@ -77,7 +79,7 @@ SERIES_COLOURS = [PALETTE[name] for name in
                    "grey")]
 SERIES_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
 SEX_COLOURS = {"male": PALETTE["blue"], "female": PALETTE["vermillion"]}
-METHOD_ORDER = ("norm", "needs", "expected_use", "rule_9073")
+METHOD_ORDER = BED_METHODS
 METHOD_STYLE = {
     "norm": (PALETTE["blue"], "-"),
     "needs": (PALETTE["orange"], "--"),
@@ -455,7 +457,7 @@ def _pyramid_counts(population: pd.DataFrame, year: int, age_width: int,
                          fix="choose a year the projection covers")
     group = np.minimum((rows["age"].to_numpy() // age_width) * age_width, open_age)
     counts = (rows.assign(group=group).groupby(["group", "sex"])["population"].sum()
-              .unstack("sex").reindex(columns=["male", "female"]).fillna(0.0))
+              .unstack("sex").reindex(columns=list(SEXES)).fillna(0.0))
     return counts.reindex(range(0, open_age + 1, age_width), fill_value=0.0)
 
 
@@ -526,7 +528,7 @@ def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None
                     fontsize=11, color=SEX_COLOURS[sex])
         handles = [Patch(facecolor=SEX_COLOURS[sex], alpha=0.55,
                          label=f"{_year_text(year_a, lang)} {label(sex, lang)}")
-                   for sex in ("male", "female")]
+                   for sex in SEXES]
         if year_b is not None:
             handles.append(Line2D([], [], color=PALETTE["black"], linewidth=1.1,
                                   label=_year_text(year_b, lang)))
@@ -651,7 +653,7 @@ def _target_count(kind: str, value: float, year: int,
     column = column if column in drivers.columns else _TOTAL_ALIASES.get(column, column)
     if column not in drivers.columns:
         return None
-    return value * float(drivers.loc[year, column]) / per
+    return count_from_rate(value, float(drivers.loc[year, column]), per)
 
 
 def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataFrame | None,
@@ -695,7 +697,7 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
             continue
         # a national target the plan did not adopt (run.py marks its source "national: ")
         origin = str(row.get("origin") or "")
-        if origin not in ("plan", "national"):
+        if origin not in TARGET_ORIGINS:
             origin = "national" if str(row.get("source", "")).startswith("national") \
                 else "plan"
         prefix = f"{_year_text(year, lang)}{target_label(origin, lang)} " if lang == "zh" \
@@ -935,7 +937,7 @@ def _target_handles(origins: Iterable[str], lang: str) -> list[Line2D]:
                    markersize=11 * TARGET_MARKER_SCALE[origin], color=TARGET_COLOURS[origin],
                    markeredgecolor=PALETTE["black"],
                    markeredgewidth=0.6, linestyle="none", label=target_label(origin, lang))
-            for origin in ("plan", "national") if origin in present]
+            for origin in TARGET_ORIGINS if origin in present]
 LEADER_FROM = 14.0  # points: a label set further than this from its star gets a leader line
 # Candidate label offsets from the star (points), as (dx, dy). dx = 0 centres the label over
 # or under the star; otherwise the label starts (dx > 0) or ends (dx < 0) dx from the star.
@@ -1047,6 +1049,12 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
         for variant in _label_variants(text):
             annotation.set_text(variant)
             for dx, dy in candidates:
+                if (best is not None and best[0][0] == 0
+                        and np.hypot(dx, dy) + (_BELOW_PENALTY if dy < 0 else 0.0)
+                        >= best[0][1]):
+                    # candidates come cheapest first and a crossing only adds to the cost: no
+                    # later one can beat a free place already found (same choice, fewer boxes)
+                    break
                 ha = "center" if dx == 0 else "left" if dx > 0 else "right"
                 va = "bottom" if dy > 0 else "top"
                 annotation.xyann = (dx, dy)
@@ -1267,7 +1275,7 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
             points = plan[plan["plan_target"].notna()]
             origins = (points["target_origin"].astype(str) if "target_origin" in points
                        else pd.Series("plan", index=points.index))
-            for origin in ("plan", "national"):
+            for origin in TARGET_ORIGINS:
                 chosen = points[(origins == "national") == (origin == "national")]
                 if chosen.empty:
                     continue

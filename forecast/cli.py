@@ -413,6 +413,7 @@ def _uncertainty_lines(uncertainty, scenario: str, years: list[int], lang: str) 
     supply)."""
     from .census import _pad, _width
     from .labels import TERMINAL_TEXT, label, method_label
+    from .vocabulary import SERVICES
 
     text = TERMINAL_TEXT[lang]
     record = uncertainty.record
@@ -429,7 +430,7 @@ def _uncertainty_lines(uncertainty, scenario: str, years: list[int], lang: str) 
         rows.append((label(indicator, lang), cells(summary[summary.indicator == indicator])))
     demand = uncertainty.demand_quantiles
     demand = demand[(demand.scenario == scenario) & (demand.method == "needs")]
-    for service in ("elderly_beds", "nursing_beds", "childcare_places"):
+    for service in SERVICES:
         frame = demand[demand.service == service]
         if len(frame):
             rows.append((text["demand_of"].format(service=label(service, lang),

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import ConfigError
+from .vocabulary import METHODS, PLACE_METHODS
 
 if TYPE_CHECKING:  # pandas, numpy and the run machinery load only when a command runs
     import pandas as pd
@@ -41,8 +42,7 @@ if TYPE_CHECKING:  # pandas, numpy and the run machinery load only when a comman
 __all__ = ["Comparison", "compare", "compare_command", "comparison_table", "key_years",
            "scenario_table", "side_by_side", "write_comparison"]
 
-BED_METHODS = ("norm", "needs", "rule_9073")
-PLACE_METHODS = ("norm", "needs")
+BED_METHODS = METHODS  # the three methods compare sets side by side
 SHORTFALL_COLUMNS = [f"first_shortfall_beds_{m}" for m in BED_METHODS] + \
     [f"first_shortfall_places_{m}" for m in PLACE_METHODS]
 

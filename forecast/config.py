@@ -48,6 +48,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from forecast.errors import ConfigError
+from forecast.indicators import count_from_rate
 
 __all__ = [
     "Addition",
@@ -754,7 +755,7 @@ class ElderlyBedSupply(_ServiceSupply):
         if self.base_total() is not None:
             return self.base_total()
         if self.base_supply_per_1000_elderly is not None:
-            return self.base_supply_per_1000_elderly * population_60plus / 1000
+            return count_from_rate(self.base_supply_per_1000_elderly, population_60plus)
         return None
 
 
@@ -795,7 +796,7 @@ class ChildcarePlaceSupply(_ServiceSupply):
         if self.base_total() is not None:
             return self.base_total()
         if self.base_supply_per_1000_population is not None:
-            return self.base_supply_per_1000_population * population_total / 1000
+            return count_from_rate(self.base_supply_per_1000_population, population_total)
         return None
 
 

@@ -49,7 +49,7 @@ import pandas as pd
 
 from . import census, crosswalk
 from .assumptions import Defaults, build_defaults
-from .engine import project, project_step
+from .engine import project_step
 from .lifetable import survival_ratios_by_sex
 
 MORTALITY_FACTOR_LIMITS = (0.5, 2.0)
@@ -130,13 +130,9 @@ class Projected:
 
 
 def project_defaults(defaults: Defaults, survival: np.ndarray | None = None) -> Projected:
-    """The engine's projection of ``defaults`` ('end' timing); ``survival`` (U, T, 2, 101),
-    when given, is ``survival_ratios_by_sex(defaults.mx)`` computed already."""
-    if survival is None:
-        survival = survival_ratios_by_sex(defaults.mx)
-    result = project(defaults.population, np.moveaxis(survival, 1, 0),
-                     np.moveaxis(defaults.asfr, 1, 0), np.moveaxis(defaults.srb, 1, 0),
-                     np.moveaxis(defaults.net_migrants, 1, 0))
+    """The engine's projection of ``defaults``; ``survival`` (U, T, 2, 101), when given, is
+    ``survival_ratios_by_sex(defaults.mx)`` computed already."""
+    result = defaults.projection(survival)
     return Projected(population=np.moveaxis(result.population, 0, 1),
                      births=np.moveaxis(result.births_by_sex.sum(axis=-1), 0, 1),
                      deaths=np.moveaxis(result.deaths, 0, 1),
@@ -374,10 +370,62 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
                     provenance=[p.provenance[0] for p in pieces])
 
 
+#: A call for at most this many units keeps its defaults in the on-disk cache (a run's unit,
+#: a prefecture's counties); a batch of thousands is computed each time.
+CACHED_UNITS_MAX = 64
+
+
 def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
                  consistent: bool = True) -> Defaults:
     """The default inputs a run uses: controlled top down (``consistent``, the default) or each
-    unit's own; the provenance says which."""
+    unit's own; the provenance says which.
+
+    They depend only on the shipped data and the code, so for a few units they are kept in the
+    on-disk cache (:mod:`forecast.cache`) under the SHA-256 of the units, years, every data
+    file and every module of the package: a run of the same code on the same data reads them
+    back (pickled, so arrays and provenance come back exactly as computed) instead of
+    rebuilding the nation's, the province's and the prefecture's defaults each time."""
+    if len(units) > CACHED_UNITS_MAX:
+        return _defaults_for(units, base_year, end_year, consistent)
+    import pickle
+
+    from .cache import cache_directory, cache_key, cache_replace, cached_bytes
+
+    if cache_directory() is None:
+        return _defaults_for(units, base_year, end_year, consistent)
+    key = cache_key("defaults_for", [repr(u) for u in units], base_year, end_year, consistent,
+                    _inputs_fingerprint())
+    stored = cached_bytes("defaults", key + ".pickle", lambda: pickle.dumps(
+        _defaults_for(units, base_year, end_year, consistent), protocol=5))
+    try:
+        return pickle.loads(stored)
+    except Exception:  # a damaged entry: compute afresh and replace it
+        fresh = _defaults_for(units, base_year, end_year, consistent)
+        cache_replace("defaults", key + ".pickle", pickle.dumps(fresh, protocol=5))
+        return fresh
+
+
+def _inputs_fingerprint() -> str:
+    """The SHA-256 of every file the defaults can depend on: the data directory's files (names
+    and bytes) and the package's modules."""
+    import hashlib
+    from pathlib import Path
+
+    from .paths import data_dir
+
+    digest = hashlib.sha256()
+    directory = data_dir()
+    digest.update(str(directory.resolve()).encode())
+    package = Path(__file__).resolve().parent
+    files = sorted(directory.glob("*")) + sorted(package.rglob("*.py"))
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.name).encode() + b"\x00" + path.read_bytes() + b"\x00")
+    return digest.hexdigest()
+
+
+def _defaults_for(units: list[census.Unit], base_year: int, end_year: int,
+                  consistent: bool) -> Defaults:
     if consistent and all(u.census_year == 2020 for u in units):
         return consistent_defaults(units, base_year, end_year)
     defaults = build_defaults(units, base_year, end_year)

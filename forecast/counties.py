@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .census import Unit
+from .vocabulary import SERVICES
 
 COUNTY_PARENT_LEVELS = ("prefecture", "province")
 RATE_KINDS = ("per_1000_elderly", "per_1000_population", "share_nursing", "coverage_under3")
-SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
 DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_9073",
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
                   "elderly_beds_expected_use", "nursing_beds_expected_use",

@@ -43,14 +43,14 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from forecast.errors import InputError
+from forecast.indicators import count_from_rate, persons_in_band
 from forecast.paths import data_dir
+from forecast.vocabulary import SEXES
 
 PARAMETER_FILE = "care_parameters.csv"
 PARAMETER_COLUMNS = ("key", "value", "unit", "low", "high", "source", "confidence")
 CONFIDENCE_LEVELS = ("H", "M", "L", "D", "A")
 POPULATION_COLUMNS = ("year", "sex", "age", "population")
-SEXES = ("male", "female")
-ELDERLY_AGE = 60
 DEMAND_COLUMNS = ("year", "service", "method", "value", "unit", "assumptions")
 DRIVER_COLUMNS = ("pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus")
 
@@ -318,10 +318,8 @@ def drivers(population: pd.DataFrame | PopulationCube) -> pd.DataFrame:
     by_age = cube.counts.sum(axis=1)
     out = cube.groups.copy()
     out["pop_total"] = by_age.sum(axis=1)
-    out["pop_0_2"] = by_age[:, :3].sum(axis=1)
-    out["pop_60plus"] = by_age[:, 60:].sum(axis=1)
-    out["pop_65plus"] = by_age[:, 65:].sum(axis=1)
-    out["pop_80plus"] = by_age[:, 80:].sum(axis=1)
+    for band in ("pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus"):
+        out[band] = persons_in_band(by_age, band)
     return out
 
 
@@ -440,10 +438,10 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
     moderate_persons = (counts * moderate).sum(axis=(1, 2)) * trend
     residents = severe_persons * params.u_severe + moderate_persons * params.u_moderate
     by_age = counts.sum(axis=1)
-    pop_60plus = by_age[:, ELDERLY_AGE:].sum(axis=1)
+    pop_60plus = persons_in_band(by_age, "pop_60plus")
     expected_residents = residents * expected_use_factor(params, counts.shape[2])
     beds = {
-        "norm": params.norm_per_1000 * pop_60plus / 1000.0,
+        "norm": count_from_rate(params.norm_per_1000, pop_60plus),
         "needs": residents / params.target_occupancy,
         "expected_use": expected_residents / params.observed_occupancy,
         "rule_9073": params.rule_9073_share * pop_60plus,
@@ -458,8 +456,8 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
     rows += [
         ("driver", "pop_total", "persons", "", by_age.sum(axis=1)),
         ("driver", "pop_60plus", "persons", "", pop_60plus),
-        ("driver", "pop_65plus", "persons", "", by_age[:, 65:].sum(axis=1)),
-        ("driver", "pop_80plus", "persons", "", by_age[:, 80:].sum(axis=1)),
+        ("driver", "pop_65plus", "persons", "", persons_in_band(by_age, "pop_65plus")),
+        ("driver", "pop_80plus", "persons", "", persons_in_band(by_age, "pop_80plus")),
         ("driver", "severe_disabled", "persons", "severe_disability_*", severe_persons),
         ("driver", "moderate_disabled", "persons", "severe_disability_*", moderate_persons),
         ("driver", "residents_needing_care", "persons", "severe_disability_*; u_severe; "
@@ -496,11 +494,11 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
                          "childcare_target_utilisation")
     rows = [
         ("childcare_places", "norm", "places", "",
-         params.norm_per_1000_population * pop_total / 1000.0),
+         count_from_rate(params.norm_per_1000_population, pop_total)),
         ("childcare_places", "needs", "places", needs_assumptions,
          enrolled / params.target_utilisation),
         ("driver", "pop_total", "persons", "", pop_total),
-        ("driver", "pop_0_2", "persons", "", by_age[:, :3].sum(axis=1)),
+        ("driver", "pop_0_2", "persons", "", persons_in_band(by_age, "pop_0_2")),
         ("driver", "children_wanting_care", "persons", "childcare_demand_profile_age_*", wanting),
     ]
     return _long(cube.groups, rows)

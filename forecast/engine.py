@@ -41,7 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MALE, FEMALE = 0, 1
+from .vocabulary import FEMALE_INDEX, MALE_INDEX
+
+MALE, FEMALE = MALE_INDEX, FEMALE_INDEX  # positions on the sex axis (forecast.vocabulary)
 MIGRATION_TIMINGS = ("end", "even")
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import Projection
-
-SEXES = ("male", "female")
+from .vocabulary import SEXES
 
 
 def population_frame(population: np.ndarray, years: np.ndarray, ages: np.ndarray) -> pd.DataFrame:

@@ -30,8 +30,8 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
+from .vocabulary import SEXES
 
-SEXES = ("male", "female")
 #: Plausible ceilings of one age-sex cell: more persons than China has (1.41 billion), or more
 #: net migrants in a step than any country has seen, are typing mistakes.
 MAX_PERSONS_PER_CELL = 1_500_000_000

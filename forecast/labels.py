@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from .vocabulary import BED_METHODS, PLACE_METHODS
+
 LANGUAGES = ("zh", "en")
 
 
@@ -800,8 +802,7 @@ without a source) is in the “Assumptions and sources” table.</p>
 # ---------------------------------------------------------------------------------------------
 # Column headers (workbook ``中文 English``; report tables in the report's language)
 # ---------------------------------------------------------------------------------------------
-_BED_METHODS = ("norm", "needs", "expected_use", "rule_9073")
-_PLACE_METHODS = ("norm", "needs")
+_BED_METHODS, _PLACE_METHODS = BED_METHODS, PLACE_METHODS
 _SHORT_METHOD = {"norm": "千人指标法", "needs": "失能需求法", "expected_use": "预期使用法",
                  "rule_9073": "“9073”格局法"}
 _SHORT_PLACE_METHOD = {"norm": "千人指标法", "needs": "入托需求法"}

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from .vocabulary import SEXES
+
 # Andreev & Kingkade (2015) a0 for single-year tables: (upper m0 of segment, intercept, slope)
 # by sex; above the last breakpoint a0 is constant. HMD Methods Protocol v6, table 1.
 _A0_SEGMENTS = {
@@ -107,7 +109,7 @@ def survival_ratios_from_mx(mx: np.ndarray, sex: str | np.ndarray) -> np.ndarray
 def survival_ratios_by_sex(mx: np.ndarray) -> np.ndarray:
     """Survival ratios from central death rates whose second-to-last axis is sex
     (male, female), shape (..., 2, n_ages), as the engine's population is laid out."""
-    return life_table(mx, np.array(["male", "female"])).survival_ratios()
+    return life_table(mx, np.array(SEXES)).survival_ratios()
 
 
 def life_expectancy(mx: np.ndarray, sex: str | np.ndarray, age: int = 0) -> np.ndarray:

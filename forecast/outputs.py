@@ -284,6 +284,23 @@ def _excel_cells(series) -> list:
                                            else str(v)) for v in series.tolist()]
 
 
+def _cell_writer(ws, values: list):
+    """The worksheet's writer for a column of ``values`` (None cells are skipped): its number
+    or string writer when every cell is a plain float/int or a non-empty string (what
+    ``write`` would dispatch each cell to, without the per-cell dispatch: a run's workbook
+    holds some 250,000 cells), else ``write``."""
+    kinds = {value.__class__ for value in values if value is not None}
+    number = getattr(ws, "_write_number", None)
+    string = getattr(ws, "_write_string", None)
+    if number is not None and kinds and kinds <= {float, int}:
+        return number
+    if (string is not None and kinds == {str} and not ws.strings_to_numbers
+            and not ws.strings_to_formulas and not ws.strings_to_urls
+            and all(value != "" for value in values)):
+        return string
+    return ws.write
+
+
 def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                 extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
                 rates: set[str] | None = None, lang: str = "zh") -> None:
@@ -333,14 +350,17 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                     cell_number_format(column, sample, {}, shares=shares, rates=rates))
                 width = max(10, min(40, len(headers[index]) + 2))
                 ws.set_column(index, index, width, column_format)
+                if by_row:
+                    for row, value in enumerate(values, start=1):
+                        if value is not None:
+                            ws.write(row, index, value, number_format(cell_number_format(
+                                column, value, key_rows[row - 1], shares=shares,
+                                rates=rates)))
+                    continue
+                write = _cell_writer(ws, values)
                 for row, value in enumerate(values, start=1):
-                    if value is None:
-                        continue
-                    if by_row:
-                        ws.write(row, index, value, number_format(cell_number_format(
-                            column, value, key_rows[row - 1], shares=shares, rates=rates)))
-                    else:
-                        ws.write(row, index, value)
+                    if value is not None:
+                        write(row, index, value)
     finally:
         workbook.close()
 
@@ -420,8 +440,30 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     from .timing import StageTimer
 
     timer = timer or StageTimer()
-    with timer.stage("tables"):
-        tables = write_tables(result, directory)
+    # The charts are drawn in other processes (started first: they take longest) while this
+    # one writes the tables and the workbook.
+    with timer.stage("charts_and_workbook"):
+        drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
+                               directory / "charts")
+        try:
+            with timer.stage("tables"):
+                tables = write_tables(result, directory)
+            with timer.stage("workbook"):
+                from .labels import COUNTY_HEADERS_ZH
+
+                write_excel(workbook_tables(result, tables, lang), directory / "results.xlsx",
+                            lang=lang, extra_headers=COUNTY_HEADERS_ZH)
+            charts = drawing.wait()
+        finally:
+            drawing.close()
+    write_manifest(result, directory, lang, charts, timer.record())
+    return charts
+
+
+def workbook_tables(result, tables: dict[str, pd.DataFrame], lang: str = "zh"
+                    ) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets: the CSV tables but the population, with the county and planning
+    tables at their key years, and the population last."""
     excel = {k: v for k, v in tables.items() if k not in ("population", "counties",
                                                           "planning")}
     if "planning" in tables:  # the workbook's sheet: the key years
@@ -436,21 +478,7 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
         excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(
             drop=True)
     excel["population"] = result.population
-    # The charts are drawn in other processes while this one writes the workbook.
-    with timer.stage("charts_and_workbook"):
-        drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
-                               directory / "charts")
-        try:
-            with timer.stage("workbook"):
-                from .labels import COUNTY_HEADERS_ZH
-
-                write_excel(excel, directory / "results.xlsx", lang=lang,
-                            extra_headers=COUNTY_HEADERS_ZH)
-            charts = drawing.wait()
-        finally:
-            drawing.close()
-    write_manifest(result, directory, lang, charts, timer.record())
-    return charts
+    return excel
 
 
 def _county_years(counties) -> list[int]:

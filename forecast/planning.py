@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .demand import ChildcareParameters, ElderlyCareParameters, _value
+from .vocabulary import METHODS, PLACE_METHODS
 
 COLUMNS = ("year", "topic", "item", "service", "method", "value", "unit", "basis", "source")
 NO_WORKFORCE_BASE = "no workforce base is stated in the plan: a need, not a gap"
@@ -128,7 +129,7 @@ def workforce_rows(demand: pd.DataFrame, population: pd.DataFrame,
               "persons", "moderately disabled × u_moderate", _source("u_moderate")),
     ]
     beds = _demand(demand, "elderly_beds")
-    for method in [m for m in ("norm", "needs", "rule_9073") if m in beds.columns]:
+    for method in [m for m in METHODS if m in beds.columns]:
         if method == "needs":
             values = carers_needs.to_numpy()
             basis = (f"residents severe ÷ {workforce.residents_per_carer_severe:g} + "
@@ -149,7 +150,7 @@ def workforce_rows(demand: pd.DataFrame, population: pd.DataFrame,
     mix = np.divide(wanting, total, out=np.full_like(wanting, 1 / 3), where=total > 0)
     carers_per_place = (mix / workforce.children_per_carer()[None]).sum(axis=1)
     ratios = workforce.children_per_carer()
-    for method in [m for m in ("norm", "needs") if m in places.columns]:
+    for method in [m for m in PLACE_METHODS if m in places.columns]:
         values = places[method].reindex(years).to_numpy() * carers_per_place
         frames.append(_rows(
             years, "workforce", "childcare_carers", "childcare_places", method, values,

@@ -56,7 +56,7 @@ from .labels import (  # noqa: E402
     translate,  # noqa: E402
 )
 from .labels import REPORT_TEXT as TEXT  # noqa: E402
-from .vocabulary import NATIONAL  # noqa: E402
+from .vocabulary import BED_METHODS, METHODS, NATIONAL, SERVICES  # noqa: E402
 
 CSS = """
 @font-face { font-family: "%(family)s"; src: url(data:%(mime)s;base64,%(data)s)
@@ -435,7 +435,7 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
     shortfalls = shortfalls[shortfalls.scenario.astype(str) == scenario]
     sentences = []
     for service in _ordered(gaps.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places")):
+                            SERVICES):
         rows = gaps[(gaps.service == service) & (gaps.year == year)]
         if rows.empty:
             continue
@@ -619,7 +619,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
                t["summary_verdict"]]
     parts = [f'<p class="note">{esc(t["summary_intro"].format(scenario=_scenario_name(scenario, lang), end=end))}</p>']  # noqa: E501
     for service in _ordered(gaps.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places")):
+                            SERVICES):
         part = gaps[gaps.service == service]
         rows, classes = [], []
         for year in years:
@@ -699,7 +699,7 @@ def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[st
     joiner = "，" if lang == "zh" else ", "
     sentences = []
     for service in _ordered(probability.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places")):
+                            SERVICES):
         rows = probability[(probability.service == service) & (probability.year == end)
                            & probability.probability_met.notna()]
         if rows.empty:
@@ -727,7 +727,7 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
     numeric = [False, False] + [True] * (2 * len(years)) + [False]
     rows, row_classes, cell_classes = [], [], []
     for service in _ordered(gaps.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places")):
+                            SERVICES):
         service_rows = gaps[gaps.service == service]
         by_year, institutional = _scoped_supply(service_rows)
         supply_rows = [(by_year, "supply_row" if institutional is None else "supply_row_total")]
@@ -743,7 +743,7 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
             row_classes.append("supply")
             cell_classes.append([""] * len(headers))
         for method in _ordered(service_rows.method.astype(str).unique(),
-                               ("norm", "needs", "expected_use", "rule_9073")):
+                               BED_METHODS):
             cells = ["", esc(_method_name(method, service, lang))]
             classes = ["", ""]
             for year in years:
@@ -790,7 +790,7 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
     supply = supply[supply.scenario.astype(str) == scenario]
     items = []
     for service in _ordered(supply.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places")):
+                            SERVICES):
         rows = supply[supply.service == service]
         if rows["supply"].isna().all():
             basis = TEXT[lang]["basis_none"]
@@ -1018,7 +1018,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     diff = max((float(v) for v in check.values()), default=0.0)
     joiner = "；" if lang == "zh" else "; "
     targets = []
-    for service in ("elderly_beds", "nursing_beds", "childcare_places"):
+    for service in SERVICES:
         origin = counties[f"{service}_target_origin"].dropna()
         if len(origin):
             key = "target_plan" if origin.iloc[0] == "plan" else "target_national"
@@ -1230,7 +1230,7 @@ def scenarios_html(files: RunFiles, lang: str = "zh") -> str | None:
     norm = gaps[(gaps.method == "norm") & (gaps.year.isin(years))]
     if not norm.empty:
         services = _ordered(norm.service.astype(str).unique(),
-                            ("elderly_beds", "nursing_beds", "childcare_places"))
+                            SERVICES)
         indexed = norm.assign(scenario=norm.scenario.astype(str)).set_index(
             ["service", "year", "scenario"])["gap"]
         parts.append(f"<p>{esc(t['scenario_gap_intro'])}</p>")
@@ -1283,10 +1283,10 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
                            int(probability.year.max()))
         rows = []
         for service in _ordered(probability.service.astype(str).unique(),
-                                ("elderly_beds", "nursing_beds", "childcare_places")):
+                                SERVICES):
             part = probability[probability.service == service]
             for method in _ordered(part.method.astype(str).unique(),
-                                   ("norm", "needs", "rule_9073")):
+                                   METHODS):
                 values = [part[(part.method == method) & (part.year == y)].probability_met
                           for y in years]
                 cells = [_percent(float(v.iloc[0]), 0) if len(v) and not _is_missing(

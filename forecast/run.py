@@ -27,6 +27,7 @@ from .demand import (
 from .engine import balance_residual, project
 from .errors import ConfigError, UnitError
 from .frames import population_frame
+from .indicators import summary_indicators
 from .scenarios import ScenarioInputs
 from .spec import RunSpec, ScenarioSpec, build_run_spec, citation_text
 from .spec import demand_parameters as spec_demand_parameters
@@ -232,22 +233,8 @@ def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareP
 
 def summary_table(name: str, inputs: ScenarioInputs, projection) -> pd.DataFrame:
     """Population indicators by year for one scenario (persons; ratios per 100)."""
-    pop = projection.population  # (Y, 2, 101)
-    by_age = pop.sum(axis=1)
-    births = np.r_[np.nan, projection.births_by_sex.sum(axis=-1)]
-    deaths = np.r_[np.nan, projection.deaths.sum(axis=(-2, -1))]
-    migrants = np.r_[np.nan, projection.net_migrants_applied.sum(axis=(-2, -1))]
-    total = by_age.sum(axis=1)
-    young, working, old = by_age[:, :15].sum(1), by_age[:, 15:65].sum(1), by_age[:, 65:].sum(1)
-    return pd.DataFrame({
-        "scenario": name, "year": inputs.years, "total": total, "births": births,
-        "deaths": deaths, "net_migrants": migrants, "pop_0_2": by_age[:, :3].sum(1),
-        "pop_3_5": by_age[:, 3:6].sum(1), "pop_0_14": young, "pop_15_64": working,
-        "pop_60plus": by_age[:, 60:].sum(1), "pop_65plus": old,
-        "pop_80plus": by_age[:, 80:].sum(1), "share_60plus": by_age[:, 60:].sum(1) / total,
-        "child_dependency": young / working * 100, "old_dependency": old / working * 100,
-        "total_dependency": (young + old) / working * 100,
-    })[SUMMARY_COLUMNS]
+    return pd.DataFrame({"scenario": name, "year": inputs.years,
+                         **summary_indicators(projection)})[SUMMARY_COLUMNS]
 
 
 def expectations_table(spec: RunSpec, summary: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
+from forecast.indicators import count_from_rate, rate_from_count
 from forecast.vocabulary import (
     ELDERLY_SERVICES,
     NATIONAL,
@@ -262,8 +263,9 @@ def target_consistency(targets: Iterable[Target], drivers: pd.DataFrame,
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)
     elderly = out["service"].isin(ELDERLY_SERVICES)
-    out["per_1000_elderly"] = np.where(elderly, out["count"] / out["pop_60plus"] * 1000, np.nan)
-    out["per_1000_population"] = out["count"] / out["pop_total"] * 1000
+    out["per_1000_elderly"] = np.where(elderly, rate_from_count(out["count"], out["pop_60plus"]),
+                                       np.nan)
+    out["per_1000_population"] = rate_from_count(out["count"], out["pop_total"])
     out["coverage_under3"] = np.where(elderly, np.nan, out["count"] / out["pop_0_2"])
     return out.loc[:, columns]
 
@@ -274,9 +276,9 @@ def _target_count(target: Target, frame: pd.DataFrame, all_targets: list[Target]
     if target.kind == "count":
         return np.full(len(frame), target.value)
     if target.kind == "per_1000_elderly":
-        return target.value * frame["pop_60plus"].to_numpy() / 1000
+        return count_from_rate(target.value, frame["pop_60plus"].to_numpy())
     if target.kind == "per_1000_population":
-        return target.value * frame["pop_total"].to_numpy() / 1000
+        return count_from_rate(target.value, frame["pop_total"].to_numpy())
     if target.kind == "coverage_under3":
         return target.value * frame["pop_0_2"].to_numpy()
     # share_nursing: share × the elderly-bed target of the same year

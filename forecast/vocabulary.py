@@ -9,6 +9,8 @@ from __future__ import annotations
 #: Sexes in array order (axis ``sex`` of every population and rate array: 0 male, 1 female).
 SEXES: tuple[str, str] = ("male", "female")
 MALE, FEMALE = SEXES
+#: Their positions on that axis.
+MALE_INDEX, FEMALE_INDEX = SEXES.index(MALE), SEXES.index(FEMALE)
 
 #: Single years of age 0..100, the last the open group 100+.
 OPEN_AGE = 100
@@ -27,7 +29,12 @@ DRIVER = "driver"
 METHOD_NORM = "norm"
 METHOD_NEEDS = "needs"
 METHOD_RULE_9073 = "rule_9073"
+METHOD_EXPECTED_USE = "expected_use"
 METHODS: tuple[str, ...] = (METHOD_NORM, METHOD_NEEDS, METHOD_RULE_9073)
+#: Elderly-bed methods in display order (expected use beside needs); childcare's methods.
+BED_METHODS: tuple[str, ...] = (METHOD_NORM, METHOD_NEEDS, METHOD_EXPECTED_USE,
+                                METHOD_RULE_9073)
+PLACE_METHODS: tuple[str, ...] = (METHOD_NORM, METHOD_NEEDS)
 
 #: Target kinds (forecast.supply.Target).
 TARGET_KINDS: tuple[str, ...] = ("count", "per_1000_elderly", "per_1000_population",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecast.errors import ForecastError
 from forecast.paths import data_dir
+from forecast.vocabulary import SEXES
 
 MX_FILE = "wpp2024_china_mx_abridged.csv"
 ASFR_FILE = "wpp2024_china_percent_asfr.csv"
@@ -22,7 +23,6 @@ POPULATION_FILE = "wpp2024_china_population_5yr.csv"
 MIGRATION_FILE = "wpp2024_china_net_migration_single_age.csv"
 
 OLD_AGE_START = 85
-SEXES = ("male", "female")
 
 
 @lru_cache(maxsize=8)

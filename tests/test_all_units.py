@@ -55,10 +55,14 @@ def all_units() -> pd.DataFrame:
                 "inputs_finite": bool(np.isfinite(defaults.mx[i]).all()
                                       and np.isfinite(defaults.asfr[i]).all()
                                       and np.isfinite(defaults.net_migrants[i]).all()),
-                "min_cell": float(np.nanmin(cells)),
                 "base": float(cells[0].sum()), "end": float(cells[-1].sum()),
                 "clamped_cells": int(result.clamped_cells[:, i].sum()),
                 "clamped_persons": float(result.clamped_persons[:, i].sum()),
+                # persons added by clamping as the engine applied them (migrants applied
+                # minus migrants given), to check the clamp count against
+                "applied_minus_given": float(result.net_migrants_applied[:, i].sum()
+                                             - np.moveaxis(defaults.net_migrants, 1, 0)[:, i]
+                                             .sum()),
                 "warnings": [provenance[p]["warning"] for p in ("mortality", "fertility",
                                                                 "migration")
                              if "warning" in provenance[p]],
@@ -76,12 +80,16 @@ def test_every_2020_unit_has_age_data():
     assert set(without_2010.name) == {"南沙群岛", "中沙群岛的岛礁及其海域"}
 
 
-def test_every_unit_projects_without_negative_or_missing_cells(all_units):
-    """Finite inputs and finite, non-negative population in every year 2020-2050."""
+def test_every_unit_projects_without_missing_cells_and_counts_its_clamps(all_units):
+    """Finite inputs and finite population in every year 2020-2050; every person clamping adds
+    is counted: migrants applied − migrants given = clamped persons, unit by unit (a negative
+    cell is set to zero by the engine, so "population ≥ 0" alone could not fail)."""
     assert len(all_units) == 3358
     assert all_units.inputs_finite.all(), all_units[~all_units.inputs_finite].unit_id.tolist()
     assert all_units.finite.all(), all_units[~all_units.finite].unit_id.tolist()
-    assert (all_units.min_cell >= 0).all()
+    np.testing.assert_allclose(all_units.applied_minus_given, all_units.clamped_persons,
+                               atol=1e-6 * all_units.base.max())
+    assert ((all_units.clamped_cells > 0) == (all_units.clamped_persons > 0)).all()
 
 
 def test_base_equals_census_total_for_every_unit(all_units):

@@ -1,5 +1,6 @@
-"""What makes `forecast run` fast must not change what it writes: the on-disk cache (trend fits,
-font subset) and charts drawn in forked processes give the same bytes as a cold, sequential run.
+"""What makes `forecast run` fast must not change what it writes: the on-disk cache (default
+inputs, trend fits, font subset) and charts drawn in forked processes give the same bytes as a
+cold, sequential run.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ def _files(directory: Path) -> dict[str, bytes]:
 def test_cold_and_warm_cache_and_parallel_charts_write_the_same_bytes(tmp_path, monkeypatch):
     """Run 1: empty cache, charts drawn in this process. Run 2: the cache run 1 filled, charts
     drawn by two forked processes. Every file (manifest less its timings) is byte-identical,
-    and run 1 stored a trend fit and a font subset."""
+    and run 1 stored the default inputs, a trend fit and a font subset."""
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("FORECAST_CHART_WORKERS", "1")
     trends._trend.cache_clear()  # the in-process memo would hide the disk cache
     _run(tmp_path / "cold")
     stored = sorted(p.parent.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
-    assert stored == ["font-subset", "trends"]
+    # the default inputs of the run's unit and of its counties, a trend fit and a font subset
+    assert stored == ["defaults", "defaults", "font-subset", "trends"]
     monkeypatch.setenv("FORECAST_CHART_WORKERS", "2")
     trends._trend.cache_clear()  # run 2 reads the fit from disk
     _run(tmp_path / "warm")
@@ -156,3 +158,28 @@ def test_charts_are_drawn_in_process_while_other_threads_run(tmp_path):
         stop.set()
         thread.join()
     assert (tmp_path / "x.svg").is_file() and (tmp_path / "y.png").is_file()
+
+
+def test_cached_default_inputs_equal_computed_ones_and_a_damaged_entry_is_recomputed(
+        tmp_path, monkeypatch):
+    """defaults_for read back from the cache equals defaults_for computed with the cache off
+    (arrays bit for bit, provenance equal); a damaged entry is computed afresh and replaced."""
+    import numpy as np
+
+    from forecast.census import resolve_unit
+    from forecast.consistency import defaults_for
+
+    units = [resolve_unit("630000")]  # Qinghai: the nation and its 31 provinces
+    monkeypatch.setenv("FORECAST_CACHE_DIR", "off")
+    computed = defaults_for(units, 2020, 2030)
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    defaults_for(units, 2020, 2030)
+    (entry,) = (tmp_path / "cache" / "defaults").iterdir()
+    for damage in (None, b"not a pickle"):
+        if damage is not None:
+            entry.write_bytes(damage)
+        read = defaults_for(units, 2020, 2030)
+        for name in ("population", "mx", "asfr", "srb", "net_migrants"):
+            np.testing.assert_array_equal(getattr(read, name), getattr(computed, name))
+        assert read.provenance == computed.provenance and read.unit_ids == computed.unit_ids
+    assert entry.read_bytes() != b"not a pickle"

@@ -73,21 +73,16 @@ def test_e0_path_gain_over_base_year():
     assert 0 < gain[-1] < 6
 
 
-def test_prophet_is_quiet_fast_and_repeatable(capfd):
-    """No cmdstanpy/plotly chatter; a fit well under a few seconds; the simulated intervals
-    repeat exactly (fixed seed)."""
-    import time
-
+def test_prophet_is_quiet_and_repeatable(capfd):
+    """No cmdstanpy/plotly chatter; the simulated intervals repeat exactly (fixed seed). (The
+    fit's speed: benchmarks/demand_speed.py.)"""
     trends._trend.cache_clear()
-    started = time.perf_counter()
     _, first = trends.tfr_trend_path("prophet", 2020, YEARS)
-    elapsed = time.perf_counter() - started
     trends._trend.cache_clear()
     _, second = trends.tfr_trend_path("prophet", 2020, YEARS)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
     assert first["forecast"] == second["forecast"]
-    assert elapsed < 10
 
 
 def test_trend_frame_for_the_chart():

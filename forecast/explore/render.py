@@ -21,7 +21,8 @@ from ..charts import METHOD_STYLE, PALETTE, SHORTFALL_COLOUR, SUPPLY_COLOUR, TAR
 from ..labels import EXPLORE_TEXT as UI_TEXT
 from ..labels import label, method_label, target_label, unit_label
 from ..run import RunResult
-from .session import SERVICES, tfr_by_year
+from ..vocabulary import METHODS, SERVICES
+from .session import tfr_by_year
 
 esc = report.esc
 
@@ -56,8 +57,8 @@ def _service_order(frame: pd.DataFrame) -> list[str]:
 
 def _methods(frame: pd.DataFrame) -> list[str]:
     present = list(dict.fromkeys(frame["method"].astype(str)))
-    return [m for m in ("norm", "needs", "rule_9073") if m in present] + \
-        [m for m in present if m not in ("norm", "needs", "rule_9073")]
+    return [m for m in METHODS if m in present] + \
+        [m for m in present if m not in METHODS]
 
 
 def gap_table_html(result: RunResult, name: str, lang: str) -> str:

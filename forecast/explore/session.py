@@ -33,8 +33,6 @@ DEFAULT_NAME = "explore"
 EXPLORER_SOURCE = {"document": "forecast explore",
                    "section": "scenario assumption entered in the explorer (情景假设，非规划文件)"}
 
-SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
-
 
 @dataclass(frozen=True)
 class Control:
