@@ -60,6 +60,9 @@ DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_
                   "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
 SERVICES = ("elderly_beds", "nursing_beds", "childcare_places")
+#: Indicators of summary.csv that are flows of the step ending in the year (NaN in the base
+#: year), the others being stocks at the year's end.
+FLOW_INDICATORS = ("births", "deaths", "net_migrants")
 TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
 
@@ -368,22 +371,11 @@ def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -
     """Quantile rows (``unit_id, year, indicator, q…, probability_met``) of unit ``index`` of
     ``defaults`` over the trajectories of ``draws`` (a :class:`forecast.uncertainty.Draws`).
 
-    The unit is projected for every trajectory in one engine call
-    (:func:`forecast.uncertainty.project_trajectories`); its demand (as
-    :func:`forecast.uncertainty.trajectory_demand`) and gaps against the national targets
-    (as :func:`forecast.supply.gaps`) are computed as arrays over trajectories and years
-    (:func:`demand_arrays`, :func:`gap_arrays`); only quantiles leave this function.
+    The indicators, demand and gaps of every trajectory and year come from
+    :func:`trajectory_arrays`; only quantiles leave this function.
     """
-    import dataclasses as dc
-
-    from .demand import ElderlyCareParameters
     from .scenarios import ScenarioInputs
-    from .uncertainty import (
-        QUANTILE_COLUMNS,
-        _quantile_rows,
-        project_trajectories,
-        summary_arrays,
-    )
+    from .uncertainty import QUANTILE_COLUMNS, _quantile_rows
 
     s = defaults.settings
     years = s.years.astype(int)
@@ -391,23 +383,9 @@ def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -
                             population=defaults.population[index], mx=defaults.mx[index],
                             asfr=defaults.asfr[index], srb=defaults.srb[index],
                             net_migrants=defaults.net_migrants[index])
-    projection = project_trajectories(inputs, draws, s.migration_timing)
-    arrays = summary_arrays(projection)  # indicator -> (Y, N)
+    arrays = trajectory_arrays(inputs, draws, s.migration_timing, settings)
     n = draws.n
     n_years = len(years)
-    # groups trajectory-major, then year, as forecast.uncertainty.trajectory_demand
-    counts = np.moveaxis(projection.population, 1, 0).reshape(n * n_years, 2, -1)
-    del projection
-    group_years = np.tile(years, n)
-    trend = draws.disability_trend[np.repeat(np.arange(n), n_years)]
-    factor = (1.0 + trend) ** (group_years - settings.base_year)
-    flat = dc.replace(ElderlyCareParameters(), prevalence_trend=0.0)  # the draws' trend instead
-    columns = gap_arrays(demand_arrays(counts, group_years, settings.base_year, flat,
-                                       disability_factor=factor),
-                         group_years, national_targets(settings.base_year, settings.end_year))
-    del counts
-    for column, values in columns.items():
-        arrays[column] = values.reshape(n, n_years).T  # (Y, N)
     indicators = quantile_indicators()
     stacked = np.stack([arrays[i] for i in indicators], axis=1)  # (Y, K, N)
     quantiles = _quantile_rows(stacked.reshape(n_years * len(indicators), n))
@@ -423,6 +401,64 @@ def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -
     out["probability_met"] = np.nan
     out.loc[gap_rows, "probability_met"] = np.where(counted > 0,
                                                     met / np.maximum(counted, 1), np.nan)
+    return out
+
+
+def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSettings
+                      ) -> dict[str, np.ndarray]:
+    """Every column of ``units.csv`` after ``year`` for every year and trajectory of
+    ``draws``: name -> (Y, N), for one unit's ``inputs`` (a
+    :class:`forecast.scenarios.ScenarioInputs`).
+
+    The same numbers as :func:`forecast.uncertainty.project_trajectories` (the engine's
+    steps with every trajectory on the batch axis), :func:`forecast.uncertainty.summary_arrays`,
+    :func:`forecast.uncertainty.trajectory_demand` and :func:`forecast.supply.gaps`, but each
+    year is reduced to these arrays as soon as its step is done: no (Y, N, 2, A) projection
+    is kept, so a unit needs a few (N, 2, A) arrays instead of some 100 MB at N = 1,000.
+    """
+    import dataclasses as dc
+    from types import SimpleNamespace
+
+    from .demand import ElderlyCareParameters
+    from .engine import project_step
+    from .uncertainty import shifted_survival, summary_arrays
+
+    years = np.asarray(inputs.years, dtype=int)
+    n = draws.n
+    targets = national_targets(settings.base_year, settings.end_year)
+    flat = dc.replace(ElderlyCareParameters(), prevalence_trend=0.0)  # the draws' trend instead
+    survival = shifted_survival(inputs.mx, draws.e0_shift)  # (T, N, 2, A)
+    tfr_factor = np.exp(draws.tfr_log.T)  # (T, N)
+    blank = np.full((n, 2), np.nan)
+    population = np.ascontiguousarray(np.broadcast_to(inputs.population,
+                                                      (n, *np.shape(inputs.population))))
+    step = None
+    out: dict[str, np.ndarray] = {}
+    for t, year in enumerate(years):
+        if t > 0:
+            step = project_step(population if t > 1 else np.asarray(inputs.population, float),
+                                survival[t - 1], inputs.asfr[t - 1][None, :]
+                                * tfr_factor[t - 1][:, None], inputs.srb[t - 1],
+                                inputs.net_migrants[t - 1][None]
+                                * draws.migration_scale[:, None, None],
+                                migration_timing=migration_timing)
+            population = step.population
+        # summary_arrays of this year alone: stocks from row 0, flows (NaN in the base year)
+        one = summary_arrays(SimpleNamespace(
+            population=population[None],
+            births_by_sex=(blank if step is None else step.births_by_sex)[None],
+            deaths=np.full((1, n, 2, 1), np.nan) if step is None else step.deaths[None],
+            net_migrants_applied=(np.full((1, n, 2, 1), np.nan) if step is None
+                                  else step.net_migrants_applied[None])))
+        group_years = np.full(n, year)
+        factor = (1.0 + draws.disability_trend) ** (group_years - settings.base_year)
+        columns = gap_arrays(demand_arrays(population, group_years, settings.base_year, flat,
+                                           disability_factor=factor), group_years, targets)
+        for name, values in [*((k, v[-1] if k in FLOW_INDICATORS else v[0])
+                               for k, v in one.items()), *columns.items()]:
+            if name not in out:
+                out[name] = np.empty((len(years), n))
+            out[name][t] = values
     return out
 
 
