@@ -30,6 +30,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import dataclasses
+import functools
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -200,9 +201,11 @@ class TrajectoryChunk:
     defaults: object  # forecast.assumptions.Defaults of exactly ``units``
 
 
-def national_targets(base_year: int, end_year: int):
+@functools.lru_cache(maxsize=8)
+def national_targets(base_year: int, end_year: int) -> tuple:
     """The national targets (:data:`NATIONAL_TARGETS`) as :class:`forecast.supply.Target`
-    values, one per service and year from the year each is set for to ``end_year``."""
+    values, one per service and year from the year each is set for to ``end_year`` (read
+    once per process)."""
     from .demand import load_care_parameters
     from .supply import Target
     from .vocabulary import NATIONAL
@@ -215,7 +218,7 @@ def national_targets(base_year: int, end_year: int):
         for held in range(max(year, base_year), end_year + 1):
             targets.append(Target(service=service, year=held, kind=kind, value=value,
                                   source=source, origin=NATIONAL))
-    return targets
+    return tuple(targets)
 
 
 def _unit_cube(unit_ids: Sequence[str], years: np.ndarray, population: np.ndarray):
@@ -419,7 +422,7 @@ def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSetti
     import dataclasses as dc
     from types import SimpleNamespace
 
-    from .demand import ElderlyCareParameters
+    from .demand import ChildcareParameters, ElderlyCareParameters
     from .engine import project_step
     from .uncertainty import shifted_survival, summary_arrays
 
@@ -427,6 +430,7 @@ def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSetti
     n = draws.n
     targets = national_targets(settings.base_year, settings.end_year)
     flat = dc.replace(ElderlyCareParameters(), prevalence_trend=0.0)  # the draws' trend instead
+    childcare = ChildcareParameters()
     survival = shifted_survival(inputs.mx, draws.e0_shift)  # (T, N, 2, A)
     tfr_factor = np.exp(draws.tfr_log.T)  # (T, N)
     blank = np.full((n, 2), np.nan)
@@ -453,7 +457,8 @@ def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSetti
         group_years = np.full(n, year)
         factor = (1.0 + draws.disability_trend) ** (group_years - settings.base_year)
         columns = gap_arrays(demand_arrays(population, group_years, settings.base_year, flat,
-                                           disability_factor=factor), group_years, targets)
+                                           childcare, disability_factor=factor),
+                             group_years, targets)
         for name, values in [*((k, v[-1] if k in FLOW_INDICATORS else v[0])
                                for k, v in one.items()), *columns.items()]:
             if name not in out:
