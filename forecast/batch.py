@@ -30,6 +30,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import dataclasses
+import functools
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -60,6 +61,9 @@ DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_
                   "nursing_beds_norm", "nursing_beds_needs", "nursing_beds_rule_9073",
                   "elderly_beds_expected_use", "nursing_beds_expected_use",
                   "childcare_places_norm", "childcare_places_needs")
+#: Indicators of summary.csv that are flows of the step ending in the year (NaN in the base
+#: year), the others being stocks at the year's end.
+FLOW_INDICATORS = ("births", "deaths", "net_migrants")
 TARGET_COLUMNS = tuple(f"{service}_national_target" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
 
@@ -70,6 +74,10 @@ NATIONAL_TARGETS = (
     ("nursing_beds", "share_nursing", "nursing_share", 2025),
     ("childcare_places", "per_1000_population", "childcare_norm_per_1000_population", 2025),
 )
+#: The controlled default inputs of the parents (nation, provinces, prefectures) a chunk's
+#: units were controlled to, kept for the next chunk run in the same process
+#: (:func:`forecast.consistency.consistent_defaults`); bounded by the number of parents.
+PARENTS: dict = {}
 TARGET_HELD = ("a national target is held at its level in every year after the year it is "
                "set for (assumption)")
 
@@ -193,9 +201,11 @@ class TrajectoryChunk:
     defaults: object  # forecast.assumptions.Defaults of exactly ``units``
 
 
-def national_targets(base_year: int, end_year: int):
+@functools.lru_cache(maxsize=8)
+def national_targets(base_year: int, end_year: int) -> tuple:
     """The national targets (:data:`NATIONAL_TARGETS`) as :class:`forecast.supply.Target`
-    values, one per service and year from the year each is set for to ``end_year``."""
+    values, one per service and year from the year each is set for to ``end_year`` (read
+    once per process)."""
     from .demand import load_care_parameters
     from .supply import Target
     from .vocabulary import NATIONAL
@@ -208,7 +218,7 @@ def national_targets(base_year: int, end_year: int):
         for held in range(max(year, base_year), end_year + 1):
             targets.append(Target(service=service, year=held, kind=kind, value=value,
                                   source=source, origin=NATIONAL))
-    return targets
+    return tuple(targets)
 
 
 def _unit_cube(unit_ids: Sequence[str], years: np.ndarray, population: np.ndarray):
@@ -223,24 +233,33 @@ def _unit_cube(unit_ids: Sequence[str], years: np.ndarray, population: np.ndarra
     return PopulationCube(groups, counts, ("unit_id",))
 
 
-def _wide_gaps(gap_table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Demand, national target and gap of every service and method as columns."""
-    table = gap_table.assign(column=gap_table["service"] + "_" + gap_table["method"])
-    index = [*keys, "year"]
-    demand = table.pivot(index=index, columns="column", values="demand")
-    gap = table.pivot(index=index, columns="column", values="plan_target_gap")
-    gap.columns = [f"{c}_gap" for c in gap.columns]
-    target = (table.groupby([*index, "service"])["plan_target"].first().unstack("service"))
-    target.columns = [f"{c}_national_target" for c in target.columns]
-    out = pd.concat([demand.reindex(columns=list(DEMAND_COLUMNS)),
-                     target.reindex(columns=list(TARGET_COLUMNS)),
-                     gap.reindex(columns=list(GAP_COLUMNS))], axis=1)
-    return out.reset_index()
-
-
 def _project_units(defaults):
     """The batched projection of every unit of ``defaults`` (engine axes: year, unit)."""
     return defaults.projection()
+
+
+def _projected_units(units: Sequence[Unit], settings: BatchSettings):
+    """``(summary, counts, group_years, defaults)`` of ``units``: default inputs controlled top
+    down, one batched projection, the indicators of ``summary.csv`` per ``unit_id`` and
+    ``year`` and the population ``counts[group, sex, age]`` of the same groups (unit-major,
+    then year) with each group's year."""
+    from .consistency import defaults_for
+    from .uncertainty import SUMMARY_INDICATORS, summary_arrays
+
+    # Controlled top down like a single run's (forecast.consistency): a county adds up to its
+    # prefecture, province and the nation, so the batch equals `forecast run` unit by unit.
+    # The parents' controlled inputs are kept for the next chunk in this process (PARENTS).
+    defaults = defaults_for(list(units), settings.base_year, settings.end_year, memo=PARENTS)
+    projection = _project_units(defaults)
+    years = defaults.settings.years
+    ids = [u.unit_id for u in units]
+    arrays = summary_arrays(projection)  # indicator -> (Y, U)
+    summary = pd.DataFrame({"unit_id": np.repeat(np.asarray(ids, dtype=object), len(years)),
+                            "year": np.tile(years.astype(int), len(ids))})
+    for indicator in SUMMARY_INDICATORS:
+        summary[indicator] = arrays[indicator].T.reshape(-1)
+    cube = _unit_cube(ids, years, projection.population)
+    return summary, cube, defaults
 
 
 def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=None,
@@ -253,34 +272,94 @@ def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=Non
     supply. ``summary`` holds the indicators of ``summary.csv`` per ``unit_id`` and ``year``;
     ``demand`` and ``gaps`` are the long tables of :mod:`forecast.demand` and
     :mod:`forecast.supply` keyed by ``unit_id``."""
-    from .consistency import defaults_for
     from .demand import care_demand, drivers_from_demand
     from .supply import gaps
-    from .uncertainty import SUMMARY_INDICATORS, summary_arrays
 
-    # Controlled top down like a single run's (forecast.consistency): a county adds up to its
-    # prefecture, province and the nation, so the batch equals `forecast run` unit by unit.
-    defaults = defaults_for(list(units), settings.base_year, settings.end_year)
-    projection = _project_units(defaults)
-    years = defaults.settings.years
-    ids = [u.unit_id for u in units]
-    arrays = summary_arrays(projection)  # indicator -> (Y, U)
-    summary = pd.DataFrame({"unit_id": np.repeat(np.asarray(ids, dtype=object), len(years)),
-                            "year": np.tile(years.astype(int), len(ids))})
-    for indicator in SUMMARY_INDICATORS:
-        summary[indicator] = arrays[indicator].T.reshape(-1)
-    demand = care_demand(_unit_cube(ids, years, projection.population), elderly, childcare,
-                         base_year=settings.base_year)
+    summary, cube, defaults = _projected_units(units, settings)
+    demand = care_demand(cube, elderly, childcare, base_year=settings.base_year)
     if targets is None:
         targets = national_targets(settings.base_year, settings.end_year)
     table = gaps(demand, NO_SUPPLY, targets, drivers_from_demand(demand))
     return summary, demand, table, defaults
 
 
+def demand_arrays(counts: np.ndarray, group_years: np.ndarray, base_year: int,
+                  elderly=None, childcare=None, disability_factor: np.ndarray | None = None
+                  ) -> dict[str, np.ndarray]:
+    """Demand and drivers per group of ``counts[group, sex, age]`` as arrays: the values of
+    :func:`forecast.demand.care_demand` keyed ``{service}_{method}`` (drivers
+    ``driver_{name}``), computed by the same functions without the long table.
+    ``disability_factor`` (per group) scales the disability-based rows as
+    :func:`forecast.uncertainty.trajectory_demand` does (``elderly`` then carries no trend)."""
+    from .demand import (
+        ChildcareParameters,
+        ElderlyCareParameters,
+        childcare_blocks,
+        elderly_bed_blocks,
+    )
+    from .uncertainty import DISABILITY_SCALED
+
+    blocks = (elderly_bed_blocks(counts, group_years, elderly or ElderlyCareParameters(),
+                                 base_year)
+              + childcare_blocks(counts, group_years, childcare or ChildcareParameters()))
+    out: dict[str, np.ndarray] = {}
+    for service, method, _, _, values in blocks:
+        if disability_factor is not None and (service, method) in DISABILITY_SCALED:
+            values = values * disability_factor
+        out.setdefault(f"{service}_{method}", values)  # pop_total once, as care_demand
+    return out
+
+
+def _target_count(target, values: dict[str, np.ndarray], targets) -> np.ndarray:
+    """A target as a count per group, as :func:`forecast.supply.target_consistency` counts it
+    (in every group; the caller keeps the groups of the target's year)."""
+    if target.kind == "count":
+        return np.full(len(values["driver_pop_total"]), target.value)
+    if target.kind == "per_1000_elderly":
+        return target.value * values["driver_pop_60plus"] / 1000
+    if target.kind == "per_1000_population":
+        return target.value * values["driver_pop_total"] / 1000
+    if target.kind == "coverage_under3":
+        return target.value * values["driver_pop_0_2"]
+    # share_nursing: share × the largest elderly-bed target of the same year
+    beds = [t for t in targets if t.service == "elderly_beds" and t.year == target.year]
+    if not beds:
+        return np.full(len(values["driver_pop_total"]), np.nan)
+    return target.value * np.fmax.reduce([_target_count(t, values, targets) for t in beds])
+
+
+def gap_arrays(values: dict[str, np.ndarray], group_years: np.ndarray, targets
+               ) -> dict[str, np.ndarray]:
+    """The columns of ``units.csv`` after the indicators, per group, from
+    :func:`demand_arrays`: demand (:data:`DEMAND_COLUMNS`), the largest target of each service
+    and year as a count (:data:`TARGET_COLUMNS`, NaN in years without one) and
+    target − demand (:data:`GAP_COLUMNS`); the same numbers as ``plan_target`` and
+    ``plan_target_gap`` of :func:`forecast.supply.gaps` with no supply, without its tables."""
+    targets = list(targets)
+    out = {column: values[column] for column in DEMAND_COLUMNS}
+    counts = {service: np.full(len(group_years), np.nan) for service in SERVICES}
+    for target in targets:
+        if target.service not in counts:
+            continue
+        rows = group_years == target.year
+        if rows.any():
+            here = counts[target.service]
+            here[rows] = np.fmax(here[rows], _target_count(target, values, targets)[rows])
+    for service, column in zip(SERVICES, TARGET_COLUMNS, strict=True):
+        out[column] = counts[service]
+    for column, gap in zip(DEMAND_COLUMNS, GAP_COLUMNS, strict=True):
+        service = next(s for s in SERVICES if column.startswith(f"{s}_"))
+        out[gap] = counts[service] - values[column]
+    return out
+
+
 def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
     """``units.csv`` rows (without name, level, parent_id) for ``units``, and the defaults."""
-    summary, _, table, defaults = unit_projections(units, settings)
-    rows = summary.merge(_wide_gaps(table, ["unit_id"]), on=["unit_id", "year"], how="left")
+    summary, cube, defaults = _projected_units(units, settings)
+    group_years = cube.groups["year"].to_numpy()
+    columns = gap_arrays(demand_arrays(cube.counts, group_years, settings.base_year),
+                         group_years, national_targets(settings.base_year, settings.end_year))
+    rows = pd.concat([summary, pd.DataFrame(columns)], axis=1)
     return rows, defaults
 
 
@@ -288,22 +367,11 @@ def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -
     """Quantile rows (``unit_id, year, indicator, q…, probability_met``) of unit ``index`` of
     ``defaults`` over the trajectories of ``draws`` (a :class:`forecast.uncertainty.Draws`).
 
-    The unit is projected for every trajectory in one engine call
-    (:func:`forecast.uncertainty.project_trajectories`), its demand computed by
-    :func:`forecast.uncertainty.trajectory_demand` and compared with the national targets by
-    :func:`forecast.supply.gaps`; only quantiles leave this function.
+    The indicators, demand and gaps of every trajectory and year come from
+    :func:`trajectory_arrays`; only quantiles leave this function.
     """
-    from .demand import ChildcareParameters, ElderlyCareParameters, drivers_from_demand
     from .scenarios import ScenarioInputs
-    from .supply import gaps
-    from .uncertainty import (
-        QUANTILE_COLUMNS,
-        SUMMARY_INDICATORS,
-        _quantile_rows,
-        project_trajectories,
-        summary_arrays,
-        trajectory_demand,
-    )
+    from .uncertainty import QUANTILE_COLUMNS, _quantile_rows
 
     s = defaults.settings
     years = s.years.astype(int)
@@ -311,56 +379,85 @@ def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -
                             population=defaults.population[index], mx=defaults.mx[index],
                             asfr=defaults.asfr[index], srb=defaults.srb[index],
                             net_migrants=defaults.net_migrants[index])
-    projection = project_trajectories(inputs, draws, s.migration_timing)
-    arrays = summary_arrays(projection)  # indicator -> (Y, N)
-    frames = [_quantile_block(indicator, years, _quantile_rows(arrays[indicator]))
-              for indicator in SUMMARY_INDICATORS]
-    demand = trajectory_demand(projection, s.years, ElderlyCareParameters(),
-                               ChildcareParameters(), settings.base_year,
-                               draws.disability_trend)
-    del projection, arrays
-    table = gaps(demand, NO_SUPPLY, national_targets(settings.base_year, settings.end_year),
-                 drivers_from_demand(demand))
-    del demand
+    arrays = trajectory_arrays(inputs, draws, s.migration_timing, settings)
     n = draws.n
-    # gaps() orders rows by trajectory, then service, method and year, the same blocks in
-    # every trajectory: (N, B) arrays, transposed to one row per block
-    n_blocks = len(table) // n
-    first = table.iloc[:n_blocks]
-    last = table.iloc[-n_blocks:]
-    if not (len(table) == n * n_blocks
-            and np.array_equal(table["trajectory"].to_numpy().reshape(n, n_blocks),
-                               np.repeat(np.arange(n)[:, None], n_blocks, axis=1))
-            and all(np.array_equal(first[c].to_numpy(), last[c].to_numpy())
-                    for c in ("service", "method", "year"))):
-        raise ValueError("gaps table is not one block of rows per trajectory")
-
-    def by_block(column: str) -> np.ndarray:
-        return table[column].to_numpy(float).reshape(n, n_blocks).T
-
-    labels = (first["service"] + "_" + first["method"]).to_numpy(dtype=str)
-    block_years = first["year"].to_numpy(dtype=int)
-    frames.append(_quantile_block(labels, block_years, _quantile_rows(by_block("demand"))))
-    one_per_service = ~first.duplicated(["service", "year"]).to_numpy()
-    targets = by_block("plan_target")[one_per_service]
-    frames.append(_quantile_block(
-        (first["service"] + "_national_target").to_numpy(dtype=str)[one_per_service],
-        block_years[one_per_service], _quantile_rows(targets)))
-    gap_values = by_block("plan_target_gap")
-    known = ~np.isnan(gap_values)
-    counted = known.sum(axis=1)
-    met = (known & (np.nan_to_num(gap_values, nan=-1.0) >= 0)).sum(axis=1)
-    gap_block = _quantile_block(np.char.add(labels, "_gap"), block_years,
-                                _quantile_rows(gap_values))
-    gap_block["probability_met"] = np.where(counted > 0, met / np.maximum(counted, 1), np.nan)
-    frames.append(gap_block)
-    out = pd.concat(frames, ignore_index=True)
+    n_years = len(years)
+    indicators = quantile_indicators()
+    stacked = np.stack([arrays[i] for i in indicators], axis=1)  # (Y, K, N)
+    quantiles = _quantile_rows(stacked.reshape(n_years * len(indicators), n))
+    out = pd.DataFrame(quantiles, columns=list(QUANTILE_COLUMNS))
+    out.insert(0, "indicator", np.tile(np.asarray(indicators, dtype=object), n_years))
+    out.insert(0, "year", np.repeat(years, len(indicators)))
     out.insert(0, "unit_id", defaults.unit_ids[index])
-    order = {name: i for i, name in enumerate(quantile_indicators())}
-    out["_order"] = out["indicator"].map(order)
-    out = out.sort_values(["year", "_order"], kind="stable").drop(columns="_order")
-    return out.loc[:, ["unit_id", "year", "indicator", *QUANTILE_COLUMNS, "probability_met"]
-                   ].reset_index(drop=True)
+    gap_rows = np.tile(np.isin(indicators, GAP_COLUMNS), n_years)
+    gaps = stacked.reshape(n_years * len(indicators), n)[gap_rows]
+    known = ~np.isnan(gaps)
+    counted = known.sum(axis=1)
+    met = (known & (np.nan_to_num(gaps, nan=-1.0) >= 0)).sum(axis=1)
+    out["probability_met"] = np.nan
+    out.loc[gap_rows, "probability_met"] = np.where(counted > 0,
+                                                    met / np.maximum(counted, 1), np.nan)
+    return out
+
+
+def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSettings
+                      ) -> dict[str, np.ndarray]:
+    """Every column of ``units.csv`` after ``year`` for every year and trajectory of
+    ``draws``: name -> (Y, N), for one unit's ``inputs`` (a
+    :class:`forecast.scenarios.ScenarioInputs`).
+
+    The same numbers as :func:`forecast.uncertainty.project_trajectories` (the engine's
+    steps with every trajectory on the batch axis), :func:`forecast.uncertainty.summary_arrays`,
+    :func:`forecast.uncertainty.trajectory_demand` and :func:`forecast.supply.gaps`, but each
+    year is reduced to these arrays as soon as its step is done: no (Y, N, 2, A) projection
+    is kept, so a unit needs a few (N, 2, A) arrays instead of some 100 MB at N = 1,000.
+    """
+    import dataclasses as dc
+    from types import SimpleNamespace
+
+    from .demand import ChildcareParameters, ElderlyCareParameters
+    from .engine import project_step
+    from .uncertainty import shifted_survival, summary_arrays
+
+    years = np.asarray(inputs.years, dtype=int)
+    n = draws.n
+    targets = national_targets(settings.base_year, settings.end_year)
+    flat = dc.replace(ElderlyCareParameters(), prevalence_trend=0.0)  # the draws' trend instead
+    childcare = ChildcareParameters()
+    survival = shifted_survival(inputs.mx, draws.e0_shift)  # (T, N, 2, A)
+    tfr_factor = np.exp(draws.tfr_log.T)  # (T, N)
+    blank = np.full((n, 2), np.nan)
+    population = np.ascontiguousarray(np.broadcast_to(inputs.population,
+                                                      (n, *np.shape(inputs.population))))
+    step = None
+    out: dict[str, np.ndarray] = {}
+    for t, year in enumerate(years):
+        if t > 0:
+            step = project_step(population if t > 1 else np.asarray(inputs.population, float),
+                                survival[t - 1], inputs.asfr[t - 1][None, :]
+                                * tfr_factor[t - 1][:, None], inputs.srb[t - 1],
+                                inputs.net_migrants[t - 1][None]
+                                * draws.migration_scale[:, None, None],
+                                migration_timing=migration_timing)
+            population = step.population
+        # summary_arrays of this year alone: stocks from row 0, flows (NaN in the base year)
+        one = summary_arrays(SimpleNamespace(
+            population=population[None],
+            births_by_sex=(blank if step is None else step.births_by_sex)[None],
+            deaths=np.full((1, n, 2, 1), np.nan) if step is None else step.deaths[None],
+            net_migrants_applied=(np.full((1, n, 2, 1), np.nan) if step is None
+                                  else step.net_migrants_applied[None])))
+        group_years = np.full(n, year)
+        factor = (1.0 + draws.disability_trend) ** (group_years - settings.base_year)
+        columns = gap_arrays(demand_arrays(population, group_years, settings.base_year, flat,
+                                           childcare, disability_factor=factor),
+                             group_years, targets)
+        for name, values in [*((k, v[-1] if k in FLOW_INDICATORS else v[0])
+                               for k, v in one.items()), *columns.items()]:
+            if name not in out:
+                out[name] = np.empty((len(years), n))
+            out[name][t] = values
+    return out
 
 
 def quantile_indicators() -> list[str]:
@@ -368,16 +465,6 @@ def quantile_indicators() -> list[str]:
     from .uncertainty import SUMMARY_INDICATORS
 
     return [*SUMMARY_INDICATORS, *DEMAND_COLUMNS, *TARGET_COLUMNS, *GAP_COLUMNS]
-
-
-def _quantile_block(indicator, years: np.ndarray, quantiles: np.ndarray) -> pd.DataFrame:
-    from .uncertainty import QUANTILE_COLUMNS
-
-    frame = pd.DataFrame(quantiles, columns=list(QUANTILE_COLUMNS))
-    frame.insert(0, "indicator", indicator)
-    frame.insert(0, "year", np.asarray(years, dtype=int))
-    frame["probability_met"] = np.nan
-    return frame
 
 
 def _chunk_tables(units: Sequence[Unit], settings: BatchSettings):

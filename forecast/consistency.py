@@ -291,10 +291,14 @@ def _eligible(unit_id: str, base_year: int) -> bool:
     return base_year != 2010 or crosswalk.status(unit_id) != "none"
 
 
-def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050
-                        ) -> Defaults:
+def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
+                        memo: dict | None = None) -> Defaults:
     """Default inputs for ``units``, each controlled top down to its parents (see the module
-    docstring); the provenance of each unit gains a ``consistency`` record."""
+    docstring); the provenance of each unit gains a ``consistency`` record.
+
+    ``memo`` (a dict the caller keeps between calls, e.g. ``forecast batch`` for its chunks)
+    holds the controlled inputs of every unit above the level of ``units``: a partition whose
+    parts are all there is not built and controlled again. The results are the same."""
     wanted = [u.unit_id for u in units]
     chains = {u: chain(u) for u in wanted}
     # parents whose partitions must be controlled, top down (the nation first)
@@ -307,7 +311,12 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
     parents_needed.sort(key=lambda p: depth[p])
 
     controlled: dict[str, tuple[Defaults, Projected, dict]] = {}
+    kept = None if memo is None else memo.setdefault((base_year, end_year), {})
+    wanted_depth = min((len(c) for c in chains.values()), default=0)
     roots = [p for p in parents_needed if parent_of(p) is None]
+    if kept is not None:
+        controlled.update((r, kept[r]) for r in roots if r in kept)
+        roots = [r for r in roots if r not in kept]
     if roots:
         root_defaults = _build(roots, base_year, end_year)
         root_projected = project_defaults(root_defaults)
@@ -318,9 +327,16 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
                                           root_projected.births[i:i + 1],
                                           root_projected.deaths[i:i + 1],
                                           root_projected.net_migrants[i:i + 1]), note)
+            if kept is not None and 1 < wanted_depth:
+                kept[root] = controlled[root]
     for level_depth in sorted(set(depth.values())):
         parents = [p for p in parents_needed if depth[p] == level_depth and p in controlled]
         parts_of = {p: [c for c in partition(p) if _eligible(c, base_year)] for p in parents}
+        if kept is not None:  # partitions controlled by an earlier call
+            done = [p for p in parents if all(c in kept for c in parts_of[p])]
+            for p in done:
+                controlled.update((c, kept[c]) for c in parts_of[p])
+            parents = [p for p in parents if p not in done]
         all_parts = [c for p in parents for c in parts_of[p]]
         if not all_parts:
             continue
@@ -339,6 +355,8 @@ def consistent_defaults(units: list[census.Unit], base_year: int = 2020, end_yea
                     Projected(projected.population[j:j + 1], projected.births[j:j + 1],
                               projected.deaths[j:j + 1], projected.net_migrants[j:j + 1]),
                     note)
+                if kept is not None and level_depth + 1 < wanted_depth:  # a parent's level
+                    kept[child] = controlled[child]
     missing = [u for u in wanted if u not in controlled]
     own = _build(missing, base_year, end_year) if missing else None
     _, levels, _ = _tree()
@@ -376,7 +394,7 @@ CACHED_UNITS_MAX = 64
 
 
 def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int = 2050,
-                 consistent: bool = True) -> Defaults:
+                 consistent: bool = True, memo: dict | None = None) -> Defaults:
     """The default inputs a run uses: controlled top down (``consistent``, the default) or each
     unit's own; the provenance says which.
 
@@ -384,9 +402,10 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
     on-disk cache (:mod:`forecast.cache`) under the SHA-256 of the units, years, every data
     file and every module of the package: a run of the same code on the same data reads them
     back (pickled, so arrays and provenance come back exactly as computed) instead of
-    rebuilding the nation's, the province's and the prefecture's defaults each time."""
-    if len(units) > CACHED_UNITS_MAX:
-        return _defaults_for(units, base_year, end_year, consistent)
+    rebuilding the nation's, the province's and the prefecture's defaults each time. ``memo``
+    (a batch's chunks): see :func:`consistent_defaults`; such calls are not cached on disk."""
+    if memo is not None or len(units) > CACHED_UNITS_MAX:
+        return _defaults_for(units, base_year, end_year, consistent, memo)
     import pickle
 
     from .cache import cache_directory, cache_key, cache_replace, cached_bytes
@@ -425,9 +444,9 @@ def _inputs_fingerprint() -> str:
 
 
 def _defaults_for(units: list[census.Unit], base_year: int, end_year: int,
-                  consistent: bool) -> Defaults:
+                  consistent: bool, memo: dict | None = None) -> Defaults:
     if consistent and all(u.census_year == 2020 for u in units):
-        return consistent_defaults(units, base_year, end_year)
+        return consistent_defaults(units, base_year, end_year, memo)
     defaults = build_defaults(units, base_year, end_year)
     for provenance in defaults.provenance:
         provenance["consistency"] = (

@@ -430,8 +430,15 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
     """
     params = params or ElderlyCareParameters()
     cube = _as_cube(population)
-    counts = cube.counts
-    years = cube.groups["year"].to_numpy()
+    return _long(cube.groups, elderly_bed_blocks(cube.counts, cube.groups["year"].to_numpy(),
+                                                 params, base_year))
+
+
+def elderly_bed_blocks(counts: np.ndarray, years: np.ndarray, params: ElderlyCareParameters,
+                       base_year: int = 2020) -> list[tuple[str, str, str, str, np.ndarray]]:
+    """The rows of :func:`elderly_bed_demand` as ``(service, method, unit, assumptions,
+    values)`` blocks, one value per group of ``counts[group, sex, age]`` (``years``: each
+    group's year), for callers that keep arrays (``forecast batch``)."""
     severe, moderate = prevalence_by_sex(params, counts.shape[2])
     trend = (1.0 + params.prevalence_trend) ** (years - base_year)
     severe_persons = (counts * severe).sum(axis=(1, 2)) * trend
@@ -465,7 +472,7 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
         ("driver", "residents_expected", "persons", "severe_disability_*; u_severe/u_moderate "
          "ratio", expected_residents),
     ]
-    return _long(cube.groups, rows)
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,8 +489,14 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
     """
     params = params or ChildcareParameters()
     cube = _as_cube(population)
-    by_age = cube.counts.sum(axis=1)
-    years = cube.groups["year"].to_numpy()
+    return _long(cube.groups, childcare_blocks(cube.counts, cube.groups["year"].to_numpy(),
+                                               params))
+
+
+def childcare_blocks(counts: np.ndarray, years: np.ndarray, params: ChildcareParameters
+                     ) -> list[tuple[str, str, str, str, np.ndarray]]:
+    """The rows of :func:`childcare_demand` as blocks (see :func:`elderly_bed_blocks`)."""
+    by_age = counts.sum(axis=1)
     rate = np.zeros(by_age.shape[1])
     for age, value in params.demand_rate().items():
         rate[age] = value
@@ -501,7 +514,7 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
         ("driver", "pop_0_2", "persons", "", persons_in_band(by_age, "pop_0_2")),
         ("driver", "children_wanting_care", "persons", "childcare_demand_profile_age_*", wanting),
     ]
-    return _long(cube.groups, rows)
+    return rows
 
 
 def care_demand(population: pd.DataFrame | PopulationCube,

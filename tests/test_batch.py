@@ -215,3 +215,99 @@ def test_workbook_charts_map_and_report(in_process):
     end = units[units.year == 2035]
     need = f"{end.elderly_beds_needs.sum():,.0f}"
     assert f"需养老床位{need}张" in page
+
+
+def test_array_gaps_equal_supply_gaps_exactly(honghe):
+    """The batch's demand, national targets and gaps as arrays (gap_arrays) are the numbers
+    of forecast.supply.gaps on the long demand table, to the last bit: target − demand with
+    E1 35 beds per 1,000 aged 60+, nursing 0.3 × that from 2025, 托位 4.5 per 1,000 from 2025."""
+    settings = batch.BatchSettings(end_year=2030)
+    units = honghe.units[:3]
+    rows, _ = batch.deterministic_rows(units, settings)
+    _, _, table, _ = batch.unit_projections(units, settings)  # through supply.gaps
+    table = table.assign(column=table["service"] + "_" + table["method"])
+    for column in batch.DEMAND_COLUMNS:
+        block = table[table.column == column].set_index(["unit_id", "year"])
+        got = rows.set_index(["unit_id", "year"]).loc[block.index]
+        np.testing.assert_array_equal(got[column].to_numpy(), block["demand"].to_numpy())
+        np.testing.assert_array_equal(got[f"{column}_gap"].to_numpy(),
+                                      block["plan_target_gap"].to_numpy())
+        service = next(s for s in batch.SERVICES if column.startswith(s))
+        np.testing.assert_array_equal(got[f"{service}_national_target"].to_numpy(),
+                                      block["plan_target"].to_numpy())
+    assert rows["nursing_beds_national_target"].notna().sum() == 3 * 6  # 2025-2030
+
+
+def test_trajectory_arrays_equal_the_stacked_projection_exactly(honghe):
+    """Reducing each year as the engine steps (trajectory_arrays) gives the numbers of the
+    whole projection (project_trajectories), summary_arrays, trajectory_demand and
+    supply.gaps, bit for bit, for every trajectory and year."""
+    from forecast.demand import ChildcareParameters, ElderlyCareParameters, drivers_from_demand
+    from forecast.scenarios import ScenarioInputs
+    from forecast.supply import gaps
+    from forecast.uncertainty import project_trajectories, summary_arrays, trajectory_demand
+
+    settings = batch.BatchSettings(end_year=2030, trajectories=N_TRAJECTORIES, seed=SEED)
+    _, defaults = batch.deterministic_rows(honghe.units[:2], settings)
+    s = defaults.settings
+    draws = batch._draws(settings, len(s.step_years))
+    inputs = ScenarioInputs(name="baseline", years=s.years, step_years=s.step_years,
+                            population=defaults.population[1], mx=defaults.mx[1],
+                            asfr=defaults.asfr[1], srb=defaults.srb[1],
+                            net_migrants=defaults.net_migrants[1])
+    got = batch.trajectory_arrays(inputs, draws, s.migration_timing, settings)
+    projection = project_trajectories(inputs, draws, s.migration_timing)
+    for name, values in summary_arrays(projection).items():
+        np.testing.assert_array_equal(got[name], values, err_msg=name)
+    demand = trajectory_demand(projection, s.years, ElderlyCareParameters(),
+                               ChildcareParameters(), 2020, draws.disability_trend)
+    table = gaps(demand, batch.NO_SUPPLY, batch.national_targets(2020, 2030),
+                 drivers_from_demand(demand))
+    table = table.assign(column=table["service"] + "_" + table["method"])
+    n_years = len(s.years)
+    for column in batch.DEMAND_COLUMNS:
+        block = table[table.column == column].sort_values(["trajectory", "year"])
+        for value, name in (("demand", column), ("plan_target_gap", f"{column}_gap")):
+            expected = block[value].to_numpy().reshape(N_TRAJECTORIES, n_years).T
+            np.testing.assert_array_equal(got[name], expected, err_msg=name)
+
+
+def test_local_cluster_of_two_processes_gives_the_same_bytes(tmp_path, honghe):
+    """--scheduler local: two spawned worker processes (not threads), chunks of 5 units."""
+    pytest.importorskip("distributed")
+    settings = batch.BatchSettings(end_year=2025)
+    for name, scheduler, workers in (("none", "none", None), ("local", "local", 2)):
+        (tmp_path / name).mkdir()
+        result = batch.compute_batch(honghe, settings, tmp_path / name, scheduler=scheduler,
+                                     workers=workers, chunk_size=5)
+        assert result.failures == [] and result.n_chunks == 3
+    assert "2 worker processes" in result.scheduler
+    assert (tmp_path / "local" / "units.csv").read_bytes() == \
+        (tmp_path / "none" / "units.csv").read_bytes()
+
+
+def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    """On a TTY the command draws a progress bar over the units on stderr (here a pty)."""
+    import os
+    import pty
+    import sys
+
+    master, slave = pty.openpty()
+    terminal = open(slave, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        with pytest.raises(SystemExit) as done:
+            batch.batch_command.main(["--within", "532500", "--end-year", "2021",
+                                      "--chunk-size", "5", "--out", str(tmp_path / "out")])
+        assert done.value.code in (0, None)
+        terminal.flush()
+        os.set_blocking(master, False)
+        shown = b""
+        with __import__("contextlib").suppress(BlockingIOError, OSError):
+            while chunk := os.read(master, 65536):
+                shown += chunk
+    finally:
+        terminal.close()
+        os.close(master)
+    text = shown.decode("utf-8", "replace")
+    assert "13 units" in text and "100%" in text, text
