@@ -15,10 +15,10 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from forecast import census
-from forecast.assumptions import SEXES, build_defaults
-from forecast.engine import project
-from forecast.lifetable import life_table
+from forecast.defaults import census
+from forecast.defaults.assumptions import SEXES, build_defaults
+from forecast.demography.engine import project
+from forecast.demography.lifetable import life_table
 
 
 def units_with_age_data(census_year: int = 2020) -> tuple[list[census.Unit], pd.DataFrame]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from forecast.backtest import format_summary, run_backtest, select_units
+from forecast.pipeline.backtest import format_summary, run_backtest, select_units
 
 
 def main() -> None:

@@ -145,7 +145,7 @@ class TreeSampler:
 
 
 def _selection(case: str, sample: int):
-    from forecast import batch
+    from forecast.pipeline import batch
 
     if case.startswith("national"):
         selection = batch.select_units(None, "county")
@@ -166,7 +166,7 @@ def _selection(case: str, sample: int):
 def run_case(case: str, trajectories: int, sample: int) -> dict:
     """One case in this process; returns its figures."""
     imports_started = time.perf_counter()
-    from forecast import batch
+    from forecast.pipeline import batch
 
     started = time.perf_counter()
     import_seconds = started - imports_started
@@ -275,7 +275,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_case(cases[0], args.trajectories, args.sample)))
         return
-    from forecast import batch
+    from forecast.pipeline import batch
 
     n_all = len(batch.select_units(None, "county").units)
     print(f"forecast batch benchmark, end year {END_YEAR}, {os.cpu_count()} CPUs, load "

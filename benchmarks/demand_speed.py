@@ -38,10 +38,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["FORECAST_CACHE_DIR"] = "off"  # time the fit itself, not a cache read
 
-    from forecast import trends
-    from forecast.demand import care_demand
-    from forecast.engine import project
-    from forecast.inputs import read_inputs
+    from forecast.care.demand import care_demand
+    from forecast.defaults import trends
+    from forecast.demography.engine import project
+    from forecast.demography.inputs import read_inputs
     from forecast.vocabulary import OPEN_AGE, SEXES
 
     arrays = read_inputs(MEXICO).to_arrays()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.engine import project
+from forecast.demography.engine import project
 
 ROOT = Path(__file__).resolve().parents[1]
 MEXICO = ROOT.parent / "shared" / "reference-data" / "un-ccmpp" / "mexico"

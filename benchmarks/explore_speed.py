@@ -2,7 +2,8 @@
 
 Prints the session start (config, defaults, baseline run), then for each config the median of
 20 views (each a different bed norm, so nothing is cached between them): the run of the
-scenario (forecast.run.run with the cached defaults) and the rendering of findings, gap table
+scenario (forecast.pipeline.run.run with the cached defaults) and the rendering of findings, gap
+table
 and SVG charts. The page's target is half a second from a change to the redrawn view.
 
     .venv/bin/python benchmarks/explore_speed.py [configs/honghe.yaml ...]

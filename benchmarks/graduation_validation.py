@@ -1,4 +1,4 @@
-"""Validate forecast.graduation against the UN's own single-year populations.
+"""Validate forecast.demography.graduation against the UN's own single-year populations.
 
 Reads the UN WPP single-year base populations (1950, ages 0..100, 100 = 100+) of Canada and
 Mexico from ``shared/reference-data/un-ccmpp/<country>/population.csv``, sums them into the
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.graduation import (
+from forecast.demography.graduation import (
     aggregate,
     graduate,
     old_age_pattern_from_groups,

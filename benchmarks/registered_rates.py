@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast import assumptions, census, wpp
-from forecast.engine import project
-from forecast.lifetable import survival_ratios_by_sex
+from forecast.defaults import assumptions, census, wpp
+from forecast.demography.engine import project
+from forecast.demography.lifetable import survival_ratios_by_sex
 from forecast.paths import data_dir
 
 NBS_65_PLUS_YEAR_END = {2021: 20_056e4, 2022: 20_978e4}  # validation_points.csv, 公报

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from forecast.config import load_config
-from forecast.run import run
-from forecast.uncertainty import run_uncertainty
+from forecast.pipeline.run import run
+from forecast.pipeline.uncertainty import run_uncertainty
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "honghe.yaml"
 

@@ -1,7 +1,7 @@
 """A small on-disk cache for results that never change between runs.
 
 Three things a run computes are the same every time for the same inputs and library versions:
-the default inputs of its unit (forecast.consistency.defaults_for), the trend fits of the
+the default inputs of its unit (forecast.defaults.consistency.defaults_for), the trend fits of the
 national TFR/e0 series (statsmodels, prophet) and the report's font subset. They cost several
 seconds each, so they are kept in a cache directory:
 ``$FORECAST_CACHE_DIR``, else ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import ForecastError
+from forecast import __version__
+from forecast.errors import ForecastError
 
 
 def _one_line_usage_error(exc: click.UsageError) -> None:
@@ -82,7 +82,7 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
         except FileNotFoundError as exc:
-            from .paths import data_dir
+            from forecast.paths import data_dir
 
             missing = Path(str(exc.filename or ""))
             if data_dir().resolve() not in missing.resolve().parents:
@@ -104,11 +104,11 @@ def main() -> None:
               help="Directory to write population.csv, births.csv and deaths.csv into.")
 def project(inputs_dir: Path, out_dir: Path) -> None:
     """Project a canonical inputs directory (INPUTS_DIR) with the cohort-component engine."""
-    from .engine import balance_residual
-    from .engine import project as run_projection
-    from .frames import births_frame, deaths_frame, population_frame
-    from .inputs import read_inputs
-    from .outputs import atomic_directory, check_output_directory
+    from forecast.demography.engine import balance_residual
+    from forecast.demography.engine import project as run_projection
+    from forecast.demography.frames import births_frame, deaths_frame, population_frame
+    from forecast.demography.inputs import read_inputs
+    from forecast.presentation.outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
     check_output_directory(out_dir, reads=[inputs_dir])
@@ -146,7 +146,7 @@ def project(inputs_dir: Path, out_dir: Path) -> None:
               show_default=True, help="Which census's units to search.")
 def units(query: str, census_year: str) -> None:
     """List census units matching QUERY (a 6-digit code or a Chinese name)."""
-    from .census import units_command_output
+    from forecast.defaults.census import units_command_output
 
     click.echo(units_command_output(query, int(census_year)))
 
@@ -159,7 +159,7 @@ def units(query: str, census_year: str) -> None:
 def init_command(unit: str, out_file: Path | None) -> None:
     """Write a minimal, commented config for UNIT (code or name) that `forecast run` runs as
     is: the unit's default inputs, no plan document (add yours to check a plan)."""
-    from .init_config import write_config
+    from forecast.init_config import write_config
 
     command = f"forecast init {unit}" + (f" --out {out_file}" if out_file else "")
     resolved, path = write_config(unit, out_file, command)
@@ -187,12 +187,12 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     """Write default inputs for UNIT (code or name) from the census and UN WPP 2024."""
     import yaml
 
-    from .assumptions import population_from_table
-    from .census import read_census_table, resolve_unit
-    from .consistency import defaults_for
-    from .errors import UnitError
-    from .inputs import write_inputs
-    from .outputs import atomic_directory, check_output_directory
+    from forecast.defaults.assumptions import population_from_table
+    from forecast.defaults.census import read_census_table, resolve_unit
+    from forecast.defaults.consistency import defaults_for
+    from forecast.demography.inputs import write_inputs
+    from forecast.errors import UnitError
+    from forecast.presentation.outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
     reads = [census_table] if census_table is not None else []
@@ -211,8 +211,9 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
         provenance["base_population"] = {
             "source": f"user table {census_table}", "census_year": int(base_year),
             "total_persons": int(round(float(table.population.sum()))),
-            "method": "the user's groups graduated to single years (forecast.graduation); "
-                      "rates and migration still those of the bundled census unit"}
+            "method": "the user's groups graduated to single years "
+                      "(forecast.demography.graduation); rates and migration still those of the "
+                      "bundled census unit"}
     with atomic_directory(out_dir, reads=reads, command="inputs") as staging:
         write_inputs(defaults.inputs_for(0), staging)
         (staging / "provenance.yaml").write_text(
@@ -250,21 +251,21 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
 def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, ...],
                 lang: str, trajectories: int | None, seed: int) -> None:
     """Project CONFIG's jurisdiction, compute bed and 托位 demand and check the plan."""
-    from .timing import StageTimer
+    from forecast.timing import StageTimer
 
     # --trajectories takes minutes: a progress line per stage on stderr (the bar only on a TTY)
     timer = StageTimer(announce=_stage_line(lang) if trajectories else None)
     with timer.stage("imports"):
-        from .config import load_config
-        from .errors import ConfigError
-        from .outputs import (
+        from forecast.config import load_config
+        from forecast.errors import ConfigError
+        from forecast.pipeline.run import config_reads, run
+        from forecast.presentation.outputs import (
             atomic_directory,
             check_output_directory,
             record_stage_seconds,
             write_run,
         )
-        from .report import write_report
-        from .run import config_reads, run
+        from forecast.presentation.report import write_report
 
     started = time.perf_counter()
     twice = sorted({name for name in scenarios if scenarios.count(name) > 1})
@@ -279,7 +280,7 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     with timer.stage("projection_and_demand"):
         result = run(config, list(scenarios) or None)
     if trajectories:
-        from .uncertainty import STAGES, run_uncertainty
+        from forecast.pipeline.uncertainty import STAGES, run_uncertainty
 
         with timer.stage("trajectories"):
             if sys.stderr.isatty():
@@ -303,9 +304,10 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
 def _run_summary(result, lang: str = "zh") -> str:
     """A compact terminal table: the gap in 2025, 2030 and the end year (Chinese or English);
     with ``--trajectories`` also the median and 80 % interval of the main figures and the
-    probability that planned supply meets demand. Names come from :mod:`forecast.labels`."""
-    from .census import _pad, _width
-    from .labels import TERMINAL_TEXT, label, method_label
+    probability that planned supply meets demand. Names come from
+    :mod:`forecast.presentation.labels`."""
+    from forecast.defaults.census import _pad, _width
+    from forecast.presentation.labels import TERMINAL_TEXT, label, method_label
 
     text = TERMINAL_TEXT[lang]
     scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
@@ -336,7 +338,7 @@ def _run_summary(result, lang: str = "zh") -> str:
               + "".join(_pad(str(y), width, right=True) for y in years))
     lines += [text["legend"]]
     if (gaps["supply_scope"] != "total").any():
-        from .run import institutional_share_of_beds
+        from forecast.pipeline.run import institutional_share_of_beds
 
         lines.append(text["scope"].format(share=f"{institutional_share_of_beds():.1%}"))
     lines.append(header)
@@ -395,7 +397,7 @@ def pd_missing(value) -> bool:
 
 def _stage_line(lang: str):
     """``announce`` for :class:`forecast.timing.StageTimer`: one progress line on stderr."""
-    from .labels import STAGE_TEXT
+    from forecast.presentation.labels import STAGE_TEXT
 
     text = STAGE_TEXT[lang]
 
@@ -411,9 +413,9 @@ def _uncertainty_lines(uncertainty, scenario: str, years: list[int], lang: str) 
     60+, 0–2 and the bed and 托位 need in each key year, and per service and method the
     probability that planned supply meets demand in each key year (where the plan states
     supply)."""
-    from .census import _pad, _width
-    from .labels import TERMINAL_TEXT, label, method_label
-    from .vocabulary import SERVICES
+    from forecast.defaults.census import _pad, _width
+    from forecast.presentation.labels import TERMINAL_TEXT, label, method_label
+    from forecast.vocabulary import SERVICES
 
     text = TERMINAL_TEXT[lang]
     record = uncertainty.record
@@ -474,9 +476,14 @@ def _uncertainty_lines(uncertainty, scenario: str, years: list[int], lang: str) 
 def backtest_command(codes: tuple[str, ...], level: str | None, within: str | None,
                      out_dir: Path | None, no_consistency: bool) -> None:
     """Project 2010 -> 2020 with 2010 knowledge only and score it against the 2020 census."""
-    from .backtest import format_summary, run_backtest, select_units, write_backtest
-    from .outputs import atomic_directory, check_output_directory
-    from .timing import StageTimer
+    from forecast.pipeline.backtest import (
+        format_summary,
+        run_backtest,
+        select_units,
+        write_backtest,
+    )
+    from forecast.presentation.outputs import atomic_directory, check_output_directory
+    from forecast.timing import StageTimer
 
     started = time.perf_counter()
     timer = StageTimer(announce=_stage_line("en"))  # a progress line per stage on stderr
@@ -506,7 +513,7 @@ def backtest_command(codes: tuple[str, ...], level: str | None, within: str | No
 def explore_command(config_path: Path, port: int, no_browser: bool,
                     out_dir: Path | None) -> None:
     """Explore CONFIG's scenarios in the browser (127.0.0.1 only; Ctrl-C stops it)."""
-    from .explore.server import serve
+    from forecast.explore.server import serve
 
     serve(config_path, port, not no_browser, out_dir,
           echo=lambda line: click.echo(line, err=False))
@@ -517,18 +524,18 @@ def schema() -> None:
     """Print the JSON Schema of run configs (for editor autocompletion)."""
     import json
 
-    from .config import config_schema
+    from forecast.config import config_schema
 
     click.echo(json.dumps(config_schema(), ensure_ascii=False, indent=2))
 
 
-from .compare import compare_command  # noqa: E402
+from forecast.pipeline.compare import compare_command  # noqa: E402
 
 main.add_command(compare_command)
-from .report import report_command  # noqa: E402
+from forecast.presentation.report import report_command  # noqa: E402
 
 main.add_command(report_command)
-from .batch import batch_command  # noqa: E402
+from forecast.pipeline.batch import batch_command  # noqa: E402
 
 main.add_command(batch_command)
 

@@ -47,8 +47,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from forecast.demography.indicators import count_from_rate
 from forecast.errors import ConfigError
-from forecast.indicators import count_from_rate
 
 __all__ = [
     "Addition",
@@ -233,7 +233,7 @@ class Projection(StrictModel):
         default=True, description="Control the default components top down so that counties "
         "add up to their prefecture, prefectures to their province and provinces to the nation "
         "(fertility, mortality and populations scaled to the parent's, net migration the "
-        "residual; forecast.consistency). false: the unit's own defaults.")
+        "residual; forecast.defaults.consistency). false: the unit's own defaults.")
 
     @model_validator(mode="after")
     def _end_after_base(self) -> Projection:
@@ -470,7 +470,8 @@ class Uncertainty(StrictModel):
       year is the one UN WPP 2024 gives China's TFR ``h`` years after its own jump-off (2023),
       from its 80 % interval: (log upper_80 − log lower_80) / 2.563 (0.12 after one year, 0.19
       after twelve). 'statsmodels' uses the damped-trend ETS forecast error of log TFR
-      (forecast.trends; wider: 0.39 after twelve years). Successive years are a random walk, so
+      (forecast.defaults.trends; wider: 0.39 after twelve years). Successive years are a random
+      walk, so
       paths are smooth in time and the marginal sd is as stated.
     - e0: a normal shift of life expectancy at birth (both sexes, years), the sd growing with the
       horizon as WPP 2024's 80 % interval for China's e0 (0.7 years after one, 1.7 after twelve),
@@ -681,7 +682,7 @@ class ElderlyBedSupply(_ServiceSupply):
     """Elderly-care beds (养老床位) by scope: institutional beds (养老机构), community beds
     (社区/居家养老服务设施) and their total, as the document states them. The per-1,000 norm is
     compared with the total, the needs, expected-use and 9073 methods with institutional beds
-    (forecast.supply.gaps)."""
+    (forecast.care.supply.gaps)."""
 
     allowed_kinds: ClassVar[tuple[str, ...]] = ("count", "per_1000_elderly")
     rate_fields: ClassVar[tuple[str, ...]] = ("base_supply_per_1000_elderly",)

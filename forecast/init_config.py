@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .census import Unit, resolve_unit
-from .errors import ForecastError
+from forecast.defaults.census import Unit, resolve_unit
+from forecast.errors import ForecastError
 
 #: The 55 minority nationalities, as they appear in the names of autonomous units.
 _NATIONALITIES = (

@@ -1,7 +1,7 @@
 """The project's vocabulary: sexes, ages, services, demand methods, target kinds and origins.
 
 One definition each; every module imports these instead of spelling its own tuple. Display text
-for them is in :mod:`forecast.labels`.
+for them is in :mod:`forecast.presentation.labels`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SERVICE_NURSING = "nursing_beds"
 SERVICE_CHILDCARE = "childcare_places"
 SERVICES: tuple[str, ...] = (SERVICE_ELDERLY, SERVICE_NURSING, SERVICE_CHILDCARE)
 ELDERLY_SERVICES: tuple[str, ...] = (SERVICE_ELDERLY, SERVICE_NURSING)
-#: The pseudo-service of the quantities demand is built from (forecast.demand).
+#: The pseudo-service of the quantities demand is built from (forecast.care.demand).
 DRIVER = "driver"
 
 #: Demand methods.
@@ -36,7 +36,7 @@ BED_METHODS: tuple[str, ...] = (METHOD_NORM, METHOD_NEEDS, METHOD_EXPECTED_USE,
                                 METHOD_RULE_9073)
 PLACE_METHODS: tuple[str, ...] = (METHOD_NORM, METHOD_NEEDS)
 
-#: Target kinds (forecast.supply.Target).
+#: Target kinds (forecast.care.supply.Target).
 TARGET_KINDS: tuple[str, ...] = ("count", "per_1000_elderly", "per_1000_population",
                                  "share_nursing", "coverage_under3")
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import census, wpp
-from forecast.assumptions import SEXES, build_defaults
-from forecast.engine import project
-from forecast.lifetable import life_table
+from forecast.defaults import census, wpp
+from forecast.defaults.assumptions import SEXES, build_defaults
+from forecast.demography.engine import project
+from forecast.demography.lifetable import life_table
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +106,7 @@ def test_clamping_is_rare_and_small(all_units):
     crosswalk, 63 counties clamped 22,238 persons: the "residual above 30 %" rule gave zero
     migration to 304 units, many of them losing ones that now keep their census residual.
     The clamps come from losses applied as rates of the start-of-step population at the same
-    age index (forecast.assumptions.migrants_along_projection), which exceed the survivors
+    age index (forecast.defaults.assumptions.migrants_along_projection), which exceed the survivors
     entering that age where cohorts differ in size. Guard: fewer than 8 % of units, under 25 %
     of any unit's population, counties and prefectures only."""
     clamped = all_units[all_units.clamped_cells > 0]

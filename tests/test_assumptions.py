@@ -1,4 +1,4 @@
-"""Default inputs for a census unit (forecast.assumptions): each test states the published
+"""Default inputs for a census unit (forecast.defaults.assumptions): each test states the published
 figure or identity it checks and the tolerance, with the reason for the tolerance."""
 
 from __future__ import annotations
@@ -8,18 +8,18 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import assumptions, census, wpp
-from forecast.assumptions import (
+from forecast.cli import main
+from forecast.defaults import assumptions, census, wpp
+from forecast.defaults.assumptions import (
     SEXES,
     both_sexes_e0,
     build_defaults,
     local_mortality_level,
     national_mx,
 )
-from forecast.cli import main
-from forecast.engine import project
+from forecast.demography.engine import project
+from forecast.demography.lifetable import life_table
 from forecast.errors import UnitError
-from forecast.lifetable import life_table
 
 # 2020 census totals, research note care-demand-parameters.md §4 (census county yearbook via
 # leiii/census): persons on 1 Nov 2020, total and aged 60+.
@@ -389,7 +389,7 @@ def test_end_year_before_base_is_one_line_error(tmp_path):
 def test_unit_without_age_data_is_one_line_error(tmp_path):
     """Every 2020 unit has age data, so the case is a 2010 base for a 2020 unit with no 2010
     area (the first such is 130171, 石家庄高新技术产业开发区, formed after 2010 from parts of
-    other units; forecast.crosswalk): one line naming the unit, exit 2, from the CLI;
+    other units; forecast.defaults.crosswalk): one line naming the unit, exit 2, from the CLI;
     UnitError from build_defaults."""
     missing = _unit_new_since_2010()
     result = CliRunner().invoke(main, ["inputs", missing.unit_id, "--out", str(tmp_path / "o"),
@@ -401,7 +401,7 @@ def test_unit_without_age_data_is_one_line_error(tmp_path):
 
 
 def _unit_new_since_2010() -> census.Unit:
-    from forecast.crosswalk import unmatched_2020_leaves
+    from forecast.defaults.crosswalk import unmatched_2020_leaves
 
     coded = unmatched_2020_leaves()
     coded = coded[coded.code.str.len() == 6]

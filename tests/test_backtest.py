@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import census
-from forecast.assumptions import base_population
-from forecast.backtest import (
+from forecast.cli import main
+from forecast.defaults import census
+from forecast.defaults.assumptions import base_population
+from forecast.pipeline.backtest import (
     BANDS,
     band_sums,
     national_ccr_baseline,
@@ -19,7 +20,6 @@ from forecast.backtest import (
     select_units,
     summarise,
 )
-from forecast.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_cli_writes_tables_chart_and_page(tmp_path):
     assert result.exit_code == 0, result.output
     assert "MAPE" in result.stdout and "cannot be backtested" in result.stdout
     # progress: one plain line per stage on stderr (no bar, no carriage return off a terminal)
-    from forecast.labels import STAGE_TEXT
+    from forecast.presentation.labels import STAGE_TEXT
 
     stages = ("units", "projection_2010", "published", "outputs")
     assert result.stderr.splitlines() == [

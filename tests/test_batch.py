@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import batch
 from forecast.cli import main
 from forecast.config import Config
-from forecast.run import run
-from forecast.uncertainty import QUANTILE_COLUMNS, run_uncertainty
+from forecast.pipeline import batch
+from forecast.pipeline.run import run
+from forecast.pipeline.uncertainty import QUANTILE_COLUMNS, run_uncertainty
 
 HONGHE = "532500"  # 13 counties
 SAMPLE = ("532501", "532531")  # 个旧市, 绿春县
@@ -219,7 +219,7 @@ def test_workbook_charts_map_and_report(in_process):
 
 def test_array_gaps_equal_supply_gaps_exactly(honghe):
     """The batch's demand, national targets and gaps as arrays (gap_arrays) are the numbers
-    of forecast.supply.gaps on the long demand table, to the last bit: target − demand with
+    of forecast.care.supply.gaps on the long demand table, to the last bit: target − demand with
     E1 35 beds per 1,000 aged 60+, nursing 0.3 × that from 2025, 托位 4.5 per 1,000 from 2025."""
     settings = batch.BatchSettings(end_year=2030)
     units = honghe.units[:3]
@@ -242,10 +242,14 @@ def test_trajectory_arrays_equal_the_stacked_projection_exactly(honghe):
     """Reducing each year as the engine steps (trajectory_arrays) gives the numbers of the
     whole projection (project_trajectories), summary_arrays, trajectory_demand and
     supply.gaps, bit for bit, for every trajectory and year."""
-    from forecast.demand import ChildcareParameters, ElderlyCareParameters, drivers_from_demand
-    from forecast.scenarios import ScenarioInputs
-    from forecast.supply import gaps
-    from forecast.uncertainty import project_trajectories, summary_arrays, trajectory_demand
+    from forecast.care.demand import ChildcareParameters, ElderlyCareParameters, drivers_from_demand
+    from forecast.care.supply import gaps
+    from forecast.pipeline.scenarios import ScenarioInputs
+    from forecast.pipeline.uncertainty import (
+        project_trajectories,
+        summary_arrays,
+        trajectory_demand,
+    )
 
     settings = batch.BatchSettings(end_year=2030, trajectories=N_TRAJECTORIES, seed=SEED)
     _, defaults = batch.deterministic_rows(honghe.units[:2], settings)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast import census
+from forecast.defaults import census
 from forecast.errors import InputError, UnitError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -18,9 +18,9 @@ import pytest
 from matplotlib import font_manager
 from PIL import Image
 
-from forecast import charts
 from forecast.errors import ConfigError, ForecastError, InputError
-from forecast.fonts import chart_style, cjk_font_family, cjk_font_path, style_params
+from forecast.presentation import charts
+from forecast.presentation.fonts import chart_style, cjk_font_family, cjk_font_path, style_params
 
 YEARS = np.arange(2020, 2036)
 
@@ -301,9 +301,9 @@ def test_user_mistakes_raise_forecast_errors():
 
 
 def test_charts_take_the_tables_of_forecast_supply():
-    """The gaps and target-consistency tables of forecast.supply draw without reshaping:
+    """The gaps and target-consistency tables of forecast.care.supply draw without reshaping:
     Honghe-like ≥35 beds per 1,000 aged 60+ in 2025 → 35 × 773,603 / 1,000 = 27,076 beds."""
-    supply = pytest.importorskip("forecast.supply")
+    supply = pytest.importorskip("forecast.care.supply")
     summary = synthetic_summary()
     drivers = summary.drop(columns="scenario").rename(columns={"total": "pop_total"})
     gaps_frame = synthetic_gaps(summary)

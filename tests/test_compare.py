@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import main
-from forecast.compare import default_out_dir, key_years, side_by_side
 from forecast.config import load_config
+from forecast.pipeline.compare import default_out_dir, key_years, side_by_side
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -152,8 +152,8 @@ def test_same_config_twice_is_refused(tmp_path):
 def test_comparison_charts_draw_what_they_are_given():
     """scenario_demand_lines: one line per scenario + supply + target star; jurisdiction_bars:
     a NaN value leaves its bar out (n bars = known values)."""
-    from forecast import charts
     from forecast.errors import InputError
+    from forecast.presentation import charts
 
     gaps = pd.DataFrame({"scenario": ["baseline"] * 2 + ["low"] * 2, "year": [2020, 2025] * 2,
                          "service": "elderly_beds", "method": "norm",

@@ -1,14 +1,15 @@
-"""Consistency across levels: defaults controlled top down add up (forecast.consistency)."""
+"""Consistency across levels: defaults controlled top down add up
+(forecast.defaults.consistency)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from forecast import census
-from forecast.assumptions import build_defaults
 from forecast.config import Projection
-from forecast.consistency import (
+from forecast.defaults import census
+from forecast.defaults.assumptions import build_defaults
+from forecast.defaults.consistency import (
     chain,
     consistent_defaults,
     defaults_for,

@@ -1,4 +1,4 @@
-"""Counties of a prefecture's run (forecast.counties, issue 12).
+"""Counties of a prefecture's run (forecast.pipeline.counties, issue 12).
 
 Identities checked: the county-level units are controlled top down to the jurisdiction, so
 their populations and their demand (linear in the population, same parameters) add up to the
@@ -15,17 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.census import resolve_unit
+from forecast.care.supply import Target
 from forecast.config import load_config
-from forecast.counties import (
+from forecast.defaults.census import resolve_unit
+from forecast.pipeline.counties import (
     SUM_TOLERANCE,
     county_targets,
     county_units,
     sum_check,
 )
-from forecast.report import RunFiles, county_sentences
-from forecast.run import run
-from forecast.supply import Target
+from forecast.pipeline.run import run
+from forecast.presentation.report import RunFiles, county_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,8 @@ def test_counties_add_up_to_the_prefecture(honghe):
     sums = counties.groupby("year").sum(numeric_only=True)
     whole = honghe.summary[honghe.summary.scenario == "baseline"].set_index("year")
     # populations by age and births are controlled exactly, deaths to about 1e-5
-    # (forecast.consistency; before, the counties' births were 1.2 % below Honghe's by 2033)
+    # (forecast.defaults.consistency; before, the counties' births were 1.2 % below Honghe's by
+    # 2033)
     for column in ("total", "pop_60plus", "pop_0_2", "pop_80plus", "pop_65plus", "births",
                    "deaths"):
         ratio = sums[column] / whole[column]
@@ -120,7 +121,7 @@ def test_sum_check_sees_a_county_missing(honghe):
 def test_sum_difference_reads_as_a_percentage():
     """The counties section states the largest difference between the counties' sum and the
     whole as a planner reads it (was 7.70e-07 in Honghe's Chinese report)."""
-    from forecast.report import _small_share
+    from forecast.presentation.report import _small_share
 
     assert _small_share(7.7e-7, "zh") == "不足0.01%"
     assert _small_share(0.0, "en") == "0"

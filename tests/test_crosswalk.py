@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import census, crosswalk
-from forecast.assumptions import build_defaults, census_groups, match_2010
 from forecast.cli import main
-from forecast.engine import project
+from forecast.defaults import census, crosswalk
+from forecast.defaults.assumptions import build_defaults, census_groups, match_2010
+from forecast.demography.engine import project
+from forecast.demography.lifetable import survival_ratios_by_sex
 from forecast.errors import UnitError
-from forecast.lifetable import survival_ratios_by_sex
 
 
 def total_2010(unit_ids: list[str]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Tests for forecast.demand: worked checks from the research note and hand formulas."""
+"""Tests for forecast.care.demand: worked checks from the research note and hand formulas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.demand import (
+from forecast.care.demand import (
     ChildcareParameters,
     ElderlyCareParameters,
     assumption_labels,

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.engine import balance_residual, project, project_step
-from forecast.inputs import read_inputs
+from forecast.demography.engine import balance_residual, project, project_step
+from forecast.demography.inputs import read_inputs
 
 
 def test_preston_box_6_2_every_published_value(reference):

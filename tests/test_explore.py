@@ -30,7 +30,7 @@ from forecast.errors import ConfigError
 from forecast.explore.app import Explorer
 from forecast.explore.render import nice_ticks
 from forecast.explore.session import Session
-from forecast.run import run
+from forecast.pipeline.run import run
 
 PROJECT = Path(__file__).resolve().parents[1]
 HONGHE = PROJECT / "configs" / "honghe.yaml"
@@ -200,7 +200,7 @@ def test_every_shipped_config_explores_and_reproduces(config_name, tmp_path):
 
 
 def test_every_control_and_group_is_named_in_both_languages(session):
-    from forecast.labels import EXPLORE_TEXT
+    from forecast.presentation.labels import EXPLORE_TEXT
 
     assert set(EXPLORE_TEXT["zh"]) == set(EXPLORE_TEXT["en"])
     for control in session.controls:

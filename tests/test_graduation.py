@@ -1,4 +1,4 @@
-"""Tests for forecast.graduation: age groups → single years 0..100+."""
+"""Tests for forecast.demography.graduation: age groups → single years 0..100+."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import InputError
-from forecast.graduation import (
+from forecast.demography.graduation import (
     aggregate,
     graduate,
     old_age_pattern_from_groups,
     stationary_old_age_pattern,
 )
+from forecast.errors import InputError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 UN_DIR = SHARED / "reference-data" / "un-ccmpp"

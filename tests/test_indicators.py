@@ -1,4 +1,4 @@
-"""forecast.indicators: the one definition of the age bands, summary indicators and the
+"""forecast.demography.indicators: the one definition of the age bands, summary indicators and the
 rate <-> count conversion, checked against hand counts and against every other table that
 shows them."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.engine import project
-from forecast.indicators import (
+from forecast.demography.engine import project
+from forecast.demography.indicators import (
     AGE_BANDS,
     count_from_rate,
     population_indicators,
@@ -48,10 +48,11 @@ def test_rate_and_count_are_inverse_and_per_1000():
 
 
 def test_every_summary_table_uses_these_definitions():
-    """summary.csv's indicators (forecast.run) and the probabilistic run's
-    (forecast.uncertainty.summary_arrays) equal summary_indicators bit for bit on a projection
+    """summary.csv's indicators (forecast.pipeline.run) and the probabilistic run's
+    (forecast.pipeline.uncertainty.summary_arrays) equal summary_indicators bit for bit on a
+    projection
     with a trajectory axis; births/deaths/migrants are NaN in the base year."""
-    from forecast.uncertainty import SUMMARY_INDICATORS, summary_arrays
+    from forecast.pipeline.uncertainty import SUMMARY_INDICATORS, summary_arrays
 
     rng = np.random.default_rng(1)
     steps, n = 4, 3

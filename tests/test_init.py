@@ -14,7 +14,7 @@ from forecast.cli import main
 from forecast.config import load_config
 from forecast.errors import ConfigError
 from forecast.init_config import english_name
-from forecast.labels import REPORT_TEXT, TERMINAL_TEXT
+from forecast.presentation.labels import REPORT_TEXT, TERMINAL_TEXT
 
 
 def invoke(*args):

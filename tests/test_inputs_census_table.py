@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from click.testing import CliRunner
 
-from forecast.census import census_population
 from forecast.cli import main
+from forecast.defaults.census import census_population
 
 
 def _write_table(path, scale_85plus: float = 1.0) -> None:

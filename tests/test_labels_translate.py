@@ -1,7 +1,8 @@
-"""The Chinese report's notes (forecast.labels.translate): the run's own phrases in Chinese, a
+"""The Chinese report's notes (forecast.presentation.labels.translate): the run's own phrases in
+Chinese, a
 config label glossed in Chinese shown as its gloss, and an English sentence never shown."""
 
-from forecast.labels import UNTRANSLATED, translate
+from forecast.presentation.labels import UNTRANSLATED, translate
 
 
 def test_supply_basis_with_glossed_labels_reads_in_chinese():

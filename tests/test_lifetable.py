@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.lifetable import fit_to_e0, infant_separation_factor, life_expectancy, life_table
+from forecast.demography.lifetable import (
+    fit_to_e0,
+    infant_separation_factor,
+    life_expectancy,
+    life_table,
+)
 
 
 @pytest.fixture(scope="module")

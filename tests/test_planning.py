@@ -1,4 +1,4 @@
-"""What a planner must budget (forecast.planning, issue 12): groups, workforce, money, land.
+"""What a planner must budget (forecast.care.planning, issue 12): groups, workforce, money, land.
 
 Identities checked: 保育人员 = places by age ÷ the class ratios of 国卫人口发〔2019〕58号
 (乳儿班 1:3, 托小班 1:5, 托大班 1:7); 护理员 = residents by care level ÷ residents per carer;
@@ -16,9 +16,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from forecast.config import Planning, load_config
-from forecast.demand import ChildcareParameters, ElderlyCareParameters
-from forecast.planning import (
+from forecast.care.demand import ChildcareParameters, ElderlyCareParameters
+from forecast.care.planning import (
     PlanRate,
     PlanRates,
     WorkforceParameters,
@@ -27,7 +26,8 @@ from forecast.planning import (
     tekun_rows,
     workforce_rows,
 )
-from forecast.run import run
+from forecast.config import Planning, load_config
+from forecast.pipeline.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,7 +156,7 @@ def test_report_marks_upper_bounds_and_says_subsidies_are_cumulative(banan):
     known from 2025): no upper-bound mark; a table whose supply is unknown in the years shown
     (Honghe's 托位) is marked; the section says a one-off subsidy is each year's gap × the
     rate, a cumulative sum."""
-    from forecast.report import RunFiles, planning_html
+    from forecast.presentation.report import RunFiles, planning_html
 
     files = RunFiles(directory=Path("."), manifest={}, tables={"planning": banan.planning})
     zh = planning_html(files, "zh")
@@ -177,7 +177,7 @@ def test_report_marks_upper_bounds_and_says_subsidies_are_cumulative(banan):
 def test_planning_codes_show_in_chinese_in_the_workbook(banan):
     """The workbook shows planning.csv's topic and item codes as text in the run's language
     (groups → 重点人群, pop_80plus → 80岁及以上老人); the CSV keeps the codes."""
-    from forecast.outputs import display_frame
+    from forecast.presentation.outputs import display_frame
 
     shown = display_frame(banan.planning, "zh")
     assert set(shown.topic) == {"重点人群", "人员", "资金"}
@@ -192,7 +192,7 @@ def test_workbook_formats_planning_values_by_unit(tmp_path):
     took the first row's whole-number format, so 0.6 showed as 1)."""
     import openpyxl
 
-    from forecast.outputs import write_excel
+    from forecast.presentation.outputs import write_excel
 
     frame = pd.DataFrame({"year": [2025] * 4, "topic": ["groups", "groups", "money", "money"],
                           "item": ["pop_80plus", "tekun_centralised_share", "subsidy_new_beds",
@@ -215,7 +215,7 @@ def test_workbook_formats_planning_values_by_unit(tmp_path):
 def test_planning_intro_names_only_what_the_plan_gives():
     """Honghe states a subsidy rate and no budget, Wanyuan budgets and no rate: the section's
     first sentence names subsidies or budgets only when there are rows for them."""
-    from forecast.report import RunFiles, planning_html
+    from forecast.presentation.report import RunFiles, planning_html
 
     def intro(items):
         table = pd.DataFrame({"year": [2025] * len(items), "topic": ["money"] * len(items),
@@ -237,8 +237,8 @@ def test_every_basis_reads_in_chinese(banan):
     """The Chinese workbook's planning sheet gives each row's basis in Chinese: every basis
     planning.py writes (Banan's groups, workforce and subsidies, Wanyuan-like budgets and land,
     Lincang-like 特困 share, the bill against a budget) translates with no English sentence left
-    (forecast.labels.translate; before, the sheet's basis column was English)."""
-    from forecast.labels import UNTRANSLATED, english_sentences, translate
+    (forecast.presentation.labels.translate; before, the sheet's basis column was English)."""
+    from forecast.presentation.labels import UNTRANSLATED, english_sentences, translate
 
     demand = _demand(2030, pop_total=400_000.0, places=500.0, beds=2_000.0)
     gaps = pd.DataFrame({"year": [2030, 2030], "service": ["elderly_beds", "childcare_places"],

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast import assumptions, census, wpp
-from forecast.engine import project
-from forecast.lifetable import survival_ratios_by_sex
+from forecast.defaults import assumptions, census, wpp
+from forecast.demography.engine import project
+from forecast.demography.lifetable import survival_ratios_by_sex
 
 pytestmark = pytest.mark.slow
 YEARS = (2021, 2022, 2023)

@@ -24,7 +24,7 @@ import yaml
 from click.testing import CliRunner
 
 from forecast.cli import main
-from forecast.report import FONT_FAMILY, REPORT_FILE, _visible_text, build_report
+from forecast.presentation.report import FONT_FAMILY, REPORT_FILE, _visible_text, build_report
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOSTILE_NAME = 'Honghe <script>alert("x")</script> & Co'
@@ -218,7 +218,7 @@ def test_optional_tables_absent_or_present(run_dir, tmp_path):
 
 def test_elderly_share_panel_is_in_per_cent(run_dir):
     """summary.csv holds share_60plus as a fraction; the chart's % axis must show 100×."""
-    from forecast.charts import elderly_trends
+    from forecast.presentation.charts import elderly_trends
 
     summary = pd.read_csv(run_dir / "summary.csv")
     fig = elderly_trends(summary, scenario="baseline")
@@ -293,7 +293,7 @@ def test_chinese_report_holds_no_english_sentence_and_no_nan(page, run_dir):
     a function word in it (supply basis, assumptions table, method bullets were English), and
     no literal nan (ten cells showed one). Every note the tool itself writes has a Chinese text
     (only notes a user wrote in English fall back to a pointer to the CSV)."""
-    from forecast.labels import UNTRANSLATED, english_sentences, translate
+    from forecast.presentation.labels import UNTRANSLATED, english_sentences, translate
 
     text = _visible_text(page)
     assert english_sentences(text) == []

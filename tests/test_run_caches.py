@@ -10,8 +10,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from forecast import cache, trends
+from forecast import cache
 from forecast.cli import main
+from forecast.defaults import trends
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +98,7 @@ from pathlib import Path
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from forecast import outputs
+from forecast.presentation import outputs
 
 parent = os.getpid()
 
@@ -140,7 +141,7 @@ def test_charts_are_drawn_in_process_while_other_threads_run(tmp_path):
 
     import matplotlib.pyplot as plt
 
-    from forecast import outputs
+    from forecast.presentation import outputs
 
     def figure():
         fig, ax = plt.subplots()
@@ -166,8 +167,8 @@ def test_cached_default_inputs_equal_computed_ones_and_a_damaged_entry_is_recomp
     (arrays bit for bit, provenance equal); a damaged entry is computed afresh and replaced."""
     import numpy as np
 
-    from forecast.census import resolve_unit
-    from forecast.consistency import defaults_for
+    from forecast.defaults.census import resolve_unit
+    from forecast.defaults.consistency import defaults_for
 
     units = [resolve_unit("630000")]  # Qinghai: the nation and its 31 provinces
     monkeypatch.setenv("FORECAST_CACHE_DIR", "off")

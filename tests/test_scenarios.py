@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast.assumptions import build_defaults
 from forecast.cli import main
 from forecast.config import load_config
+from forecast.defaults.assumptions import build_defaults
 from forecast.errors import ConfigError
-from forecast.run import demand_parameters, resolve_config_unit, run
-from forecast.scenarios import apply_assumptions
+from forecast.pipeline.run import demand_parameters, resolve_config_unit, run
+from forecast.pipeline.scenarios import apply_assumptions
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SEED_CONFIGS = ["honghe", "banan", "lincang", "qinghai", "wanyuan"]

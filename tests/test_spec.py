@@ -1,4 +1,5 @@
-"""The scenario specification (forecast.spec): built once from the config, immutable, and every
+"""The scenario specification (forecast.pipeline.spec): built once from the config, immutable, and
+every
 scenario's changes reach assumptions.csv, manifest.json and the report.
 
 Defects this guards (issue 9): (a) ``--scenario baseline --scenario strict_norm`` recorded only
@@ -19,10 +20,10 @@ import pandas as pd
 import pytest
 
 from forecast.config import load_config
-from forecast.labels import UNTRANSLATED
-from forecast.outputs import write_manifest, write_tables
-from forecast.report import _scenario_name, build_report
-from forecast.run import run
+from forecast.pipeline.run import run
+from forecast.presentation.labels import UNTRANSLATED
+from forecast.presentation.outputs import write_manifest, write_tables
+from forecast.presentation.report import _scenario_name, build_report
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SHIPPED = ["honghe", "banan", "lincang", "qinghai", "wanyuan"]
@@ -134,7 +135,7 @@ def _spec_reflects(result, name: str, key: str, value) -> bool:
     if key == "assumptions.mortality.improvement" and value == "half":
         return bool((spec.e0[-1] < base.e0[-1]).all() and np.allclose(spec.e0[0], base.e0[0]))
     if key == "demand.childcare.path":
-        from forecast.demand import childcare_uptake_path
+        from forecast.care.demand import childcare_uptake_path
 
         return spec.childcare.uptake_path == childcare_uptake_path(value)
     if key == "supply.elderly_beds.base_reading":

@@ -3,7 +3,8 @@
 
 All units of a census year are built in batches of ``build_defaults`` (the arrays
 `forecast inputs` writes) and checked against the very limits ``read_inputs`` applies
-(``forecast.inputs.SRB_LIMITS``, ``MX_LIMITS``, ``ASFR_LIMITS``); the unit with the highest sex
+(``forecast.demography.inputs.SRB_LIMITS``, ``MX_LIMITS``, ``ASFR_LIMITS``); the unit with the
+highest sex
 ratio at birth of each year then makes the real round trip through the inputs directory.
 The 2010 census counted up to 1.767 boys per girl aged 0 (安溪县, 13,685 children), which the
 former limit of 1.3 refused in 200 units.
@@ -15,9 +16,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import census
-from forecast.assumptions import build_defaults
-from forecast.inputs import ASFR_LIMITS, MX_LIMITS, SRB_LIMITS, SRB_WARN, read_inputs, write_inputs
+from forecast.defaults import census
+from forecast.defaults.assumptions import build_defaults
+from forecast.demography.inputs import (
+    ASFR_LIMITS,
+    MX_LIMITS,
+    SRB_LIMITS,
+    SRB_WARN,
+    read_inputs,
+    write_inputs,
+)
 
 pytestmark = pytest.mark.slow
 CHUNK = 800

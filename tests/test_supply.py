@@ -1,4 +1,4 @@
-"""Tests for forecast.supply: supply paths, target conversions, gaps and their summaries."""
+"""Tests for forecast.care.supply: supply paths, target conversions, gaps and their summaries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.demand import care_demand, drivers
-from forecast.errors import ForecastError
-from forecast.supply import (
+from forecast.care.demand import care_demand, drivers
+from forecast.care.supply import (
     Addition,
     SupplyPlan,
     Target,
@@ -18,6 +17,7 @@ from forecast.supply import (
     supply_path,
     target_consistency,
 )
+from forecast.errors import ForecastError
 
 HONGHE_BEDS = SupplyPlan(
     service="elderly_beds", base_year=2020, base_supply=13_483,

@@ -1,4 +1,4 @@
-"""Trend-based assumption paths (forecast.trends): fit windows, observed years, intervals,
+"""Trend-based assumption paths (forecast.defaults.trends): fit windows, observed years, intervals,
 lazy imports, quiet and repeatable Prophet, and a run that uses a trend method."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from forecast import trends
 from forecast.config import apply_overlay, load_config
+from forecast.defaults import trends
+from forecast.defaults.wpp import wpp_indicator
 from forecast.paths import data_dir
-from forecast.wpp import wpp_indicator
 
 CONFIG = data_dir().parent / "configs" / "honghe.yaml"
 YEARS = np.arange(2021, 2036)
@@ -20,7 +20,8 @@ YEARS = np.arange(2021, 2036)
 
 def test_import_cli_does_not_import_statsmodels_or_prophet():
     """Commands that do not use trend methods start without the heavy libraries."""
-    code = ("import sys, forecast.cli, forecast.run, forecast.trends, forecast.uncertainty; "
+    code = ("import sys, forecast.cli, forecast.pipeline.run, forecast.defaults.trends, "
+            "forecast.pipeline.uncertainty; "
             "print(sorted(m for m in ('statsmodels', 'prophet', 'cmdstanpy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -111,8 +112,8 @@ def test_run_with_a_statsmodels_fertility_path(tmp_path):
     """A config using `fertility: method: statsmodels`: the scenario's TFR is the census TFR ×
     the national ratio, the manifest records method, window and fit, and the run writes
     charts/tfr_trend."""
-    from forecast.outputs import write_trend_and_fan_charts
-    from forecast.run import run
+    from forecast.pipeline.run import run
+    from forecast.presentation.outputs import write_trend_and_fan_charts
 
     base = load_config(CONFIG)
     config = apply_overlay(base.model_dump(exclude={"scenarios"}),

@@ -1,4 +1,5 @@
-"""Probabilistic runs (forecast.uncertainty): zero-variance runs reproduce the deterministic
+"""Probabilistic runs (forecast.pipeline.uncertainty): zero-variance runs reproduce the
+deterministic
 run, intervals widen with the horizon, probabilities behave, seeds repeat, bad settings fail."""
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from click.testing import CliRunner
 
 from forecast.cli import main
 from forecast.config import apply_overlay, load_config
+from forecast.demography.lifetable import life_table
 from forecast.errors import ConfigError
-from forecast.lifetable import life_table
 from forecast.paths import data_dir
-from forecast.run import run
-from forecast.uncertainty import random_walk, run_uncertainty, shifted_survival
+from forecast.pipeline.run import run
+from forecast.pipeline.uncertainty import random_walk, run_uncertainty, shifted_survival
 
 CONFIG = data_dir().parent / "configs" / "honghe.yaml"
 ZERO = {"uncertainty": {"tfr_sd_source": "fixed", "tfr_sd_log": 0.0, "e0_sd_source": "fixed",
@@ -80,7 +81,7 @@ def test_quantile_columns_are_the_stated_quantiles_of_the_trajectories():
     the manifest names) q025 = 25, q10 = 100, q50 = 500, q90 = 900, q975 = 975, for each row
     scaled by its own factor; a row with a missing trajectory stays missing. (Ordering alone
     could not fail: quantiles of one sample are always ordered.)"""
-    from forecast.uncertainty import (
+    from forecast.pipeline.uncertainty import (
         QUANTILE_COLUMNS,
         QUANTILES,
         SUMMARY_INDICATORS,
@@ -209,7 +210,7 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
     import pandas as pd
 
     from forecast.cli import _run_summary
-    from forecast.labels import STAGE_TEXT, TERMINAL_TEXT, label, method_label
+    from forecast.presentation.labels import STAGE_TEXT, TERMINAL_TEXT, label, method_label
 
     outputs, printed = [], []
     for name in ("a", "b"):
@@ -268,8 +269,8 @@ def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, pro
     names the method."""
     import dataclasses
 
-    from forecast.labels import label, method_label
-    from forecast.outputs import trend_and_fan_chart_jobs
+    from forecast.presentation.labels import label, method_label
+    from forecast.presentation.outputs import trend_and_fan_chart_jobs
 
     with_draws = dataclasses.replace(result, uncertainty=probabilistic)
     jobs = dict(trend_and_fan_chart_jobs(with_draws, "zh"))

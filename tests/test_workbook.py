@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from forecast.cli import main
-from forecast.labels import CODE_COLUMNS
+from forecast.presentation.labels import CODE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast import wpp
+from forecast.defaults import wpp
 from forecast.errors import ForecastError
 
 

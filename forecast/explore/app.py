@@ -24,9 +24,10 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import report
-from ..charts import LABELS
-from ..errors import ForecastError
+from forecast.errors import ForecastError
+from forecast.presentation import report
+from forecast.presentation.charts import LABELS
+
 from . import render
 from .session import DEFAULT_NAME, Session
 
@@ -149,7 +150,7 @@ def check_export_target(target: Path, config_path: Path | None) -> None:
     """Refuse (OutputError) a report folder whose replacement could lose a user's file: one
     that is not a directory, holds the config, or is neither empty nor an earlier output of
     this tool (a manifest.json naming forecast)."""
-    from ..outputs import OutputError
+    from forecast.presentation.outputs import OutputError
 
     resolved = target.resolve()
     if config_path is not None and resolved in Path(config_path).resolve().parents:

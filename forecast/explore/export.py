@@ -14,16 +14,17 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import ForecastError
+from forecast.errors import ForecastError
 
 
 def export(request: dict) -> Path:
     """Write the run of scenario ``request['name']`` into ``request['out']``; returns it."""
-    from ..config import load_config
-    from ..outputs import atomic_directory, record_stage_seconds, write_run
-    from ..report import write_report
-    from ..run import run
-    from ..timing import StageTimer
+    from forecast.config import load_config
+    from forecast.pipeline.run import run
+    from forecast.presentation.outputs import atomic_directory, record_stage_seconds, write_run
+    from forecast.presentation.report import write_report
+    from forecast.timing import StageTimer
+
     from .session import with_scenario
 
     timer = StageTimer()

@@ -16,12 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import report
-from ..charts import METHOD_STYLE, PALETTE, SHORTFALL_COLOUR, SUPPLY_COLOUR, TARGET_COLOUR
-from ..labels import EXPLORE_TEXT as UI_TEXT
-from ..labels import label, method_label, target_label, unit_label
-from ..run import RunResult
-from ..vocabulary import METHODS, SERVICES
+from forecast.pipeline.run import RunResult
+from forecast.presentation import report
+from forecast.presentation.charts import (
+    METHOD_STYLE,
+    PALETTE,
+    SHORTFALL_COLOUR,
+    SUPPLY_COLOUR,
+    TARGET_COLOUR,
+)
+from forecast.presentation.labels import EXPLORE_TEXT as UI_TEXT
+from forecast.presentation.labels import label, method_label, target_label, unit_label
+from forecast.vocabulary import METHODS, SERVICES
+
 from .session import tfr_by_year
 
 esc = report.esc

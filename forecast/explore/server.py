@@ -13,7 +13,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from ..errors import ForecastError
+from forecast.errors import ForecastError
 
 HOST = "127.0.0.1"
 

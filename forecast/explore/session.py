@@ -1,7 +1,7 @@
 """One explorer session: a config read once, its unit's default inputs cached, and the
 controls a planner moves, turned into a scenario overlay and run.
 
-A view is computed by :func:`forecast.run.run` on the config with the overlay added as one
+A view is computed by :func:`forecast.pipeline.run.run` on the config with the overlay added as one
 more scenario, the same call `forecast run` makes for a scenario written in the file, so the
 exported overlay reproduces every number shown. Control values are read as YAML scalars
 (the text ``45`` is the number 45, ``abc`` is text), so a bad value gets the config's own
@@ -19,12 +19,12 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from ..assumptions import Defaults
-from ..config import Config, load_config
-from ..consistency import defaults_for
-from ..errors import ConfigError
-from ..run import RunResult, demand_parameters, resolve_config_unit, run
-from ..scenarios import apply_assumptions
+from forecast.config import Config, load_config
+from forecast.defaults.assumptions import Defaults
+from forecast.defaults.consistency import defaults_for
+from forecast.errors import ConfigError
+from forecast.pipeline.run import RunResult, demand_parameters, resolve_config_unit, run
+from forecast.pipeline.scenarios import apply_assumptions
 
 #: Name of the explored scenario unless the planner gives another.
 DEFAULT_NAME = "explore"
@@ -181,7 +181,7 @@ class Session:
             rows = [{"start_year": add.start_year, "end_year": add.end_year,
                      "amount": add.amount, "plan": index}
                     for index, add in enumerate(section.additions)]
-            # without a base-year supply, additions give no supply path (forecast.supply)
+            # without a base-year supply, additions give no supply path (forecast.care.supply)
             controls.append(Control(f"supply.{service}.additions", "supply", "additions", rows,
                                     unit="beds" if service != "childcare_places" else "places",
                                     enabled=section.base_known()))

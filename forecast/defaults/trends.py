@@ -1,7 +1,8 @@
 """Trend-based assumption paths: time-series forecasts of China's national TFR and life
 expectancy, turned into paths relative to the base year for a local projection.
 
-Data: UN WPP 2024 annual estimates for China (``forecast.wpp.wpp_indicator``; estimates up to
+Data: UN WPP 2024 annual estimates for China (``forecast.defaults.wpp.wpp_indicator``; estimates up
+to
 2023, CC BY 3.0 IGO). Only the estimates are used: the forecast is this module's own, not WPP's
 projection.
 
@@ -45,8 +46,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .wpp import wpp_indicator
+from forecast.defaults.wpp import wpp_indicator
+from forecast.errors import ConfigError
 
 METHODS = ("statsmodels", "prophet")
 FIT_START = 1991
@@ -162,8 +163,8 @@ def _trend(indicator: str, method: str, start: int, end: int, last_year: int) ->
     # cached on disk (forecast.cache), it costs nothing after the first run.
     from importlib.metadata import version
 
-    from . import cache as cache_module
-    from .cache import cache_key, cached_json, code_fingerprint
+    from forecast import cache as cache_module
+    from forecast.cache import cache_key, cached_json, code_fingerprint
 
     library = "statsmodels" if method == "statsmodels" else "prophet"
     key = cache_key("trend", indicator, method, start, end, last_year,

@@ -1,6 +1,6 @@
 """Plan targets, supply paths and gaps between supply and projected demand.
 
-Plain values in, tidy tables out. Services are those of :mod:`forecast.demand`:
+Plain values in, tidy tables out. Services are those of :mod:`forecast.care.demand`:
 ``elderly_beds``, ``nursing_beds`` and ``childcare_places``.
 
 - A :class:`Target` is one number a plan states for one year, in one of the kinds
@@ -12,7 +12,7 @@ Plain values in, tidy tables out. Services are those of :mod:`forecast.demand`:
 - :func:`gaps` compares supply (and the plan's own targets) with every demand method;
   :func:`first_shortfall` and :func:`probability_met` summarise it.
 
-``drivers`` everywhere is the wide table of :func:`forecast.demand.drivers`:
+``drivers`` everywhere is the wide table of :func:`forecast.care.demand.drivers`:
 ``[keys..., year, pop_total, pop_0_2, pop_60plus, ...]`` (persons).
 """
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast.demography.indicators import count_from_rate, rate_from_count
 from forecast.errors import ConfigError
-from forecast.indicators import count_from_rate, rate_from_count
 from forecast.vocabulary import (
     ELDERLY_SERVICES,
     NATIONAL,
@@ -326,7 +326,7 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
          targets: Iterable[Target], drivers: pd.DataFrame) -> pd.DataFrame:
     """Supply against demand for every service, method and year (and key group).
 
-    ``demand`` is a table of :mod:`forecast.demand` (``driver`` rows are ignored);
+    ``demand`` is a table of :mod:`forecast.care.demand` (``driver`` rows are ignored);
     ``supply_paths`` maps service → :func:`supply_path` table (or one table with a ``service``
     column); services without one have unknown supply. Columns::
 

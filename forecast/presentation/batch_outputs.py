@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .batch import DEMAND_COLUMNS, GAP_COLUMNS, NATIONAL_TARGETS, TARGET_COLUMNS
+from forecast.pipeline.batch import DEMAND_COLUMNS, GAP_COLUMNS, NATIONAL_TARGETS, TARGET_COLUMNS
 
 RANK_LIMIT = 30  # bars in a ranked chart; more units: the highest 30
 KEY_YEARS = (2025, 2030)  # with the base and end years, the years of the workbook and report
@@ -167,7 +167,7 @@ def write_workbook(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame
                    failures: pd.DataFrame | None, manifest: dict) -> None:
     """``results.xlsx``: the units in the key years, quantiles of the main indicators (with
     trajectories), failures and the national targets."""
-    from .outputs import write_excel
+    from forecast.presentation.outputs import write_excel
 
     base, end = int(units.year.min()), int(units.year.max())
     years = _key_years(units.year.unique(), base, end)
@@ -214,8 +214,8 @@ def ranked_bars(values: pd.Series, *, title: str, axis_label: str, lang: str, so
     """Horizontal bars of ``values`` (indexed by display name), highest first; at most
     ``limit`` bars (the title says so). ``intervals``: ``low``/``high`` columns, same index,
     drawn as whiskers. ``reference``: a vertical line (a national target)."""
-    from . import charts
-    from .fonts import SMALL_FONT_SIZE, chart_style
+    from forecast.presentation import charts
+    from forecast.presentation.fonts import SMALL_FONT_SIZE, chart_style
 
     t = TEXT[lang]
     ordered = values.dropna().sort_values(ascending=False)
@@ -259,7 +259,7 @@ def write_charts(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame |
                  lang: str) -> list[str]:
     """The ranked charts of the end year: bed and 托位 need per 1,000, share aged 60+ and
     population change. Returns the stems written (``charts/…``)."""
-    from . import charts
+    from forecast.presentation import charts
 
     t = TEXT[lang]
     base, end = int(units.year.min()), int(units.year.max())
@@ -311,7 +311,7 @@ def write_charts(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame |
 
 
 def _target_value(service: str) -> float:
-    from .demand import load_care_parameters
+    from forecast.care.demand import load_care_parameters
 
     table = load_care_parameters().set_index("key")
     for target_service, _kind, key, _year in NATIONAL_TARGETS:
@@ -326,7 +326,7 @@ def _target_value(service: str) -> float:
 def write_outputs(directory: Path, lang: str = "zh") -> list[str]:
     """Workbook, charts, map and report from the tables in ``directory``; returns the files
     and chart stems written."""
-    from .census import load_units
+    from forecast.defaults.census import load_units
 
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     units = _read_units(directory)
@@ -352,7 +352,7 @@ def write_outputs(directory: Path, lang: str = "zh") -> list[str]:
 
 def embed_font_css(page_body: str, title: str) -> str:
     """The report's style sheet with the chart font subset to the page's characters."""
-    from .report import CSS, FONT_FAMILY, _visible_text, esc, font_subset
+    from forecast.presentation.report import CSS, FONT_FAMILY, _visible_text, esc, font_subset
 
     font, flavor = font_subset(_visible_text(page_body + esc(title)))
     return CSS % {"family": FONT_FAMILY, "mime": f"font/{flavor}",
@@ -410,7 +410,7 @@ def findings(units: pd.DataFrame, quantiles: pd.DataFrame | None, manifest: dict
 
 def units_table_html(units: pd.DataFrame, lang: str, limit: int = 40) -> str:
     """The end-year table: every unit when there are few, else the largest bed shortfalls."""
-    from .report import _table, esc
+    from forecast.presentation.report import _table, esc
 
     t = TEXT[lang]
     base, end = int(units.year.min()), int(units.year.max())
@@ -443,9 +443,9 @@ def units_table_html(units: pd.DataFrame, lang: str, limit: int = 40) -> str:
 def build_batch_report(directory: Path, lang: str = "zh") -> str:
     """The batch's summary report: one self-contained HTML page (inline SVG, embedded font
     subset, no script, no external URL)."""
-    from .census import load_units
-    from .demand import load_care_parameters
-    from .report import _table, esc, inline_svg
+    from forecast.care.demand import load_care_parameters
+    from forecast.defaults.census import load_units
+    from forecast.presentation.report import _table, esc, inline_svg
 
     t = TEXT[lang]
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
@@ -588,8 +588,8 @@ def unit_map(units: pd.DataFrame, boundaries: Path, *, lang: str, title: str, so
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import Normalize
 
-    from . import charts
-    from .fonts import chart_style
+    from forecast.presentation import charts
+    from forecast.presentation.fonts import chart_style
 
     polygons, values, missing = [], [], 0
     for row in units.itertuples():
@@ -625,8 +625,8 @@ def unit_map(units: pd.DataFrame, boundaries: Path, *, lang: str, title: str, so
 def write_map(directory: Path, units: pd.DataFrame, manifest: dict, lang: str) -> dict:
     """``charts/map_share_60plus`` when boundaries are installed; the manifest's ``map``
     record (written or why not)."""
-    from . import charts
-    from .census import load_units
+    from forecast.defaults.census import load_units
+    from forecast.presentation import charts
 
     boundaries = boundary_directory()
     if boundaries is None:

@@ -1,8 +1,10 @@
 """`forecast backtest`: project 2010 → 2020 with 2010 knowledge only, score it on the census.
 
 For each unit (a 2020 census unit; its 2010 base is the 2010 population of its 2020 area,
-:func:`forecast.assumptions.match_2010` and :mod:`forecast.crosswalk`), the default inputs of a
-2010 base (:func:`forecast.assumptions.build_defaults` with ``base_year=2010``: WPP estimates up to
+:func:`forecast.defaults.assumptions.match_2010` and :mod:`forecast.defaults.crosswalk`), the
+default inputs of a
+2010 base (:func:`forecast.defaults.assumptions.build_defaults` with ``base_year=2010``: WPP
+estimates up to
 2005–2010, constant TFR, zero migration) are projected ten one-year steps to 1 November 2020 and
 compared by band (total, 0–2, 0–4, 60+, 65+, 80+) with the 2020 census, graduated to single
 years exactly as a 2020 base is.
@@ -36,12 +38,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import census
-from .assumptions import base_population, build_defaults, census_groups, match_2010
-from .consistency import defaults_for, project_defaults
-from .errors import UnitError
-from .paths import data_dir
-from .timing import StageTimer
+from forecast.defaults import census
+from forecast.defaults.assumptions import base_population, build_defaults, census_groups, match_2010
+from forecast.defaults.consistency import defaults_for, project_defaults
+from forecast.errors import UnitError
+from forecast.paths import data_dir
+from forecast.timing import StageTimer
 
 BANDS: dict[str, tuple[int, int]] = {  # name -> (first age, last age + 1); 100 = 100+
     "total": (0, 101), "0-2": (0, 3), "0-4": (0, 5), "60+": (60, 101), "65+": (65, 101),
@@ -61,7 +63,7 @@ class BacktestResult:
     skipped: pd.DataFrame  # unit_id, code, name, level, reason
     published: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
-    consistent: bool = True  # defaults controlled top down (forecast.consistency)
+    consistent: bool = True  # defaults controlled top down (forecast.defaults.consistency)
 
 
 # ----------------------------------------------------------------------------- selecting units
@@ -365,7 +367,7 @@ def published_comparison(years: tuple[int, ...] = (2021, 2022, 2023), consistent
 
 def format_summary(result: BacktestResult) -> str:
     """The terminal text: one line per level and band, then the skipped units."""
-    lines = ["defaults controlled top down to their parents (forecast.consistency)"
+    lines = ["defaults controlled top down to their parents (forecast.defaults.consistency)"
              if result.consistent else "each unit's own defaults (--no-consistency)"]
     lines += [f"{'level':<11}{'band':<7}{'n':>5}{'MAPE':>8}{'median':>8}{'bias':>8}{'p90':>8}"
              f"{'÷ccr':>7}{'÷share':>8}"]
@@ -388,8 +390,8 @@ def error_chart(result: BacktestResult, path_stem: Path) -> tuple[Path, Path]:
     """Errors by unit: one panel per band, units sorted by error, the naive baselines' MAPE."""
     from matplotlib.figure import Figure
 
-    from .charts import save_figure
-    from .fonts import chart_style
+    from forecast.presentation.charts import save_figure
+    from forecast.presentation.fonts import chart_style
 
     with chart_style("zh"):
         fig = Figure(figsize=(9, 7.5), layout="constrained")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ForecastError
+from forecast.errors import ForecastError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,7 +106,7 @@ def check_output_directory(target: str | Path, *, reads: Iterable[str | Path] = 
 
 def write_marker(directory: Path, command: str) -> None:
     """Mark ``directory`` (a staging dir) as an output of ``forecast COMMAND``."""
-    from . import __version__
+    from forecast import __version__
 
     (directory / MARKER_FILE).write_text(
         json.dumps({"tool": "forecast", "version": __version__, "command": command}) + "\n",
@@ -245,10 +245,10 @@ def cell_number_format(column: str, value: object, row: dict, *, shares: set[str
 
 def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """``frame`` with its code cells (scenario, service, method, status…) as display text in
-    ``lang`` (forecast.labels.cell_label); the CSV files keep the codes."""
+    ``lang`` (forecast.presentation.labels.cell_label); the CSV files keep the codes."""
     import pandas as pd
 
-    from .labels import CODE_COLUMNS, cell_label
+    from forecast.presentation.labels import CODE_COLUMNS, cell_label
 
     out = frame.copy()
     services = frame["service"].astype(str) if "service" in frame.columns else None
@@ -313,7 +313,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     per-1,000 (#,##0.0) columns to the built-in ones."""
     import xlsxwriter
 
-    from .labels import workbook_header
+    from forecast.presentation.labels import workbook_header
 
     shares, rates = shares or set(), rates or set()
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
@@ -437,7 +437,7 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
     written (relative to ``directory``).
     """
-    from .timing import StageTimer
+    from forecast.timing import StageTimer
 
     timer = timer or StageTimer()
     # The charts are drawn in other processes (started first: they take longest) while this
@@ -449,7 +449,7 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
             with timer.stage("tables"):
                 tables = write_tables(result, directory)
             with timer.stage("workbook"):
-                from .labels import COUNTY_HEADERS_ZH
+                from forecast.presentation.labels import COUNTY_HEADERS_ZH
 
                 write_excel(workbook_tables(result, tables, lang), directory / "results.xlsx",
                             lang=lang, extra_headers=COUNTY_HEADERS_ZH)
@@ -467,7 +467,7 @@ def workbook_tables(result, tables: dict[str, pd.DataFrame], lang: str = "zh"
     excel = {k: v for k, v in tables.items() if k not in ("population", "counties",
                                                           "planning")}
     if "planning" in tables:  # the workbook's sheet: the key years
-        from .labels import translate
+        from forecast.presentation.labels import translate
 
         planning = tables["planning"]
         planning = planning[planning.year.isin(_county_years(planning))].reset_index(drop=True)
@@ -489,7 +489,7 @@ def _county_years(counties) -> list[int]:
 
 def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     """The standard charts of a run (baseline scenario), each as (file stem, drawing)."""
-    from . import charts
+    from forecast.presentation import charts
 
     scenario = "baseline" if "baseline" in result.scenarios else result.scenarios[0]
     base_year = int(result.summary.year.min())
@@ -525,7 +525,7 @@ def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
                      frame, indicator, lang=lang))
     counties = getattr(result, "counties", None)
     if counties is not None:
-        from .counties import chart_jobs as county_chart_jobs
+        from forecast.pipeline.counties import chart_jobs as county_chart_jobs
 
         jobs += county_chart_jobs(counties, lang)
     return jobs
@@ -538,7 +538,7 @@ def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
 
 def tfr_trend_source(record: dict, lang: str = "zh") -> str:
     """The source line of ``charts/tfr_trend``: WPP's China series and the fit, in ``lang``."""
-    from .labels import label
+    from forecast.presentation.labels import label
 
     first, last = record["fit_window"][0], record["fit_window"][1]
     if lang == "zh":
@@ -556,9 +556,9 @@ def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> lis
 
 def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     """The jobs of :func:`write_trend_and_fan_charts`."""
-    from . import charts
-    from .labels import label, method_label
-    from .trends import trend_frame
+    from forecast.defaults.trends import trend_frame
+    from forecast.presentation import charts
+    from forecast.presentation.labels import label, method_label
 
     jobs: list[ChartJob] = []
     records = [note for name in result.scenarios
@@ -626,7 +626,7 @@ _FORKED_JOBS: list[ChartJob] = []
 
 
 def _draw_job(index: int, directory: str) -> str:
-    from .charts import save_figure
+    from forecast.presentation.charts import save_figure
 
     stem, draw = _FORKED_JOBS[index]
     save_figure(draw(), Path(directory) / stem)
@@ -686,7 +686,7 @@ class ChartDrawing:
                              for i in range(len(jobs))]
 
     def _draw_here(self, index: int) -> str:
-        from .charts import save_figure
+        from forecast.presentation.charts import save_figure
 
         stem, draw = self.jobs[index]
         save_figure(draw(), self.directory / stem)

@@ -1,7 +1,8 @@
 """Consistency across levels: county defaults that add up to their prefecture, prefectures to
 their province, provinces to the nation.
 
-Each unit's own defaults (:func:`forecast.assumptions.build_defaults`) are estimated from its
+Each unit's own defaults (:func:`forecast.defaults.assumptions.build_defaults`) are estimated from
+its
 own census counts, so projected separately the parts do not sum to the whole (Honghe's 13
 counties held 3.3 % fewer people in 2035 than Honghe's own projection; the 31 provinces 2.1 %
 more than the nation by 2050). Here the components are controlled top down, from the nation
@@ -47,10 +48,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import census, crosswalk
-from .assumptions import Defaults, build_defaults
-from .engine import project_step
-from .lifetable import survival_ratios_by_sex
+from forecast.defaults import census, crosswalk
+from forecast.defaults.assumptions import Defaults, build_defaults
+from forecast.demography.engine import project_step
+from forecast.demography.lifetable import survival_ratios_by_sex
 
 MORTALITY_FACTOR_LIMITS = (0.5, 2.0)
 CHUNK = 400
@@ -151,7 +152,8 @@ def steps_without_migrants(population: np.ndarray, survival: np.ndarray, asfr: n
                            srb: np.ndarray):
     """Every step of a given path at once: the engine's step ('end' timing, no migrants) from
     ``population[:, t]`` (U, T+1, 2, 101) with the rates of step t, as one
-    :class:`forecast.engine.StepResult` over axes (U, T). Births and deaths of a step depend on
+    :class:`forecast.demography.engine.StepResult` over axes (U, T). Births and deaths of a step
+    depend on
     its start population and rates only, so on a fixed path they are what a projection of
     these rates with the residual migrants gives."""
     return project_step(population[:, :-1], survival, asfr, srb, None)
@@ -408,7 +410,7 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
         return _defaults_for(units, base_year, end_year, consistent, memo)
     import pickle
 
-    from .cache import cache_directory, cache_key, cache_replace, cached_bytes
+    from forecast.cache import cache_directory, cache_key, cache_replace, cached_bytes
 
     if cache_directory() is None:
         return _defaults_for(units, base_year, end_year, consistent)
@@ -430,12 +432,12 @@ def _inputs_fingerprint() -> str:
     import hashlib
     from pathlib import Path
 
-    from .paths import data_dir
+    from forecast.paths import data_dir
 
     digest = hashlib.sha256()
     directory = data_dir()
     digest.update(str(directory.resolve()).encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the whole forecast package
     files = sorted(directory.glob("*")) + sorted(package.rglob("*.py"))
     for path in files:
         if path.is_file():

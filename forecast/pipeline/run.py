@@ -1,7 +1,7 @@
 """`forecast run`: config -> assumptions -> projection -> demand -> gaps -> outputs.
 
 Orchestration only: every number is made in the modules it calls. The result of a run is a set
-of tidy tables (:class:`RunResult`) that :mod:`forecast.outputs` writes atomically.
+of tidy tables (:class:`RunResult`) that :mod:`forecast.presentation.outputs` writes atomically.
 """
 
 from __future__ import annotations
@@ -13,25 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from . import assumptions as assumptions_module
-from .census import Unit, resolve_unit
-from .config import Config
-from .consistency import defaults_for
-from .demand import (
+from forecast import __version__
+from forecast.care.demand import (
     ChildcareParameters,
     ElderlyCareParameters,
     care_demand,
     load_care_parameters,
 )
-from .engine import balance_residual, project
-from .errors import ConfigError, UnitError
-from .frames import population_frame
-from .indicators import summary_indicators
-from .scenarios import ScenarioInputs
-from .spec import RunSpec, ScenarioSpec, build_run_spec, citation_text
-from .spec import demand_parameters as spec_demand_parameters
-from .supply import (
+from forecast.care.supply import (
     Addition,
     SupplyPlan,
     Target,
@@ -41,7 +30,18 @@ from .supply import (
     target_consistency,
     with_estimated_institutional,
 )
-from .vocabulary import NATIONAL, PLAN
+from forecast.config import Config
+from forecast.defaults import assumptions as assumptions_module
+from forecast.defaults.census import Unit, resolve_unit
+from forecast.defaults.consistency import defaults_for
+from forecast.demography.engine import balance_residual, project
+from forecast.demography.frames import population_frame
+from forecast.demography.indicators import summary_indicators
+from forecast.errors import ConfigError, UnitError
+from forecast.pipeline.scenarios import ScenarioInputs
+from forecast.pipeline.spec import RunSpec, ScenarioSpec, build_run_spec, citation_text
+from forecast.pipeline.spec import demand_parameters as spec_demand_parameters
+from forecast.vocabulary import NATIONAL, PLAN
 
 SUMMARY_COLUMNS = ["scenario", "year", "total", "births", "deaths", "net_migrants", "pop_0_2",
                    "pop_3_5", "pop_0_14", "pop_15_64", "pop_60plus", "pop_65plus", "pop_80plus",
@@ -49,13 +49,13 @@ SUMMARY_COLUMNS = ["scenario", "year", "total", "births", "deaths", "net_migrant
 
 SUMMARY_FOR_INDICATOR = {"pop_total": "total", "pop_under3": "pop_0_2"}
 
-#: Modelling choices of the default inputs that no source fixes (forecast.assumptions).
+#: Modelling choices of the default inputs that no source fixes (forecast.defaults.assumptions).
 MODELLING_CHOICES = [
     ("migration", "children born during 2010-2020 migrate at a share of the rate of adults "
      "aged 25-39 of the same sex", f"share {assumptions_module.CHILD_MIGRATION_FACTOR}"),
     ("migration", "a 2020 unit holding part of a 2010 unit split after 2010 (persons of the "
      "part unknown) gets that part's 2010 population by its share of the split unit's 2020 "
-     "persons in each age group and sex", "forecast.crosswalk"),
+     "persons in each age group and sex", "forecast.defaults.crosswalk"),
     ("migration", "a decade residual loss larger than this share of the expected population "
      "is flagged; in a county of a prefecture with development zones that have no 2010 area "
      "it is taken for area passed to them (zero migration)",
@@ -92,10 +92,12 @@ class RunResult:
     manifest: dict
     inputs: dict[str, ScenarioInputs] = field(default_factory=dict)
     run_seconds: float = 0.0
-    uncertainty: object | None = None  # forecast.uncertainty.UncertaintyResult (--trajectories)
-    spec: RunSpec | None = None  # what the run ran on (forecast.spec)
-    counties: pd.DataFrame | None = None  # forecast.counties.county_table (prefecture/province)
-    planning: pd.DataFrame | None = None  # forecast.planning.planning_table (baseline)
+    # forecast.pipeline.uncertainty.UncertaintyResult (--trajectories)
+    uncertainty: object | None = None
+    spec: RunSpec | None = None  # what the run ran on (forecast.pipeline.spec)
+    # forecast.pipeline.counties.county_table (prefecture/province)
+    counties: pd.DataFrame | None = None
+    planning: pd.DataFrame | None = None  # forecast.care.planning.planning_table (baseline)
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -226,7 +228,7 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
 def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareParameters,
                                                list[dict]]:
     """Demand parameters of one (scenario) config and the notes of the values set beyond the
-    shipped defaults (:func:`forecast.spec.demand_parameters`)."""
+    shipped defaults (:func:`forecast.pipeline.spec.demand_parameters`)."""
     elderly, childcare, settings = spec_demand_parameters(config)
     return elderly, childcare, [setting.note() for setting in settings]
 
@@ -309,7 +311,7 @@ def resolve_config_unit(config: Config) -> Unit:
     """The census unit a config names (its census_unit override, else its code). An unknown or
     ambiguous unit, or a code whose census name is not the config's ``name`` (code 532500 with
     name 巴南区), is a ConfigError naming the file, line and key."""
-    from .census import find_units
+    from forecast.defaults.census import find_units
 
     census_unit = config.jurisdiction.census_unit
     key = "census_unit" if census_unit else "code"
@@ -335,11 +337,14 @@ def run(config: Config, scenario_names: list[str] | None = None,
         counties: bool = True) -> RunResult:
     """Run every (or the named) scenario of ``config``; returns the tables.
 
-    The config is read once, into a :class:`forecast.spec.RunSpec`; the stages read only it.
-    ``defaults`` are the unit's default inputs (:func:`forecast.consistency.defaults_for` of
+    The config is read once, into a :class:`forecast.pipeline.spec.RunSpec`; the stages read only
+    it.
+    ``defaults`` are the unit's default inputs (:func:`forecast.defaults.consistency.defaults_for`
+    of
     the config's unit, years and consistency setting), for a caller that runs the same config
     many times (forecast explore); None builds them. ``counties``: a prefecture's or
-    province's baseline run also projects its county-level units (:mod:`forecast.counties`)."""
+    province's baseline run also projects its county-level units
+    (:mod:`forecast.pipeline.counties`)."""
     started = time.perf_counter()
     names = scenario_names or config.scenario_names()
     unknown = [n for n in names if n not in config.scenarios]
@@ -360,9 +365,9 @@ def run(config: Config, scenario_names: list[str] | None = None,
 
 
 def _add_planning(config: Config, spec, result: RunResult) -> None:
-    """The baseline's groups, workforce, money and land (forecast.planning): the table, its
+    """The baseline's groups, workforce, money and land (forecast.care.planning): the table, its
     manifest record and the config's workforce ratios as parameter overrides."""
-    from .planning import PlanRate, PlanRates, WorkforceParameters, planning_table
+    from forecast.care.planning import PlanRate, PlanRates, WorkforceParameters, planning_table
 
     workforce_config = config.demand.workforce
     overrides = {name: getattr(workforce_config, name)
@@ -383,7 +388,7 @@ def _add_planning(config: Config, spec, result: RunResult) -> None:
     result.manifest["planning"] = {
         "file": "planning.csv", "plan_rates": rates.given(),
         "workforce_overrides": overrides,
-        "method": "forecast.planning: groups, workforce (护理员, 保育人员), money and land of "
+        "method": "forecast.care.planning: groups, workforce (护理员, 保育人员), money and land of "
                   "the baseline at the plan's own rates"}
     if overrides:
         rows = pd.DataFrame([{"scenario": "all", "component": "demand parameter override",
@@ -425,7 +430,7 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
 def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False) -> RunResult:
     """The deterministic run of ``spec``: every scenario, then the run's tables and manifest;
     ``counties``: also the county-level units of a prefecture or province
-    (:mod:`forecast.counties`, baseline only)."""
+    (:mod:`forecast.pipeline.counties`, baseline only)."""
     started = time.perf_counter() if started is None else started
     names, base_year, end_year = spec.names, spec.base_year, spec.end_year
     provenance = dict(spec.provenance)
@@ -505,7 +510,7 @@ def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFra
               demand: pd.DataFrame, base_year: int, end_year: int):
     """The county table of a prefecture or province and its manifest record (None, None for
     any other unit)."""
-    from . import counties as counties_module
+    from forecast.pipeline import counties as counties_module
 
     units = counties_module.county_units(unit)
     if not units:
@@ -517,8 +522,8 @@ def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFra
     whole = demand[demand.scenario == "baseline"]
     check = counties_module.sum_check(table, base, whole)
     record = {"units": len(units), "file": "counties.csv",
-              "method": "forecast.counties: county-level units controlled top down to the "
-                        "jurisdiction (forecast.consistency), demand by the baseline's "
+              "method": "forecast.pipeline.counties: county-level units controlled top down to the "
+                        "jurisdiction (forecast.defaults.consistency), demand by the baseline's "
                         "parameters",
               "targets": sorted({f"{t.service}: {t.kind}" for t in targets
                                  if t.kind in counties_module.RATE_KINDS}),
@@ -529,7 +534,7 @@ def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFra
 
 
 def _county_assumptions() -> pd.DataFrame:
-    from . import counties as counties_module
+    from forecast.pipeline import counties as counties_module
 
     return pd.DataFrame([{"scenario": "all", "component": "counties", "assumption": text,
                           "detail": "", "source": "", "confidence": "A", "sourced": False,
@@ -570,7 +575,7 @@ def _drivers(demand: pd.DataFrame) -> pd.DataFrame:
 def _data_versions() -> dict:
     import hashlib
 
-    from .paths import data_dir
+    from forecast.paths import data_dir
 
     versions = {}
     for path in sorted(data_dir().glob("*.csv")):
@@ -581,7 +586,7 @@ def _data_versions() -> dict:
 def config_reads(config: Config) -> list:
     """The files a run of ``config`` reads that the user gave: the config itself and any
     migration counts file of the baseline or a scenario (an output directory may never be or
-    contain them; see forecast.outputs.check_output_directory)."""
+    contain them; see forecast.presentation.outputs.check_output_directory)."""
     reads = [config._source_path] if config._source_path is not None else []
     for name in config.scenario_names():
         scenario = config if name == "baseline" else config.scenario(name)

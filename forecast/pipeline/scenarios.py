@@ -1,6 +1,7 @@
 """Turning a validated config (and a scenario overlay) into engine inputs.
 
-The defaults for the census unit come from :mod:`forecast.assumptions`; this module applies a
+The defaults for the census unit come from :mod:`forecast.defaults.assumptions`; this module
+applies a
 config's assumption overrides to them (plain arrays in, plain arrays out) and records what it
 changed, so every modelling choice reaches the manifest.
 """
@@ -12,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .assumptions import SEXES, Defaults, fit_level
-from .errors import ConfigError
-from .inputs import MAX_NET_MIGRANTS_PER_CELL, check_range, read_csv_checked
-from .lifetable import life_table, survival_ratios_by_sex
+from forecast.defaults.assumptions import SEXES, Defaults, fit_level
+from forecast.demography.inputs import MAX_NET_MIGRANTS_PER_CELL, check_range, read_csv_checked
+from forecast.demography.lifetable import life_table, survival_ratios_by_sex
+from forecast.errors import ConfigError
 
 
 @dataclass
@@ -88,7 +89,7 @@ def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
         notes.append({"component": "fertility", "change": f"census TFR {tfr_base} held "
                       "constant", "kind": "scenario assumption"})
     elif fertility.method in ("statsmodels", "prophet"):
-        from .trends import tfr_trend_path
+        from forecast.defaults.trends import tfr_trend_path
 
         tfr_base = defaults.provenance[index]["fertility"]["tfr_base"]
         ratio, record = tfr_trend_path(fertility.method, settings.start_year, calendar)

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .demand import ChildcareParameters, ElderlyCareParameters, childcare_uptake_path
-from .lifetable import life_table
-from .vocabulary import (
+from forecast.care.demand import ChildcareParameters, ElderlyCareParameters, childcare_uptake_path
+from forecast.demography.lifetable import life_table
+from forecast.vocabulary import (
     CHANGE_KINDS_SOURCED,
     NATIONAL,
     PLAN,
@@ -144,7 +144,7 @@ class ScenarioSpec:
 
     name: str
     overlay: tuple[tuple[str, Any], ...]  # the scenario's config changes as written
-    inputs: Any  # forecast.scenarios.ScenarioInputs (arrays read-only)
+    inputs: Any  # forecast.pipeline.scenarios.ScenarioInputs (arrays read-only)
     migration_timing: str
     calendar_years: np.ndarray  # (T,) calendar year of each projection step
     tfr: np.ndarray  # (T,) births per woman the rates give, by step
@@ -194,12 +194,12 @@ class RunSpec:
     config_name: str
     config_path: str
     config_sha256: str
-    unit: Any  # forecast.census.Unit
+    unit: Any  # forecast.defaults.census.Unit
     name_en: str | None
     source_document: Mapping[str, Any]
     base_year: int
     end_year: int
-    provenance: Mapping[str, Any]  # the defaults' provenance (forecast.assumptions)
+    provenance: Mapping[str, Any]  # the defaults' provenance (forecast.defaults.assumptions)
     scenarios: tuple[ScenarioSpec, ...]
     expectations: tuple[ExpectationSpec, ...]
     supply_sections: Mapping[str, Any]  # scenario -> {service: config supply section}
@@ -367,7 +367,7 @@ def build_scenario_spec(config, name: str, defaults, index: int = 0,
                         ) -> tuple[ScenarioSpec, Any]:
     """The specification of scenario ``name`` of ``config`` for unit ``index`` of
     ``defaults``; returns it with the scenario's config (for its supply sections)."""
-    from .scenarios import apply_assumptions
+    from forecast.pipeline.scenarios import apply_assumptions
 
     scenario_config = config if name == "baseline" else config.scenario(name)
     inputs = apply_assumptions(defaults, index, scenario_config.assumptions, name,
@@ -393,7 +393,7 @@ def build_scenario_spec(config, name: str, defaults, index: int = 0,
 
 def build_run_spec(config, names: Sequence[str], unit, defaults) -> RunSpec:
     """The run's specification: every named scenario of ``config`` on ``defaults`` (unit 0)."""
-    from .config import config_hash
+    from forecast.config import config_hash
 
     baseline_settings = demand_parameters(config)[2]
     scenarios = []

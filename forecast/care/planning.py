@@ -6,7 +6,7 @@ Pure functions over a run's baseline tables. One long table, ``planning.csv``::
     year, topic, item, service, method, value, unit, basis, source
 
 - ``topic`` ``groups``: ``pop_80plus``, ``severe_disabled``, ``moderate_disabled`` (the
-  disability schedules of :mod:`forecast.demand`, E7/E8) and ``dementia`` (G1: 6.0 % of persons
+  disability schedules of :mod:`forecast.care.demand`, E7/E8) and ``dementia`` (G1: 6.0 % of persons
   aged 60+, Jia et al. 2020), persons.
 - ``topic`` ``workforce``: ``residents_severe`` / ``residents_moderate`` (residents by care
   level of the needs method: disabled × u_severe / u_moderate, persons); ``elderly_carers``
@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .demand import ChildcareParameters, ElderlyCareParameters, _value
-from .vocabulary import METHODS, PLACE_METHODS
+from forecast.care.demand import ChildcareParameters, ElderlyCareParameters, _value
+from forecast.vocabulary import METHODS, PLACE_METHODS
 
 COLUMNS = ("year", "topic", "item", "service", "method", "value", "unit", "basis", "source")
 NO_WORKFORCE_BASE = "no workforce base is stated in the plan: a need, not a gap"
 
 
 def _source(key: str) -> str:
-    from .demand import load_care_parameters
+    from forecast.care.demand import load_care_parameters
 
     table = load_care_parameters().set_index("key")
     return str(table.loc[key, "source"])

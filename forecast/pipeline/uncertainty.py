@@ -15,7 +15,7 @@ What each trajectory draws (distributions and defaults: :class:`forecast.config.
 - ``disability_trend`` (N,): yearly relative change of age-specific disability prevalence,
   uniform over [low, high]; elderly ``needs`` demand and the disability drivers are the
   constant-prevalence values × ``(1 + trend)^(year − base year)``, exactly as
-  :func:`forecast.demand.elderly_bed_demand` applies a trend.
+  :func:`forecast.care.demand.elderly_bed_demand` applies a trend.
 
 The four are independent. Every scenario uses the same seed, so scenarios are compared on
 common random numbers. Planned supply is the deterministic run's supply path (a plan's beds do
@@ -39,17 +39,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .assumptions import SEXES
-from .demand import (
+from forecast.care.demand import (
     PopulationCube,
     childcare_demand,
     drivers_from_demand,
     elderly_bed_demand,
     load_care_parameters,
 )
-from .engine import project
-from .lifetable import life_table
-from .supply import gaps, probability_met
+from forecast.care.supply import gaps, probability_met
+from forecast.defaults.assumptions import SEXES
+from forecast.demography.engine import project
+from forecast.demography.lifetable import life_table
 
 QUANTILES = (0.025, 0.10, 0.50, 0.90, 0.975)
 QUANTILE_COLUMNS = ("q025", "q10", "q50", "q90", "q975")
@@ -97,7 +97,7 @@ class UncertaintyResult:
 
 def _wpp_sd(indicator: str, horizons: np.ndarray, log: bool) -> np.ndarray:
     """sd implied by WPP 2024 China's 80 % interval ``h`` years after its jump-off."""
-    from .wpp import wpp_indicator
+    from forecast.defaults.wpp import wpp_indicator
 
     lower = wpp_indicator(indicator, "lower_80")
     upper = wpp_indicator(indicator, "upper_80")
@@ -115,7 +115,7 @@ def tfr_sd_by_horizon(settings, base_year: int, n_steps: int) -> tuple[np.ndarra
         sd = settings.tfr_sd_log * np.sqrt(horizons / FIXED_SD_HORIZON)
         text = f"fixed: sd of log TFR {settings.tfr_sd_log} at 15 years, × √(h/15) (config)"
     elif settings.tfr_sd_source == "statsmodels":
-        from .trends import log_sd_by_horizon, trend_record
+        from forecast.defaults.trends import log_sd_by_horizon, trend_record
 
         record = trend_record("tfr", "statsmodels", base_year, base_year + n_steps + 3)
         sd = log_sd_by_horizon(record, horizons)
@@ -236,7 +236,8 @@ def shifted_survival(mx: np.ndarray, e0_shift: np.ndarray) -> np.ndarray:
 def project_trajectories(inputs, draws: Draws, migration_timing: str = "end"):
     """Project every trajectory of ``draws`` for one scenario's inputs in one engine call.
 
-    ``inputs``: a :class:`forecast.scenarios.ScenarioInputs`. The engine's batch axis is the
+    ``inputs``: a :class:`forecast.pipeline.scenarios.ScenarioInputs`. The engine's batch axis is
+    the
     trajectory: population (T+1, N, 2, A).
     """
     survival = shifted_survival(inputs.mx, draws.e0_shift)  # (T, N, 2, A)
@@ -249,7 +250,7 @@ def project_trajectories(inputs, draws: Draws, migration_timing: str = "end"):
 def summary_arrays(projection) -> dict[str, np.ndarray]:
     """The indicators of ``summary.csv`` for every year and trajectory: name -> (Y, N).
 
-    Same definitions as :func:`forecast.run.summary_table` (persons; ratios per 100;
+    Same definitions as :func:`forecast.pipeline.run.summary_table` (persons; ratios per 100;
     births/deaths/net migrants of the step ending in the year, NaN in the base year).
     """
     by_age = projection.population.sum(axis=-2)  # (Y, N, A)
@@ -298,7 +299,7 @@ def summary_quantiles(scenario: str, years: np.ndarray,
 
 def trajectory_demand(projection, years: np.ndarray, elderly, childcare, base_year: int,
                       disability_trend: np.ndarray) -> pd.DataFrame:
-    """Demand for every trajectory and year: the :mod:`forecast.demand` table with a leading
+    """Demand for every trajectory and year: the :mod:`forecast.care.demand` table with a leading
     ``trajectory`` column (categorical service/method as there).
 
     ``elderly`` is used with a zero prevalence trend; each trajectory's trend then scales the
@@ -352,9 +353,9 @@ def demand_quantiles(scenario: str, demand: pd.DataFrame, n: int) -> pd.DataFram
 
 def run_uncertainty(result, n: int, seed: int,
                     progress: Callable[[str], None] | None = None) -> UncertaintyResult:
-    """A probabilistic run beside the deterministic ``result`` (a :class:`forecast.run.
+    """A probabilistic run beside the deterministic ``result`` (a :class:`forecast.pipeline.run.
     RunResult`): ``n`` trajectories per scenario drawn with ``seed``."""
-    from .run import demand_parameters
+    from forecast.pipeline.run import demand_parameters
 
     if n < 1:
         raise ValueError("n must be at least 1")

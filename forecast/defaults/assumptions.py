@@ -2,7 +2,7 @@
 
 Everything is computed for a batch of units at once (arrays with a leading unit axis), so the
 same code serves one jurisdiction and all 3,000+ census units. The result converts to the
-canonical inputs directory (:mod:`forecast.inputs`) plus a provenance record.
+canonical inputs directory (:mod:`forecast.demography.inputs`) plus a provenance record.
 
 Time convention: years are census years at the reference date, 1 November. A step ``t`` runs
 from 1 Nov ``t`` to 1 Nov ``t+1``; its centre is about 1 May ``t+1`` (decimal year ``t + 1.33``).
@@ -10,7 +10,8 @@ from 1 Nov ``t`` to 1 Nov ``t+1``; its centre is about 1 May ``t+1`` (decimal ye
 Components (see :func:`build_defaults`):
 
 * **Base population**: census persons by sex in 0, 1–4, …, 80–84, 85+ graduated to single years
-  0–100+ (:mod:`forecast.graduation`); the 85+ group is spread with the WPP 2024 China old-age
+  0–100+ (:mod:`forecast.demography.graduation`); the 85+ group is spread with the WPP 2024 China
+  old-age
   distribution (85–89 … 100+) of the census year, by sex.
 * **Mortality**: WPP 2024 China abridged central death rates by 5-year period, graduated to
   single years (cumulative hazard, the same exact-total graduation), interpolated log-linearly
@@ -59,14 +60,14 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from . import census, crosswalk, wpp
-from .engine import project
-from .errors import UnitError
-from .graduation import graduate, old_age_pattern_from_groups
-from .inputs import SRB_WARN, ProjectionInputs, Settings
-from .lifetable import life_table, survival_ratios_by_sex
-from .paths import data_dir
-from .vocabulary import N_AGES, OPEN_AGE, SEXES
+from forecast.defaults import census, crosswalk, wpp
+from forecast.demography.engine import project
+from forecast.demography.graduation import graduate, old_age_pattern_from_groups
+from forecast.demography.inputs import SRB_WARN, ProjectionInputs, Settings
+from forecast.demography.lifetable import life_table, survival_ratios_by_sex
+from forecast.errors import UnitError
+from forecast.paths import data_dir
+from forecast.vocabulary import N_AGES, OPEN_AGE, SEXES
 
 AGES = np.arange(N_AGES)
 CENSUS_STARTS = [0, 1] + list(range(5, 90, 5))  # 0, 1-4, 5-9, ..., 80-84, 85+
@@ -346,7 +347,7 @@ def _units_2010() -> pd.DataFrame:
 def match_2010(unit: census.Unit) -> tuple[str | None, str]:
     """The key of a unit's area in the 2010 census tables, and how it was found.
 
-    A 2010 unit is its own key. For a 2020 unit (:mod:`forecast.crosswalk`): the 2010 unit
+    A 2010 unit is its own key. For a 2020 unit (:mod:`forecast.defaults.crosswalk`): the 2010 unit
     covering exactly its area where there is one (unchanged, re-coded or renamed units); else
     its area rebuilt from the 2010 units now inside it (``<unit_id>@2020``); None where no 2010
     area maps to it (development zones and 兵团 cities carved out of other units after 2010).
@@ -358,12 +359,12 @@ def match_2010(unit: census.Unit) -> tuple[str | None, str]:
         return same, f"matched 2010 unit by code {unit.code or unit.unit_id} (same area)"
     if same is not None:
         return same, (f"same area as 2010 unit {same} ({_name_2010(same)}): code or name "
-                      "changed (data/unit_changes_2010_2020.csv, forecast.crosswalk)")
+                      "changed (data/unit_changes_2010_2020.csv, forecast.defaults.crosswalk)")
     status = crosswalk.status(unit.unit_id)
     key = crosswalk.key_on_2020_boundaries(unit.unit_id)
     if status == "exact":
         return key, ("2010 area rebuilt on 2020 boundaries: the sum of the 2010 units now "
-                     "inside it (boundary changed after 2010; forecast.crosswalk)")
+                     "inside it (boundary changed after 2010; forecast.defaults.crosswalk)")
     if status == "apportioned":
         return key, ("2010 area estimated: part of a 2010 unit split after 2010, apportioned by "
                      "the 2020 persons of each age group and sex (assumption; forecast."
@@ -463,7 +464,8 @@ class Defaults:
                    provenance=[x for p in parts for x in p.provenance])
 
     def projection(self, survival: np.ndarray | None = None):
-        """The batched projection of every unit (a :class:`forecast.engine.Projection`, axes
+        """The batched projection of every unit (a :class:`forecast.demography.engine.Projection`,
+        axes
         step/year first, then unit): the one place the unit-first arrays of a batch are laid
         out step first for the engine. ``survival`` (U, T, 2, A), when given, is
         ``survival_ratios_by_sex(self.mx)`` computed already."""
@@ -734,7 +736,7 @@ def census_residual(units: list[census.Unit], population_2020: np.ndarray,
        ``CHILD_MIGRATION_FACTOR`` × the annual rate of adults aged 25–39 of the same sex
        (an assumption: children move with their parents).
     The 2010 population is that of the unit's 2020 area (:func:`match_2010`,
-    :mod:`forecast.crosswalk`), so boundary changes since 2010 are not taken for migration.
+    :mod:`forecast.defaults.crosswalk`), so boundary changes since 2010 are not taken for migration.
     Units with no 2010 area (formed after 2010 from parts of others) get zero migration and a
     warning naming them.
     """
@@ -1028,8 +1030,8 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                 "source": CENSUS_SOURCE, "census_year": base_year,
                 "total_persons": int(round(float(groups[i].sum()))),
                 "method": "5-year groups graduated to single years (cubic spline of the "
-                          "cumulative, exact group totals; forecast.graduation); 85+ spread "
-                          f"with the WPP China {base_year} old-age distribution"},
+                          "cumulative, exact group totals; forecast.demography.graduation); "
+                          f"85+ spread with the WPP China {base_year} old-age distribution"},
             "mortality": {"source": WPP_SOURCE + "; " + CENSUS_SOURCE,
                           "schedule": "WPP abridged mx by period graduated to single years, "
                                       "log-linear in time"

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import InputError
-from .vocabulary import SEXES
+from forecast.errors import InputError
+from forecast.vocabulary import SEXES
 
 #: Plausible ceilings of one age-sex cell: more persons than China has (1.41 billion), or more
 #: net migrants in a step than any country has seen, are typing mistakes.
@@ -102,7 +102,7 @@ class ProjectionInputs:
         if self.survival is not None:
             survival = _year_cube(self.survival, "survival_ratio", steps, ages)
         else:
-            from .lifetable import survival_ratios_by_sex
+            from forecast.demography.lifetable import survival_ratios_by_sex
 
             if s.age_width != 1:
                 raise InputError("mortality.csv can only be used with single-year ages",
@@ -285,12 +285,12 @@ def read_settings(path: Path) -> Settings:
                              "open_age") from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=path, fix="re-save it as UTF-8") from None
-    from .safeyaml import YAMLProblem, load_yaml
+    from forecast.safeyaml import YAMLProblem, load_yaml
 
     try:
         _, data = load_yaml(text)
     except YAMLProblem as problem:
-        from .safeyaml import key_at_line
+        from forecast.safeyaml import key_at_line
 
         key = ".".join(map(str, key_at_line(problem.root, problem.line))) if problem.line else ""
         field = ": ".join(p for p in (f"line {problem.line}" if problem.line else "", key) if p)
@@ -391,7 +391,7 @@ def read_inputs(directory: str | Path) -> ProjectionInputs:
         mortality = load_rates("mortality", ["year", "sex"], "mx", low=MX_LIMITS[0],
                                high=MX_LIMITS[1],
                                fix="central death rates are per person-year, between 0 and 10")
-        notes.append("survival ratios built from mortality.csv with forecast.lifetable")
+        notes.append("survival ratios built from mortality.csv with forecast.demography.lifetable")
     else:
         raise InputError("neither survival.csv nor mortality.csv found", path=directory,
                          fix="add survival.csv (year,sex,age,survival_ratio) or mortality.csv "

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ForecastError
+from forecast.errors import ForecastError
 
 REPORT_FILE = "report.html"
 FONT_FAMILY = "ForecastCJK"
@@ -47,16 +47,16 @@ class ReportError(ForecastError):
     """An output directory the report cannot be built from."""
 
 
-# Every display text (sentences, captions, method section) is in forecast.labels.
-from .labels import (  # noqa: E402
+# Every display text (sentences, captions, method section) is in forecast.presentation.labels.
+from forecast.presentation.labels import (  # noqa: E402
     COMPONENT_TEXT,
     INDICATOR_TEXT,
     METHODS_HTML,
     RELATION_TEXT,
     translate,  # noqa: E402
 )
-from .labels import REPORT_TEXT as TEXT  # noqa: E402
-from .vocabulary import BED_METHODS, METHODS, NATIONAL, SERVICES  # noqa: E402
+from forecast.presentation.labels import REPORT_TEXT as TEXT  # noqa: E402
+from forecast.vocabulary import BED_METHODS, METHODS, NATIONAL, SERVICES  # noqa: E402
 
 CSS = """
 @font-face { font-family: "%(family)s"; src: url(data:%(mime)s;base64,%(data)s)
@@ -315,19 +315,19 @@ def _percent(value: float, decimals: int = 1) -> str:
 
 
 def _scenario_name(name: str, lang: str) -> str:
-    from .labels import label
+    from forecast.presentation.labels import label
 
     return label(str(name), lang)
 
 
 def _service_name(service: str, lang: str) -> str:
-    from .labels import label
+    from forecast.presentation.labels import label
 
     return label(str(service), lang)
 
 
 def _method_name(method: str, service: str, lang: str) -> str:
-    from .labels import method_label
+    from forecast.presentation.labels import method_label
 
     return method_label(str(method), str(service), lang)
 
@@ -861,7 +861,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
                 else t["unit_places"] if "places" in indicator else t["unit_axis"])
         return title, unit, sep.join([census, projected])
     if stem.startswith("counties_"):
-        from .labels import COUNTY_TEXT
+        from forecast.presentation.labels import COUNTY_TEXT
 
         c = COUNTY_TEXT[lang]
         end = projection.get("end_year", "")
@@ -879,7 +879,7 @@ def _persons_axis_unit(files: RunFiles, column: str, lang: str,
                        every_scenario: bool = False) -> str:
     """The head-count unit the chart's axis uses (人/万人, persons/thousand persons), named in
     the report's language: the charts scale by the largest value in the chart's language."""
-    from .charts import _count_scale, unit_label
+    from forecast.presentation.charts import _count_scale, unit_label
 
     summary = files.table("summary")
     values = (summary[column] if every_scenario else
@@ -892,7 +892,7 @@ def _persons_axis_unit(files: RunFiles, column: str, lang: str,
 
 
 def _indicator_label(indicator: str, lang: str) -> str:
-    from .labels import label
+    from forecast.presentation.labels import label
 
     return label(indicator, lang)
 
@@ -957,7 +957,7 @@ def inline_svg(svg: bytes | str, prefix: str) -> str:
 
 def _county_names(rows: pd.DataFrame, column: str, lang: str, item: str, ascending: bool,
                   n: int = 3) -> str:
-    from .labels import COUNTY_TEXT
+    from forecast.presentation.labels import COUNTY_TEXT
 
     c = COUNTY_TEXT[lang]
     ordered = rows.sort_values(column, ascending=ascending, kind="stable").head(n)
@@ -972,7 +972,7 @@ def _county_names(rows: pd.DataFrame, column: str, lang: str, item: str, ascendi
 def county_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
     """Plain sentences naming the counties with the largest share aged 60+ and the largest
     托位 gap (needs-method demand above the target) in the end year; none without counties."""
-    from .labels import COUNTY_TEXT
+    from forecast.presentation.labels import COUNTY_TEXT
 
     counties = files.table("counties")
     if counties is None or counties.empty:
@@ -1006,7 +1006,7 @@ def _small_share(value: float, lang: str) -> str:
 def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
     """The counties of a prefecture or province: how they were projected, a table of the key
     figures in the target and end years, and where the ranked charts are; None without."""
-    from .labels import COUNTY_TEXT, label
+    from forecast.presentation.labels import COUNTY_TEXT, label
 
     counties = files.table("counties")
     if counties is None or counties.empty:
@@ -1068,7 +1068,7 @@ def _planning_value(value: float, unit: str, lang: str) -> str:
 
 
 def _planning_unit(unit: str, lang: str) -> str:
-    from .labels import PLANNING_TEXT
+    from forecast.presentation.labels import PLANNING_TEXT
 
     p = PLANNING_TEXT[lang]
     return {"persons": p["unit_persons"], "yuan": p["unit_money"],
@@ -1080,7 +1080,7 @@ def _planning_unit(unit: str, lang: str) -> str:
 
 def planning_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
     """The workforce needed in the target year, as a key finding (plain text)."""
-    from .labels import PLANNING_TEXT
+    from forecast.presentation.labels import PLANNING_TEXT
 
     table = files.table("planning")
     if table is None or table.empty:
@@ -1102,7 +1102,7 @@ ONE_OFF_SUBSIDIES = ("subsidy_new_beds", "subsidy_new_places", "central_subsidy_
 
 def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
     """Groups, workforce, money and land in the key years (baseline), one row per item."""
-    from .labels import PLANNING_TEXT, label, method_label
+    from forecast.presentation.labels import PLANNING_TEXT, label, method_label
 
     table = files.table("planning")
     if table is None or table.empty:
@@ -1115,7 +1115,7 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
         ("extra_money", table.item.isin((*ONE_OFF_SUBSIDIES, "operating_subsidy_beds")).any()),
         ("extra_budget", budgets.any()),
         ("extra_land", (table.topic == "land").any())) if present)
-    from .planning import UNKNOWN_SUPPLY_NEW
+    from forecast.care.planning import UNKNOWN_SUPPLY_NEW
 
     one_off = table.item.isin(ONE_OFF_SUBSIDIES)
     note = p["intro"].format(extra=extra) + (p["money_note"] if one_off.any() else "")
@@ -1201,7 +1201,7 @@ def scenarios_html(files: RunFiles, lang: str = "zh") -> str | None:
     """Summary and norm-method gaps by scenario in the key years: one table per indicator and
     per service, a row per scenario and a column per year (narrow enough for a phone, however
     many scenarios); None when the run has one scenario."""
-    from .labels import label
+    from forecast.presentation.labels import label
 
     t = TEXT[lang]
     summary = files.table("summary")
@@ -1303,7 +1303,7 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
 
 def _frame_table(frame: pd.DataFrame, lang: str) -> str:
     """Any tidy table: known codes (services, methods, scenarios) named, numbers formatted."""
-    from .labels import header
+    from forecast.presentation.labels import header
 
     headers = [header(c, lang) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c != "year" for c in frame.columns]
@@ -1363,8 +1363,8 @@ def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
 def _care_parameters_zh() -> dict[str, dict]:
     """Shipped demand parameters with their Chinese unit and source (data/care_parameters.csv
     joined with data/care_parameters_zh.csv), by key."""
-    from .demand import load_care_parameters
-    from .paths import data_dir
+    from forecast.care.demand import load_care_parameters
+    from forecast.paths import data_dir
 
     parameters = load_care_parameters()
     chinese = pd.read_csv(data_dir() / "care_parameters_zh.csv", encoding="utf-8")
@@ -1385,7 +1385,7 @@ def _parameter_detail_zh(parameter: dict) -> str:
 
 def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
     """A demand parameter's value as the main scenario ran with it (its specification in the
-    manifest, :func:`forecast.spec.scenario_records`)."""
+    manifest, :func:`forecast.pipeline.spec.scenario_records`)."""
     record = _main_record(files)
     if record is None:
         return fallback
@@ -1397,15 +1397,16 @@ def _parameter(files: RunFiles, key: str, fallback: str = "?") -> str:
 
 def _shipped_value(key: str) -> float:
     """A shipped care parameter (data/care_parameters.csv)."""
-    from .demand import load_care_parameters
+    from forecast.care.demand import load_care_parameters
 
     table = load_care_parameters()
     return float(table.set_index("key").loc[key, "value"])
 
 
 def _main_record(files: RunFiles):
-    """The main scenario's :class:`forecast.spec.ScenarioRecord` (None for an older run)."""
-    from .spec import scenario_records
+    """The main scenario's :class:`forecast.pipeline.spec.ScenarioRecord` (None for an older
+    run)."""
+    from forecast.pipeline.spec import scenario_records
 
     return scenario_records(files.manifest).get(_main_scenario(files))
 
@@ -1496,8 +1497,8 @@ def font_subset(text: str) -> tuple[bytes, str]:
     """
     from importlib.metadata import version
 
-    from .cache import cache_key, cached_bytes
-    from .fonts import cjk_font_path
+    from forecast.cache import cache_key, cached_bytes
+    from forecast.presentation.fonts import cjk_font_path
 
     try:
         import brotli  # noqa: F401
@@ -1589,12 +1590,12 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     sections.append(("gaps", t["gaps"], gap_table_html(files, lang)))
     counties = counties_html(files, lang)
     if counties is not None:
-        from .labels import COUNTY_TEXT
+        from forecast.presentation.labels import COUNTY_TEXT
 
         sections.append(("counties", COUNTY_TEXT[lang]["section"], counties))
     planning = planning_html(files, lang)
     if planning is not None:
-        from .labels import PLANNING_TEXT
+        from forecast.presentation.labels import PLANNING_TEXT
 
         sections.append(("planning", PLANNING_TEXT[lang]["section"], planning))
     sections.append(("charts", t["charts"], charts_html(files, lang)))
@@ -1660,7 +1661,7 @@ def _report_command():
                   help="Language of the report text (charts keep the run's language).")
     def report(output_dir: Path, lang: str) -> None:
         """Rebuild report.html from the files of an existing run in OUTPUT_DIR (no recompute)."""
-        from .outputs import is_earlier_output
+        from forecast.presentation.outputs import is_earlier_output
 
         if output_dir.is_dir() and not is_earlier_output(output_dir):
             raise ReportError("is not the output of a `forecast run` (no manifest.json written "

@@ -48,7 +48,7 @@ def population_indicators(by_age: np.ndarray) -> dict[str, np.ndarray]:
 
 def flow_indicators(projection) -> dict[str, np.ndarray]:
     """Births, deaths and net migrants (as applied) of the step ending in each year of a
-    :class:`forecast.engine.Projection`, NaN in the base year (no step ends there)."""
+    :class:`forecast.demography.engine.Projection`, NaN in the base year (no step ends there)."""
     births = projection.births_by_sex.sum(axis=-1)
     deaths = projection.deaths.sum(axis=(-2, -1))
     migrants = projection.net_migrants_applied.sum(axis=(-2, -1))

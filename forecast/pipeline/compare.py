@@ -1,6 +1,7 @@
 """`forecast compare`: scenarios of one config, or several jurisdictions side by side.
 
-Each config is run with :func:`forecast.run.run` (all its scenarios); this module only reshapes
+Each config is run with :func:`forecast.pipeline.run.run` (all its scenarios); this module only
+reshapes
 the run tables into comparisons:
 
 - ``scenarios.csv``: every config × scenario × year: the population indicators and the
@@ -30,14 +31,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import ConfigError
-from .vocabulary import METHODS, PLACE_METHODS
+from forecast.errors import ConfigError
+from forecast.vocabulary import METHODS, PLACE_METHODS
 
 if TYPE_CHECKING:  # pandas, numpy and the run machinery load only when a command runs
     import pandas as pd
 
-    from .config import Config
-    from .run import RunResult
+    from forecast.config import Config
+    from forecast.pipeline.run import RunResult
 
 __all__ = ["Comparison", "compare", "compare_command", "comparison_table", "key_years",
            "scenario_table", "side_by_side", "write_comparison"]
@@ -46,7 +47,7 @@ BED_METHODS = METHODS  # the three methods compare sets side by side
 SHORTFALL_COLUMNS = [f"first_shortfall_beds_{m}" for m in BED_METHODS] + \
     [f"first_shortfall_places_{m}" for m in PLACE_METHODS]
 
-# Chinese headers of the comparison columns are in forecast.labels.HEADERS.
+# Chinese headers of the comparison columns are in forecast.presentation.labels.HEADERS.
 SHARES = {"share_60plus", "share_0_2", "places_coverage_under3",
           *(f"places_needed_coverage_under3_{m}" for m in PLACE_METHODS)}
 RATES = {"beds_planned_per_1000_60plus", "beds_target_per_1000_60plus",
@@ -202,7 +203,7 @@ def compare(configs: Sequence[Config]) -> Comparison:
     if twice:
         raise ConfigError(f"config '{twice[0]}' is given twice", field="CONFIG",
                           fix="name each config once")
-    from .run import run
+    from forecast.pipeline.run import run
 
     results = [run(config, counties=False) for config in configs]
     scenarios = pd.concat([scenario_table(r) for r in results], ignore_index=True)
@@ -230,7 +231,7 @@ def _bar_frame(comparison: pd.DataFrame, year: int, columns: dict[str, str],
 
 def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> list[str]:
     """Scenario lines per config; jurisdictions side by side when there are several."""
-    from . import charts
+    from forecast.presentation import charts
 
     directory.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
@@ -295,7 +296,7 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
 def write_comparison(comparison: Comparison, directory: Path, lang: str = "zh") -> list[str]:
     """Write CSVs, the workbook and the charts into ``directory`` (a staging directory);
     returns the files written, relative to it."""
-    from .outputs import write_excel
+    from forecast.presentation.outputs import write_excel
 
     comparison.comparison.to_csv(directory / "comparison.csv", index=False)
     comparison.scenarios.to_csv(directory / "scenarios.csv", index=False)
@@ -346,9 +347,9 @@ def _terminal_summary(comparison: Comparison) -> str:
 def compare_command(config_paths: tuple[Path, ...], out_dir: Path | None, lang: str) -> None:
     """Compare the scenarios of each CONFIG and, given several, the jurisdictions side by
     side (per-1,000 rates, shares, gaps, first shortfall years)."""
-    from .config import load_config
-    from .outputs import atomic_directory, check_output_directory
-    from .run import config_reads
+    from forecast.config import load_config
+    from forecast.pipeline.run import config_reads
+    from forecast.presentation.outputs import atomic_directory, check_output_directory
 
     started = time.perf_counter()
     configs = [load_config(path) for path in config_paths]  # every config checked first

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from .vocabulary import BED_METHODS, PLACE_METHODS
+from forecast.vocabulary import BED_METHODS, PLACE_METHODS
 
 LANGUAGES = ("zh", "en")
 
@@ -898,7 +898,7 @@ def cell_label(column: str, value: object, lang: str = "zh", service: str | None
     text = str(value)
     if column == "method":
         return method_label(text, service or "", lang)
-    if column in ("topic", "item"):  # planning.csv's codes (forecast.planning)
+    if column in ("topic", "item"):  # planning.csv's codes (forecast.care.planning)
         names = PLANNING_TEXT[_language(lang)]
         return names.get(f"topic_{text}" if column == "topic" else text, text)
     if column == "per_1000_of" and text == "population":
@@ -986,7 +986,7 @@ STAGE_TEXT: dict[str, dict[str, str]] = {
 # ---------------------------------------------------------------------------------------------
 def _language(lang: str) -> str:
     if lang not in LANGUAGES:
-        from .errors import ConfigError
+        from forecast.errors import ConfigError
 
         raise ConfigError(f"unknown language {lang!r}", field="lang",
                           fix="use 'zh' (Chinese) or 'en' (English)")
@@ -1135,7 +1135,7 @@ EXPLORE_TEXT: dict[str, dict[str, str]] = {
 #: English sentence after these is shown in the Chinese report as :data:`UNTRANSLATED`; add
 #: its phrases here (tests/test_report.py fails on any untranslated note of the shipped runs).
 PHRASES_ZH: dict[str, str] = {
-    # counties (forecast.counties)
+    # counties (forecast.pipeline.counties)
     "a target is held at its rate in every year after the year it is set for, in every county "
     "of the jurisdiction (assumption)":
         "目标按其标准自设定年份起逐年保持，并适用于辖区内每个县（假设）",
@@ -1163,8 +1163,9 @@ PHRASES_ZH: dict[str, str] = {
     "config": "配置文件",
     # provenance: methods
     "5-year groups graduated to single years (cubic spline of the cumulative, exact group "
-    "totals; forecast.graduation); 85+ spread with the WPP China 2020 old-age distribution":
-        "5岁组拆分为单岁组（累计人数三次样条，组合计不变；forecast.graduation）；85岁及以上按"
+    "totals; forecast.demography.graduation); 85+ spread with the WPP China 2020 old-age "
+    "distribution":
+        "5岁组拆分为单岁组（累计人数三次样条，组合计不变；forecast.demography.graduation）；85岁及以上按"
         "WPP中国2020年高龄人口分布展开",
     "provincial life expectancy, then 2010-census SMR relative to the province":
         "先按省级预期寿命调整，再按2010年普查相对全省的标准化死亡比调整",
@@ -1237,7 +1238,7 @@ PHRASES_ZH: dict[str, str] = {
     "zero net migration (2010 base: the 2010→2020 residual was not known in 2010)":
         "净迁移为零（2010年基期：2010年时尚不知2010→2020年余差）",
     "the document states none": "文件未给出",
-    # modelling choices (forecast.run.MODELLING_CHOICES) and the supply assumption
+    # modelling choices (forecast.pipeline.run.MODELLING_CHOICES) and the supply assumption
     "planned additions spread evenly over their years": "规划新增按年份平均分摊",
     "children born during 2010-2020 migrate at a share of the rate of adults aged 25-39 of "
     "the same sex": "2010–2020年间出生的儿童按同性别25–39岁成人迁移率的一定比例迁移",
@@ -1264,7 +1265,7 @@ PHRASES_ZH: dict[str, str] = {
     "a year": "每年",
     "persons": "人",
     "share ": "比例 ",
-    # scenario changes (forecast.scenarios)
+    # scenario changes (forecast.pipeline.scenarios)
     "TFR shifted by": "总和生育率调整",
     "TFR set by the config: ": "总和生育率由配置设定：",
     "; baseline ": "；基准方案 ",
@@ -1276,7 +1277,7 @@ PHRASES_ZH: dict[str, str] = {
         "总和生育率路径取全国序列的 statsmodels 预测，按普查水平缩放",
     "TFR path from a prophet forecast of the national series, scaled to the census level":
         "总和生育率路径取全国序列的 prophet 预测，按普查水平缩放",
-    # supply basis (forecast.supply, forecast.run)
+    # supply basis (forecast.care.supply, forecast.pipeline.run)
     "the plan's own target, held from its year on (no base supply stated: assumes the plan "
     "meets its target; assumption)": "规划自身目标，自目标年份起保持（未给出基期供给：假定规划"
                                     "达到目标；假设）",
@@ -1307,7 +1308,7 @@ PHRASES_ZH: dict[str, str] = {
     " of all beds (2022 bulletin, E12)": " 估算（2022年度国家老龄事业发展公报，E12）",
     "base beds not stated; institutional beds estimated from a target taken as supply, if any":
         "未给出基期床位；如以目标作为供给，机构床位按全国占比估算",
-    # planning.csv's basis column (forecast.planning)
+    # planning.csv's basis column (forecast.care.planning)
     "projected persons aged 80+": "预测的80岁及以上人口",
     "age-specific severe disability (unable to care for themselves) × persons":
         "分年龄重度失能（生活不能自理）率 × 人口",
@@ -1400,7 +1401,7 @@ _GLOSSED = re.compile(r"[A-Za-z][A-Za-z ,'/-]*?\s*[(（]([^()（）A-Za-z0-9]*[\
 
 
 # ---------------------------------------------------------------------------------------------
-# Counties within a prefecture or province (forecast.counties): headers, charts, report
+# Counties within a prefecture or province (forecast.pipeline.counties): headers, charts, report
 # ---------------------------------------------------------------------------------------------
 _COUNTY_SERVICES = {"elderly_beds": "养老床位", "nursing_beds": "护理型床位",
                     "childcare_places": "托位"}
@@ -1491,7 +1492,7 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# What a planner must budget (forecast.planning): items, units, report text
+# What a planner must budget (forecast.care.planning): items, units, report text
 # ---------------------------------------------------------------------------------------------
 PLANNING_TEXT: dict[str, dict[str, str]] = {
     "zh": {

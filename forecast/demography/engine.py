@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .vocabulary import FEMALE_INDEX, MALE_INDEX
+from forecast.vocabulary import FEMALE_INDEX, MALE_INDEX
 
 MALE, FEMALE = MALE_INDEX, FEMALE_INDEX  # positions on the sex axis (forecast.vocabulary)
 MIGRATION_TIMINGS = ("end", "even")

@@ -27,7 +27,7 @@ Output format (one tidy long table, documented once here)::
   ``residents_expected``, ``children_wanting_care``); unit ``persons``.
 
 :func:`drivers` gives the population drivers as one wide row per ``[keys..., year]``, which is
-what :mod:`forecast.supply` uses to turn targets and supply into rates.
+what :mod:`forecast.care.supply` uses to turn targets and supply into rates.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from forecast.demography.indicators import count_from_rate, persons_in_band
 from forecast.errors import InputError
-from forecast.indicators import count_from_rate, persons_in_band
 from forecast.paths import data_dir
 from forecast.vocabulary import SEXES
 
@@ -384,7 +384,7 @@ def _national_census_by_age(n_ages: int) -> np.ndarray:
     """The 2020 national census population (unit CN) as ``[sex, age]`` persons, ages
     0..n_ages−1, each 5-year group spread evenly over its single ages (the disability
     schedules step at 5-year ages, so the spread does not change their product)."""
-    from forecast.census import census_population
+    from forecast.defaults.census import census_population
 
     table = census_population("CN", 2020)
     out = np.zeros((2, n_ages))
@@ -485,7 +485,7 @@ def childcare_demand(population: pd.DataFrame | PopulationCube,
 
     - norm: ``norm_per_1000_population × P_total / 1000`` places;
     - needs: ``Σ_{a=0..2} P(a) × demand_rate(a) × uptake(year) ÷ target_utilisation`` places.
-    Coverage (places ÷ ``pop_0_2``) is computed in :func:`forecast.supply.gaps`.
+    Coverage (places ÷ ``pop_0_2``) is computed in :func:`forecast.care.supply.gaps`.
     """
     params = params or ChildcareParameters()
     cube = _as_cube(population)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine import Projection
-from .vocabulary import SEXES
+from forecast.demography.engine import Projection
+from forecast.vocabulary import SEXES
 
 
 def population_frame(population: np.ndarray, years: np.ndarray, ages: np.ndarray) -> pd.DataFrame:

@@ -15,7 +15,7 @@ in this order:
    name rule cannot see, yearbook misprints), which alone decides the edges of every 2010 leaf
    it names (a 2010 leaf split in two has a row for each part, its own continuation included);
 2. the same 6-digit code and the same name stem (the name without its administrative suffix,
-   :func:`forecast.census.name_stem`; 巿 read as 市) — the unit is unchanged;
+   :func:`forecast.defaults.census.name_stem`; 巿 read as 市) — the unit is unchanged;
 3. the same name stem in the same province among leaves still unmatched, preferring the same
    prefecture — re-coding, 县 → 市 upgrades, 撤县设区 and moves between prefectures
    (蒙自县 532522 → 蒙自市 532503, 简阳市 512081 → 510185).
@@ -43,8 +43,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import census
-from .paths import data_dir
+from forecast.defaults import census
+from forecast.paths import data_dir
 
 CHANGES_FILE = "unit_changes_2010_2020.csv"
 SUFFIX = "@2020"  # a 2010 census key for a 2020 unit's area: "532500@2020"

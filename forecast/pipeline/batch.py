@@ -1,10 +1,11 @@
 """`forecast batch`: every census unit below a code (or all) at one level, in chunks.
 
-A batch runs each unit with its default inputs (:func:`forecast.consistency.defaults_for`,
+A batch runs each unit with its default inputs (:func:`forecast.defaults.consistency.defaults_for`,
 batched over the units of a chunk), projects the chunk in one engine call, computes demand by
-the default methods (:mod:`forecast.demand`) and compares it with the national targets
-(:mod:`forecast.supply`), since no unit here has a plan of its own. With ``trajectories`` each
-unit is also projected over N joint trajectories (:mod:`forecast.uncertainty`) and reduced to
+the default methods (:mod:`forecast.care.demand`) and compares it with the national targets
+(:mod:`forecast.care.supply`), since no unit here has a plan of its own. With ``trajectories`` each
+unit is also projected over N joint trajectories (:mod:`forecast.pipeline.uncertainty`) and reduced
+to
 quantiles inside the chunk, so memory is bounded by one chunk, never by the whole batch.
 
 Chunks run through one code path whatever the scheduler: a ``concurrent.futures`` executor
@@ -40,9 +41,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .census import Unit
-from .errors import ForecastError
-from .vocabulary import SERVICES
+from forecast.defaults.census import Unit
+from forecast.errors import ForecastError
+from forecast.vocabulary import SERVICES
 
 LEVELS = ("county", "prefecture", "province")
 #: No unit of a batch has a plan: its supply is unknown in every year (float, so gaps stay
@@ -76,7 +77,7 @@ NATIONAL_TARGETS = (
 )
 #: The controlled default inputs of the parents (nation, provinces, prefectures) a chunk's
 #: units were controlled to, kept for the next chunk run in the same process
-#: (:func:`forecast.consistency.consistent_defaults`); bounded by the number of parents.
+#: (:func:`forecast.defaults.consistency.consistent_defaults`); bounded by the number of parents.
 PARENTS: dict = {}
 TARGET_HELD = ("a national target is held at its level in every year after the year it is "
                "set for (assumption)")
@@ -113,7 +114,7 @@ def select_units(within: str | None, level: str = "county") -> Selection:
     ``county`` means county-level units (县, 县级市, 区, 旗 …), not the yearbooks' 市辖区
     subtotals; units without an age table in the census are left out and listed.
     """
-    from .census import load_units, resolve_unit
+    from forecast.defaults.census import load_units, resolve_unit
 
     if level not in LEVELS:
         raise BatchError(f"unknown level '{level}'", field="--level",
@@ -184,7 +185,7 @@ class ChunkResult:
     quantiles: pd.DataFrame | None
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
-    defaults: object | None = None  # forecast.assumptions.Defaults
+    defaults: object | None = None  # forecast.defaults.assumptions.Defaults
     part: int | None = None  # the trajectory chunk's number inside chunk ``index``
     units_done: int = 0  # units finished (written or failed) by this result, for progress
     n_parts: int = 0  # trajectory chunks cut from this deterministic chunk
@@ -198,17 +199,17 @@ class TrajectoryChunk:
     index: int
     part: int
     units: tuple[Unit, ...]
-    defaults: object  # forecast.assumptions.Defaults of exactly ``units``
+    defaults: object  # forecast.defaults.assumptions.Defaults of exactly ``units``
 
 
 @functools.lru_cache(maxsize=8)
 def national_targets(base_year: int, end_year: int) -> tuple:
-    """The national targets (:data:`NATIONAL_TARGETS`) as :class:`forecast.supply.Target`
+    """The national targets (:data:`NATIONAL_TARGETS`) as :class:`forecast.care.supply.Target`
     values, one per service and year from the year each is set for to ``end_year`` (read
     once per process)."""
-    from .demand import load_care_parameters
-    from .supply import Target
-    from .vocabulary import NATIONAL
+    from forecast.care.demand import load_care_parameters
+    from forecast.care.supply import Target
+    from forecast.vocabulary import NATIONAL
 
     table = load_care_parameters().set_index("key")
     targets = []
@@ -222,9 +223,9 @@ def national_targets(base_year: int, end_year: int) -> tuple:
 
 
 def _unit_cube(unit_ids: Sequence[str], years: np.ndarray, population: np.ndarray):
-    """A :class:`forecast.demand.PopulationCube` keyed by ``unit_id`` and ``year`` from engine
+    """A :class:`forecast.care.demand.PopulationCube` keyed by ``unit_id`` and ``year`` from engine
     populations (Y, U, 2, A)."""
-    from .demand import PopulationCube
+    from forecast.care.demand import PopulationCube
 
     n_years, n_units = population.shape[:2]
     groups = pd.DataFrame({"unit_id": np.repeat(np.asarray(unit_ids, dtype=object), n_years),
@@ -243,10 +244,11 @@ def _projected_units(units: Sequence[Unit], settings: BatchSettings):
     down, one batched projection, the indicators of ``summary.csv`` per ``unit_id`` and
     ``year`` and the population ``counts[group, sex, age]`` of the same groups (unit-major,
     then year) with each group's year."""
-    from .consistency import defaults_for
-    from .uncertainty import SUMMARY_INDICATORS, summary_arrays
+    from forecast.defaults.consistency import defaults_for
+    from forecast.pipeline.uncertainty import SUMMARY_INDICATORS, summary_arrays
 
-    # Controlled top down like a single run's (forecast.consistency): a county adds up to its
+    # Controlled top down like a single run's (forecast.defaults.consistency): a county adds up to
+    # its
     # prefecture, province and the nation, so the batch equals `forecast run` unit by unit.
     # The parents' controlled inputs are kept for the next chunk in this process (PARENTS).
     defaults = defaults_for(list(units), settings.base_year, settings.end_year, memo=PARENTS)
@@ -266,14 +268,15 @@ def unit_projections(units: Sequence[Unit], settings: BatchSettings, targets=Non
                      elderly=None, childcare=None):
     """The core of a batch, for any caller: ``(summary, demand, gaps, defaults)`` of ``units``.
 
-    Default inputs controlled top down (:func:`forecast.consistency.defaults_for`), one batched
+    Default inputs controlled top down (:func:`forecast.defaults.consistency.defaults_for`), one
+    batched
     projection, demand by ``elderly``/``childcare`` parameters (None: the shipped defaults) and
-    :func:`forecast.supply.gaps` against ``targets`` (None: :func:`national_targets`) with no
+    :func:`forecast.care.supply.gaps` against ``targets`` (None: :func:`national_targets`) with no
     supply. ``summary`` holds the indicators of ``summary.csv`` per ``unit_id`` and ``year``;
-    ``demand`` and ``gaps`` are the long tables of :mod:`forecast.demand` and
-    :mod:`forecast.supply` keyed by ``unit_id``."""
-    from .demand import care_demand, drivers_from_demand
-    from .supply import gaps
+    ``demand`` and ``gaps`` are the long tables of :mod:`forecast.care.demand` and
+    :mod:`forecast.care.supply` keyed by ``unit_id``."""
+    from forecast.care.demand import care_demand, drivers_from_demand
+    from forecast.care.supply import gaps
 
     summary, cube, defaults = _projected_units(units, settings)
     demand = care_demand(cube, elderly, childcare, base_year=settings.base_year)
@@ -287,17 +290,18 @@ def demand_arrays(counts: np.ndarray, group_years: np.ndarray, base_year: int,
                   elderly=None, childcare=None, disability_factor: np.ndarray | None = None
                   ) -> dict[str, np.ndarray]:
     """Demand and drivers per group of ``counts[group, sex, age]`` as arrays: the values of
-    :func:`forecast.demand.care_demand` keyed ``{service}_{method}`` (drivers
+    :func:`forecast.care.demand.care_demand` keyed ``{service}_{method}`` (drivers
     ``driver_{name}``), computed by the same functions without the long table.
     ``disability_factor`` (per group) scales the disability-based rows as
-    :func:`forecast.uncertainty.trajectory_demand` does (``elderly`` then carries no trend)."""
-    from .demand import (
+    :func:`forecast.pipeline.uncertainty.trajectory_demand` does (``elderly`` then carries no
+    trend)."""
+    from forecast.care.demand import (
         ChildcareParameters,
         ElderlyCareParameters,
         childcare_blocks,
         elderly_bed_blocks,
     )
-    from .uncertainty import DISABILITY_SCALED
+    from forecast.pipeline.uncertainty import DISABILITY_SCALED
 
     blocks = (elderly_bed_blocks(counts, group_years, elderly or ElderlyCareParameters(),
                                  base_year)
@@ -311,7 +315,7 @@ def demand_arrays(counts: np.ndarray, group_years: np.ndarray, base_year: int,
 
 
 def _target_count(target, values: dict[str, np.ndarray], targets) -> np.ndarray:
-    """A target as a count per group, as :func:`forecast.supply.target_consistency` counts it
+    """A target as a count per group, as :func:`forecast.care.supply.target_consistency` counts it
     (in every group; the caller keeps the groups of the target's year)."""
     if target.kind == "count":
         return np.full(len(values["driver_pop_total"]), target.value)
@@ -334,7 +338,7 @@ def gap_arrays(values: dict[str, np.ndarray], group_years: np.ndarray, targets
     :func:`demand_arrays`: demand (:data:`DEMAND_COLUMNS`), the largest target of each service
     and year as a count (:data:`TARGET_COLUMNS`, NaN in years without one) and
     target − demand (:data:`GAP_COLUMNS`); the same numbers as ``plan_target`` and
-    ``plan_target_gap`` of :func:`forecast.supply.gaps` with no supply, without its tables."""
+    ``plan_target_gap`` of :func:`forecast.care.supply.gaps` with no supply, without its tables."""
     targets = list(targets)
     out = {column: values[column] for column in DEMAND_COLUMNS}
     counts = {service: np.full(len(group_years), np.nan) for service in SERVICES}
@@ -365,13 +369,14 @@ def deterministic_rows(units: Sequence[Unit], settings: BatchSettings):
 
 def trajectory_quantiles(defaults, index: int, draws, settings: BatchSettings) -> pd.DataFrame:
     """Quantile rows (``unit_id, year, indicator, q…, probability_met``) of unit ``index`` of
-    ``defaults`` over the trajectories of ``draws`` (a :class:`forecast.uncertainty.Draws`).
+    ``defaults`` over the trajectories of ``draws`` (a
+    :class:`forecast.pipeline.uncertainty.Draws`).
 
     The indicators, demand and gaps of every trajectory and year come from
     :func:`trajectory_arrays`; only quantiles leave this function.
     """
-    from .scenarios import ScenarioInputs
-    from .uncertainty import QUANTILE_COLUMNS, _quantile_rows
+    from forecast.pipeline.scenarios import ScenarioInputs
+    from forecast.pipeline.uncertainty import QUANTILE_COLUMNS, _quantile_rows
 
     s = defaults.settings
     years = s.years.astype(int)
@@ -404,20 +409,22 @@ def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSetti
                       ) -> dict[str, np.ndarray]:
     """Every column of ``units.csv`` after ``year`` for every year and trajectory of
     ``draws``: name -> (Y, N), for one unit's ``inputs`` (a
-    :class:`forecast.scenarios.ScenarioInputs`).
+    :class:`forecast.pipeline.scenarios.ScenarioInputs`).
 
-    The same numbers as :func:`forecast.uncertainty.project_trajectories` (the engine's
-    steps with every trajectory on the batch axis), :func:`forecast.uncertainty.summary_arrays`,
-    :func:`forecast.uncertainty.trajectory_demand` and :func:`forecast.supply.gaps`, but each
+    The same numbers as :func:`forecast.pipeline.uncertainty.project_trajectories` (the engine's
+    steps with every trajectory on the batch axis),
+    :func:`forecast.pipeline.uncertainty.summary_arrays`,
+    :func:`forecast.pipeline.uncertainty.trajectory_demand` and :func:`forecast.care.supply.gaps`,
+    but each
     year is reduced to these arrays as soon as its step is done: no (Y, N, 2, A) projection
     is kept, so a unit needs a few (N, 2, A) arrays instead of some 100 MB at N = 1,000.
     """
     import dataclasses as dc
     from types import SimpleNamespace
 
-    from .demand import ChildcareParameters, ElderlyCareParameters
-    from .engine import project_step
-    from .uncertainty import shifted_survival, summary_arrays
+    from forecast.care.demand import ChildcareParameters, ElderlyCareParameters
+    from forecast.demography.engine import project_step
+    from forecast.pipeline.uncertainty import shifted_survival, summary_arrays
 
     years = np.asarray(inputs.years, dtype=int)
     n = draws.n
@@ -462,7 +469,7 @@ def trajectory_arrays(inputs, draws, migration_timing: str, settings: BatchSetti
 
 def quantile_indicators() -> list[str]:
     """The indicators of ``units_quantiles.csv``, in column order of ``units.csv``."""
-    from .uncertainty import SUMMARY_INDICATORS
+    from forecast.pipeline.uncertainty import SUMMARY_INDICATORS
 
     return [*SUMMARY_INDICATORS, *DEMAND_COLUMNS, *TARGET_COLUMNS, *GAP_COLUMNS]
 
@@ -478,8 +485,8 @@ def _chunk_tables(units: Sequence[Unit], settings: BatchSettings):
 
 
 def _draws(settings: BatchSettings, n_steps: int):
-    from .config import Uncertainty
-    from .uncertainty import draw
+    from forecast.config import Uncertainty
+    from forecast.pipeline.uncertainty import draw
 
     draws, _ = draw(Uncertainty(), settings.base_year, n_steps, settings.trajectories,
                     settings.seed)
@@ -488,7 +495,7 @@ def _draws(settings: BatchSettings, n_steps: int):
 
 def _subset_defaults(defaults, rows: Sequence[int]):
     """The default inputs of some units (rows) of ``defaults``."""
-    from .consistency import _subset
+    from forecast.defaults.consistency import _subset
 
     return _subset(defaults, list(rows))
 
@@ -515,7 +522,7 @@ def run_chunk(chunk: Chunk, settings: BatchSettings) -> ChunkResult:
     rows = pd.concat([p.rows for p in parts if len(p.rows)], ignore_index=True) \
         if any(len(p.rows) for p in parts) else pd.DataFrame()
     kept = [p.defaults for p in parts if p.defaults is not None]
-    from .assumptions import Defaults
+    from forecast.defaults.assumptions import Defaults
 
     return ChunkResult(chunk.index, rows, None, [f for p in parts for f in p.failures],
                        time.perf_counter() - started,
@@ -781,8 +788,8 @@ def compute_batch(selection: Selection, settings: BatchSettings, directory: Path
 
 def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult,
               chunk_size: int | None) -> dict:
-    from . import __version__
-    from .run import _data_versions
+    from forecast import __version__
+    from forecast.pipeline.run import _data_versions
 
     within = selection.within
     return {
@@ -798,8 +805,9 @@ def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult
                    **({"deterministic_count": result.n_deterministic_chunks,
                        "deterministic_size": DEFAULT_CHUNK} if settings.trajectories else {})},
         "scheduler": result.scheduler,
-        "inputs": "default inputs of every unit, controlled top down (forecast.consistency); "
-                  "demand by the default parameters of data/care_parameters.csv",
+        "inputs": "default inputs of every unit, controlled top down "
+                  "(forecast.defaults.consistency); demand by the default parameters of "
+                  "data/care_parameters.csv",
         "national_targets": [{"service": s, "kind": k, "parameter": key, "from_year": y}
                              for s, k, key, y in NATIONAL_TARGETS],
         "assumptions": [TARGET_HELD,
@@ -824,7 +832,7 @@ def write_batch(selection: Selection, settings: BatchSettings, out_dir: Path, *,
     """Run the batch and write all its outputs atomically into ``out_dir``."""
     import json
 
-    from .outputs import _json_default, atomic_directory
+    from forecast.presentation.outputs import _json_default, atomic_directory
 
     started = time.perf_counter()
     with atomic_directory(out_dir) as staging:
@@ -838,7 +846,7 @@ def write_batch(selection: Selection, settings: BatchSettings, out_dir: Path, *,
                 encoding="utf-8")
 
         write_manifest()
-        from .batch_outputs import write_batch_report, write_outputs
+        from forecast.presentation.batch_outputs import write_batch_report, write_outputs
 
         result.files += write_outputs(staging, lang)  # adds the map record to the manifest
         manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))

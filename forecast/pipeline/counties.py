@@ -2,15 +2,16 @@
 
 A prefecture's or province's ``forecast run`` also projects each of its county-level units
 (县, 县级市, 区, 旗 …; Honghe's 13) with the same machinery as ``forecast batch``
-(:func:`forecast.batch.unit_projections`): default inputs controlled top down to the
-jurisdiction (:func:`forecast.consistency.defaults_for`), so the counties' populations add up
+(:func:`forecast.pipeline.batch.unit_projections`): default inputs controlled top down to the
+jurisdiction (:func:`forecast.defaults.consistency.defaults_for`), so the counties' populations add
+up
 to the jurisdiction's baseline, demand by the run's own baseline parameters (the plan's norms
 where it states them), so their demand adds up to the jurisdiction's too.
 
 Plans state their supply for the whole jurisdiction only, so supply by county is unknown and a
 county's gap is against a target: the plan's own rate targets (per 1,000 aged 60+, per 1,000
 population, nursing-type share, coverage of under-3s), which apply to every part of the
-jurisdiction, else the national targets (:data:`forecast.batch.NATIONAL_TARGETS`); a plan's
+jurisdiction, else the national targets (:data:`forecast.pipeline.batch.NATIONAL_TARGETS`); a plan's
 count target (Banan's 12,000 beds) cannot be split among counties and is replaced by the
 national rate. ``{service}_target_origin`` says which (``plan`` / ``national``). Every target
 holds from its year to the end of the projection (an assumption, as in ``forecast batch``).
@@ -29,8 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .census import Unit
-from .vocabulary import SERVICES
+from forecast.defaults.census import Unit
+from forecast.vocabulary import SERVICES
 
 COUNTY_PARENT_LEVELS = ("prefecture", "province")
 RATE_KINDS = ("per_1000_elderly", "per_1000_population", "share_nursing", "coverage_under3")
@@ -41,7 +42,7 @@ DEMAND_COLUMNS = ("elderly_beds_norm", "elderly_beds_needs", "elderly_beds_rule_
 TARGET_COLUMNS = tuple(f"{service}_target" for service in SERVICES)
 ORIGIN_COLUMNS = tuple(f"{service}_target_origin" for service in SERVICES)
 GAP_COLUMNS = tuple(f"{column}_gap" for column in DEMAND_COLUMNS)
-#: Drivers of demand carried per county (persons): forecast.demand's driver rows.
+#: Drivers of demand carried per county (persons): forecast.care.demand's driver rows.
 DRIVER_COLUMNS = ("severe_disabled", "moderate_disabled", "residents_needing_care",
                   "residents_expected", "children_wanting_care")
 TARGET_HELD = ("a target is held at its rate in every year after the year it is set for, in "
@@ -58,7 +59,7 @@ SUM_TOLERANCE = 0.005
 def county_units(unit: Unit) -> tuple[Unit, ...]:
     """The county-level units with an age table inside ``unit`` (a prefecture or province);
     empty for any other unit."""
-    from .batch import select_units
+    from forecast.pipeline.batch import select_units
 
     if unit.level not in COUNTY_PARENT_LEVELS:
         return ()
@@ -68,9 +69,9 @@ def county_units(unit: Unit) -> tuple[Unit, ...]:
 def county_targets(plan_targets: Sequence, base_year: int, end_year: int) -> list:
     """The targets every county is held to: the plan's rate targets (its own or the national
     ones it names), each held from its year to ``end_year``; for a service with none, the
-    national target of :func:`forecast.batch.national_targets`."""
-    from .batch import national_targets
-    from .supply import Target
+    national target of :func:`forecast.pipeline.batch.national_targets`."""
+    from forecast.care.supply import Target
+    from forecast.pipeline.batch import national_targets
 
     rates = [t for t in plan_targets if t.kind in RATE_KINDS]
     out = []
@@ -118,7 +119,7 @@ def _wide(gap_table: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
 def county_table(units: Sequence[Unit], plan_targets: Sequence, base_year: int, end_year: int,
                  elderly=None, childcare=None) -> pd.DataFrame:
     """``counties.csv``: every unit of ``units`` in every year (see the module docstring)."""
-    from .batch import BatchSettings, unit_projections
+    from forecast.pipeline.batch import BatchSettings, unit_projections
 
     settings = BatchSettings(base_year=base_year, end_year=end_year)
     targets = county_targets(plan_targets, base_year, end_year)
@@ -170,9 +171,10 @@ def target_rate(counties: pd.DataFrame, service: str, year: int) -> float | None
 
 def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
     """Ranked charts of the end year: share aged 60+ and 托位 demand (needs) per 1,000 with
-    the target line. ``(stem, draw)`` pairs for :class:`forecast.outputs.ChartDrawing`."""
-    from .batch_outputs import ranked_bars
-    from .labels import COUNTY_TEXT
+    the target line. ``(stem, draw)`` pairs for
+    :class:`forecast.presentation.outputs.ChartDrawing`."""
+    from forecast.presentation.batch_outputs import ranked_bars
+    from forecast.presentation.labels import COUNTY_TEXT
 
     t = COUNTY_TEXT[lang]
     end = int(counties.year.max())

@@ -2,7 +2,7 @@
 
 Every function takes tidy DataFrames and returns a :class:`matplotlib.figure.Figure`, built
 with ``Figure`` directly (Agg canvas, no pyplot global state) under
-:func:`forecast.fonts.chart_style`.
+:func:`forecast.presentation.fonts.chart_style`.
 Save with :func:`save_figure`, which writes ``<stem>.png`` (200 dpi) and ``<stem>.svg`` (glyphs
 as paths, so the SVG needs no font).
 
@@ -51,9 +51,9 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
+from forecast.demography.indicators import count_from_rate  # noqa: E402
 from forecast.errors import InputError  # noqa: E402
-from forecast.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
-from forecast.indicators import count_from_rate  # noqa: E402
+from forecast.presentation.fonts import SMALL_FONT_SIZE, chart_style, check_language  # noqa: E402
 from forecast.vocabulary import BED_METHODS, SEXES, TARGET_ORIGINS  # noqa: E402
 
 FIGURE_SIZE = (6.4, 4.0)  # inches
@@ -90,8 +90,9 @@ SUPPLY_COLOUR = PALETTE["black"]
 TARGET_COLOUR = PALETTE["purple"]
 SHORTFALL_COLOUR = PALETTE["vermillion"]
 
-# Every label comes from forecast.labels (one module for all display text); re-exported here.
-from forecast.labels import LABELS, label, method_label, target_label, unit_label  # noqa: E402,F401
+# Every label comes from forecast.presentation.labels (one module for all display text);
+# re-exported here.
+from forecast.presentation.labels import LABELS, label, method_label, target_label, unit_label  # noqa: E402,F401
 
 # What each indicator counts: decides the unit on the axis.
 INDICATOR_UNIT = {
@@ -107,7 +108,7 @@ UNIT_KINDS = ("persons", "beds", "places", "percent", "per_woman", "years")
 
 COUNT_TARGET_KINDS = {"count", "absolute", "total", "number", "beds", "places"}
 # Target kind -> (summary column in persons, divisor): count = value × column / divisor.
-# Kind names follow forecast.supply.TARGET_KINDS; the others are accepted aliases.
+# Kind names follow forecast.care.supply.TARGET_KINDS; the others are accepted aliases.
 TARGET_DENOMINATOR = {
     "per_1000_elderly": ("pop_60plus", 1000.0),
     "per_1000_60plus": ("pop_60plus", 1000.0),
@@ -115,7 +116,7 @@ TARGET_DENOMINATOR = {
     "per_1000_total": ("total", 1000.0),
     "coverage_under3": ("pop_0_2", 1.0),  # places per child aged 0–2
 }
-_TOTAL_ALIASES = {"total": "pop_total"}  # forecast.demand.drivers calls it pop_total
+_TOTAL_ALIASES = {"total": "pop_total"}  # forecast.care.demand.drivers calls it pop_total
 
 _FIGURE_LANGUAGE: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
 
@@ -661,7 +662,7 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
                                                          list[str]]:
     """Targets as (year, count, text) points, and notes for those not drawable as counts.
 
-    A ``count`` column (as :func:`forecast.supply.target_consistency` gives) is used when
+    A ``count`` column (as :func:`forecast.care.supply.target_consistency` gives) is used when
     present; otherwise rates are converted with ``summary`` (persons by year).
     """
     if targets is None or targets.empty:
@@ -735,7 +736,7 @@ def _gap_target_points(rows: pd.DataFrame, unit: str, lang: str) -> list[tuple[i
 def _children_aged_0_2(rows: pd.DataFrame, summary: pd.DataFrame | None,
                        scenario: str | None, years: pd.Index) -> pd.Series:
     """Persons aged 0–2 by year: from ``summary``, else implied by the gaps table's
-    ``demand_coverage_under3`` column (demand ÷ children, :func:`forecast.supply.gaps`)."""
+    ``demand_coverage_under3`` column (demand ÷ children, :func:`forecast.care.supply.gaps`)."""
     if summary is not None:
         _require_columns(summary, ["year", "pop_0_2"], "summary")
         chosen = scenario if "scenario" in summary.columns else None
@@ -766,7 +767,7 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
               [m for m in demand.columns if m not in METHOD_ORDER]
     demand = demand[methods].sort_index()
     years = demand.index.to_numpy()
-    # each method against the supply of its own scope (forecast.supply.gaps: the norm with all
+    # each method against the supply of its own scope (forecast.care.supply.gaps: the norm with all
     # beds, the institutional methods with institutional beds)
     supply_by_method = rows.pivot_table(index="year", columns="method", values="supply",
                                         aggfunc="first", dropna=False).reindex(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from .vocabulary import SEXES
+from forecast.vocabulary import SEXES
 
 # Andreev & Kingkade (2015) a0 for single-year tables: (upper m0 of segment, intercept, slope)
 # by sex; above the last breakpoint a0 is constant. HMD Methods Protocol v6, table 1.
