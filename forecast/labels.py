@@ -133,7 +133,11 @@ LABELS: dict[str, dict[str, str]] = {
         "met": "满足",
         "short": "短缺",
         "unknown": "供给未知",
+        "same_as_target": "需求即规划目标，无从判断",
         "never": "预测期内无缺口",
+        # supply sources (gaps.supply_source)
+        "plan_stated": "规划给出（基期+新增）",
+        "target_assumed": "以规划目标代替供给（假设）",
         # target origins and kinds
         "plan": "规划目标",
         "national": "全国目标",
@@ -273,7 +277,10 @@ LABELS: dict[str, dict[str, str]] = {
         "met": "met",
         "short": "short",
         "unknown": "supply unknown",
+        "same_as_target": "demand is the plan's own target: no verdict",
         "never": "none in the horizon",
+        "plan_stated": "stated in the plan (base + additions)",
+        "target_assumed": "the plan's target taken as supply (assumption)",
         "plan": "Plan target",
         "national": "National target",
         "count": "count",
@@ -818,6 +825,17 @@ HEADERS: dict[str, dict[str, str]] = {
         "per_1000_of": "每千人口径", "coverage_under3": "托位覆盖率",
         "demand_coverage_under3": "需求覆盖率", "plan_target": "目标数量",
         "target_origin": "目标来源", "plan_target_gap": "目标−需求",
+        "supply_source": "供给来源", "base_supply": "基期供给（保持不变）",
+        "base_supply_institutional": "基期机构床位（保持不变）",
+        "gap_status_quo": "现状缺口（基期供给−需求）",
+        "gap_target_adequacy": "目标充足性缺口（规划目标−需求）",
+        "gap_delivery": "落实缺口（规划供给−规划目标）",
+        "beyond_plan_horizon": "超出规划期",
+        "period": "五年期", "period_start": "起始年", "period_end": "结束年",
+        "demand_end": "期末需求", "peak_demand_end": "期末前最高需求",
+        "supply_end": "期末规划供给", "additions_needed": "本期需新增（自基期存量起）",
+        "additions_planned": "本期规划新增", "additions_beyond_plan": "规划之外需再新增",
+        "demand_growth": "本期需求增量",
         "first_shortfall_year": "首个缺口年份", "outcome": "结果",
         "supply_unknown_until": "供给未知至", "kind": "目标类型", "source": "来源",
         "driver_year": "基准年份", "count": "数量", "per_1000_elderly": "每千老人",
@@ -876,7 +894,7 @@ def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
-                "target_origin", "sourced")
+                "target_origin", "sourced", "supply_source")
 
 
 def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:

@@ -360,7 +360,10 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
     tables = {
         "summary": result.summary, "population": result.population,
         "demand": result.demand, "gaps": result.gaps, "supply": result.supply,
-        "first_shortfall": result.first_shortfall, "targets": result.targets,
+        "first_shortfall": result.first_shortfall,
+        **({"additions_needed": result.additions_needed}
+           if getattr(result, "additions_needed", None) is not None else {}),
+        "targets": result.targets,
         "expectations": result.expectations, "assumptions": result.assumptions,
     }
     uncertainty = getattr(result, "uncertainty", None)

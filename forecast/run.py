@@ -31,9 +31,12 @@ from .scenarios import ScenarioInputs
 from .spec import RunSpec, ScenarioSpec, build_run_spec, citation_text
 from .spec import demand_parameters as spec_demand_parameters
 from .supply import (
+    SOURCE_TARGET,
+    SOURCE_UNKNOWN,
     Addition,
     SupplyPlan,
     Target,
+    additions_needed,
     first_shortfall,
     gaps,
     supply_path,
@@ -95,6 +98,7 @@ class RunResult:
     spec: RunSpec | None = None  # what the run ran on (forecast.spec)
     counties: pd.DataFrame | None = None  # forecast.counties.county_table (prefecture/province)
     planning: pd.DataFrame | None = None  # forecast.planning.planning_table (baseline)
+    additions_needed: pd.DataFrame | None = None  # forecast.supply.additions_needed
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -111,9 +115,11 @@ def supply_plans(sections: Mapping, document: str | None, base_year: int,
         base_institutional = None
         if service == "elderly_beds":
             base = section.base_count(float(base_drivers["pop_60plus"]))
-            beds_base = base
             scopes = section.base_by_scope(float(base_drivers["pop_60plus"]))
             base_institutional = scopes["institutional"]
+            # a nursing-type share is a share of institutional beds (E2)
+            beds_base = (base_institutional if base_institutional is not None
+                         else None if base is None else base * share)
             notes.append({"service": service, "note": _scope_note(section, scopes, share)})
         elif service == "nursing_beds":
             base = section.base_count(beds_base)
@@ -191,9 +197,10 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
     Where the document states a base supply: base + additions (:func:`supply_path`). Where it
     does not but states its own target (a count, or a rate turned into a count with the
     projected population of the target year): the target from its year on, held at the last
-    target's count afterwards, unknown before. Nursing beds with only a share target get that
-    share of the planned elderly beds from the target year. National targets a document did
-    not adopt do not count as supply.
+    target's count afterwards, unknown before (``supply_source`` ``target_assumed``). Nursing
+    beds with only a share target get that share of the planned institutional elderly beds
+    from the target year (a nursing-type share is a share of institutional beds, E2). National
+    targets a document did not adopt do not count as supply.
     """
     paths = {service: supply_path(plan, years) for service, plan in plans.items()}
     own = [t for t in targets if t.origin != NATIONAL]
@@ -203,8 +210,9 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         if path is None or path["supply"].notna().any() or counts.empty:
             continue
         rows = counts[counts.service == service].dropna(subset=["count"])
-        beds = (paths["elderly_beds"].set_index("year")["supply"] if "elderly_beds" in paths
-                else pd.Series(dtype=float))
+        bed_path = (paths["elderly_beds"].set_index("year") if "elderly_beds" in paths
+                    else pd.DataFrame(columns=["supply_institutional", "institutional_basis"]))
+        beds = bed_path["supply_institutional"].astype(float)
         shares = [t for t in own if t.service == service and t.kind == "share_nursing"]
         if shares and beds.notna().any():
             # the nursing-type share of the beds the plan provides, not of its bed target
@@ -216,10 +224,25 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         supply = np.full(len(years), np.nan)
         for year, count in by_year.items():
             supply[years >= year] = count
-        paths[service] = with_estimated_institutional(
-            path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS),
-            plans[service].institutional_share)
+        assumed = path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS,
+                              supply_source=np.where(np.isnan(supply), SOURCE_UNKNOWN,
+                                                     SOURCE_TARGET))
+        if service == "nursing_beds" and shares and beds.notna().any():
+            basis = bed_path["institutional_basis"].reindex(years).fillna("unknown").to_numpy()
+            paths[service] = assumed.assign(supply_institutional=supply,
+                                            institutional_basis=basis)
+        else:
+            paths[service] = with_estimated_institutional(assumed,
+                                                          plans[service].institutional_share)
     return paths
+
+
+def plan_horizon(plans: dict[str, SupplyPlan]) -> int | None:
+    """The last year of a plan's own targets and additions (None: it states neither): supply
+    after it is the plan's last level held, not planned."""
+    years = [t.year for plan in plans.values() for t in plan.targets if t.origin != NATIONAL]
+    years += [a.end_year for plan in plans.values() for a in plan.additions]
+    return max(years) if years else None
 
 
 def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareParameters,
@@ -424,7 +447,9 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     return {
         "residual": float(np.abs(balance_residual(projection)).max()),
         "population": population, "summary": summary_table(name, inputs, projection),
-        "demand": demand, "gaps": gaps(demand, paths, targets, drivers),
+        "demand": demand,
+        "gaps": gaps(demand, paths, targets, drivers, plan_horizon=plan_horizon(plans),
+                     institutional_share=institutional_share_of_beds()),
         "supply": [path.assign(scenario=name, service=service,
                                occupied_institutional=(path["supply_institutional"]
                                                        * scenario.elderly.observed_occupancy
@@ -511,7 +536,8 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
                      assumptions=assumptions, manifest=manifest,
                      inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
-                     spec=spec, counties=county_rows)
+                     spec=spec, counties=county_rows,
+                     additions_needed=additions_needed(gap_table))
 
 
 def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFrame,
