@@ -835,7 +835,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "demand_end": "期末需求", "peak_demand_end": "期末前最高需求",
         "supply_end": "期末规划供给", "additions_needed": "本期需新增（自基期存量起）",
         "additions_planned": "本期规划新增", "additions_beyond_plan": "规划之外需再新增",
-        "demand_growth": "本期需求增量",
+        "demand_growth": "本期需求增量", "rests_on_assumptions": "所依赖的无来源假设",
         "first_shortfall_year": "首个缺口年份", "outcome": "结果",
         "supply_unknown_until": "供给未知至", "kind": "目标类型", "source": "来源",
         "driver_year": "基准年份", "count": "数量", "per_1000_elderly": "每千老人",
@@ -891,6 +891,67 @@ def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
     return f"{names[column]} {column}" if column in names else column
 
 
+#: Which question each demand method answers, for a planner (terminal, key findings, report).
+METHOD_GUIDE: dict[str, dict[tuple[str, str], str]] = {
+    "zh": {
+        ("elderly_beds", "norm"):
+            "千人指标法：按规划或国家标准（每千名60岁及以上老人床位数）应有多少床位，"
+            "对比全部养老床位（机构+社区）——回答“是否达到规划标准”",
+        ("elderly_beds", "needs"):
+            "失能需求法：需要入住机构的失能、半失能老人要多少机构床位（按规划入住率），"
+            "对比机构床位——回答“机构能否容纳需要入住的失能老人”",
+        ("elderly_beds", "expected_use"):
+            "预期使用法：按全国机构现有入住水平和实际入住率（约50%），实际会用到多少"
+            "机构床位——回答“实际会用多少床、会不会空置”",
+        ("elderly_beds", "rule_9073"):
+            "“9073”格局法：3%的老人入住机构的经验比例，对比机构床位——"
+            "粗略参考，不是需求测算",
+        ("nursing_beds", "needs"):
+            "护理型床位（失能需求法、预期使用法）：按照护等级测算——重度失能及"
+            "失智入住老人需要护理型床位",
+        ("nursing_beds", "norm"):
+            "护理型床位（千人指标法、“9073”格局法）：护理型床位占机构床位比例目标"
+            "（国家55%，规划自定者从其规定）乘以机构床位",
+        ("childcare_places", "norm"):
+            "托位千人指标法：每千人口托位标准（国家4.5个）——回答“是否达到指标”",
+        ("childcare_places", "needs"):
+            "托位入托需求法：有入托意愿的家庭中，按已观察到的入托率和政策路径"
+            "实际会入托多少婴幼儿——回答“实际会用多少托位”",
+    },
+    "en": {
+        ("elderly_beds", "norm"): "norm: the beds the planning standard (beds per 1,000 aged "
+                                  "60+) asks for, compared with all beds (institutional + "
+                                  "community): does the plan meet its standard?",
+        ("elderly_beds", "needs"): "needs: institutional beds for the disabled elderly who need "
+                                   "a place (at planning occupancy), compared with institutional "
+                                   "beds: can institutions take those who need care?",
+        ("elderly_beds", "expected_use"): "expected use: institutional beds that will actually "
+                                          "be used at today's national use and occupancy (about "
+                                          "50 %): how many beds will be used, will they stand "
+                                          "empty?",
+        ("elderly_beds", "rule_9073"): "9073: the rule of thumb that 3 % of the elderly live in "
+                                       "institutions, compared with institutional beds: a rough "
+                                       "reference, not a measure of need",
+        ("nursing_beds", "needs"): "nursing-type beds (needs, expected use): from the mix of "
+                                   "need: severely disabled and dementia residents need a "
+                                   "nursing-type bed",
+        ("nursing_beds", "norm"): "nursing-type beds (norm, 9073): the share target of "
+                                  "institutional beds (national 55 %, or the plan's own) × "
+                                  "their institutional beds",
+        ("childcare_places", "norm"): "托位 norm: places per 1,000 residents (national 4.5): "
+                                      "does the plan meet the indicator?",
+        ("childcare_places", "needs"): "托位 needs: children of families who want care, at "
+                                       "observed enrolment moving along the policy path: how "
+                                       "many places will actually be used?",
+    },
+}
+
+
+def method_guide(lang: str = "zh") -> list[str]:
+    """The method guide's lines in ``lang`` (one per method, nursing-type beds in two)."""
+    return list(METHOD_GUIDE[_language(lang)].values())
+
+
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
@@ -938,6 +999,19 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "demand_of": "{service}需求（{method}）",
         "probability": "规划供给满足需求的概率（{service}）",
         "probability_unknown": "规划供给满足需求的概率：规划未给出供给，无法计算",
+        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；目标 = 规划目标 − 需求"
+                      "（目标是否够用）；落实 = 规划供给 − 规划目标（有目标的年份）",
+        "gap_kinds": "现状 {year}|目标 {year}|落实 {year}",
+        "horizon": "规划期止于{year}年：之后的供给是规划末年水平保持不变"
+                   "（gaps.csv 标注为超出规划期），之后的短缺部分源于规划期限",
+        "additions": "各五年期需新增（规划之外需再新增；供给未知时为需求增量）",
+        "additions_cell_unknown": "需求增{value}",
+        "guide": "各测算方法回答的问题",
+        "assumption_verdicts": "依赖无来源参数（假设）的判断",
+        "assumed_supply": "供给为假定达成的规划目标（文件未给基期数量）：{services}",
+        "no_assumption": "不依赖无来源参数",
+        "assumed_met": "供给：假定规划目标达成",
+        "gap_kinds_section": "三类缺口与各五年期需新增",
     },
     "en": {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
@@ -958,6 +1032,22 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "uncertainty": "stochastic projection ({n} trajectories, seed {seed}): median (80% "
                        "interval)",
         "indicator": "indicator", "quantile_cell": "{q50} ({q10}–{q90})",
+        "three_gaps": "three gaps (negative = shortfall): status quo = base supply held − "
+                      "demand; target = the plan's target − demand (is the target enough?); "
+                      "delivery = planned supply − the target (years with a target)",
+        "gap_kinds": "status quo {year}|target {year}|delivery {year}",
+        "horizon": "the plan's horizon ends in {year}: supply after it is the plan's last level "
+                   "held (flagged beyond_plan_horizon in gaps.csv), so part of any later "
+                   "shortfall is the plan's horizon",
+        "additions": "additions needed per five-year period (on top of the plan; demand growth "
+                     "where supply is unknown)",
+        "additions_cell_unknown": "demand +{value}",
+        "guide": "which method answers which question",
+        "assumption_verdicts": "verdicts that rest on unsourced parameters (assumptions)",
+        "assumed_supply": "supply is the plan's target assumed met (no base stated): {services}",
+        "no_assumption": "no unsourced parameter",
+        "assumed_met": "supply: the plan's target assumed met",
+        "gap_kinds_section": "Three gaps and additions per five-year period",
         "demand_of": "{service}, {method}",
         "probability": "probability that planned supply meets demand ({service})",
         "probability_unknown": "probability that planned supply meets demand: the plan states "

@@ -97,6 +97,8 @@ SOURCE_UNKNOWN = "unknown"
 #: ``status`` of a gap row whose demand and supply are the same plan figure (the plan's own
 #: norm is the demand method and its target, taken as supply, the supply): no verdict.
 STATUS_SAME = "same_as_target"
+#: How a gap row names the assumption of a target taken as supply (rests_on_assumptions).
+TARGET_ASSUMED_TEXT = "supply: the plan's target assumed met"
 #: Elderly-bed methods that estimate residents of institutions, so are compared with
 #: institutional beds; the per-1,000 norm counts institutional and community beds together.
 INSTITUTIONAL_METHODS = ("needs", "expected_use", "rule_9073")
@@ -373,7 +375,7 @@ GAP_COLUMNS = ("year", "service", "method", "demand", "supply", "supply_scope",
                "supply_per_1000", "per_1000_of", "coverage_under3", "demand_coverage_under3",
                "plan_target", "target_origin", "plan_target_gap", "base_supply",
                "gap_status_quo", "gap_target_adequacy", "gap_delivery",
-               "beyond_plan_horizon")
+               "beyond_plan_horizon", "rests_on_assumptions")
 
 
 def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.DataFrame,
@@ -415,6 +417,8 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     - ``gap_delivery`` = planned supply − target in the years with a target; NaN where the
       supply is the target taken as supply.
 
+    ``rests_on_assumptions`` lists the unsourced parameters (confidence A) the row's demand
+    rests on, and the supply's assumption where a target is taken as supply; empty = none.
     ``beyond_plan_horizon`` is True for years after ``plan_horizon`` (the last year of the
     plan's targets and additions): supply there is the plan's last level held, not a plan.
     Rates are per 1,000 aged 60+ for beds and per 1,000 population for 托位 (``per_1000_of``);
@@ -425,11 +429,18 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     share = default_institutional_share() if institutional_share is None else \
         institutional_share
     keys = [c for c in demand.columns if c not in DEMAND_KEY_COLUMNS]
+    with_text = "assumptions" in demand.columns
     rows = demand.loc[demand["service"].astype(str) != "driver",
-                      [*keys, "year", "service", "method", "value"]]
+                      [*keys, "year", "service", "method", "value"]
+                      + (["assumptions"] if with_text else [])]
     out = rows.rename(columns={"value": "demand"}).astype({"service": str, "method": str})
     out = out.merge(_supply_table(supply_paths), on=["service", "year"], how="left")
     out["supply_source"] = out["supply_source"].fillna(SOURCE_UNKNOWN)
+    demand_text = (out["assumptions"].astype(str).replace("nan", "") if with_text
+                   else pd.Series("", index=out.index))
+    supply_text = np.where(out["supply_source"] == SOURCE_TARGET, TARGET_ASSUMED_TEXT, "")
+    out["rests_on_assumptions"] = [("; ".join(p for p in parts if p)) for parts in
+                                   zip(demand_text, supply_text, strict=True)]
     institutional = ((out["service"] == "elderly_beds")
                      & out["method"].isin(INSTITUTIONAL_METHODS)).to_numpy()
     nursing = (out["service"] == "nursing_beds").to_numpy()
