@@ -420,7 +420,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     sentences += _expectation_sentences(files, base, lang)
     sentences += [esc(s) for s in county_sentences(files, lang)]
     sentences += [esc(s) for s in planning_sentences(files, lang)]
-    sentences += [esc(s) for s in planner_guide_sentences(files, lang)]
+    sentences += [esc(s) for s in planner_guide_sentences(files, lang, beds=False)]
     if len(files.manifest.get("scenarios", [])) > 1:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
                                                                                lang))))
@@ -714,15 +714,19 @@ def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[st
     return sentences
 
 
-def planner_guide_sentences(files: RunFiles, lang: str = "zh") -> list[str]:
+def planner_guide_sentences(files: RunFiles, lang: str = "zh",
+                            beds: bool = True) -> list[str]:
     """Which method answers which question, and which verdicts rest on unsourced parameters
-    (plain text; issue 11 item 7)."""
-    from .labels import TERMINAL_TEXT, method_guide
+    (plain text; issue 11 item 7). ``beds=False`` leaves out the elderly-bed methods (the key
+    findings state them already, with the occupancy figures)."""
+    from .labels import METHOD_GUIDE, TERMINAL_TEXT
     from .supply import TARGET_ASSUMED_TEXT
 
     text = TERMINAL_TEXT[lang]
     colon, joiner = ("：", "；") if lang == "zh" else (": ", "; ")
-    sentences = [text["guide"] + colon + joiner.join(method_guide(lang))]
+    guide = [line for (service, _), line in METHOD_GUIDE[lang].items()
+             if beds or service != "elderly_beds"]
+    sentences = [text["guide"] + colon + joiner.join(guide)]
     scenario, gaps, _ = _main_gaps(files)
     if "rests_on_assumptions" not in gaps.columns:
         return sentences
@@ -773,7 +777,7 @@ def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
                 for column in needed:
                     value = at[column].iloc[0] if len(at) else float("nan")
                     cells.append("–" if _is_missing(value) else
-                                 esc(("+" if value >= 0 else "") + _count(value, service, lang)))
+                                 esc(("+" if value >= 0 else "−") + _count(value, service, lang)))
             rows.append(cells)
     parts = [f'<p class="note">{esc(text["three_gaps"])}</p>',
              _table(headers, rows, numeric=[False, False] + [True] * (3 * len(years)))]
