@@ -483,7 +483,8 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     supplies = [path for o in outputs.values() for path in o["supply"]]
     supply_columns = ["scenario", "service", "year", "supply", "supply_basis",
                       "plan_target_path", "supply_institutional", "institutional_basis",
-                      "occupied_institutional"]
+                      "occupied_institutional", "supply_source", "base_supply",
+                      "base_supply_institutional"]
     supply = (pd.concat(supplies, ignore_index=True)[supply_columns] if supplies
               else pd.DataFrame(columns=supply_columns))
     shortfalls = first_shortfall(gap_table)
