@@ -397,8 +397,7 @@ def _planner_lines(result, scenario: str, years: list[int], lang: str,
     import numpy as np
 
     from .census import _pad
-    from .labels import TERMINAL_TEXT, label, method_guide, method_label
-    from .supply import TARGET_ASSUMED_TEXT
+    from .labels import TERMINAL_TEXT, assumption_keys_text, label, method_guide, method_label
 
     text = TERMINAL_TEXT[lang]
     service_width, method_width = widths
@@ -452,7 +451,7 @@ def _planner_lines(result, scenario: str, years: list[int], lang: str,
     rests = (gaps[gaps["rests_on_assumptions"].fillna("") != ""]
              .drop_duplicates(["service", "method"]).sort_values(["service", "method"]))
     items = [f"{label(r.service, lang)}/{method_label(r.method, r.service, lang)} "
-             f"({r.rests_on_assumptions.replace(TARGET_ASSUMED_TEXT, text['assumed_met'])})"
+             f"({assumption_keys_text(r.rests_on_assumptions, lang)})"
              for r in rests.itertuples()]
     if items:
         lines.append(f"{text['assumption_verdicts']}: " + "; ".join(items))

@@ -947,6 +947,14 @@ METHOD_GUIDE: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
+def assumption_keys_text(text: str, lang: str = "zh") -> str:
+    """The unsourced parameters a verdict rests on (gaps.csv rests_on_assumptions) for
+    display: parameter keys as in data/care_parameters.csv, the prose in ``lang``."""
+    words = TERMINAL_TEXT[_language(lang)]
+    text = text.replace("supply: the plan's target assumed met", words["assumed_met"])
+    return text.replace(" ratio", "之比") if _language(lang) == "zh" else text
+
+
 def method_guide(lang: str = "zh") -> list[str]:
     """The method guide's lines in ``lang`` (one per method, nursing-type beds in two)."""
     return list(METHOD_GUIDE[_language(lang)].values())
@@ -1379,6 +1387,10 @@ PHRASES_ZH: dict[str, str] = {
     "meets its target; assumption)": "规划自身目标，自目标年份起保持（未给出基期供给：假定规划"
                                     "达到目标；假设）",
     "additions spread evenly over their years (assumption)": "新增按年份平均分摊（假设）",
+    "supply after the plan's horizon (": "规划期（止于",
+    ") is the plan's last level held, not planned (gaps.csv beyond_plan_horizon); "
+    "assumption": "年）之后的供给为规划末年水平保持不变，并非规划（gaps.csv 的 "
+                  "beyond_plan_horizon）；假设",
     "unknown: no base supply stated": "未知：未给出基期供给",
     "held constant (no additions stated)": "保持不变（未给出新增）",
     "+ additions": "＋规划新增",

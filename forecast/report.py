@@ -719,8 +719,7 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
     """Which method answers which question, and which verdicts rest on unsourced parameters
     (plain text; issue 11 item 7). ``beds=False`` leaves out the elderly-bed methods (the key
     findings state them already, with the occupancy figures)."""
-    from .labels import METHOD_GUIDE, TERMINAL_TEXT
-    from .supply import TARGET_ASSUMED_TEXT
+    from .labels import METHOD_GUIDE, TERMINAL_TEXT, assumption_keys_text
 
     text = TERMINAL_TEXT[lang]
     colon, joiner = ("：", "；") if lang == "zh" else (": ", "; ")
@@ -736,8 +735,7 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
     for service in _ordered(rests.service.astype(str).unique(),
                             ("elderly_beds", "nursing_beds", "childcare_places")):
         for row in _method_rows(rests[rests.service == service]):
-            detail = str(row.rests_on_assumptions).replace(TARGET_ASSUMED_TEXT,
-                                                           text["assumed_met"])
+            detail = assumption_keys_text(str(row.rests_on_assumptions), lang)
             items.append(f"{_service_name(service, lang)}/"
                          f"{_method_name(row.method, service, lang)}（{detail}）"
                          if lang == "zh" else

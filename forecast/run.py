@@ -186,6 +186,8 @@ def _scope_note(section, scopes: dict, share: float) -> str:
             f"methods); community beds {scopes['community']:,.0f}")
 
 
+HORIZON_NOTE = ("supply after the plan's horizon ({year}) is the plan's last level held, not "
+                "planned (gaps.csv beyond_plan_horizon); assumption")
 TARGET_SUPPLY_BASIS = ("the plan's own target, held from its year on (no base supply stated: "
                        "assumes the plan meets its target; assumption)")
 
@@ -321,9 +323,12 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
                      "assumption": note["parameter"], "detail": str(note["value"]),
                      "source": note["source"], "confidence": "", "sourced": True})
     for note in supply_notes:
-        rows.append({"scenario": "all", "component": f"supply {note['service']}",
-                     "assumption": note["note"], "detail": "", "source": "config",
-                     "confidence": "", "sourced": True})
+        unsourced = note.get("confidence") == "A"
+        component = "supply" if note["service"] == "all" else f"supply {note['service']}"
+        rows.append({"scenario": "all", "component": component,
+                     "assumption": note["note"], "detail": "",
+                     "source": "" if unsourced else "config",
+                     "confidence": note.get("confidence", ""), "sourced": not unsourced})
     rows.append({"scenario": "all", "component": "supply", "assumption":
                  "planned additions spread evenly over their years", "detail": "",
                  "source": "", "confidence": "A", "sourced": False})
@@ -444,11 +449,15 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
         spec.supply_sections[name].supply.services(), spec.source_document.get("file"), base_year,
         base_drivers)
     paths = planned_supply(plans, targets, drivers, inputs.years)
+    horizon = plan_horizon(plans)
+    if horizon is not None and horizon < inputs.years[-1]:
+        supply_notes = [*supply_notes, {"service": "all", "note": HORIZON_NOTE.format(
+            year=horizon), "confidence": "A"}]
     return {
         "residual": float(np.abs(balance_residual(projection)).max()),
         "population": population, "summary": summary_table(name, inputs, projection),
         "demand": demand,
-        "gaps": gaps(demand, paths, targets, drivers, plan_horizon=plan_horizon(plans),
+        "gaps": gaps(demand, paths, targets, drivers, plan_horizon=horizon,
                      institutional_share=institutional_share_of_beds()),
         "supply": [path.assign(scenario=name, service=service,
                                occupied_institutional=(path["supply_institutional"]
