@@ -340,6 +340,7 @@ def _run_summary(result, lang: str = "zh") -> str:
 
         lines.append(text["scope"].format(share=f"{institutional_share_of_beds():.1%}"))
     lines.append(header)
+    assumed = False
     for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
         cells = []
         for year in years:
@@ -354,9 +355,14 @@ def _run_summary(result, lang: str = "zh") -> str:
                 cell = label(row.status, lang)
             else:
                 cell = f"{row.gap:+,.0f} ({label(row.status, lang)})"
+                if getattr(row, "supply_source", None) == "target_assumed":
+                    cell += "*"
+                    assumed = True
             cells.append(_pad(cell, width, right=True))
         lines.append(_pad(label(service, lang), service_width)
                      + _pad(method_label(method, service, lang), method_width) + "".join(cells))
+    if assumed:
+        lines.append(text["assumed_mark"])
     shortfalls = result.first_shortfall[result.first_shortfall.scenario == scenario]
     short = shortfalls[shortfalls.outcome == "short"]
     if len(short):

@@ -1020,6 +1020,7 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "no_assumption": "不依赖无来源参数",
         "assumed_met": "供给：假定规划目标达成",
         "gap_kinds_section": "三类缺口与各五年期需新增",
+        "assumed_mark": "* 供给为假定达成的规划目标（文件未给出基期数量）：该判断以规划落实为前提",
     },
     "en": {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
@@ -1056,6 +1057,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "no_assumption": "no unsourced parameter",
         "assumed_met": "supply: the plan's target assumed met",
         "gap_kinds_section": "Three gaps and additions per five-year period",
+        "assumed_mark": "* supply is the plan's target assumed met (no base stated): the verdict "
+                        "holds only if the plan is delivered",
         "demand_of": "{service}, {method}",
         "probability": "probability that planned supply meets demand ({service})",
         "probability_unknown": "probability that planned supply meets demand: the plan states "
