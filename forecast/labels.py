@@ -938,9 +938,11 @@ METHOD_GUIDE: dict[str, dict[tuple[str, str], str]] = {
         ("nursing_beds", "norm"): "nursing-type beds (norm, 9073): the share target of "
                                   "institutional beds (national 55 %, or the plan's own) × "
                                   "their institutional beds",
-        ("childcare_places", "norm"): "childcare places, norm: places per 1,000 residents (national 4.5): "
+        ("childcare_places", "norm"): "childcare places, norm: places per 1,000 residents "
+                                      "(national 4.5): "
                                       "does the plan meet the indicator?",
-        ("childcare_places", "needs"): "childcare places, needs: children of families who want care, at "
+        ("childcare_places", "needs"): "childcare places, needs: children of families who "
+                                       "want care, at "
                                        "observed enrolment moving along the policy path: how "
                                        "many places will actually be used?",
     },
