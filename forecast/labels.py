@@ -826,6 +826,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "demand_coverage_under3": "需求覆盖率", "plan_target": "目标数量",
         "target_origin": "目标来源", "plan_target_gap": "目标−需求",
         "supply_source": "供给来源", "base_supply": "基期供给（保持不变）",
+        "plan_target_in_scope": "目标数量（按本行口径）",
         "base_supply_institutional": "基期机构床位（保持不变）",
         "gap_status_quo": "现状缺口（基期供给−需求）",
         "gap_target_adequacy": "目标充足性缺口（规划目标−需求）",

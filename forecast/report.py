@@ -476,7 +476,8 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
 def _scoped_supply(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
     """Supply by year of all beds (the norm's scope) and, where the table has it, of
     institutional beds (the scope of the needs, expected-use and 9073 methods)."""
-    if "supply_scope" not in rows.columns or (rows["supply_scope"] == "total").all():
+    if "supply_scope" not in rows.columns or (rows["supply_scope"] == "total").all() \
+            or (rows["supply_scope"] != "total").all():  # one scope (nursing-type beds)
         return rows.groupby("year")["supply"].first(), None
     scope = rows["supply_scope"].astype(str)
     return (rows[scope == "total"].groupby("year")["supply"].first(),

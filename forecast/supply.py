@@ -373,7 +373,8 @@ def _plan_target_counts(targets: Iterable[Target], drivers: pd.DataFrame,
 GAP_COLUMNS = ("year", "service", "method", "demand", "supply", "supply_scope",
                "supply_source", "gap", "gap_pct", "status", "demand_per_1000",
                "supply_per_1000", "per_1000_of", "coverage_under3", "demand_coverage_under3",
-               "plan_target", "target_origin", "plan_target_gap", "base_supply",
+               "plan_target", "target_origin", "plan_target_gap", "plan_target_in_scope",
+               "base_supply",
                "gap_status_quo", "gap_target_adequacy", "gap_delivery",
                "beyond_plan_horizon", "rests_on_assumptions")
 
@@ -389,7 +390,8 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
 
         [keys..., year, service, method, demand, supply, supply_scope, supply_source, gap,
          gap_pct, status, demand_per_1000, supply_per_1000, per_1000_of, coverage_under3,
-         demand_coverage_under3, plan_target, target_origin, plan_target_gap, base_supply,
+         demand_coverage_under3, plan_target, target_origin, plan_target_gap,
+         plan_target_in_scope, base_supply,
          gap_status_quo, gap_target_adequacy, gap_delivery, beyond_plan_horizon]
 
     Supply is compared like with like (``supply_scope``): the per-1,000 norm of elderly beds
@@ -410,10 +412,11 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
       target year, so the gap would be zero by construction; gap NaN, no verdict);
     - ``gap_status_quo`` = base supply held constant (``base_supply``, in the row's scope) −
       demand: what happens if nothing is added;
-    - ``gap_target_adequacy`` = the plan's target − demand (``plan_target`` in the row's scope:
-      institutional rows take the bed target's institutional part); NaN where the demand is
-      the target itself (zero by construction). ``plan_target_gap`` keeps target − demand
-      unmasked;
+    - ``gap_target_adequacy`` = the plan's target in the row's scope (``plan_target_in_scope``:
+      institutional rows take the bed target's institutional part, ``institutional_share`` of
+      it) − demand; NaN where the demand is the target itself (zero by construction).
+      ``plan_target`` is the target as the plan states it and ``plan_target_gap`` =
+      ``plan_target`` − demand, unscoped and unmasked;
     - ``gap_delivery`` = planned supply − target in the years with a target; NaN where the
       supply is the target taken as supply.
 
@@ -468,15 +471,16 @@ def gaps(demand: pd.DataFrame, supply_paths: Mapping[str, pd.DataFrame] | pd.Dat
     out["demand_coverage_under3"] = np.where(childcare, out["demand"] / out["pop_0_2"], np.nan)
     plan = _plan_target_counts(targets, drivers, share)
     out = out.merge(plan, on=[*driver_keys, "service", "year"], how="left")
-    out["plan_target"] = np.where(institutional, out["plan_target"] * share, out["plan_target"])
     out["plan_target_gap"] = out["plan_target"] - out["demand"]
     out["target_origin"] = out["target_origin"].where(out["plan_target"].notna())
+    out["plan_target_in_scope"] = np.where(institutional, out["plan_target"] * share,
+                                           out["plan_target"])
     out["gap_status_quo"] = out["base_supply"] - out["demand"]
     assumed = (out["supply_source"] == SOURCE_TARGET).to_numpy()
-    out["gap_delivery"] = np.where(assumed, np.nan, out["supply"] - out["plan_target"])
+    out["gap_delivery"] = np.where(assumed, np.nan, out["supply"] - out["plan_target_in_scope"])
     same = _same_figure(out, [*keys, "service", "method"])
-    out["gap_target_adequacy"] = out["plan_target_gap"].mask(_same_target(out, [*keys, "service",
-                                                                                 "method"]))
+    adequacy = out["plan_target_in_scope"] - out["demand"]
+    out["gap_target_adequacy"] = adequacy.mask(_same_target(out, [*keys, "service", "method"]))
     out.loc[same, ["gap", "gap_pct"]] = np.nan
     out.loc[same, "status"] = STATUS_SAME
     out["beyond_plan_horizon"] = (out["year"] > plan_horizon) if plan_horizon is not None \
@@ -495,9 +499,9 @@ def _same_target(out: pd.DataFrame, group: list[str]) -> pd.Series:
     """Rows of a service and method whose demand equals the plan's target in a target year
     (the method's norm is the plan's own target): their target-adequacy gap is zero by
     construction in that year and masked in every year with a target."""
-    hit = _coincide(out["plan_target"], out["demand"]) & out["plan_target"].notna()
-    return hit.groupby([out[c] for c in group], dropna=False).transform("any") \
-        & out["plan_target"].notna()
+    target = out["plan_target_in_scope"]
+    hit = _coincide(target, out["demand"]) & target.notna()
+    return hit.groupby([out[c] for c in group], dropna=False).transform("any") & target.notna()
 
 
 def _same_figure(out: pd.DataFrame, group: list[str]) -> pd.Series:
