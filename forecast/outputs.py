@@ -267,7 +267,7 @@ def _excel_cells(series) -> list:
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(series.dtype):
-        return [bool(v) for v in series]
+        return [None if v is pd.NA else bool(v) for v in series]  # nullable: NA empty
     if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(series.dtype,
                                                                       pd.CategoricalDtype):
         return series.astype("int64").tolist() if not series.isna().any() else [
