@@ -342,6 +342,7 @@ def _run_summary(result, lang: str = "zh") -> str:
 
         lines.append(text["scope"].format(share=f"{institutional_share_of_beds():.1%}"))
     lines.append(header)
+    assumed = False
     for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
         cells = []
         for year in years:
@@ -352,11 +353,18 @@ def _run_summary(result, lang: str = "zh") -> str:
             row = row.iloc[0]
             if row.status == "unknown":
                 cell = text["need"].format(demand=f"{row.demand:,.0f}")
+            elif row.status == "same_as_target":
+                cell = label(row.status, lang)
             else:
                 cell = f"{row.gap:+,.0f} ({label(row.status, lang)})"
+                if getattr(row, "supply_source", None) == "target_assumed":
+                    cell += "*"
+                    assumed = True
             cells.append(_pad(cell, width, right=True))
         lines.append(_pad(label(service, lang), service_width)
                      + _pad(method_label(method, service, lang), method_width) + "".join(cells))
+    if assumed:
+        lines.append(text["assumed_mark"])
     shortfalls = result.first_shortfall[result.first_shortfall.scenario == scenario]
     short = shortfalls[shortfalls.outcome == "short"]
     if len(short):
@@ -382,10 +390,86 @@ def _run_summary(result, lang: str = "zh") -> str:
                                           c1=f"{known.supply.iloc[-1]:,.0f}",
                                           y1=known.year.iloc[-1])
         lines.append(f"{text['supply_of'].format(service=label(service, lang))}: {basis}")
+    lines += _planner_lines(result, scenario, years, lang, (service_width, method_width))
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is not None:
         lines += _uncertainty_lines(uncertainty, scenario, years, lang)
     return "\n".join(lines)
+
+
+def _planner_lines(result, scenario: str, years: list[int], lang: str,
+                   widths: tuple[int, int]) -> list[str]:
+    """The three named gaps in the plan year and the end year, the plan's horizon, the
+    additions needed per five-year period, which method answers which question and which
+    verdicts rest on unsourced parameters (issue 11)."""
+    import numpy as np
+
+    from forecast.defaults.census import _pad
+    from forecast.presentation.labels import (
+        TERMINAL_TEXT,
+        assumption_keys_text,
+        label,
+        method_guide,
+        method_label,
+    )
+
+    text = TERMINAL_TEXT[lang]
+    service_width, method_width = widths
+    gaps = result.gaps[result.gaps.scenario == scenario]
+    key_years = sorted({years[0], years[-1]})
+    width = 16
+    lines = [text["three_gaps"]]
+    heads = [h for year in key_years for h in text["gap_kinds"].format(year=year).split("|")]
+    lines.append(" " * (service_width + method_width)
+                 + "".join(_pad(h, width, right=True) for h in heads))
+
+    def number(value) -> str:
+        return "–" if value is None or not np.isfinite(value) else f"{value:+,.0f}"
+
+    for (service, method), rows in gaps.groupby(["service", "method"], sort=True):
+        rows = rows.set_index("year")
+        cells = []
+        for year in key_years:
+            row = rows.loc[year] if year in rows.index else None
+            for column in ("gap_status_quo", "gap_target_adequacy", "gap_delivery"):
+                value = None if row is None else float(row[column])
+                cells.append(_pad(number(value), width, right=True))
+        lines.append(_pad(label(service, lang), service_width)
+                     + _pad(method_label(method, service, lang), method_width) + "".join(cells))
+    beyond = gaps[gaps["beyond_plan_horizon"].astype("boolean").fillna(False)]
+    if len(beyond):
+        horizon = int(beyond["year"].min()) - 1
+        lines.append(text["horizon"].format(year=horizon))
+    additions = getattr(result, "additions_needed", None)
+    if additions is not None and len(additions):
+        table = additions[additions.scenario == scenario]
+        periods = list(dict.fromkeys(table["period"]))
+        lines.append(text["additions"])
+        lines.append(" " * (service_width + method_width)
+                     + "".join(_pad(p, width, right=True) for p in periods))
+        for (service, method), rows in table.groupby(["service", "method"], sort=True):
+            cells = []
+            for period in periods:
+                row = rows[rows.period == period].iloc[0]
+                if np.isfinite(row.additions_beyond_plan):
+                    cell = f"{row.additions_beyond_plan:,.0f}"
+                else:
+                    cell = text["additions_cell_unknown"].format(
+                        value=f"{max(row.demand_growth, 0):,.0f}")
+                cells.append(_pad(cell, width, right=True))
+            lines.append(_pad(label(service, lang), service_width)
+                         + _pad(method_label(method, service, lang), method_width)
+                         + "".join(cells))
+    lines.append(f"{text['guide']}:")
+    lines += [f"  - {line}" for line in method_guide(lang)]
+    rests = (gaps[gaps["rests_on_assumptions"].fillna("") != ""]
+             .drop_duplicates(["service", "method"]).sort_values(["service", "method"]))
+    items = [f"{label(r.service, lang)}/{method_label(r.method, r.service, lang)} "
+             f"({assumption_keys_text(r.rests_on_assumptions, lang)})"
+             for r in rests.itertuples()]
+    if items:
+        lines.append(f"{text['assumption_verdicts']}: " + "; ".join(items))
+    return lines
 
 
 def pd_missing(value) -> bool:

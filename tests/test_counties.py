@@ -75,7 +75,10 @@ def test_targets_are_the_plans_rates_else_national(honghe):
     assert before.elderly_beds_target.isna().all()  # the plan's target is for 2025 on
     np.testing.assert_allclose(after.elderly_beds_target, 35 * after.pop_60plus / 1000)
     assert set(after.elderly_beds_target_origin) == {"plan"}
-    np.testing.assert_allclose(after.nursing_beds_target, 0.55 * after.elderly_beds_target)
+    # the plan's 55 % nursing-type share is a share of the target's institutional beds (E2,
+    # E12: 62.49 % of all beds)
+    np.testing.assert_allclose(after.nursing_beds_target,
+                               0.55 * 0.6249 * after.elderly_beds_target)
     np.testing.assert_allclose(after.childcare_places_target, 4.5 * after.total / 1000)
     assert set(after.childcare_places_target_origin) == {"national"}
     np.testing.assert_allclose(after.childcare_places_needs_gap,

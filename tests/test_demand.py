@@ -65,8 +65,10 @@ def test_honghe_2020_worked_check_norm_and_9073():
     assert value(table, "driver", "pop_60plus") == 668_603
     assert round(value(table, "elderly_beds", "norm")) == 23_401
     assert round(value(table, "elderly_beds", "rule_9073")) == 20_058
-    # nursing-type beds = 55 % (E2) of each method's beds
-    assert value(table, "nursing_beds", "norm") == pytest.approx(0.55 * 35 * 668.603)
+    # the planning standards' nursing-type beds: 55 % (E2) of their institutional beds, the
+    # norm's beds × 62.49 % (E12), 9073's places as they are
+    assert value(table, "nursing_beds", "norm") == pytest.approx(0.55 * 0.6249 * 35 * 668.603)
+    assert value(table, "nursing_beds", "rule_9073") == pytest.approx(0.55 * 0.03 * 668_603)
 
 
 def test_needs_equal_hand_formula_on_three_age_toy():
@@ -248,7 +250,7 @@ def test_demand_keeps_a_trajectory_axis():
         names=["trajectory", "year", "sex", "age"])
     population = pd.DataFrame({"population": 1000.0}, index=index).reset_index()
     table = care_demand(population)
-    assert len(table) == 1000 * 16 * 20
+    assert len(table) == 1000 * 16 * 21
     spread = table.groupby(["year", "service", "method"], observed=True)["value"].agg(
         lambda v: v.max() - v.min())
     assert (spread == 0).all()

@@ -61,7 +61,8 @@ def test_unknown_base_gives_unknown_supply_and_count_target_gives_plan_path():
 
 def test_target_consistency_banan_and_honghe():
     """Banan 12,000 beds (2025) = 46.6 per 1,000 of the 2020 60+ (257,338; research note §4);
-    Honghe 35/1,000 60+ at the seed's expected 71万 in 2025 ≈ 24,850 beds, 55 % nursing."""
+    Honghe 35/1,000 60+ at the seed's expected 71万 in 2025 ≈ 24,850 beds, 55 % nursing of
+    their institutional part."""
     banan = pd.DataFrame({"year": [2020], "pop_total": [1_178_856], "pop_0_2": [31_000],
                           "pop_60plus": [257_338]})
     result = target_consistency([Target("elderly_beds", 2025, "count", 12_000, "seed 003")],
@@ -74,7 +75,9 @@ def test_target_consistency_banan_and_honghe():
                Target("nursing_beds", 2025, "share_nursing", 0.55, "seed 001")]
     result = target_consistency(targets, honghe).set_index("kind")
     assert result.loc["per_1000_elderly", "count"] == pytest.approx(24_850)
-    assert result.loc["share_nursing", "count"] == pytest.approx(0.55 * 24_850)
+    # a nursing-type share is a share of institutional beds (养老机构护理型床位占比, E2):
+    # 55 % of the target's institutional part, 62.49 % of all beds (E12)
+    assert result.loc["share_nursing", "count"] == pytest.approx(0.55 * 0.6249 * 24_850)
     # a target with no projected drivers in its year stays unconverted
     assert np.isnan(target_consistency(targets[:1], honghe, at_year=2030).loc[0, "count"])
 

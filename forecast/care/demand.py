@@ -17,14 +17,19 @@ Output format (one tidy long table, documented once here)::
   (residents needing institutional care ÷ target occupancy), ``expected_use`` (residents as
   the nation's institutions house them today ÷ observed occupancy) and ``rule_9073`` (3 % of
   the 60+); unit ``beds``.
-- ``service`` ``nursing_beds``: the nursing-type (护理型) share × each of those three;
-  unit ``beds``.
+- ``service`` ``nursing_beds``: nursing-type (护理型) beds. ``needs`` and ``expected_use``
+  from the mix of need: residents mapped to care levels (the severely disabled, and the
+  moderately disabled with dementia, need a nursing-type bed; E13), at each method's
+  occupancy; ``norm`` and ``rule_9073`` (planning standards) the share target (E2, a share of
+  institutional beds) × their institutional beds (the norm's beds × the institutional share
+  E12; 9073's places are institutional already); unit ``beds``.
 - ``service`` ``childcare_places``: ``method`` ``norm`` (per 1,000 total population) and ``needs``
   (ages 0, 1, 2 × demand rate × uptake ÷ target utilisation); unit ``places``.
 - ``service`` ``driver``: the quantities demand is built from, ``method`` naming each one
   (``pop_total``, ``pop_0_2``, ``pop_60plus``, ``pop_65plus``, ``pop_80plus``,
   ``severe_disabled``, ``moderate_disabled``, ``residents_needing_care``,
-  ``residents_expected``, ``children_wanting_care``); unit ``persons``.
+  ``residents_nursing_level``, ``residents_expected``, ``children_wanting_care``); unit
+  ``persons``.
 
 :func:`drivers` gives the population drivers as one wide row per ``[keys..., year]``, which is
 what :mod:`forecast.care.supply` uses to turn targets and supply into rates.
@@ -190,6 +195,12 @@ class ElderlyCareParameters:
     prevalence_trend: float = field(default_factory=lambda: _value("disability_trend"))
     rule_9073_share: float = field(
         default_factory=lambda: _value("rule_9073_institutional_share"))
+    institutional_share: float = field(
+        default_factory=lambda: _value("institutional_share_of_beds"))
+    nursing_level_severe: float = field(
+        default_factory=lambda: _value("nursing_level_severe_share"))
+    nursing_level_moderate: float = field(
+        default_factory=lambda: _value("nursing_level_moderate_share"))
 
 
 @dataclass(frozen=True)
@@ -421,7 +432,12 @@ def elderly_bed_demand(population: pd.DataFrame | PopulationCube,
       registered beds if today's use and occupancy persist; the ``residents_expected`` driver
       is the occupied beds;
     - rule_9073: ``rule_9073_share × P60+`` beds;
-    - nursing_beds: ``nursing_share ×`` each of the above.
+    - nursing_beds: ``needs`` and ``expected_use``: the residents whose care level is
+      nursing-type (``nursing_level_severe`` × severe residents + ``nursing_level_moderate`` ×
+      moderate residents, E13) ÷ the method's occupancy (expected_use scaled as above);
+      ``norm``: ``nursing_share × institutional_share ×`` the norm's beds (the share target is
+      a share of institutional beds, E2; the norm counts all beds); ``rule_9073``:
+      ``nursing_share ×`` its places (institutional already).
 
     The norm answers "beds the plan's standard asks for" (institutional + community beds); the
     needs method "institutional beds needed if need were met at planning occupancy (0.85, an
@@ -444,9 +460,12 @@ def elderly_bed_blocks(counts: np.ndarray, years: np.ndarray, params: ElderlyCar
     severe_persons = (counts * severe).sum(axis=(1, 2)) * trend
     moderate_persons = (counts * moderate).sum(axis=(1, 2)) * trend
     residents = severe_persons * params.u_severe + moderate_persons * params.u_moderate
+    nursing_residents = (severe_persons * params.u_severe * params.nursing_level_severe
+                         + moderate_persons * params.u_moderate * params.nursing_level_moderate)
     by_age = counts.sum(axis=1)
     pop_60plus = persons_in_band(by_age, "pop_60plus")
-    expected_residents = residents * expected_use_factor(params, counts.shape[2])
+    factor = expected_use_factor(params, counts.shape[2])
+    expected_residents = residents * factor
     beds = {
         "norm": count_from_rate(params.norm_per_1000, pop_60plus),
         "needs": residents / params.target_occupancy,
@@ -457,9 +476,18 @@ def elderly_bed_blocks(counts: np.ndarray, years: np.ndarray, params: ElderlyCar
     assumptions = {"norm": "", "needs": needs_assumptions,
                    "expected_use": "severe_disability_*; u_severe/u_moderate ratio",
                    "rule_9073": ""}
+    nursing = {
+        "norm": params.nursing_share * params.institutional_share * beds["norm"],
+        "needs": nursing_residents / params.target_occupancy,
+        "expected_use": nursing_residents * factor / params.observed_occupancy,
+        "rule_9073": params.nursing_share * beds["rule_9073"],
+    }
+    levels = "; nursing_level_severe_share; nursing_level_moderate_share"
+    nursing_assumptions = {m: (text + levels if m in ("needs", "expected_use") else text)
+                           for m, text in assumptions.items()}
     rows = [("elderly_beds", m, "beds", assumptions[m], v) for m, v in beds.items()]
-    rows += [("nursing_beds", m, "beds", assumptions[m], params.nursing_share * v)
-             for m, v in beds.items()]
+    rows += [("nursing_beds", m, "beds", nursing_assumptions[m], v)
+             for m, v in nursing.items()]
     rows += [
         ("driver", "pop_total", "persons", "", by_age.sum(axis=1)),
         ("driver", "pop_60plus", "persons", "", pop_60plus),
@@ -469,6 +497,8 @@ def elderly_bed_blocks(counts: np.ndarray, years: np.ndarray, params: ElderlyCar
         ("driver", "moderate_disabled", "persons", "severe_disability_*", moderate_persons),
         ("driver", "residents_needing_care", "persons", "severe_disability_*; u_severe; "
          "u_moderate", residents),
+        ("driver", "residents_nursing_level", "persons", "severe_disability_*; u_severe; "
+         "u_moderate" + levels, nursing_residents),
         ("driver", "residents_expected", "persons", "severe_disability_*; u_severe/u_moderate "
          "ratio", expected_residents),
     ]

@@ -21,9 +21,12 @@ from forecast.care.demand import (
     load_care_parameters,
 )
 from forecast.care.supply import (
+    SOURCE_TARGET,
+    SOURCE_UNKNOWN,
     Addition,
     SupplyPlan,
     Target,
+    additions_needed,
     first_shortfall,
     gaps,
     supply_path,
@@ -98,6 +101,7 @@ class RunResult:
     # forecast.pipeline.counties.county_table (prefecture/province)
     counties: pd.DataFrame | None = None
     planning: pd.DataFrame | None = None  # forecast.care.planning.planning_table (baseline)
+    additions_needed: pd.DataFrame | None = None  # forecast.care.supply.additions_needed
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -114,9 +118,11 @@ def supply_plans(sections: Mapping, document: str | None, base_year: int,
         base_institutional = None
         if service == "elderly_beds":
             base = section.base_count(float(base_drivers["pop_60plus"]))
-            beds_base = base
             scopes = section.base_by_scope(float(base_drivers["pop_60plus"]))
             base_institutional = scopes["institutional"]
+            # a nursing-type share is a share of institutional beds (E2)
+            beds_base = (base_institutional if base_institutional is not None
+                         else None if base is None else base * share)
             notes.append({"service": service, "note": _scope_note(section, scopes, share)})
         elif service == "nursing_beds":
             base = section.base_count(beds_base)
@@ -183,6 +189,8 @@ def _scope_note(section, scopes: dict, share: float) -> str:
             f"methods); community beds {scopes['community']:,.0f}")
 
 
+HORIZON_NOTE = ("supply after the plan's horizon ({year}) is the plan's last level held, not "
+                "planned (gaps.csv beyond_plan_horizon); assumption")
 TARGET_SUPPLY_BASIS = ("the plan's own target, held from its year on (no base supply stated: "
                        "assumes the plan meets its target; assumption)")
 
@@ -194,9 +202,10 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
     Where the document states a base supply: base + additions (:func:`supply_path`). Where it
     does not but states its own target (a count, or a rate turned into a count with the
     projected population of the target year): the target from its year on, held at the last
-    target's count afterwards, unknown before. Nursing beds with only a share target get that
-    share of the planned elderly beds from the target year. National targets a document did
-    not adopt do not count as supply.
+    target's count afterwards, unknown before (``supply_source`` ``target_assumed``). Nursing
+    beds with only a share target get that share of the planned institutional elderly beds
+    from the target year (a nursing-type share is a share of institutional beds, E2). National
+    targets a document did not adopt do not count as supply.
     """
     paths = {service: supply_path(plan, years) for service, plan in plans.items()}
     own = [t for t in targets if t.origin != NATIONAL]
@@ -206,8 +215,9 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         if path is None or path["supply"].notna().any() or counts.empty:
             continue
         rows = counts[counts.service == service].dropna(subset=["count"])
-        beds = (paths["elderly_beds"].set_index("year")["supply"] if "elderly_beds" in paths
-                else pd.Series(dtype=float))
+        bed_path = (paths["elderly_beds"].set_index("year") if "elderly_beds" in paths
+                    else pd.DataFrame(columns=["supply_institutional", "institutional_basis"]))
+        beds = bed_path["supply_institutional"].astype(float)
         shares = [t for t in own if t.service == service and t.kind == "share_nursing"]
         if shares and beds.notna().any():
             # the nursing-type share of the beds the plan provides, not of its bed target
@@ -219,10 +229,25 @@ def planned_supply(plans: dict[str, SupplyPlan], targets: list[Target], drivers:
         supply = np.full(len(years), np.nan)
         for year, count in by_year.items():
             supply[years >= year] = count
-        paths[service] = with_estimated_institutional(
-            path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS),
-            plans[service].institutional_share)
+        assumed = path.assign(supply=supply, supply_basis=TARGET_SUPPLY_BASIS,
+                              supply_source=np.where(np.isnan(supply), SOURCE_UNKNOWN,
+                                                     SOURCE_TARGET))
+        if service == "nursing_beds" and shares and beds.notna().any():
+            basis = bed_path["institutional_basis"].reindex(years).fillna("unknown").to_numpy()
+            paths[service] = assumed.assign(supply_institutional=supply,
+                                            institutional_basis=basis)
+        else:
+            paths[service] = with_estimated_institutional(assumed,
+                                                          plans[service].institutional_share)
     return paths
+
+
+def plan_horizon(plans: dict[str, SupplyPlan]) -> int | None:
+    """The last year of a plan's own targets and additions (None: it states neither): supply
+    after it is the plan's last level held, not planned."""
+    years = [t.year for plan in plans.values() for t in plan.targets if t.origin != NATIONAL]
+    years += [a.end_year for plan in plans.values() for a in plan.additions]
+    return max(years) if years else None
 
 
 def demand_parameters(config: Config) -> tuple[ElderlyCareParameters, ChildcareParameters,
@@ -287,9 +312,12 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
                      "assumption": note["parameter"], "detail": str(note["value"]),
                      "source": note["source"], "confidence": "", "sourced": True})
     for note in supply_notes:
-        rows.append({"scenario": "all", "component": f"supply {note['service']}",
-                     "assumption": note["note"], "detail": "", "source": "config",
-                     "confidence": "", "sourced": True})
+        unsourced = note.get("confidence") == "A"
+        component = "supply" if note["service"] == "all" else f"supply {note['service']}"
+        rows.append({"scenario": "all", "component": component,
+                     "assumption": note["note"], "detail": "",
+                     "source": "" if unsourced else "config",
+                     "confidence": note.get("confidence", ""), "sourced": not unsourced})
     rows.append({"scenario": "all", "component": "supply", "assumption":
                  "planned additions spread evenly over their years", "detail": "",
                  "source": "", "confidence": "A", "sourced": False})
@@ -413,10 +441,16 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
         spec.supply_sections[name].supply.services(), spec.source_document.get("file"), base_year,
         base_drivers)
     paths = planned_supply(plans, targets, drivers, inputs.years)
+    horizon = plan_horizon(plans)
+    if horizon is not None and horizon < inputs.years[-1]:
+        supply_notes = [*supply_notes, {"service": "all", "note": HORIZON_NOTE.format(
+            year=horizon), "confidence": "A"}]
     return {
         "residual": float(np.abs(balance_residual(projection)).max()),
         "population": population, "summary": summary_table(name, inputs, projection),
-        "demand": demand, "gaps": gaps(demand, paths, targets, drivers),
+        "demand": demand,
+        "gaps": gaps(demand, paths, targets, drivers, plan_horizon=horizon,
+                     institutional_share=institutional_share_of_beds()),
         "supply": [path.assign(scenario=name, service=service,
                                occupied_institutional=(path["supply_institutional"]
                                                        * scenario.elderly.observed_occupancy
@@ -450,7 +484,8 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     supplies = [path for o in outputs.values() for path in o["supply"]]
     supply_columns = ["scenario", "service", "year", "supply", "supply_basis",
                       "plan_target_path", "supply_institutional", "institutional_basis",
-                      "occupied_institutional"]
+                      "occupied_institutional", "supply_source", "base_supply",
+                      "base_supply_institutional"]
     supply = (pd.concat(supplies, ignore_index=True)[supply_columns] if supplies
               else pd.DataFrame(columns=supply_columns))
     shortfalls = first_shortfall(gap_table)
@@ -503,7 +538,8 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
                      assumptions=assumptions, manifest=manifest,
                      inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
-                     spec=spec, counties=county_rows)
+                     spec=spec, counties=county_rows,
+                     additions_needed=additions_needed(gap_table))
 
 
 def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFrame,

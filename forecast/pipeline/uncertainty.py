@@ -58,7 +58,7 @@ WPP_JUMP_OFF = 2023  # last WPP 2024 estimate; its projection's horizon h is yea
 FIXED_SD_HORIZON = 15  # years: a fixed sd is stated for 15 years after the base year
 DISABILITY_SCALED = {("elderly_beds", "needs"), ("nursing_beds", "needs"),
                      ("elderly_beds", "expected_use"), ("nursing_beds", "expected_use"),
-                     ("driver", "residents_expected"),
+                     ("driver", "residents_expected"), ("driver", "residents_nursing_level"),
                      ("driver", "severe_disabled"), ("driver", "moderate_disabled"),
                      ("driver", "residents_needing_care")}
 SUMMARY_INDICATORS = ("total", "births", "deaths", "net_migrants", "pop_0_2", "pop_3_5",

@@ -135,7 +135,11 @@ LABELS: dict[str, dict[str, str]] = {
         "met": "满足",
         "short": "短缺",
         "unknown": "供给未知",
+        "same_as_target": "需求即规划目标，无从判断",
         "never": "预测期内无缺口",
+        # supply sources (gaps.supply_source)
+        "plan_stated": "规划给出（基期+新增）",
+        "target_assumed": "以规划目标代替供给（假设）",
         # target origins and kinds
         "plan": "规划目标",
         "national": "全国目标",
@@ -278,7 +282,10 @@ LABELS: dict[str, dict[str, str]] = {
         "met": "met",
         "short": "short",
         "unknown": "supply unknown",
+        "same_as_target": "demand is the plan's own target: no verdict",
         "never": "none in the horizon",
+        "plan_stated": "stated in the plan (base + additions)",
+        "target_assumed": "the plan's target taken as supply (assumption)",
         "plan": "Plan target",
         "national": "National target",
         "count": "count",
@@ -825,6 +832,18 @@ HEADERS: dict[str, dict[str, str]] = {
         "per_1000_of": "每千人口径", "coverage_under3": "托位覆盖率",
         "demand_coverage_under3": "需求覆盖率", "plan_target": "目标数量",
         "target_origin": "目标来源", "plan_target_gap": "目标−需求",
+        "supply_source": "供给来源", "base_supply": "基期供给（保持不变）",
+        "plan_target_in_scope": "目标数量（按本行口径）",
+        "base_supply_institutional": "基期机构床位（保持不变）",
+        "gap_status_quo": "现状缺口（基期供给−需求）",
+        "gap_target_adequacy": "目标充足性缺口（规划目标−需求）",
+        "gap_delivery": "落实缺口（规划供给−规划目标）",
+        "beyond_plan_horizon": "超出规划期",
+        "period": "五年期", "period_start": "起始年", "period_end": "结束年",
+        "demand_end": "期末需求", "peak_demand_end": "期末前最高需求",
+        "supply_end": "期末规划供给", "additions_needed": "本期需新增（自基期存量起）",
+        "additions_planned": "本期规划新增", "additions_beyond_plan": "规划之外需再新增",
+        "demand_growth": "本期需求增量", "rests_on_assumptions": "所依赖的无来源假设",
         "first_shortfall_year": "首个缺口年份", "outcome": "结果",
         "supply_unknown_until": "供给未知至", "kind": "目标类型", "source": "来源",
         "driver_year": "基准年份", "count": "数量", "per_1000_elderly": "每千老人",
@@ -880,10 +899,81 @@ def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
     return f"{names[column]} {column}" if column in names else column
 
 
+#: Which question each demand method answers, for a planner (terminal, key findings, report).
+METHOD_GUIDE: dict[str, dict[tuple[str, str], str]] = {
+    "zh": {
+        ("elderly_beds", "norm"):
+            "千人指标法：按规划或国家标准（每千名60岁及以上老人床位数）应有多少床位，"
+            "对比全部养老床位（机构+社区）——回答“是否达到规划标准”",
+        ("elderly_beds", "needs"):
+            "失能需求法：需要入住机构的失能、半失能老人要多少机构床位（按规划入住率），"
+            "对比机构床位——回答“机构能否容纳需要入住的失能老人”",
+        ("elderly_beds", "expected_use"):
+            "预期使用法：按全国机构现有入住水平和实际入住率（约50%），实际会用到多少"
+            "机构床位——回答“实际会用多少床、会不会空置”",
+        ("elderly_beds", "rule_9073"):
+            "“9073”格局法：3%的老人入住机构的经验比例，对比机构床位——"
+            "粗略参考，不是需求测算",
+        ("nursing_beds", "needs"):
+            "护理型床位（失能需求法、预期使用法）：按照护等级测算——重度失能及"
+            "失智入住老人需要护理型床位",
+        ("nursing_beds", "norm"):
+            "护理型床位（千人指标法、“9073”格局法）：护理型床位占机构床位比例目标"
+            "（国家55%，规划自定者从其规定）乘以机构床位",
+        ("childcare_places", "norm"):
+            "托位千人指标法：每千人口托位标准（国家4.5个）——回答“是否达到指标”",
+        ("childcare_places", "needs"):
+            "托位入托需求法：有入托意愿的家庭中，按已观察到的入托率和政策路径"
+            "实际会入托多少婴幼儿——回答“实际会用多少托位”",
+    },
+    "en": {
+        ("elderly_beds", "norm"): "norm: the beds the planning standard (beds per 1,000 aged "
+                                  "60+) asks for, compared with all beds (institutional + "
+                                  "community): does the plan meet its standard?",
+        ("elderly_beds", "needs"): "needs: institutional beds for the disabled elderly who need "
+                                   "a place (at planning occupancy), compared with institutional "
+                                   "beds: can institutions take those who need care?",
+        ("elderly_beds", "expected_use"): "expected use: institutional beds that will actually "
+                                          "be used at today's national use and occupancy (about "
+                                          "50 %): how many beds will be used, will they stand "
+                                          "empty?",
+        ("elderly_beds", "rule_9073"): "9073: the rule of thumb that 3 % of the elderly live in "
+                                       "institutions, compared with institutional beds: a rough "
+                                       "reference, not a measure of need",
+        ("nursing_beds", "needs"): "nursing-type beds (needs, expected use): from the mix of "
+                                   "need: severely disabled and dementia residents need a "
+                                   "nursing-type bed",
+        ("nursing_beds", "norm"): "nursing-type beds (norm, 9073): the share target of "
+                                  "institutional beds (national 55 %, or the plan's own) × "
+                                  "their institutional beds",
+        ("childcare_places", "norm"): "childcare places, norm: places per 1,000 residents "
+                                      "(national 4.5): "
+                                      "does the plan meet the indicator?",
+        ("childcare_places", "needs"): "childcare places, needs: children of families who "
+                                       "want care, at "
+                                       "observed enrolment moving along the policy path: how "
+                                       "many places will actually be used?",
+    },
+}
+
+
+def assumption_keys_text(text: str, lang: str = "zh") -> str:
+    """The unsourced parameters a verdict rests on (gaps.csv rests_on_assumptions) for
+    display: parameter keys as in data/care_parameters.csv, the prose in ``lang``."""
+    words = TERMINAL_TEXT[_language(lang)]
+    text = text.replace("supply: the plan's target assumed met", words["assumed_met"])
+    return text.replace(" ratio", "之比") if _language(lang) == "zh" else text
+
+
+def method_guide(lang: str = "zh") -> list[str]:
+    """The method guide's lines in ``lang`` (one per method, nursing-type beds in two)."""
+    return list(METHOD_GUIDE[_language(lang)].values())
+
+
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
-                "target_origin", "sourced", "topic", "item")
+                "target_origin", "sourced", "topic", "item", "supply_source")
 
 
 def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:
@@ -930,6 +1020,20 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "demand_of": "{service}需求（{method}）",
         "probability": "规划供给满足需求的概率（{service}）",
         "probability_unknown": "规划供给满足需求的概率：规划未给出供给，无法计算",
+        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；目标 = 规划目标 − 需求"
+                      "（目标是否够用）；落实 = 规划供给 − 规划目标（有目标的年份）",
+        "gap_kinds": "现状 {year}|目标 {year}|落实 {year}",
+        "horizon": "规划期止于{year}年：之后的供给是规划末年水平保持不变"
+                   "（gaps.csv 标注为超出规划期），之后的短缺部分源于规划期限",
+        "additions": "各五年期需新增（规划之外需再新增；供给未知时为需求增量）",
+        "additions_cell_unknown": "需求增{value}",
+        "guide": "各测算方法回答的问题",
+        "assumption_verdicts": "依赖无来源参数（假设）的判断",
+        "assumed_supply": "供给为假定达成的规划目标（文件未给基期数量）：{services}",
+        "no_assumption": "不依赖无来源参数",
+        "assumed_met": "供给：假定规划目标达成",
+        "gap_kinds_section": "三类缺口与各五年期需新增",
+        "assumed_mark": "* 供给为假定达成的规划目标（文件未给出基期数量）：该判断以规划落实为前提",
     },
     "en": {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
@@ -950,6 +1054,24 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "uncertainty": "stochastic projection ({n} trajectories, seed {seed}): median (80% "
                        "interval)",
         "indicator": "indicator", "quantile_cell": "{q50} ({q10}–{q90})",
+        "three_gaps": "three gaps (negative = shortfall): status quo = base supply held − "
+                      "demand; target = the plan's target − demand (is the target enough?); "
+                      "delivery = planned supply − the target (years with a target)",
+        "gap_kinds": "status quo {year}|target {year}|delivery {year}",
+        "horizon": "the plan's horizon ends in {year}: supply after it is the plan's last level "
+                   "held (flagged beyond_plan_horizon in gaps.csv), so part of any later "
+                   "shortfall is the plan's horizon",
+        "additions": "additions needed per five-year period (on top of the plan; demand growth "
+                     "where supply is unknown)",
+        "additions_cell_unknown": "demand +{value}",
+        "guide": "which method answers which question",
+        "assumption_verdicts": "verdicts that rest on unsourced parameters (assumptions)",
+        "assumed_supply": "supply is the plan's target assumed met (no base stated): {services}",
+        "no_assumption": "no unsourced parameter",
+        "assumed_met": "supply: the plan's target assumed met",
+        "gap_kinds_section": "Three gaps and additions per five-year period",
+        "assumed_mark": "* supply is the plan's target assumed met (no base stated): the verdict "
+                        "holds only if the plan is delivered",
         "demand_of": "{service}, {method}",
         "probability": "probability that planned supply meets demand ({service})",
         "probability_unknown": "probability that planned supply meets demand: the plan states "
@@ -1282,6 +1404,10 @@ PHRASES_ZH: dict[str, str] = {
     "meets its target; assumption)": "规划自身目标，自目标年份起保持（未给出基期供给：假定规划"
                                     "达到目标；假设）",
     "additions spread evenly over their years (assumption)": "新增按年份平均分摊（假设）",
+    "supply after the plan's horizon (": "规划期（止于",
+    ") is the plan's last level held, not planned (gaps.csv beyond_plan_horizon); "
+    "assumption": "年）之后的供给为规划末年水平保持不变，并非规划（gaps.csv 的 "
+                  "beyond_plan_horizon）；假设",
     "unknown: no base supply stated": "未知：未给出基期供给",
     "held constant (no additions stated)": "保持不变（未给出新增）",
     "+ additions": "＋规划新增",

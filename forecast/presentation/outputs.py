@@ -271,7 +271,7 @@ def _excel_cells(series) -> list:
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(series.dtype):
-        return [bool(v) for v in series]
+        return [None if v is pd.NA else bool(v) for v in series]  # nullable: NA empty
     if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(series.dtype,
                                                                       pd.CategoricalDtype):
         return series.astype("int64").tolist() if not series.isna().any() else [
@@ -384,7 +384,10 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
     tables = {
         "summary": result.summary, "population": result.population,
         "demand": result.demand, "gaps": result.gaps, "supply": result.supply,
-        "first_shortfall": result.first_shortfall, "targets": result.targets,
+        "first_shortfall": result.first_shortfall,
+        **({"additions_needed": result.additions_needed}
+           if getattr(result, "additions_needed", None) is not None else {}),
+        "targets": result.targets,
         "expectations": result.expectations, "assumptions": result.assumptions,
     }
     uncertainty = getattr(result, "uncertainty", None)

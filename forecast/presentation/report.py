@@ -38,7 +38,7 @@ KEY_YEARS = (2025, 2030, 2035)
 REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
                   "assumptions.csv")
 OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met",
-                   "demand_quantiles", "counties", "planning")
+                   "demand_quantiles", "counties", "planning", "additions_needed")
 CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
                "childcare_demand")
 
@@ -420,6 +420,7 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     sentences += _expectation_sentences(files, base, lang)
     sentences += [esc(s) for s in county_sentences(files, lang)]
     sentences += [esc(s) for s in planning_sentences(files, lang)]
+    sentences += [esc(s) for s in planner_guide_sentences(files, lang, beds=False)]
     if len(files.manifest.get("scenarios", [])) > 1:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
                                                                                lang))))
@@ -475,7 +476,8 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
 def _scoped_supply(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
     """Supply by year of all beds (the norm's scope) and, where the table has it, of
     institutional beds (the scope of the needs, expected-use and 9073 methods)."""
-    if "supply_scope" not in rows.columns or (rows["supply_scope"] == "total").all():
+    if "supply_scope" not in rows.columns or (rows["supply_scope"] == "total").all() \
+            or (rows["supply_scope"] != "total").all():  # one scope (nursing-type beds)
         return rows.groupby("year")["supply"].first(), None
     scope = rows["supply_scope"].astype(str)
     return (rows[scope == "total"].groupby("year")["supply"].first(),
@@ -711,6 +713,104 @@ def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[st
             service=_service_name(service, lang), year=end, items=joiner.join(items),
             n=f"{int(trajectories):,}" if trajectories else "")))
     return sentences
+
+
+def planner_guide_sentences(files: RunFiles, lang: str = "zh",
+                            beds: bool = True) -> list[str]:
+    """Which method answers which question, and which verdicts rest on unsourced parameters
+    (plain text; issue 11 item 7). ``beds=False`` leaves out the elderly-bed methods (the key
+    findings state them already, with the occupancy figures)."""
+    from forecast.presentation.labels import METHOD_GUIDE, TERMINAL_TEXT, assumption_keys_text
+
+    text = TERMINAL_TEXT[lang]
+    colon, joiner = ("：", "；") if lang == "zh" else (": ", "; ")
+    guide = [line for (service, _), line in METHOD_GUIDE[lang].items()
+             if beds or service != "elderly_beds"]
+    sentences = [text["guide"] + colon + joiner.join(guide)]
+    scenario, gaps, _ = _main_gaps(files)
+    if "rests_on_assumptions" not in gaps.columns:
+        return sentences
+    rests = gaps[gaps["rests_on_assumptions"].fillna("").astype(str) != ""]
+    rests = rests.drop_duplicates(["service", "method"])
+    items = []
+    for service in _ordered(rests.service.astype(str).unique(),
+                            ("elderly_beds", "nursing_beds", "childcare_places")):
+        for row in _method_rows(rests[rests.service == service]):
+            detail = assumption_keys_text(str(row.rests_on_assumptions), lang)
+            items.append(f"{_service_name(service, lang)}/"
+                         f"{_method_name(row.method, service, lang)}（{detail}）"
+                         if lang == "zh" else
+                         f"{_service_name(service, lang)}/"
+                         f"{_method_name(row.method, service, lang)} ({detail})")
+    if items:
+        sentences.append(text["assumption_verdicts"] + colon + joiner.join(items))
+    return sentences
+
+
+def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
+    """The three named gaps in the first key year and the end year, the plan's horizon and
+    the additions needed in each five-year period (issue 11 item 5); None for a run written
+    before these columns existed."""
+    from forecast.presentation.labels import TERMINAL_TEXT
+
+    text = TERMINAL_TEXT[lang]
+    scenario, gaps, _ = _main_gaps(files)
+    needed = ("gap_status_quo", "gap_target_adequacy", "gap_delivery")
+    if any(c not in gaps.columns for c in needed):
+        return None
+    t = TEXT[lang]
+    base, end = int(gaps.year.min()), int(gaps.year.max())
+    years = sorted({_key_years(gaps.year.unique(), base, end)[0], end})
+    headers = [t["service"], t["method"]] + [
+        esc(h) for year in years for h in text["gap_kinds"].format(year=year).split("|")]
+    rows = []
+    services = _ordered(gaps.service.astype(str).unique(),
+                        ("elderly_beds", "nursing_beds", "childcare_places"))
+    for service in services:
+        for row in _method_rows(gaps[(gaps.service == service) & (gaps.year == years[0])]):
+            method_rows = gaps[(gaps.service == service) & (gaps.method == row.method)]
+            cells = [esc(_service_name(service, lang)), esc(_method_name(row.method, service,
+                                                                         lang))]
+            for year in years:
+                at = method_rows[method_rows.year == year]
+                for column in needed:
+                    value = at[column].iloc[0] if len(at) else float("nan")
+                    cells.append("–" if _is_missing(value) else
+                                 esc(("+" if value >= 0 else "−") + _count(value, service, lang)))
+            rows.append(cells)
+    parts = [f'<p class="note">{esc(text["three_gaps"])}</p>',
+             _table(headers, rows, numeric=[False, False] + [True] * (3 * len(years)))]
+    if "beyond_plan_horizon" in gaps.columns:
+        beyond = gaps[gaps["beyond_plan_horizon"].astype(str) == "True"]
+        if len(beyond):
+            horizon = text["horizon"].format(year=int(beyond.year.min()) - 1)
+            parts.append(f'<p class="note">{esc(horizon)}</p>')
+    additions = files.tables.get("additions_needed")
+    if additions is not None and len(additions):
+        table = additions[additions.scenario.astype(str) == scenario]
+        periods = list(dict.fromkeys(table["period"].astype(str)))
+        rows = []
+        for service in services:
+            service_rows = table[table.service == service]
+            for method in _ordered(service_rows.method.astype(str).unique(),
+                                   ("norm", "needs", "expected_use", "rule_9073")):
+                cells = [esc(_service_name(service, lang)), esc(_method_name(method, service,
+                                                                             lang))]
+                for period in periods:
+                    row = service_rows[(service_rows.method == method)
+                                       & (service_rows.period.astype(str) == period)].iloc[0]
+                    if _is_missing(row.additions_beyond_plan):
+                        cells.append(esc(text["additions_cell_unknown"].format(
+                            value=_count(max(row.demand_growth, 0.0), service, lang))))
+                    else:
+                        cells.append(esc(_count(row.additions_beyond_plan, service, lang)))
+                rows.append(cells)
+        parts.append(f'<p class="note">{esc(text["additions"])}</p>')
+        parts.append(_table([t["service"], t["method"]] + [esc(p) for p in periods], rows,
+                            numeric=[False, False] + [True] * len(periods)))
+    guide = "".join(f"<li>{esc(s)}</li>" for s in planner_guide_sentences(files, lang))
+    parts.append(f"<ul>{guide}</ul>")
+    return "\n".join(parts)
 
 
 def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1588,6 +1688,11 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     findings = "".join(f"<li>{s}</li>" for s in key_findings(files, lang))
     sections.append(("findings", t["findings"], f'<ul class="findings">{findings}</ul>'))
     sections.append(("gaps", t["gaps"], gap_table_html(files, lang)))
+    kinds = gap_kinds_html(files, lang)
+    if kinds is not None:
+        from forecast.presentation.labels import TERMINAL_TEXT
+
+        sections.append(("gap_kinds", TERMINAL_TEXT[lang]["gap_kinds_section"], kinds))
     counties = counties_html(files, lang)
     if counties is not None:
         from forecast.presentation.labels import COUNTY_TEXT
