@@ -325,11 +325,15 @@ def _target_count(target, values: dict[str, np.ndarray], targets) -> np.ndarray:
         return target.value * values["driver_pop_total"] / 1000
     if target.kind == "coverage_under3":
         return target.value * values["driver_pop_0_2"]
-    # share_nursing: share × the largest elderly-bed target of the same year
+    # share_nursing: share × the institutional beds of the largest elderly-bed target of the
+    # same year (a share of institutional beds, as supply.gaps counts it)
+    from forecast.care.supply import default_institutional_share
+
     beds = [t for t in targets if t.service == "elderly_beds" and t.year == target.year]
     if not beds:
         return np.full(len(values["driver_pop_total"]), np.nan)
-    return target.value * np.fmax.reduce([_target_count(t, values, targets) for t in beds])
+    return target.value * default_institutional_share() * np.fmax.reduce(
+        [_target_count(t, values, targets) for t in beds])
 
 
 def gap_arrays(values: dict[str, np.ndarray], group_years: np.ndarray, targets
