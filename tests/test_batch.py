@@ -220,7 +220,8 @@ def test_workbook_charts_map_and_report(in_process):
 def test_array_gaps_equal_supply_gaps_exactly(honghe):
     """The batch's demand, national targets and gaps as arrays (gap_arrays) are the numbers
     of forecast.care.supply.gaps on the long demand table, to the last bit: target − demand with
-    E1 35 beds per 1,000 aged 60+, nursing 0.3 × that from 2025, 托位 4.5 per 1,000 from 2025."""
+    E1 35 beds per 1,000 aged 60+, nursing the share target × the institutional part (E12) of
+    that from 2025, 托位 4.5 per 1,000 from 2025."""
     settings = batch.BatchSettings(end_year=2030)
     units = honghe.units[:3]
     rows, _ = batch.deterministic_rows(units, settings)
