@@ -43,7 +43,11 @@ Components (see :func:`build_defaults`):
 * **Sex ratio at birth**: the local census age-0 sex ratio where at least 5,000 children aged 0
   were counted, else WPP China's SRB for the base year; held constant.
 * **Migration**: annual net migrants by age and sex from the 2010→2020 census residual (cohort
-  survival of the 2010 census with local mortality), held constant; see :func:`census_residual`.
+  survival of the 2010 census with local mortality), see :func:`census_residual`; net losses
+  as rates, gains as counts (:func:`migrants_along_projection`), both scaled each year by WPP
+  2024 China's net migration rate relative to its 2010s level (:func:`migration_path_factor`:
+  about 0.73 by 2035, 0.70 by 2050), so the 2010s' flows converge as WPP's national migration
+  does instead of running at full strength for decades.
 
 For a 2010 base year only what was known in 2010 is used: the 2010 census, WPP estimates up to
 the 2005–2010 period (mortality improvement extrapolated from 2000–2010), a constant TFR and
@@ -66,6 +70,7 @@ from .graduation import graduate, old_age_pattern_from_groups
 from .inputs import SRB_WARN, ProjectionInputs, Settings
 from .lifetable import life_table, survival_ratios_by_sex
 from .paths import data_dir
+from .vocabulary import MIGRATION_PATH_CONVERGE
 
 SEXES = ("male", "female")
 AGES = np.arange(101)
@@ -824,10 +829,54 @@ def _national_residual_rate() -> np.ndarray:
     return rate
 
 
+MIGRATION_RESIDUAL_YEARS = (2010, 2019)  # calendar years the 2010→2020 census residual spans
+MIGRATION_PATH_SMOOTHING_YEARS = 11  # centred window over WPP's annual net migration rates
+MIGRATION_PATH_SOURCE = (WPP_SOURCE + ": China net migration (thousands) over population "
+                         "(births / crude birth rate), estimates to 2023 then the medium "
+                         "projection")
+MIGRATION_PATH_METHOD = (
+    "the 2010s' residual scaled each year by WPP 2024 China's net migration rate "
+    f"({MIGRATION_PATH_SMOOTHING_YEARS}-year centred mean) relative to its "
+    f"{MIGRATION_RESIDUAL_YEARS[0]}–{MIGRATION_RESIDUAL_YEARS[1]} mean, at most 1 (bayesPop's "
+    "pop.predict.subnat, given no regional migration, shares WPP's national net migration of "
+    "each period among regions, so each follows the national path; assumed here: internal "
+    "migration converges at the pace WPP projects for China's)")
+
+
+def wpp_net_migration_rate() -> pd.Series:
+    """WPP 2024 China net migrants per person by calendar year (estimates, then median)."""
+    net = wpp.wpp_indicator("net_migration")
+    population = wpp.wpp_indicator("births") / wpp.wpp_indicator("cbr") * 1000.0  # thousands
+    return (net / population).dropna()
+
+
+def migration_path_factor(step_years: np.ndarray) -> np.ndarray:
+    """Factor (T,) on the 2010s' net migration in each step (step t ≈ calendar year t+1).
+
+    WPP's net migration rate for China, smoothed over ``MIGRATION_PATH_SMOOTHING_YEARS``
+    centred years (its annual estimates swing: −0.46 ‰ in 2015, −0.07 ‰ in 2017), relative to
+    its mean over the years the census residual spans, capped at 1 (the path converges; it
+    never amplifies the residual) and floored at 0. WPP 2024 projects China's rate at about
+    0.73 of its 2010s level by 2035 and 0.70 by 2050 (−0.21 ‰ in 2010–19). Years after WPP's
+    last keep its last smoothed value.
+    """
+    rate = wpp_net_migration_rate()
+    smooth = rate.rolling(MIGRATION_PATH_SMOOTHING_YEARS, center=True,
+                          min_periods=MIGRATION_PATH_SMOOTHING_YEARS // 2 + 1).mean()
+    first, last = MIGRATION_RESIDUAL_YEARS
+    reference = float(rate.loc[first:last].mean())
+    years = np.asarray(step_years, dtype=int) + 1
+    values = smooth.reindex(np.clip(years, smooth.index.min(), smooth.index.max())).to_numpy()
+    return np.clip(values / reference, 0.0, 1.0)
+
+
 def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.ndarray,
-                              srb: np.ndarray, base_migrants: np.ndarray, passes: int = 4
-                              ) -> np.ndarray:
+                              srb: np.ndarray, base_migrants: np.ndarray, passes: int = 4,
+                              path: np.ndarray | None = None) -> np.ndarray:
     """Annual net migrants (U, T, 2, 101): net losses as rates, net gains as counts.
+
+    ``path`` (T,) multiplies both the rates and the counts of each step (1 = the base-year
+    level; see :func:`migration_path_factor`); None keeps the base-year level.
 
     A cell (age, sex) whose base-year net migration is negative loses people in proportion
     to its own population, so it keeps its base-year rate (limited to 20 % a year) applied
@@ -845,15 +894,16 @@ def migrants_along_projection(population: np.ndarray, mx: np.ndarray, asfr: np.n
     gains = np.where(losing, 0.0, base_migrants)
     survival = survival_ratios_by_sex(mx)  # (U, T, 2, 101)
     n_steps = mx.shape[1]
-    counts = np.broadcast_to((rates * population)[:, None],
-                             (len(population), n_steps, 2, 101)).copy()
+    factor = (np.ones(n_steps) if path is None else np.asarray(path, dtype=float)
+              )[None, :, None, None]  # (1, T, 1, 1)
+    counts = factor * (rates * population)[:, None]
     if not losing.any():
         return counts
     for _ in range(passes):
         projected = project(population, np.moveaxis(survival, 1, 0), np.moveaxis(asfr, 1, 0),
                             np.moveaxis(srb, 1, 0), np.moveaxis(counts, 1, 0)).population
         losses = np.where(losing, rates, 0.0)[:, None] * np.moveaxis(projected[:-1], 0, 1)
-        counts = losses + gains[:, None]
+        counts = factor * (losses + gains[:, None])
     return counts
 
 
@@ -1001,12 +1051,20 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
         decade = census_consistent_mx(np.arange(2010, 2020))
         mx_decade = levels[:, None, :, None] * decade[None]
         migrants, migration_notes = census_residual(units, population, mx_decade)
+        path = migration_path_factor(steps)
+        path_record = {"path": MIGRATION_PATH_CONVERGE, "path_method": MIGRATION_PATH_METHOD,
+                       "path_source": MIGRATION_PATH_SOURCE,
+                       "path_factor": {int(y): round(float(f), 4)
+                                       for y, f in zip(steps, path, strict=True)}}
+        migration_notes = [{**note, **path_record} for note in migration_notes]
     else:
         migrants = np.zeros_like(population)
+        path = None
         migration_notes = [{"method": "zero net migration (2010 base: the 2010→2020 residual "
                                       "was not known in 2010)"} for _ in units]
     net_migrants = migrants_along_projection(
-        population, mx, asfr, np.broadcast_to(srb[:, None], asfr.shape[:2]), migrants)
+        population, mx, asfr, np.broadcast_to(srb[:, None], asfr.shape[:2]), migrants,
+        path=path)
 
     # base-year e0 of every unit at once (one life table per sex, not one per unit)
     e0_base = np.stack([life_table(mx[:, 0, j], sex).ex[..., 0]
