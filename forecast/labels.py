@@ -1250,6 +1250,10 @@ PHRASES_ZH: dict[str, str] = {
         "2010年代普查余差保持不变（不收敛）",
     "migration path 'constant': the default has no path factor (no census residual); "
     "unchanged": "迁移路径“constant”：默认值无路径系数（无普查余差），不作改变",
+    "local level faded to the national one over ages ": "本地死亡水平在",
+    "; the differential at younger ages scaled so the unit's deaths at its base population "
+    "are kept": "岁之间逐渐过渡到全国水平；更年轻年龄的差异相应放大，"
+                "使本单位基期人口的死亡总数不变",
     "zero net migration (2010 base: the 2010→2020 residual was not known in 2010)":
         "净迁移为零（2010年基期：2010年时尚不知2010→2020年余差）",
     "the document states none": "文件未给出",
