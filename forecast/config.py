@@ -337,9 +337,16 @@ class Migration(StrictModel):
     counts_file: str | None = Field(
         default=None, description="With mode 'counts': CSV with columns year,sex,age,"
         "net_migrants (persons per year), relative to the config file.")
+    path: Literal["converge", "constant"] | None = Field(
+        default=None, description="The census residual over time: 'converge' (the default: "
+        "scaled each year by WPP 2024 China's net migration rate relative to its 2010s level, "
+        "about 0.73 by 2035) or 'constant' (the 2010s' level every year). None = the default.")
 
     @model_validator(mode="after")
     def _counts_need_file(self) -> Migration:
+        if self.path is not None and self.mode in ("zero", "counts"):
+            raise _rule_error(f"`path` applies to the census residual, not to mode "
+                              f"'{self.mode}'", "path")
         if self.mode == "counts" and not self.counts_file:
             raise _rule_error("mode 'counts' needs `counts_file` (a CSV year,sex,age,"
                               "net_migrants)", "counts_file")

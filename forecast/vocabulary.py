@@ -49,3 +49,11 @@ TARGET_ORIGINS: tuple[str, ...] = (PLAN, NATIONAL)
 #: published series), a 'scenario assumption' has none.
 CHANGE_KINDS_SOURCED: tuple[str, ...] = ("user input", "trend forecast")
 CHANGE_KINDS: tuple[str, ...] = (*CHANGE_KINDS_SOURCED, "scenario assumption")
+
+#: Paths of the default net migration over time
+# (forecast.defaults.assumptions.migration_path_factor):
+#: 'converge' scales the 2010s' census residual by WPP China's net migration rate relative to
+#: its 2010s level; 'constant' keeps the 2010s' level for every year.
+MIGRATION_PATH_CONVERGE = "converge"
+MIGRATION_PATH_CONSTANT = "constant"
+MIGRATION_PATHS: tuple[str, ...] = (MIGRATION_PATH_CONVERGE, MIGRATION_PATH_CONSTANT)

@@ -177,11 +177,13 @@ def test_unit_level_is_province_level_times_relative_smr():
 
 
 def test_defaults_mx_is_level_times_national_schedule(five_units):
-    """mx of every step = k (by sex) × the national schedule of that step."""
+    """mx of every step = the level k (by sex) shaped by age (faded to the national level at
+    the oldest ages, forecast.defaults.assumptions.age_shaped_levels) × the national schedule."""
     levels, _ = local_mortality_level([census.resolve_unit(c) for c in CENSUS_2020], 2020)
     national = assumptions.census_consistent_mx(five_units.settings.step_years)
-    np.testing.assert_allclose(five_units.mx, levels[:, None, :, None] * national[None],
-                               rtol=1e-12)
+    base = assumptions.census_consistent_mx(np.array([2019]))[0]
+    shaped = assumptions.age_shaped_levels(levels, five_units.population, base)
+    np.testing.assert_allclose(five_units.mx, shaped[:, None] * national[None], rtol=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,36 @@ def test_findings_state_the_2025_elderly_population_from_summary(page, run_dir):
     assert expected in _plain(page)
 
 
+def test_findings_state_the_migration_share_of_population_change(page, run_dir):
+    """The key findings say how much of the change base → end comes from net migration:
+    the sum of summary.csv's net migrants over the projected years (Honghe loses people)."""
+    summary = pd.read_csv(run_dir / "summary.csv")
+    rows = summary[summary.scenario == "baseline"].set_index("year")
+    migrants = rows.net_migrants.iloc[1:].sum()
+    change = rows.total.iloc[-1] - rows.total.iloc[0]
+    assert migrants < 0
+    expected = (f"{rows.index[0]}–{rows.index[-1]}年人口变动−{abs(change) / 1e4:,.1f}万人，"
+                f"其中累计净迁移−{abs(migrants) / 1e4:,.1f}万人")
+    assert expected in _plain(page)
+
+
+def test_migration_contribution_against_the_closed_scenario():
+    """difference = end population − the no-migration scenario's end population, and its
+    share of the change (end − base); a scenario whose base differs is not the closed one."""
+    from forecast.presentation.report import migration_contribution
+
+    summary = pd.DataFrame({
+        "scenario": ["baseline"] * 3 + ["other"] * 3 + ["no_migration"] * 3,
+        "year": [2020, 2021, 2022] * 3,
+        "total": [100.0, 95.0, 90.0, 120.0, 118.0, 116.0, 100.0, 99.0, 98.0],
+        "net_migrants": [np.nan, -4.0, -4.0, np.nan, 0.0, 0.0, np.nan, 0.0, 0.0]})
+    result = migration_contribution(summary, "baseline")
+    assert result["change_count"] == -10.0 and result["net_migrants_count"] == -8.0
+    assert result["closed_scenario"] == "no_migration"
+    assert result["difference_count"] == -8.0
+    assert result["difference_share"] == pytest.approx(0.8)
+
+
 def test_gap_table_matches_gaps_csv_and_first_shortfall(page, run_dir):
     gaps = pd.read_csv(run_dir / "gaps.csv")
     first = pd.read_csv(run_dir / "first_shortfall.csv")

@@ -295,12 +295,14 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
                   "consistency")
     for component in [c for c in components if c in provenance]:
         record = provenance[component]
-        detail = "; ".join(f"{k}: {v}" for k, v in record.items() if k not in ("source",
-                                                                               "method"))
+        detail = "; ".join(f"{k}: {v}" for k, v in record.items()
+                           if k not in ("source", "method") and not k.startswith("path"))
         rows.append({"scenario": "all", "component": component,
                      "assumption": record.get("method", ""), "detail": detail,
                      "source": record.get("source", ""), "confidence": "",
                      "sourced": bool(record.get("source"))})
+        if record.get("path_method"):
+            rows.append(_migration_path_row(record))
     params = load_care_parameters()
     for row in params.itertuples():
         rows.append({"scenario": "all", "component": "demand parameter", "assumption": row.key,
@@ -333,6 +335,17 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
     frame = pd.DataFrame(rows)
     frame["label"] = np.where(frame["sourced"], "sourced", "assumption (no source)")
     return frame
+
+
+def _migration_path_row(record: dict) -> dict:
+    """The assumptions-table row of the default migration path: WPP's pace is sourced, its
+    use for internal migration is an assumption (confidence A)."""
+    factors = {int(y): f for y, f in record.get("path_factor", {}).items()}
+    shown = [y for y in (2025, 2030, 2035, 2040, 2050) if y - 1 in factors]
+    detail = "; ".join(f"{y}: × {factors[y - 1]:.2f}" for y in shown)
+    return {"scenario": "all", "component": "migration", "assumption": record["path_method"],
+            "detail": detail, "source": record.get("path_source", ""), "confidence": "A",
+            "sourced": False}
 
 
 def resolve_config_unit(config: Config) -> Unit:

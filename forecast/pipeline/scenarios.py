@@ -17,6 +17,7 @@ from forecast.defaults.assumptions import SEXES, Defaults, fit_level
 from forecast.demography.inputs import MAX_NET_MIGRANTS_PER_CELL, check_range, read_csv_checked
 from forecast.demography.lifetable import life_table, survival_ratios_by_sex
 from forecast.errors import ConfigError
+from forecast.vocabulary import MIGRATION_PATH_CONSTANT
 
 
 @dataclass
@@ -151,6 +152,9 @@ def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
                     .reshape(len(steps), 2, 101))
         notes.append({"component": "migration", "change": f"net migrants read from {path} "
                       "(missing cells = 0)", "kind": "user input"})
+    elif migration.path == MIGRATION_PATH_CONSTANT:
+        migrants, note = _constant_migration(migrants, defaults.provenance[index], steps)
+        notes.append(note)
     if migration.scale is not None:
         migrants = migrants * migration.scale
         notes.append({"component": "migration", "change": f"net migrants × {migration.scale}",
@@ -163,6 +167,24 @@ def apply_assumptions(defaults: Defaults, index: int, assumptions, name: str,
     return ScenarioInputs(name=name, years=settings.years, step_years=steps,
                           population=defaults.population[index].copy(), mx=mx, asfr=asfr,
                           srb=srb, net_migrants=migrants, notes=notes)
+
+
+def _constant_migration(migrants: np.ndarray, provenance: dict, steps: np.ndarray
+                        ) -> tuple[np.ndarray, dict]:
+    """Net migrants (T, 2, 101) with the default path's yearly factor removed: the 2010s'
+    census residual at full strength in every year (net losses stay rates of the projected
+    population of the default path)."""
+    record = provenance.get("migration", {}).get("path_factor")
+    if not record:
+        return migrants, {"component": "migration", "change": "migration path 'constant': "
+                          "the default has no path factor (no census residual); unchanged",
+                          "kind": "scenario assumption"}
+    factor = np.array([record.get(int(y), record.get(str(int(y)), 1.0)) for y in steps],
+                      dtype=float)
+    scaled = np.divide(migrants, factor[:, None, None], out=migrants.copy(),
+                       where=factor[:, None, None] > 0)
+    return scaled, {"component": "migration", "change": "the 2010s' census residual held "
+                    "constant (no convergence)", "kind": "scenario assumption"}
 
 
 def _resolve(config_path: object, relative: str):

@@ -377,6 +377,11 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "files": "本报告依据的文件",
         "sentence_population": "{base}年常住人口{pop_base}，预计{end}年为{pop_end}"
                                "（{change}）。",
+        "sentence_migration": "迁移的作用：{base}–{end}年人口变动{change}，其中累计净迁移{migrants}"
+                              "（负数为净迁出）。",
+        "sentence_migration_closed": "与{scenario}相比，{end}年人口相差{difference}"
+                                     "（迁移者及其此后的出生与死亡）{share}。",
+        "sentence_migration_share": "，占人口变动的{share}",
         "sentence_elderly": "{year}年60岁及以上人口预计为{pop}，占总人口{share}；"
                             "{end}年为{pop_end}（{share_end}）。",
         "sentence_under3": "0–2岁婴幼儿{base}年为{pop_base}，{year}年预计为{pop}，"
@@ -550,6 +555,12 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "files": "Files behind this report",
         "sentence_population": "The population was {pop_base} in {base} and is projected at "
                                "{pop_end} in {end} ({change}).",
+        "sentence_migration": "Migration: of the change of {change} from {base} to {end}, "
+                              "net migrants add up to {migrants} (negative: net out-migration).",
+        "sentence_migration_closed": " Against the {scenario} scenario the {end} population "
+                                     "differs by {difference} (the migrants with their later "
+                                     "births and deaths){share}.",
+        "sentence_migration_share": ", {share} of the change",
         "sentence_elderly": "The population aged 60+ is projected at {pop} in {year} "
                             "({share} of the total) and {pop_end} in {end} ({share_end}).",
         "sentence_under3": "Children aged 0–2 numbered {pop_base} in {base}; projected "
@@ -1357,6 +1368,25 @@ PHRASES_ZH: dict[str, str] = {
                                  "（projection.consistent: false 或 --own-defaults）",
     "a unit of the 2010 census only: its own defaults (the top-down chain runs on 2020 "
     "units)": "仅见于2010年普查的单位：采用自身默认值（自上而下链条基于2020年单位）",
+    "the 2010s' residual scaled each year by WPP 2024 China's net migration rate (11-year "
+    "centred mean) relative to its 2010–2019 mean, at most 1 (bayesPop's pop.predict.subnat, "
+    "given no regional migration, shares WPP's national net migration of each period among "
+    "regions, so each follows the national path; assumed here: internal migration converges at "
+    "the pace WPP projects for China's)":
+        "2010年代的余差逐年乘以WPP 2024中国净迁移率（11年居中平均）与其2010–2019年均值之比，"
+        "不超过1（bayesPop的pop.predict.subnat在未给出地区迁移时，将WPP各时期的全国净迁移按份额"
+        "分给各地区，各地区随全国路径变化；此处假设国内迁移按WPP对中国净迁移预测的速度收敛）",
+    "China net migration (thousands) over population (births / crude birth rate), estimates "
+    "to 2023 then the medium projection":
+        "中国净迁移（千人）除以人口（出生数/粗出生率），2023年及以前为估计值，此后为中方案预测",
+    "the 2010s' census residual held constant (no convergence)":
+        "2010年代普查余差保持不变（不收敛）",
+    "migration path 'constant': the default has no path factor (no census residual); "
+    "unchanged": "迁移路径“constant”：默认值无路径系数（无普查余差），不作改变",
+    "local level faded to the national one over ages ": "本地死亡水平在",
+    "; the differential at younger ages scaled so the unit's deaths at its base population "
+    "are kept": "岁之间逐渐过渡到全国水平；更年轻年龄的差异相应放大，"
+                "使本单位基期人口的死亡总数不变",
     "zero net migration (2010 base: the 2010→2020 residual was not known in 2010)":
         "净迁移为零（2010年基期：2010年时尚不知2010→2020年余差）",
     "the document states none": "文件未给出",

@@ -404,6 +404,9 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     sentences.append(t["sentence_population"].format(
         base=base, end=end, pop_base=_persons(summary.loc[base, "total"], lang),
         pop_end=_persons(summary.loc[end, "total"], lang), change=change_text))
+    contribution = migration_contribution(files.table("summary"), scenario)
+    if contribution is not None:
+        sentences.append(_migration_sentence(contribution, base, end, lang))
     share = summary["pop_60plus"] / summary["total"]
     sentences.append(t["sentence_elderly"].format(
         year=year, end=end, pop=_persons(summary.loc[year, "pop_60plus"], lang),
@@ -425,6 +428,54 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
         sentences.append(esc(t["scenario_note"].format(scenario=_scenario_name(scenario,
                                                                                lang))))
     return sentences
+
+
+def migration_contribution(summary: pd.DataFrame, scenario: str) -> dict | None:
+    """How much of ``scenario``'s population change from the base to the end year comes from
+    migration: ``change_count`` (end − base), ``net_migrants_count`` (net migrants summed over
+    the steps) and, where the run has a scenario with no net migrants in any year (e.g.
+    ``no_migration``), ``difference_count`` = end population − that scenario's end population
+    (migrants plus their births less their deaths) and ``difference_share`` of the change.
+    None when the summary has no net migrants column."""
+    if summary is None or "net_migrants" not in summary.columns:
+        return None
+    names = summary.scenario.astype(str)
+    own = summary[names == scenario].set_index("year").sort_index()
+    base, end = int(own.index.min()), int(own.index.max())
+    change = float(own.loc[end, "total"] - own.loc[base, "total"])
+    result = {"change_count": change,
+              "net_migrants_count": float(own.loc[own.index > base, "net_migrants"].sum())}
+    for name in dict.fromkeys(names):
+        if name == scenario:
+            continue
+        other = summary[names == name].set_index("year").sort_index()
+        closed = other.loc[other.index > base, "net_migrants"].abs().sum() < 0.5
+        if closed and other.index.max() == end and other.loc[base, "total"] == own.loc[base,
+                                                                                       "total"]:
+            difference = float(own.loc[end, "total"] - other.loc[end, "total"])
+            result.update({"closed_scenario": name, "difference_count": difference,
+                           "difference_share": difference / change if change else float("nan")})
+            break
+    return result
+
+
+def _migration_sentence(contribution: dict, base: int, end: int, lang: str) -> str:
+    t = TEXT[lang]
+    text = t["sentence_migration"].format(
+        base=base, end=end, migrants=_signed_persons(contribution["net_migrants_count"], lang),
+        change=_signed_persons(contribution["change_count"], lang))
+    if "difference_count" in contribution:
+        share = contribution["difference_share"]
+        text += t["sentence_migration_closed"].format(
+            end=end, scenario=_scenario_name(contribution["closed_scenario"], lang),
+            difference=_signed_persons(contribution["difference_count"], lang),
+            share="" if _is_missing(share) else t["sentence_migration_share"].format(
+                share=_percent(share, 0)))
+    return esc(text)
+
+
+def _signed_persons(value: float, lang: str) -> str:
+    return ("+" if value >= 0 else "−") + _persons(abs(value), lang)
 
 
 def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
@@ -1541,6 +1592,19 @@ def _scenario_rates(files: RunFiles, lang: str) -> dict[str, str]:
     return values
 
 
+def _migration_path_text(provenance: dict, lang: str) -> str:
+    """The default migration path (method and factors for 2035 and 2050), or ''."""
+    record = provenance.get("migration", {})
+    if not record.get("path_method"):
+        return ""
+    factors = {int(y): f for y, f in record.get("path_factor", {}).items()}
+    shown = ", ".join((f"{y}年×{factors[y - 1]:.2f}" if lang == "zh" else
+                       f"{y}: × {factors[y - 1]:.2f}") for y in (2035, 2050) if y - 1 in factors)
+    sep = "；" if lang == "zh" else "; "
+    return sep + translate(record["path_method"], lang) + (f"（{shown}）" if lang == "zh"
+                                                            else f" ({shown})")
+
+
 def methods_html(files: RunFiles, lang: str = "zh") -> str:
     """Engine, life tables, default assumptions and demand formulas with parameter values."""
     provenance = files.manifest.get("provenance", {})
@@ -1564,7 +1628,7 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
         "fertility": part("fertility") + rates["fertility_changes"],
         "tfr": rates["tfr"],
         "srb": provenance.get("srb", {}).get("value", "?"),
-        "migration": part("migration"),
+        "migration": part("migration") + _migration_path_text(provenance, lang),
         "migrants": _number(float(provenance.get("migration", {}).get("annual_net_migrants",
                                                                       float("nan")))),
         "norm": _parameter(files, "norm_per_1000"),
