@@ -817,6 +817,11 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
                     & ~short_all
             for flags, alpha, key in ((short_all, 0.20, "shortfall_all"),
                                       (short_some, 0.08, "shortfall_some")):
+                if flags.all():
+                    # shading every year would cover the whole plot and mark nothing out:
+                    # say it in the note instead
+                    notes.insert(0, label(f"{key}_every_year", lang))
+                    continue
                 spans = _runs(years, flags)
                 for start, end in spans:
                     ax.axvspan(start, end, color=SHORTFALL_COLOUR, alpha=alpha, linewidth=0,

@@ -22,6 +22,7 @@ wherever it appears).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 LANGUAGES = ("zh", "en")
 
@@ -107,6 +108,8 @@ LABELS: dict[str, dict[str, str]] = {
         "target_either": "目标（规划或全国）",
         "shortfall_all": "供给低于各方法需求",
         "shortfall_some": "供给低于部分方法需求",
+        "shortfall_all_every_year": "每年供给均低于各方法需求",
+        "shortfall_some_every_year": "每年供给均低于部分方法需求",
         "supply_unknown_beds": "规划未给出床位数",
         "supply_unknown_places": "规划未给出托位数",
         "supply_partly_unknown": "规划仅给出部分年份供给",
@@ -248,6 +251,8 @@ LABELS: dict[str, dict[str, str]] = {
         "target_either": "Target (plan or national)",
         "shortfall_all": "Shortfall (all methods)",
         "shortfall_some": "Shortfall (some methods)",
+        "shortfall_all_every_year": "Supply below every method's demand in every year",
+        "shortfall_some_every_year": "Supply below some methods' demand in every year",
         "supply_unknown_beds": "Supply not stated in the plan",
         "supply_unknown_places": "Supply not stated in the plan",
         "supply_partly_unknown": "Plan states supply for some years only",
@@ -418,6 +423,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "basis_intro": "规划供给的依据（引文照录文件原文）：",
         "basis_none": "文件未给出供给数量，也未给出本地目标。",
         "outcome_unknown": "无法判断（部分年份供给未知）",
+        "outcome_no_supply": "无法判断（规划未给出供给）",
         "figure": "图{n}",
         "unit": "单位：{unit}",
         "source": "资料来源：{source}",
@@ -599,6 +605,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
         "basis_none": "the document states neither a supply count nor a local target.",
         "outcome_unknown": "unknown (supply missing in some years)",
+        "outcome_no_supply": "unknown (the plan states no supply)",
         "figure": "Figure {n}",
         "unit": "Unit: {unit}",
         "source": "Source: {source}",
@@ -1299,7 +1306,7 @@ PHRASES_ZH: dict[str, str] = {
         "未给出基期床位；如以目标作为供给，机构床位按全国占比估算",
 }
 _PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
-UNTRANSLATED = "（此处原为英文说明，见同名 CSV 表格）"
+UNTRANSLATED = "（配置中的这条说明只有英文，见同名 CSV 表格；在配置中给它加 note_zh 即显示中文）"
 
 # An English sentence: four or more words in a row, one of them a function word. Names
 # ("Chen et al. 2023", "BMC Geriatrics"), codes (census_year: 2020) and file names pass.
@@ -1319,15 +1326,19 @@ def english_sentences(text: str) -> list[str]:
     return found
 
 
-def translate(text: object, lang: str = "zh") -> str:
+def translate(text: object, lang: str = "zh", notes_zh: Mapping[str, str] | None = None) -> str:
     """A note of the run's tables in ``lang``: English as written; Chinese phrase by phrase
     (:data:`PHRASES_ZH`), or :data:`UNTRANSLATED` if an English sentence remains. Missing
-    values (None, NaN) give an empty string."""
+    values (None, NaN) give an empty string. ``notes_zh`` maps the config's own notes to the
+    Chinese text the config gives them (``note_zh``; manifest ``notes_zh``): such a note, whole
+    or inside a longer text, reads as its Chinese text."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
     text = str(text)
     if lang != "zh" or not text:
         return text
+    for english in sorted(notes_zh or {}, key=len, reverse=True):
+        text = text.replace(english, str(notes_zh[english]))
     for english, chinese in _PHRASES:
         text = text.replace(english, chinese)
     # a config author's English label glossed in Chinese, as "beds in community facilities
@@ -1384,7 +1395,7 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "60岁及以上人口占比（%）",
         "chart_places": "{year}年各县托位需求（入托需求法，每千人）",
         "chart_places_axis": "每千人托位需求（个）",
-        "target_line": "目标 {value:g}",
+        "target_line": "{target} {value:g}",
         "source": "第七次全国人口普查分县资料；本工具预测（基准方案，县级单元自上而下控制）",
         "unit_percent": "%",
         "unit_per_1000": "个/千人",
@@ -1415,7 +1426,7 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "share aged 60+ (%)",
         "chart_places": "Childcare place demand by county (needs method, per 1,000), {year}",
         "chart_places_axis": "places needed per 1,000 population",
-        "target_line": "target {value:g}",
+        "target_line": "{target} {value:g}",
         "source": "2020 census county tables; forecast projection (baseline, counties "
                   "controlled top down)",
         "unit_percent": "%",

@@ -244,9 +244,12 @@ def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     ``lang`` (forecast.labels.cell_label); the CSV files keep the codes."""
     import pandas as pd
 
-    from .labels import CODE_COLUMNS, cell_label
+    from .labels import CODE_COLUMNS, cell_label, label
 
     out = frame.copy()
+    for column in frame.columns:  # a yes/no column (probability_met's target_year): 是/否
+        if pd.api.types.is_bool_dtype(frame[column].dtype) and column not in CODE_COLUMNS:
+            out[column] = [label(str(bool(v)).lower(), lang) for v in frame[column]]
     services = frame["service"].astype(str) if "service" in frame.columns else None
     for column in CODE_COLUMNS:
         if column not in frame.columns:
@@ -429,6 +432,8 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
         excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(
             drop=True)
     excel["population"] = result.population
+    if lang == "zh":
+        excel = workbook_tables_zh(excel, result.manifest.get("notes_zh") or {})
     # The charts are drawn in other processes while this one writes the workbook.
     with timer.stage("charts_and_workbook"):
         drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
@@ -444,6 +449,38 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
             drawing.close()
     write_manifest(result, directory, lang, charts, timer.record())
     return charts
+
+
+#: Columns of the run's tables holding the tool's notes or the config's (supply basis, the
+#: planning basis, a document's or parameter's source, a config note).
+NOTE_COLUMNS = ("supply_basis", "institutional_basis", "basis", "source", "note")
+
+
+def workbook_tables_zh(tables: dict[str, pd.DataFrame],
+                       notes_zh: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The Chinese workbook's sheets: notes in Chinese (forecast.labels.translate, with the
+    config's ``note_zh``), the ``assumptions`` sheet as the Chinese report shows it
+    (:func:`forecast.report.assumptions_in`). A note with no Chinese text stays as written
+    (the workbook keeps its data); the CSV files keep the English."""
+    from .labels import UNTRANSLATED, translate
+    from .report import assumptions_in
+
+    out = {}
+    for name, frame in tables.items():
+        if name == "assumptions":
+            out[name] = assumptions_in(frame, "zh", notes_zh, keep_untranslated=True)
+            continue
+        columns = [c for c in NOTE_COLUMNS if c in frame.columns]
+        if columns:
+            frame = frame.copy()
+            for column in columns:
+                mapping = {}
+                for value in frame[column].dropna().unique():
+                    text = translate(value, "zh", notes_zh)
+                    mapping[value] = value if text == UNTRANSLATED else text
+                frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
+        out[name] = frame
+    return out
 
 
 def _county_years(counties) -> list[int]:

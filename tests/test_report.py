@@ -29,6 +29,8 @@ from forecast.report import FONT_FAMILY, REPORT_FILE, _visible_text, build_repor
 PROJECT = Path(__file__).resolve().parents[1]
 HOSTILE_NAME = 'Honghe <script>alert("x")</script> & Co'
 HOSTILE_NOTE = "<script>document.title='pwned'</script> beds & places"
+HOSTILE_NOTE_ZH = "<script>document.title='床位'</script> 床位与托位"
+HOSTILE_NOTE_EN = "<script>document.title='pwned'</script> places & beds"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -42,7 +44,8 @@ def run_dir(tmp_path_factory) -> Path:
     config = yaml.safe_load((PROJECT / "configs" / "honghe.yaml").read_text(encoding="utf-8"))
     config["jurisdiction"]["name_en"] = HOSTILE_NAME
     config["supply"]["nursing_beds"]["note"] = HOSTILE_NOTE
-    config["expectations"][0]["note"] = HOSTILE_NOTE
+    config["supply"]["nursing_beds"]["note_zh"] = HOSTILE_NOTE_ZH
+    config["expectations"][0]["note"] = HOSTILE_NOTE_EN  # no note_zh: shown as written
     path = root / "honghe.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     out = root / "out"
@@ -143,7 +146,8 @@ def test_chart_ids_are_unique_on_the_page(page):
 
 def test_user_strings_are_escaped(page):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt; beds &amp; places" in page
+    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt; places &amp; beds" in page
+    assert "&lt;script&gt;document.title=&#x27;床位&#x27;&lt;/script&gt; 床位与托位" in page
     assert "<script" not in page
 
 
@@ -298,6 +302,9 @@ def test_chinese_report_holds_no_english_sentence_and_no_nan(page, run_dir):
     text = _visible_text(page)
     assert english_sentences(text) == []
     assert re.findall(r"\bnan\b", text, flags=re.I) == []
+    # the shipped config's English notes show as their note_zh, never as the placeholder
+    assert UNTRANSLATED not in text
+    assert "规划未给出托位数量，只给出机构数" in text  # Honghe's 托位 supply note
     assumptions = pd.read_csv(run_dir / "assumptions.csv")
     tool_rows = assumptions[(assumptions.source.astype(str) != "config")
                             & (assumptions.component != "demand parameter")]
@@ -365,3 +372,6 @@ def test_every_table_fits_or_scrolls_in_its_own_box_at_390_px(run_dir, tmp_path)
     assert found["page"] <= found["viewport"]
     # the wide tables are the ones that scroll, each inside its own box
     assert {"gaps", "assumptions"} <= {table["section"] for table in found["scrolling"]}
+    # the one-page summary fits: its verdict column scrolled out of sight (the supply column
+    # "16,483张（其中机构床位9,648张）" was kept on one line)
+    assert "summary" not in {table["section"] for table in found["scrolling"]}
