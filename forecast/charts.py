@@ -1134,13 +1134,16 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
 def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh",
               target: float | tuple[int, float] | None = None, unit: str | None = None,
               title: str | None = None, source: str | None = None,
-              target_origin: str = "plan", supply: pd.Series | None = None) -> Figure:
+              target_origin: str = "plan", supply: pd.Series | None = None,
+              supply_label: str = "supply") -> Figure:
     """Median line with 80 % (q10–q90) and 95 % (q025–q975) bands.
 
     ``quantiles``: ``year, q025, q10, q50, q90, q975`` for one indicator. ``indicator_label`` is
     a key of :data:`LABELS` or free text. ``target`` is a level (horizontal line) or a
     ``(year, value)`` point, labelled 规划目标 or, with ``target_origin="national"``, 全国目标.
-    ``supply`` (by year; NaN where unknown) is drawn as the planned-supply line.
+    ``supply`` (by year; NaN where unknown) is drawn as the planned-supply line, labelled by
+    the :data:`LABELS` key ``supply_label`` (``supply_institutional`` for the institutional beds
+    a bed need is compared with).
     """
     check_language(lang)
     columns = ["year", "q025", "q10", "q50", "q90", "q975"]
@@ -1159,7 +1162,7 @@ def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh"
         if supply is not None and supply.notna().any():
             known = supply.dropna().sort_index()
             ax.plot(known.index.to_numpy(), known.to_numpy(float) / divisor,
-                    color=SUPPLY_COLOUR, linewidth=2.4, label=label("supply", lang), zorder=4,
+                    color=SUPPLY_COLOUR, linewidth=2.4, label=label(supply_label, lang), zorder=4,
                     marker="o" if len(known) == 1 else None)
         origin = "national" if target_origin == "national" else "plan"
         if target is not None:

@@ -581,9 +581,10 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     source = (f"{n:,} trajectories, seed {uncertainty.record['seed']}" if lang == "en" else
               f"{n:,}条模拟轨迹，随机种子{uncertainty.record['seed']}")
     panels = [("pop_60plus", summary[(summary.scenario == scenario)
-                                     & (summary.indicator == "pop_60plus")], None, None),
+                                     & (summary.indicator == "pop_60plus")], None,
+               (None, "supply")),
               ("pop_0_2", summary[(summary.scenario == scenario)
-                                  & (summary.indicator == "pop_0_2")], None, None)]
+                                  & (summary.indicator == "pop_0_2")], None, (None, "supply"))]
     supply = result.supply[result.supply.scenario == scenario] if len(result.supply) else None
     for service in ("elderly_beds", "childcare_places"):
         rows = demand[(demand.scenario == scenario) & (demand.service == service)
@@ -597,11 +598,18 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
                 origin = ("national" if str(last.get("source", "")).startswith("national: ")
                           else "plan")
                 target = (int(last["year"]), float(last["count"]), origin)
-        path = None
+        path, path_label = None, "supply"
         if supply is not None:
-            path = supply[supply.service == service].set_index("year")["supply"]
-        panels.append((service, rows, target, path))
-    for indicator, rows, target, path in panels:
+            service_supply = supply[supply.service == service].set_index("year")
+            path = service_supply["supply"]
+            if (service == "elderly_beds" and "supply_institutional" in service_supply
+                    and service_supply["supply_institutional"].notna().any()):
+                # the needs method is compared with institutional beds (issue 11), in the
+                # gaps and in probability_met: the fan shows that supply, labelled as such
+                path = service_supply["supply_institutional"]
+                path_label = "supply_institutional"
+        panels.append((service, rows, target, (path, path_label)))
+    for indicator, rows, target, (path, path_label) in panels:
         if rows.empty:
             continue
         # a service's fan is its need by the needs method: the title says so (beside the
@@ -611,11 +619,12 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             if indicator in ("elderly_beds", "childcare_places") else None)
         jobs.append((f"fan_{indicator}",
                      lambda rows=rows, indicator=indicator, target=target, path=path,
-                     title=title:
+                     path_label=path_label, title=title:
                      charts.fan_chart(rows, indicator, lang=lang,
                                       target=target[:2] if target else None,
                                       target_origin=target[2] if target else "plan",
-                                      supply=path, source=source, title=title)))
+                                      supply=path, supply_label=path_label, source=source,
+                                      title=title)))
     return jobs
 
 
