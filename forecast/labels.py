@@ -424,6 +424,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "basis_none": "文件未给出供给数量，也未给出本地目标。",
         "outcome_unknown": "无法判断（部分年份供给未知）",
         "outcome_no_supply": "无法判断（规划未给出供给）",
+        "outcome_met_since": "{year}年起无缺口（此前供给未知）",
         "figure": "图{n}",
         "unit": "单位：{unit}",
         "source": "资料来源：{source}",
@@ -606,6 +607,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "basis_none": "the document states neither a supply count nor a local target.",
         "outcome_unknown": "unknown (supply missing in some years)",
         "outcome_no_supply": "unknown (the plan states no supply)",
+        "outcome_met_since": "none from {year} (supply unknown before)",
         "figure": "Figure {n}",
         "unit": "Unit: {unit}",
         "source": "Source: {source}",
@@ -872,6 +874,12 @@ def header(column: str, lang: str = "zh") -> str:
     if lang == "zh":
         return HEADERS["zh"].get(column, column)
     return column
+
+
+#: The one cell of a workbook sheet whose table has no columns in this run (``targets`` of a
+#: config without a plan).
+WORKBOOK_EMPTY_SHEET = {"zh": "本次运行此表无数据（配置未给出规划目标）",
+                        "en": "No data in this run (the config states no plan targets)"}
 
 
 def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
@@ -1304,6 +1312,46 @@ PHRASES_ZH: dict[str, str] = {
     " of all beds (2022 bulletin, E12)": " 估算（2022年度国家老龄事业发展公报，E12）",
     "base beds not stated; institutional beds estimated from a target taken as supply, if any":
         "未给出基期床位；如以目标作为供给，机构床位按全国占比估算",
+    # the basis of planning.csv's rows (forecast.planning), for the Chinese workbook
+    "projected persons aged 80+": "预测的80岁及以上人口",
+    "age-specific severe disability (unable to care for themselves) × persons":
+        "分年龄重度失能（生活不能自理）率 × 人口",
+    "age-specific any disability − severe, × persons": "分年龄失能率减重度失能率 × 人口",
+    " of persons aged 60+": "（占60岁及以上人口）",
+    "severely disabled × u_severe": "重度失能老人 × 需机构照护比例（u_severe）",
+    "moderately disabled × u_moderate": "中度失能老人 × 需机构照护比例（u_moderate）",
+    "beds × occupancy ": "床位 × 入住率 ",
+    " × carers per resident of the needs method's mix of care levels":
+        " × 按失能需求法照护等级构成的每名入住老人所需护理员",
+    "no workforce base is stated in the plan: a need, not a gap":
+        "规划未给出现有人员数：为需求量而非缺口",
+    "residents severe ÷ ": "重度失能入住老人 ÷ ",
+    " + moderate ÷ ": " + 中度失能入住老人 ÷ ",
+    "places by age of child (the age mix of the children wanting care) ÷ ":
+        "各年龄托位（按有入托需求婴幼儿的年龄构成）÷ ",
+    " children per carer at ages 0/1/2": " 名婴幼儿/保育人员（0/1/2岁）",
+    " yuan × new childcare_places": " 元 × 新增托位",
+    " yuan × new elderly_beds": " 元 × 新增养老床位",
+    "new = demand − planned supply where positive (the gap to close), one-off":
+        "新增 = 需求 − 规划供给（取正值，即需补足的缺口），一次性",
+    "no supply stated: every bed or place demanded is counted as new (an upper bound; "
+    "assumption)": "未给出供给：所需床位或托位全部计为新增（上限；假设）",
+    " yuan × 12 months × occupied beds (residents needing care, at most planned beds × "
+    "occupancy ": " 元 × 12个月 × 入住床位（需照护入住老人，至多为规划床位 × 入住率 ",
+    ") where occupancy ≥ ": "），入住率不低于 ",
+    "every resident counted as a local (区籍) elder (assumption)":
+        "入住老人均按本区区籍老人计（假设）",
+    "the plan's annual budget (at least)": "规划的年度预算（至少）",
+    "capital subsidy bill ÷ the annual budget": "建设补贴总额 ÷ 年度预算",
+    " m² × residents (at least)": " 平方米 × 常住人口（至少）",
+    " 托位 per 1,000 residents if every resident lived in new residential areas (a bound: the "
+    "split of residents is not stated)":
+        " 托位/千人，若全部居民住在新建居住区（界值：未给出居民分布）",
+    " 托位 per 1,000 residents if every resident lived in old and built residential areas (a "
+    "bound: the split of residents is not stated)":
+        " 托位/千人，若全部居民住在老城区（界值：未给出居民分布）",
+    "the plan's target share; no count of 特困 persons is stated in the plan or the shipped "
+    "data, so none is made": "规划目标比例；规划与本工具数据均无特困人员数，不折算人数",
 }
 _PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
 UNTRANSLATED = "（配置中的这条说明只有英文，见同名 CSV 表格；在配置中给它加 note_zh 即显示中文）"

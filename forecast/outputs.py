@@ -295,7 +295,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     per-1,000 (#,##0.0) columns to the built-in ones."""
     import xlsxwriter
 
-    from .labels import workbook_header
+    from .labels import WORKBOOK_EMPTY_SHEET, workbook_header
 
     shares, rates = shares or set(), rates or set()
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
@@ -318,6 +318,9 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     try:
         for sheet, frame in tables.items():
             ws = workbook.add_worksheet(sheet[:31])
+            if len(frame.columns) == 0:  # e.g. targets without a plan: say so, not a blank
+                ws.write(0, 0, WORKBOOK_EMPTY_SHEET[lang])
+                continue
             headers = [workbook_header(c, extra_headers) for c in frame.columns]
             ws.write_row(0, 0, headers, header_format)
             ws.freeze_panes(1, 0)
@@ -463,8 +466,11 @@ def workbook_tables_zh(tables: dict[str, pd.DataFrame],
     (:func:`forecast.report.assumptions_in`). A note with no Chinese text stays as written
     (the workbook keeps its data); the CSV files keep the English."""
     from .labels import UNTRANSLATED, translate
-    from .report import assumptions_in
+    from .report import _care_parameters_zh, assumptions_in
 
+    # a shipped demand parameter's source (planning.csv quotes them) reads as its Chinese text
+    sources_zh = {str(p["source"]): str(p["source_zh"]) for p in _care_parameters_zh().values()}
+    notes_zh = {**sources_zh, **notes_zh}
     out = {}
     for name, frame in tables.items():
         if name == "assumptions":

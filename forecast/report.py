@@ -595,6 +595,21 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
     return sentences
 
 
+def _unknown_outcome_text(rows: pd.DataFrame, lang: str) -> str:
+    """Why a method's first shortfall is unknown, from its gap rows: no supply in any year
+    (规划未给出供给), no shortfall in the years supply is known from (2025年起无缺口（此前供给
+    未知）), or supply missing in some years."""
+    t = TEXT[lang]
+    known = rows.dropna(subset=["supply"])
+    if known.empty:
+        return t["outcome_no_supply"]
+    years = known.year.astype(int)
+    if (known.gap >= 0).all() and years.max() == int(rows.year.max()) and (
+            len(years) == years.max() - years.min() + 1):
+        return t["outcome_met_since"].format(year=int(years.min()))
+    return t["outcome_unknown"]
+
+
 def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
     """A first-shortfall year (``2028``, in a Chinese sentence ``2028年``), noting when supply
     was unknown before it: ``2028（2024年及以前供给未知）``."""
@@ -783,9 +798,9 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
                 cells.append("")
             elif first.outcome.iloc[0] == "short":
                 cells.append(esc(_first_short_text(next(first.itertuples()), lang)))
-            elif (first.outcome.iloc[0] == "unknown"
-                  and service_rows[service_rows.method == method].supply.isna().all()):
-                cells.append(esc(t["outcome_no_supply"]))
+            elif first.outcome.iloc[0] == "unknown":
+                cells.append(esc(_unknown_outcome_text(
+                    service_rows[service_rows.method == method], lang)))
             else:
                 cells.append(esc(t.get(f"outcome_{first.outcome.iloc[0]}",
                                        first.outcome.iloc[0])))

@@ -375,3 +375,20 @@ def test_every_table_fits_or_scrolls_in_its_own_box_at_390_px(run_dir, tmp_path)
     # the one-page summary fits: its verdict column scrolled out of sight (the supply column
     # "16,483张（其中机构床位9,648张）" was kept on one line)
     assert "summary" not in {table["section"] for table in found["scrolling"]}
+
+
+def test_an_unknown_first_shortfall_says_why(page):
+    """无法判断（部分年份供给未知） was said of every unknown outcome, also where the plan gives
+    no supply at all (Honghe's 托位) and where supply, known from 2025, meets demand in every
+    year it is known."""
+    from forecast.report import _unknown_outcome_text
+
+    gap_section = _plain(page.split('<section id="gaps">')[1].split("</section>")[0])
+    assert "无法判断（规划未给出供给）" in gap_section  # Honghe states no 托位 supply
+    rows = pd.DataFrame({"year": [2024, 2025, 2026], "supply": [float("nan"), 10.0, 10.0],
+                         "gap": [float("nan"), 1.0, 0.0]})
+    assert _unknown_outcome_text(rows, "zh") == "2025年起无缺口（此前供给未知）"
+    assert _unknown_outcome_text(rows.assign(supply=float("nan")), "zh") == \
+        "无法判断（规划未给出供给）"
+    gap_in_2025 = rows.assign(supply=[10.0, float("nan"), 10.0], gap=[1.0, float("nan"), 1.0])
+    assert _unknown_outcome_text(gap_in_2025, "en") == "unknown (supply missing in some years)"

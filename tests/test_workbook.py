@@ -134,7 +134,7 @@ def test_chinese_workbook_shows_yes_no_and_chinese_notes(workbook):
     out, book = workbook
     target_year = _columns(book["probability_met"])["target_year"]
     assert {c.value for c in target_year} == {"是", "否"}
-    for sheet in ("assumptions", "supply", "expectations", "targets"):
+    for sheet in ("assumptions", "supply", "expectations", "targets", "planning"):
         for name, cells in _columns(book[sheet]).items():
             english = [c.value for c in cells if isinstance(c.value, str)
                        and english_sentences(c.value)]
