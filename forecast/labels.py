@@ -422,6 +422,8 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                                 "“9073”格局法是经验比例（3%的老人入住机构）。",
         "basis_intro": "规划供给的依据（引文照录文件原文）：",
         "basis_none": "文件未给出供给数量，也未给出本地目标。",
+        "basis_none_own_target": "文件未给出供给数量；本地目标无法折算为数量（如护理型床位占比"
+                                 "目标而无床位数）。",
         "outcome_unknown": "无法判断（部分年份供给未知）",
         "outcome_no_supply": "无法判断（规划未给出供给）",
         "outcome_met_since": "{year}年起无缺口（此前供给未知）",
@@ -605,6 +607,9 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                                 "institutions).",
         "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
         "basis_none": "the document states neither a supply count nor a local target.",
+        "basis_none_own_target": "the document states no supply count, and its own target "
+                                 "cannot be turned into one (e.g. a nursing-bed share without "
+                                 "a bed count).",
         "outcome_unknown": "unknown (supply missing in some years)",
         "outcome_no_supply": "unknown (the plan states no supply)",
         "outcome_met_since": "none from {year} (supply unknown before)",
@@ -928,6 +933,7 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "first_after_unknown": "（{year}年前供给未知）",
         "supply_of": "{service}供给",
         "unknown": "规划未给出（无基期数量，也无本地目标）",
+        "unknown_own_target": "规划未给出（无基期数量；本地目标无法折算为数量）",
         "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
         "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
         "uncertainty": "随机预测（{n}条轨迹，随机种子{seed}）：中位数（80%区间）",
@@ -949,6 +955,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "first_after_unknown": " (supply unknown before {year})",
         "supply_of": "supply of {service}",
         "unknown": "not stated in the plan (no base supply or own target)",
+        "unknown_own_target": "not stated in the plan (no base supply; its own target cannot "
+                              "be turned into a count)",
         "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
                   "stated)",
         "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",

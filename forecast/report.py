@@ -828,7 +828,8 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
                             ("elderly_beds", "nursing_beds", "childcare_places")):
         rows = supply[supply.service == service]
         if rows["supply"].isna().all():
-            basis = TEXT[lang]["basis_none"]
+            basis = TEXT[lang]["basis_none_own_target" if _has_own_target(files, service)
+                              else "basis_none"]
         else:
             basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
             ).any() else ""
@@ -838,6 +839,16 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
                      f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
     return (f'<p class="note">{esc(TEXT[lang]["basis_intro"])}</p>'
             f'<ul class="note">{"".join(items)}</ul>')
+
+
+def _has_own_target(files: RunFiles, service: str) -> bool:
+    """True when the plan states a target of its own for ``service`` (targets.csv; a national
+    target's source starts 'national: ')."""
+    targets = files.table("targets")
+    if targets is None or targets.empty or "service" not in targets:
+        return False
+    rows = targets[targets.service.astype(str) == service]
+    return bool((~rows.source.astype(str).str.startswith("national: ")).any())
 
 
 def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str]:

@@ -392,3 +392,20 @@ def test_an_unknown_first_shortfall_says_why(page):
         "无法判断（规划未给出供给）"
     gap_in_2025 = rows.assign(supply=[10.0, float("nan"), 10.0], gap=[1.0, float("nan"), 1.0])
     assert _unknown_outcome_text(gap_in_2025, "en") == "unknown (supply missing in some years)"
+
+
+def test_supply_basis_says_an_own_target_could_not_be_counted(tmp_path):
+    """Qinghai's and Lincang's nursing beds: no supply, but the plan's own share target (60 %,
+    55 %) with no bed count to take it of. The basis said 也未给出本地目标, which is wrong; a
+    national target alone (Qinghai's 托位) is no target of the plan's own."""
+    from forecast.report import RunFiles, _supply_basis_html
+
+    supply = pd.DataFrame({"scenario": "baseline", "service": ["nursing_beds", "childcare_places"],
+                           "year": 2025, "supply": float("nan"), "supply_basis": "unknown"})
+    targets = pd.DataFrame({"service": ["nursing_beds", "childcare_places"],
+                            "source": ["002.txt, “护理型床位占比达到60%”", "national: 《纲要》"]})
+    files = RunFiles(directory=tmp_path, manifest={}, tables={"supply": supply,
+                                                              "targets": targets})
+    text = _plain(_supply_basis_html(files, "baseline", "zh"))
+    assert "护理型床位：文件未给出供给数量；本地目标无法折算为数量" in text
+    assert "托位：文件未给出供给数量，也未给出本地目标。" in text
