@@ -1334,5 +1334,7 @@ def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
         ax.set_ylabel(axis_label)
         ax.yaxis.set_major_formatter(_value_formatter())
         ax.margins(y=0.12)
-        ax.legend(loc="best", ncols=min(len(series), 4))
+        # below the axes: the bars keep their room whatever the length of the series' names
+        # ("Planned supply (institutional + community beds)")
+        _legend_below(main, ax.get_legend_handles_labels()[0], most_columns=4)
         return _finish(fig, main, lang, title, axis_label, source, "source_projection")

@@ -881,6 +881,25 @@ def header(column: str, lang: str = "zh") -> str:
     return column
 
 
+#: `forecast compare`'s terminal summary (forecast.compare._terminal_summary).
+COMPARE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {"jurisdiction": "地区", "year": "年份", "aged_60": "60岁及以上", "share_60": "占比",
+           "beds_need": "床位需求", "beds_institutional": "机构床位", "beds_all": "全部床位",
+           "places_need": "托位需求", "places_planned": "规划托位",
+           "footnote": "基准方案；床位为每千名60岁及以上老人床位数：需求按失能需求法，与机构床位"
+                       "对比（全部床位含社区床位，对应千人指标法）；托位为每千人口托位数：需求按"
+                       "入托需求法；? = 规划未给出"},
+    "en": {"jurisdiction": "jurisdiction", "year": "year", "aged_60": "aged 60+",
+           "share_60": "share 60+", "beds_need": "beds need", "beds_institutional":
+           "institut.", "beds_all": "all beds", "places_need": "托位 need",
+           "places_planned": "planned",
+           "footnote": "baseline; beds per 1,000 aged 60+: need by the needs method, compared "
+                       "with institutional beds (all beds include community beds, the per-1,000 "
+                       "norm's scope); 托位 per 1,000 residents: need by the needs method; "
+                       "? = not stated"},
+}
+
+
 #: The one cell of a workbook sheet whose table has no columns in this run (``targets`` of a
 #: config without a plan).
 WORKBOOK_EMPTY_SHEET = {"zh": "本次运行此表无数据（配置未给出规划目标）",
