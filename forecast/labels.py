@@ -915,7 +915,19 @@ def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
-                "target_origin", "sourced")
+                "target_origin", "sourced", "supply_scope", "institutional_basis")
+#: Which supply a gap row compares with (gaps.supply_scope; beds by scope, issue 11) and how the
+#: institutional beds are known (supply.institutional_basis).
+SCOPE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {"total": "全部床位（机构+社区）", "total_places": "全部", "institutional": "机构床位",
+           "institutional_estimated": "机构床位（按全国机构床位占比估算）",
+           "stated": "文件给出", "estimated": "按全国机构床位占比估算", "unknown": "未知"},
+    "en": {"total": "all beds (institutional + community)", "total_places": "all",
+           "institutional": "institutional beds",
+           "institutional_estimated": "institutional beds (estimated at the national share)",
+           "stated": "stated in the plan", "estimated": "estimated at the national share",
+           "unknown": "unknown"},
+}
 
 
 def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:
@@ -930,6 +942,9 @@ def cell_label(column: str, value: object, lang: str = "zh", service: str | None
     text = str(value)
     if column == "method":
         return method_label(text, service or "", lang)
+    if column in ("supply_scope", "institutional_basis"):
+        key = "total_places" if text == "total" and service == "childcare_places" else text
+        return SCOPE_TEXT[_language(lang)].get(key, text)
     if column == "per_1000_of" and text == "population":
         return label("per_1000_population", lang)
     if column == "scenario" and text == "all":

@@ -254,7 +254,7 @@ def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     for column in CODE_COLUMNS:
         if column not in frame.columns:
             continue
-        if column == "method" and services is not None:
+        if column in ("method", "supply_scope") and services is not None:
             out[column] = [cell_label(column, value, lang, service)
                            for value, service in zip(frame[column], services, strict=True)]
         else:

@@ -112,12 +112,19 @@ def test_code_cells_show_labels_and_csvs_keep_codes(workbook):
     methods = {(s.value, m.value) for s, m in zip(gaps["service"], gaps["method"], strict=True)}
     assert ("托位", "入托需求法") in methods and ("养老床位", "失能需求法") in methods
     codes = {"baseline", "needs", "norm", "short", "met", "unknown", "elderly_beds",
-             "childcare_places", "male", "female"}
+             "childcare_places", "male", "female", "total", "institutional",
+             "institutional_estimated", "stated", "estimated"}
     for sheet in book.worksheets:
         for name, cells in _columns(sheet).items():
             if name in CODE_COLUMNS:
                 leaked = {c.value for c in cells} & codes
                 assert not leaked, (sheet.title, name, leaked)
+    # which supply a gap compares with: 机构床位 / 全部床位（机构+社区）, not the codes
+    scopes = {c.value for c in gaps["supply_scope"]}
+    assert {"全部床位（机构+社区）", "机构床位", "全部"} <= scopes <= {
+        "全部床位（机构+社区）", "机构床位", "机构床位（按全国机构床位占比估算）", "全部"}
+    assert {c.value for c in _columns(book["supply"])["institutional_basis"]} <= {
+        "文件给出", "按全国机构床位占比估算", "未知", None}
     csv = pd.read_csv(out / "gaps.csv")
     assert set(csv.scenario) == {"baseline"} and "needs" in set(csv.method)
     assert book["gaps"]["A1"].value == "方案 scenario"
