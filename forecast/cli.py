@@ -380,7 +380,11 @@ def _run_summary(result, lang: str = "zh") -> str:
     for service, rows in supply.groupby("service", sort=True):
         known = rows.dropna(subset=["supply"]).sort_values("year")
         if known.empty:
-            basis = text["unknown"]
+            targets = result.targets
+            own = (len(targets) > 0 and "service" in targets
+                   and (~targets[targets.service == service].source.astype(str)
+                        .str.startswith("national: ")).any())
+            basis = text["unknown_own_target" if own else "unknown"]
         elif str(rows["supply_basis"].iloc[0]).startswith("the plan's own target"):
             basis = text["target"].format(count=f"{known.supply.iloc[0]:,.0f}",
                                           year=known.year.iloc[0])

@@ -194,6 +194,18 @@ class SourceDocument(StrictModel):
         return value
 
 
+NOTE_ZH_DESCRIPTION = ("`note` in Chinese, shown in the Chinese report and workbook in its "
+                       "place (the CSV files keep `note`). Without it an English `note` shows "
+                       "there as a pointer to the CSV file.")
+
+
+def _check_note_zh(model: BaseModel) -> None:
+    """A ``note_zh`` translates the ``note`` beside it: it needs one."""
+    if getattr(model, "note_zh", None) and not getattr(model, "note", None):
+        raise _rule_error("`note_zh` is the Chinese text of `note`: add the `note` it "
+                          "translates, or rename it `note`", "note_zh")
+
+
 class Citation(StrictModel):
     """Where a number comes from: a document plus the quoted phrase and/or its section."""
 
@@ -624,6 +636,7 @@ class _ServiceSupply(StrictModel):
                                          "the base supply.")
     note: str | None = Field(default=None, description="Required when the base supply is "
                              "unknown: what the document says (or does not say) about it.")
+    note_zh: str | None = Field(default=None, description=NOTE_ZH_DESCRIPTION)
     additions: list[Addition] = Field(default_factory=list,
                                       description="Supply the document commits to adding.")
     targets: list[Target] = Field(default_factory=list, description="The document's targets.")
@@ -664,6 +677,7 @@ class _ServiceSupply(StrictModel):
         elif not self.note:
             raise _rule_error("the base supply is unknown: add a `note` saying what the "
                               "document states (e.g. 'the plan states no bed count')", "note")
+        _check_note_zh(self)
         return self
 
     def components_total(self) -> float:
@@ -840,6 +854,7 @@ class Expectation(StrictModel):
                                    "indicator (births_cumulative only).")
     source: Citation = Field(description="Document plus the quoted phrase.")
     note: str | None = Field(default=None, description="How the statement was interpreted.")
+    note_zh: str | None = Field(default=None, description=NOTE_ZH_DESCRIPTION)
 
     @model_validator(mode="after")
     def _period(self) -> Expectation:
@@ -851,6 +866,7 @@ class Expectation(StrictModel):
                                   "start_year")
         elif self.start_year is not None:
             raise _rule_error("`start_year` is used only with births_cumulative", "start_year")
+        _check_note_zh(self)
         return self
 
 

@@ -266,6 +266,24 @@ def test_bed_chart_notes_unknown_supply_and_shades_shortfall():
     assert any("27,076" in text for text in texts)
 
 
+def test_bed_chart_says_a_shortfall_of_every_year_rather_than_shade_the_whole_plot():
+    """Supply of 1,000 beds every year, below every method's demand every year: no shaded span
+    (it would cover the whole plot), the note says it; the legend has no shading entry."""
+    summary = synthetic_summary()
+    gaps = synthetic_gaps(summary)
+    beds = gaps.service == "elderly_beds"
+    gaps.loc[beds, "supply"] = 1_000.0
+    gaps["gap"] = gaps["supply"] - gaps["demand"]
+    for lang, note in (("zh", "每年供给均低于各方法需求"),
+                       ("en", "Supply below every method's demand in every year")):
+        fig = charts.bed_demand_chart(gaps, summary=summary, lang=lang)
+        ax = fig.axes[0]
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        assert note in texts
+        assert charts.label("shortfall_all", lang) not in texts
+        assert list(ax.patches) == []  # no shaded span (axvspan)
+
+
 def test_tick_labels_share_their_decimals():
     formatter = charts._value_formatter()
     formatter.set_locs([0.8, 1.0, 1.2])

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from forecast.cli import main
 from forecast.config import load_config
 from forecast.pipeline.compare import default_out_dir, key_years, side_by_side
+from forecast.presentation.labels import COMPARE_TEXT
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -45,6 +46,10 @@ def test_writes_tables_workbook_and_charts(compared):
     sheets = pd.ExcelFile(out / "comparison.xlsx").sheet_names
     assert sheets == ["comparison", "side_by_side", "scenarios", "first_shortfall"]
     assert "wrote" in output and not list(out.parent.glob(".out.tmp-*"))
+    # the terminal's bed need (needs method) stands beside the institutional beds it is
+    # compared with, and the text is in the run's language (--lang en here)
+    assert COMPARE_TEXT["en"]["beds_institutional"] in output
+    assert COMPARE_TEXT["en"]["footnote"] in output
 
 
 def test_2020_population_aged_60plus_is_the_census(compared):

@@ -72,6 +72,14 @@ def test_forecast_run_runs_it_and_says_the_plan_is_absent(wanyuan):
     gaps = pd.read_csv(out / "gaps.csv")
     assert len(gaps) and (gaps.status == "unknown").all() and gaps.supply.isna().all()
     assert (gaps.demand > 0).all()
+    # no supply at all: not 部分年份供给未知 (issue 16), and no blank workbook sheet
+    assert "无法判断（规划未给出供给）" in page and "部分年份供给未知" not in page
+    from openpyxl import load_workbook
+
+    from forecast.presentation.labels import WORKBOOK_EMPTY_SHEET
+
+    book = load_workbook(out / "results.xlsx")
+    assert book["targets"]["A1"].value == WORKBOOK_EMPTY_SHEET["zh"]
 
 
 def test_the_commented_plan_block_is_a_valid_config_when_uncommented(wanyuan, tmp_path):

@@ -29,6 +29,8 @@ from forecast.presentation.report import FONT_FAMILY, REPORT_FILE, _visible_text
 PROJECT = Path(__file__).resolve().parents[1]
 HOSTILE_NAME = 'Honghe <script>alert("x")</script> & Co'
 HOSTILE_NOTE = "<script>document.title='pwned'</script> beds & places"
+HOSTILE_NOTE_ZH = "<script>document.title='床位'</script> 床位与托位"
+HOSTILE_NOTE_EN = "<script>document.title='pwned'</script> places & beds"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -42,7 +44,8 @@ def run_dir(tmp_path_factory) -> Path:
     config = yaml.safe_load((PROJECT / "configs" / "honghe.yaml").read_text(encoding="utf-8"))
     config["jurisdiction"]["name_en"] = HOSTILE_NAME
     config["supply"]["nursing_beds"]["note"] = HOSTILE_NOTE
-    config["expectations"][0]["note"] = HOSTILE_NOTE
+    config["supply"]["nursing_beds"]["note_zh"] = HOSTILE_NOTE_ZH
+    config["expectations"][0]["note"] = HOSTILE_NOTE_EN  # no note_zh: shown as written
     path = root / "honghe.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     out = root / "out"
@@ -173,7 +176,8 @@ def test_chart_ids_are_unique_on_the_page(page):
 
 def test_user_strings_are_escaped(page):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt; beds &amp; places" in page
+    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt; places &amp; beds" in page
+    assert "&lt;script&gt;document.title=&#x27;床位&#x27;&lt;/script&gt; 床位与托位" in page
     assert "<script" not in page
 
 
@@ -328,6 +332,9 @@ def test_chinese_report_holds_no_english_sentence_and_no_nan(page, run_dir):
     text = _visible_text(page)
     assert english_sentences(text) == []
     assert re.findall(r"\bnan\b", text, flags=re.I) == []
+    # the shipped config's English notes show as their note_zh, never as the placeholder
+    assert UNTRANSLATED not in text
+    assert "规划未给出托位数量，只给出机构数" in text  # Honghe's 托位 supply note
     assumptions = pd.read_csv(run_dir / "assumptions.csv")
     tool_rows = assumptions[(assumptions.source.astype(str) != "config")
                             & (assumptions.component != "demand parameter")]
@@ -395,3 +402,40 @@ def test_every_table_fits_or_scrolls_in_its_own_box_at_390_px(run_dir, tmp_path)
     assert found["page"] <= found["viewport"]
     # the wide tables are the ones that scroll, each inside its own box
     assert {"gaps", "assumptions"} <= {table["section"] for table in found["scrolling"]}
+    # the one-page summary fits: its verdict column scrolled out of sight (the supply column
+    # "16,483张（其中机构床位9,648张）" was kept on one line)
+    assert "summary" not in {table["section"] for table in found["scrolling"]}
+
+
+def test_an_unknown_first_shortfall_says_why(page):
+    """无法判断（部分年份供给未知） was said of every unknown outcome, also where the plan gives
+    no supply at all (Honghe's 托位) and where supply, known from 2025, meets demand in every
+    year it is known."""
+    from forecast.presentation.report import _unknown_outcome_text
+
+    gap_section = _plain(page.split('<section id="gaps">')[1].split("</section>")[0])
+    assert "无法判断（规划未给出供给）" in gap_section  # Honghe states no 托位 supply
+    rows = pd.DataFrame({"year": [2024, 2025, 2026], "supply": [float("nan"), 10.0, 10.0],
+                         "gap": [float("nan"), 1.0, 0.0]})
+    assert _unknown_outcome_text(rows, "zh") == "2025年起无缺口（此前供给未知）"
+    assert _unknown_outcome_text(rows.assign(supply=float("nan")), "zh") == \
+        "无法判断（规划未给出供给）"
+    gap_in_2025 = rows.assign(supply=[10.0, float("nan"), 10.0], gap=[1.0, float("nan"), 1.0])
+    assert _unknown_outcome_text(gap_in_2025, "en") == "unknown (supply missing in some years)"
+
+
+def test_supply_basis_says_an_own_target_could_not_be_counted(tmp_path):
+    """Qinghai's and Lincang's nursing beds: no supply, but the plan's own share target (60 %,
+    55 %) with no bed count to take it of. The basis said 也未给出本地目标, which is wrong; a
+    national target alone (Qinghai's 托位) is no target of the plan's own."""
+    from forecast.presentation.report import RunFiles, _supply_basis_html
+
+    supply = pd.DataFrame({"scenario": "baseline", "service": ["nursing_beds", "childcare_places"],
+                           "year": 2025, "supply": float("nan"), "supply_basis": "unknown"})
+    targets = pd.DataFrame({"service": ["nursing_beds", "childcare_places"],
+                            "source": ["002.txt, “护理型床位占比达到60%”", "national: 《纲要》"]})
+    files = RunFiles(directory=tmp_path, manifest={}, tables={"supply": supply,
+                                                              "targets": targets})
+    text = _plain(_supply_basis_html(files, "baseline", "zh"))
+    assert "护理型床位：文件未给出供给数量；本地目标无法折算为数量" in text
+    assert "托位：文件未给出供给数量，也未给出本地目标。" in text

@@ -265,8 +265,10 @@ def test_cli_trajectories_writes_tables_charts_and_manifest(tmp_path, config):
 
 def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, probabilistic):
     """The bed fan (need by the needs method) carries the plan's supply line, year by year the
-    supply in supply.csv (Honghe's beds stated in seed 001 plus its additions), and its title
-    names the method."""
+    institutional supply in supply.csv that the needs method is compared with (Honghe's beds
+    stated in seed 001 less its community beds, plus its additions' institutional share; the
+    fan drew all beds, 16,483 in 2025 against 9,648 institutional), labelled as institutional
+    beds, and its title names the method."""
     import dataclasses
 
     from forecast.presentation.labels import label, method_label
@@ -276,13 +278,13 @@ def test_bed_fan_chart_draws_the_planned_supply_and_names_the_method(result, pro
     jobs = dict(trend_and_fan_chart_jobs(with_draws, "zh"))
     figure = jobs["fan_elderly_beds"]()
     axes = [ax for ax in figure.get_axes() if ax.get_lines()]
-    supply_label = label("supply", "zh")
+    supply_label = label("supply_institutional", "zh")
     lines = [line for ax in axes for line in ax.get_lines() if line.get_label() == supply_label]
     assert len(lines) == 1
     years, values = lines[0].get_xdata(), lines[0].get_ydata()
     main = result.supply[(result.supply.service == "elderly_beds")
                          & (result.supply.scenario == "baseline")]
-    supply = main.groupby("year").supply.first().dropna()
+    supply = main.groupby("year").supply_institutional.first().dropna()
     assert len(supply) > 1 and supply.iloc[-1] > supply.iloc[0]  # stated base + additions
     divisor = supply.iloc[0] / values[0]  # the chart's unit (persons or 万)
     np.testing.assert_allclose(np.asarray(values, float) * divisor, supply.to_numpy(float))

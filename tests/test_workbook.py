@@ -112,12 +112,41 @@ def test_code_cells_show_labels_and_csvs_keep_codes(workbook):
     methods = {(s.value, m.value) for s, m in zip(gaps["service"], gaps["method"], strict=True)}
     assert ("托位", "入托需求法") in methods and ("养老床位", "失能需求法") in methods
     codes = {"baseline", "needs", "norm", "short", "met", "unknown", "elderly_beds",
-             "childcare_places", "male", "female"}
+             "childcare_places", "male", "female", "total", "institutional",
+             "institutional_estimated", "stated", "estimated"}
     for sheet in book.worksheets:
         for name, cells in _columns(sheet).items():
             if name in CODE_COLUMNS:
                 leaked = {c.value for c in cells} & codes
                 assert not leaked, (sheet.title, name, leaked)
+    # which supply a gap compares with: 机构床位 / 全部床位（机构+社区）, not the codes
+    scopes = {c.value for c in gaps["supply_scope"]}
+    assert {"全部床位（机构+社区）", "机构床位", "全部"} <= scopes <= {
+        "全部床位（机构+社区）", "机构床位", "机构床位（按全国机构床位占比估算）", "全部"}
+    assert {c.value for c in _columns(book["supply"])["institutional_basis"]} <= {
+        "文件给出", "按全国机构床位占比估算", "未知", None}
     csv = pd.read_csv(out / "gaps.csv")
     assert set(csv.scenario) == {"baseline"} and "needs" in set(csv.method)
     assert book["gaps"]["A1"].value == "方案 scenario"
+
+
+def test_chinese_workbook_shows_yes_no_and_chinese_notes(workbook):
+    """Issue 16's second read: probability_met's target_year showed True/False, and the
+    assumptions sheet was in English. Yes/no columns read 是/否; the assumptions sheet and the
+    notes of the other sheets (supply basis, sources, config notes) have no English sentence
+    where a Chinese text exists (the config's note_zh, the tool's phrases, the demand
+    parameters' Chinese sources); the CSV files keep the English."""
+    from forecast.presentation.labels import english_sentences
+
+    out, book = workbook
+    target_year = _columns(book["probability_met"])["target_year"]
+    assert {c.value for c in target_year} == {"是", "否"}
+    for sheet in ("assumptions", "supply", "expectations", "targets", "planning"):
+        for name, cells in _columns(book[sheet]).items():
+            english = [c.value for c in cells if isinstance(c.value, str)
+                       and english_sentences(c.value)]
+            assert english == [], (sheet, name, english[:2])
+    assumptions = _columns(book["assumptions"])
+    assert any("规划未给出托位数量" in str(c.value) for c in assumptions["assumption"])
+    csv = pd.read_csv(out / "assumptions.csv")
+    assert csv.assumption.str.contains("The plan states no 托位 count").any()

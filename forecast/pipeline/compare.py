@@ -271,7 +271,7 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
     year = 2025 if (table.year == 2025).any() else int(table.year.max())
     beds = _bar_frame(table, year, {"beds_needed_per_1000_60plus_norm": "norm",
                                     "beds_needed_per_1000_60plus_needs": "needs",
-                                    "beds_planned_per_1000_60plus": "supply",
+                                    "beds_planned_per_1000_60plus": "supply_total",
                                     "beds_target_per_1000_60plus": "target_either"}, lang)
     axis = ("每千名60岁及以上老人床位数（张）" if lang == "zh"
             else "Beds per 1,000 aged 60+")
@@ -315,25 +315,45 @@ def default_out_dir(configs: Sequence[Config]) -> Path:
     return Path("outputs") / ("compare-" + "-".join(c.name for c in configs))
 
 
-def _terminal_summary(comparison: Comparison) -> str:
+def _terminal_summary(comparison: Comparison, lang: str = "zh") -> str:
+    """The baseline of each jurisdiction by year: the needs method's beds per 1,000 aged 60+
+    beside the institutional beds it is compared with (issue 11) and all planned beds, and 托位
+    per 1,000 residents needed and planned; text in ``lang``
+    (forecast.presentation.labels.COMPARE_TEXT)."""
     import numpy as np
     import pandas as pd
 
+    from forecast.defaults.census import _pad as pad_display
+    from forecast.presentation.labels import COMPARE_TEXT
+
+    t = COMPARE_TEXT[lang]
     table = comparison.comparison
     rows = table[(table.scenario == "baseline")]
-    lines = [f"{'jurisdiction':<16}{'year':>6}{'aged 60+':>12}{'share 60+':>10}"
-             f"{'beds/1000 need':>15}{'planned':>9}{'托位/1000 need':>15}{'planned':>9}"]
+    from forecast.defaults.census import _width
+
+    names = rows["jurisdiction" if lang == "zh" else "name_en"].astype(str)
+    widths = (max([_width(t["jurisdiction"]), *map(_width, names)]) + 2, 6, 12, 10, 12, 12, 12,
+              12, 12)
+    columns = [t[key] for key in ("jurisdiction", "year", "aged_60", "share_60", "beds_need",
+                                  "beds_institutional", "beds_all", "places_need",
+                                  "places_planned")]
+    lines = ["".join(pad_display(c, w, right=i > 0) for i, (c, w) in enumerate(
+        zip(columns, widths, strict=True)))]
     for r in rows.itertuples():
         def num(value, digits=1):
             return f"{value:.{digits}f}" if pd.notna(value) else "?"
-        lines.append(f"{r.name_en:<16}{r.year:>6}{r.pop_60plus:>12,.0f}"
-                     f"{r.share_60plus:>10.1%}"
-                     f"{num(getattr(r, 'beds_needed_per_1000_60plus_needs', np.nan)):>15}"
-                     f"{num(getattr(r, 'beds_planned_per_1000_60plus', np.nan)):>9}"
-                     f"{num(getattr(r, 'places_needed_per_1000_needs', np.nan)):>15}"
-                     f"{num(getattr(r, 'places_planned_per_1000', np.nan)):>9}")
-    lines.append("baseline; need = the needs method (beds per 1,000 aged 60+, 托位 per 1,000 "
-                 "residents); planned = the plan's supply; ? = not stated")
+        institutional = (getattr(r, "beds_supply_institutional", np.nan) / r.pop_60plus * 1000
+                         if hasattr(r, "beds_supply_institutional") else np.nan)
+        cells = [r.jurisdiction if lang == "zh" else r.name_en, str(r.year),
+                 f"{r.pop_60plus:,.0f}", f"{r.share_60plus:.1%}",
+                 num(getattr(r, "beds_needed_per_1000_60plus_needs", np.nan)),
+                 num(institutional),
+                 num(getattr(r, "beds_planned_per_1000_60plus", np.nan)),
+                 num(getattr(r, "places_needed_per_1000_needs", np.nan)),
+                 num(getattr(r, "places_planned_per_1000", np.nan))]
+        lines.append("".join(pad_display(c, w, right=i > 0) for i, (c, w) in enumerate(
+            zip(cells, widths, strict=True))))
+    lines.append(t["footnote"])
     return "\n".join(lines)
 
 
@@ -343,7 +363,7 @@ def _terminal_summary(comparison: Comparison) -> str:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: outputs/compare-<config names>/).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of chart text.")
+              help="Language of the charts, workbook labels and terminal summary.")
 def compare_command(config_paths: tuple[Path, ...], out_dir: Path | None, lang: str) -> None:
     """Compare the scenarios of each CONFIG and, given several, the jurisdictions side by
     side (per-1,000 rates, shares, gaps, first shortfall years)."""
@@ -359,6 +379,6 @@ def compare_command(config_paths: tuple[Path, ...], out_dir: Path | None, lang: 
     comparison = compare(configs)
     with atomic_directory(out_dir, reads=reads, command="compare") as staging:
         written = write_comparison(comparison, staging, lang)
-    click.echo(_terminal_summary(comparison))
+    click.echo(_terminal_summary(comparison, lang))
     click.echo(f"wrote {out_dir}/ ({len(written)} files: comparison.csv, scenarios.csv, "
                f"comparison.xlsx, charts/) in {time.perf_counter() - started:.1f} s")

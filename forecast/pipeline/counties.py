@@ -174,7 +174,7 @@ def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
     the target line. ``(stem, draw)`` pairs for
     :class:`forecast.presentation.outputs.ChartDrawing`."""
     from forecast.presentation.batch_outputs import ranked_bars
-    from forecast.presentation.labels import COUNTY_TEXT
+    from forecast.presentation.labels import COUNTY_TEXT, target_label
 
     t = COUNTY_TEXT[lang]
     end = int(counties.year.max())
@@ -184,9 +184,11 @@ def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
     places = pd.Series((last["childcare_places_needs"] / last["total"] * 1000).to_numpy(float),
                        index=names)
     rate = target_rate(counties, "childcare_places", end)
-    origin = last["childcare_places_target_origin"].dropna()
-    line = t["target_line_plan" if len(origin) and origin.iloc[0] == "plan"
-             else "target_line_national"]
+    origins = last.get("childcare_places_target_origin", pd.Series(dtype=object)).dropna()
+    # 全国目标 for the national 4.5 (Honghe), 规划目标 for the plan's own rate: one label per
+    # concept, as the demand charts and the report say it
+    # (forecast.presentation.labels.target_label)
+    target = target_label(str(origins.mode().iloc[0]) if len(origins) else "plan", lang)
     return [
         ("counties_share_60plus", lambda: ranked_bars(
             share, title=t["chart_share"].format(year=end), axis_label=t["chart_share_axis"],
@@ -194,5 +196,6 @@ def chart_jobs(counties: pd.DataFrame, lang: str = "zh") -> list:
         ("counties_childcare_per_1000", lambda: ranked_bars(
             places, title=t["chart_places"].format(year=end), axis_label=t["chart_places_axis"],
             lang=lang, source=t["source"], reference=rate,
-            reference_label=None if rate is None else line.format(value=rate))),
+            reference_label=None if rate is None else t["target_line"].format(
+                target=target, value=rate))),
     ]

@@ -541,6 +541,7 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
         "expectation_specs": spec.expectation_records(),
         "demand_parameter_overrides": demand_notes,
         "supply_notes": supply_notes,
+        "notes_zh": dict(spec.notes_zh),
         "elderly_bed_scope": _bed_scope_record(spec, first, base_only, base_year),
         "run_seconds": round(elapsed, 3),
     }

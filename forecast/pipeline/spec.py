@@ -132,6 +132,7 @@ class ExpectationSpec:
     start_year: int | None
     source: str
     note: str
+    note_zh: str = ""  # the config's Chinese text of ``note`` ("" = none given)
 
     def record(self) -> dict:
         return {"year": self.year, "indicator": self.indicator, "value": self.value,
@@ -203,6 +204,9 @@ class RunSpec:
     scenarios: tuple[ScenarioSpec, ...]
     expectations: tuple[ExpectationSpec, ...]
     supply_sections: Mapping[str, Any]  # scenario -> {service: config supply section}
+    #: the config's notes in Chinese (``note`` -> ``note_zh``), for the Chinese report and
+    #: workbook (manifest ``notes_zh``; forecast.presentation.labels.translate)
+    notes_zh: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -407,7 +411,8 @@ def build_run_spec(config, names: Sequence[str], unit, defaults) -> RunSpec:
     expectations = tuple(
         ExpectationSpec(year=item.year, indicator=item.indicator, value=item.value,
                         relation=item.relation, start_year=item.start_year,
-                        source=citation_text(item.source, document), note=item.note or "")
+                        source=citation_text(item.source, document), note=item.note or "",
+                        note_zh=item.note_zh or "")
         for item in config.expectations)
     return RunSpec(
         config_name=config.name, config_path=str(config._source_path or ""),
@@ -417,7 +422,17 @@ def build_run_spec(config, names: Sequence[str], unit, defaults) -> RunSpec:
                                 if config.source_document else {}),
         base_year=config.projection.base_year, end_year=config.projection.end_year,
         provenance=_frozen(defaults.provenance[0]), scenarios=tuple(scenarios),
-        expectations=expectations, supply_sections=_frozen(sections))
+        expectations=expectations, supply_sections=_frozen(sections),
+        notes_zh=_frozen(config_notes_zh(config, sections.values())))
+
+
+def config_notes_zh(config, scenario_configs) -> dict[str, str]:
+    """``{note: note_zh}`` of every note the config (and each scenario's config) gives a
+    Chinese text: supply sections and expectations."""
+    items = [*config.expectations]
+    for scenario_config in (config, *scenario_configs):
+        items += [section for section in scenario_config.supply.services().values()]
+    return {item.note: item.note_zh for item in items if item.note and item.note_zh}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -820,6 +820,11 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
                     & ~short_all
             for flags, alpha, key in ((short_all, 0.20, "shortfall_all"),
                                       (short_some, 0.08, "shortfall_some")):
+                if flags.all():
+                    # shading every year would cover the whole plot and mark nothing out:
+                    # say it in the note instead
+                    notes.insert(0, label(f"{key}_every_year", lang))
+                    continue
                 spans = _runs(years, flags)
                 for start, end in spans:
                     ax.axvspan(start, end, color=SHORTFALL_COLOUR, alpha=alpha, linewidth=0,
@@ -1138,13 +1143,16 @@ def scenario_lines(frame: pd.DataFrame, indicator: str, *, lang: str = "zh",
 def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh",
               target: float | tuple[int, float] | None = None, unit: str | None = None,
               title: str | None = None, source: str | None = None,
-              target_origin: str = "plan", supply: pd.Series | None = None) -> Figure:
+              target_origin: str = "plan", supply: pd.Series | None = None,
+              supply_label: str = "supply") -> Figure:
     """Median line with 80 % (q10–q90) and 95 % (q025–q975) bands.
 
     ``quantiles``: ``year, q025, q10, q50, q90, q975`` for one indicator. ``indicator_label`` is
     a key of :data:`LABELS` or free text. ``target`` is a level (horizontal line) or a
     ``(year, value)`` point, labelled 规划目标 or, with ``target_origin="national"``, 全国目标.
-    ``supply`` (by year; NaN where unknown) is drawn as the planned-supply line.
+    ``supply`` (by year; NaN where unknown) is drawn as the planned-supply line, labelled by
+    the :data:`LABELS` key ``supply_label`` (``supply_institutional`` for the institutional beds
+    a bed need is compared with).
     """
     check_language(lang)
     columns = ["year", "q025", "q10", "q50", "q90", "q975"]
@@ -1163,7 +1171,7 @@ def fan_chart(quantiles: pd.DataFrame, indicator_label: str, *, lang: str = "zh"
         if supply is not None and supply.notna().any():
             known = supply.dropna().sort_index()
             ax.plot(known.index.to_numpy(), known.to_numpy(float) / divisor,
-                    color=SUPPLY_COLOUR, linewidth=2.4, label=label("supply", lang), zorder=4,
+                    color=SUPPLY_COLOUR, linewidth=2.4, label=label(supply_label, lang), zorder=4,
                     marker="o" if len(known) == 1 else None)
         origin = "national" if target_origin == "national" else "plan"
         if target is not None:
@@ -1335,5 +1343,7 @@ def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
         ax.set_ylabel(axis_label)
         ax.yaxis.set_major_formatter(_value_formatter())
         ax.margins(y=0.12)
-        ax.legend(loc="best", ncols=min(len(series), 4))
+        # below the axes: the bars keep their room whatever the length of the series' names
+        # ("Planned supply (institutional + community beds)")
+        _legend_below(main, ax.get_legend_handles_labels()[0], most_columns=4)
         return _finish(fig, main, lang, title, axis_label, source, "source_projection")

@@ -22,6 +22,7 @@ wherever it appears).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from forecast.vocabulary import BED_METHODS, PLACE_METHODS
 
@@ -109,6 +110,8 @@ LABELS: dict[str, dict[str, str]] = {
         "target_either": "目标（规划或全国）",
         "shortfall_all": "供给低于各方法需求",
         "shortfall_some": "供给低于部分方法需求",
+        "shortfall_all_every_year": "每年供给均低于各方法需求",
+        "shortfall_some_every_year": "每年供给均低于部分方法需求",
         "supply_unknown_beds": "规划未给出床位数",
         "supply_unknown_places": "规划未给出托位数",
         "supply_partly_unknown": "规划仅给出部分年份供给",
@@ -257,6 +260,8 @@ LABELS: dict[str, dict[str, str]] = {
         "target_either": "Target (plan or national)",
         "shortfall_all": "Shortfall (all methods)",
         "shortfall_some": "Shortfall (some methods)",
+        "shortfall_all_every_year": "Supply below every method's demand in every year",
+        "shortfall_some_every_year": "Supply below some methods' demand in every year",
         "supply_unknown_beds": "Supply not stated in the plan",
         "supply_unknown_places": "Supply not stated in the plan",
         "supply_partly_unknown": "Plan states supply for some years only",
@@ -437,7 +442,11 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                                 "“9073”格局法是经验比例（3%的老人入住机构）。",
         "basis_intro": "规划供给的依据（引文照录文件原文）：",
         "basis_none": "文件未给出供给数量，也未给出本地目标。",
+        "basis_none_own_target": "文件未给出供给数量；本地目标无法折算为数量（如护理型床位占比"
+                                 "目标而无床位数）。",
         "outcome_unknown": "无法判断（部分年份供给未知）",
+        "outcome_no_supply": "无法判断（规划未给出供给）",
+        "outcome_met_since": "{year}年起无缺口（此前供给未知）",
         "figure": "图{n}",
         "unit": "单位：{unit}",
         "source": "资料来源：{source}",
@@ -624,7 +633,12 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
                                 "institutions).",
         "basis_intro": "Where the planned supply comes from (quotes verbatim from the document):",
         "basis_none": "the document states neither a supply count nor a local target.",
+        "basis_none_own_target": "the document states no supply count, and its own target "
+                                 "cannot be turned into one (e.g. a nursing-bed share without "
+                                 "a bed count).",
         "outcome_unknown": "unknown (supply missing in some years)",
+        "outcome_no_supply": "unknown (the plan states no supply)",
+        "outcome_met_since": "none from {year} (supply unknown before)",
         "figure": "Figure {n}",
         "unit": "Unit: {unit}",
         "source": "Source: {source}",
@@ -904,6 +918,31 @@ def header(column: str, lang: str = "zh") -> str:
     return column
 
 
+#: `forecast compare`'s terminal summary (forecast.pipeline.compare._terminal_summary).
+COMPARE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {"jurisdiction": "地区", "year": "年份", "aged_60": "60岁及以上", "share_60": "占比",
+           "beds_need": "床位需求", "beds_institutional": "机构床位", "beds_all": "全部床位",
+           "places_need": "托位需求", "places_planned": "规划托位",
+           "footnote": "基准方案；床位为每千名60岁及以上老人床位数：需求按失能需求法，与机构床位"
+                       "对比（全部床位含社区床位，对应千人指标法）；托位为每千人口托位数：需求按"
+                       "入托需求法；? = 规划未给出"},
+    "en": {"jurisdiction": "jurisdiction", "year": "year", "aged_60": "aged 60+",
+           "share_60": "share 60+", "beds_need": "beds need", "beds_institutional":
+           "institut.", "beds_all": "all beds", "places_need": "托位 need",
+           "places_planned": "planned",
+           "footnote": "baseline; beds per 1,000 aged 60+: need by the needs method, compared "
+                       "with institutional beds (all beds include community beds, the per-1,000 "
+                       "norm's scope); 托位 per 1,000 residents: need by the needs method; "
+                       "? = not stated"},
+}
+
+
+#: The one cell of a workbook sheet whose table has no columns in this run (``targets`` of a
+#: config without a plan).
+WORKBOOK_EMPTY_SHEET = {"zh": "本次运行此表无数据（配置未给出规划目标）",
+                        "en": "No data in this run (the config states no plan targets)"}
+
+
 def workbook_header(column: str, extra: dict[str, str] | None = None) -> str:
     """The workbook's header of ``column``: ``中文 English`` (the name alone if unknown)."""
     names = {**HEADERS["zh"], **(extra or {})}
@@ -984,7 +1023,20 @@ def method_guide(lang: str = "zh") -> list[str]:
 # Columns whose cells hold codes, shown by :func:`cell_label` (CSV files keep the codes).
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
-                "target_origin", "sourced", "topic", "item", "supply_source")
+                "target_origin", "sourced", "topic", "item", "supply_source",
+                "supply_scope", "institutional_basis")
+#: Which supply a gap row compares with (gaps.supply_scope; beds by scope, issue 11) and how the
+#: institutional beds are known (supply.institutional_basis).
+SCOPE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {"total": "全部床位（机构+社区）", "total_places": "全部", "institutional": "机构床位",
+           "institutional_estimated": "机构床位（按全国机构床位占比估算）",
+           "stated": "文件给出", "estimated": "按全国机构床位占比估算", "unknown": "未知"},
+    "en": {"total": "all beds (institutional + community)", "total_places": "all",
+           "institutional": "institutional beds",
+           "institutional_estimated": "institutional beds (estimated at the national share)",
+           "stated": "stated in the plan", "estimated": "estimated at the national share",
+           "unknown": "unknown"},
+}
 
 
 def cell_label(column: str, value: object, lang: str = "zh", service: str | None = None) -> object:
@@ -1002,6 +1054,9 @@ def cell_label(column: str, value: object, lang: str = "zh", service: str | None
     if column in ("topic", "item"):  # planning.csv's codes (forecast.care.planning)
         names = PLANNING_TEXT[_language(lang)]
         return names.get(f"topic_{text}" if column == "topic" else text, text)
+    if column in ("supply_scope", "institutional_basis"):
+        key = "total_places" if text == "total" and service == "childcare_places" else text
+        return SCOPE_TEXT[_language(lang)].get(key, text)
     if column == "per_1000_of" and text == "population":
         return label("per_1000_population", lang)
     if column == "scenario" and text == "all":
@@ -1024,6 +1079,7 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "first_after_unknown": "（{year}年前供给未知）",
         "supply_of": "{service}供给",
         "unknown": "规划未给出（无基期数量，也无本地目标）",
+        "unknown_own_target": "规划未给出（无基期数量；本地目标无法折算为数量）",
         "target": "规划自身目标：{year}年起 {count}（假定达标；未给出基期数量）",
         "stated": "规划给出：{y0}年 {c0}，含规划新增至{y1}年 {c1}",
         "uncertainty": "随机预测（{n}条轨迹，随机种子{seed}）：中位数（80%区间）",
@@ -1059,6 +1115,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "first_after_unknown": " (supply unknown before {year})",
         "supply_of": "supply of {service}",
         "unknown": "not stated in the plan (no base supply or own target)",
+        "unknown_own_target": "not stated in the plan (no base supply; its own target cannot "
+                              "be turned into a count)",
         "target": "the plan's own target, {count} from {year} (assumed met; no base supply "
                   "stated)",
         "stated": "stated in the plan: {c0} in {y0}, {c1} in {y1} with planned additions",
@@ -1511,7 +1569,7 @@ PHRASES_ZH: dict[str, str] = {
         " 个托位/千人，若常住人口全部在老城区和已建成居住区（界值：未给出人口分布）",
 }
 _PHRASES = sorted(PHRASES_ZH.items(), key=lambda item: -len(item[0]))
-UNTRANSLATED = "（此处原为英文说明，见同名 CSV 表格）"
+UNTRANSLATED = "（配置中的这条说明只有英文，见同名 CSV 表格；在配置中给它加 note_zh 即显示中文）"
 
 # An English sentence: four or more words in a row, one of them a function word. Names
 # ("Chen et al. 2023", "BMC Geriatrics"), codes (census_year: 2020) and file names pass.
@@ -1531,15 +1589,19 @@ def english_sentences(text: str) -> list[str]:
     return found
 
 
-def translate(text: object, lang: str = "zh") -> str:
+def translate(text: object, lang: str = "zh", notes_zh: Mapping[str, str] | None = None) -> str:
     """A note of the run's tables in ``lang``: English as written; Chinese phrase by phrase
     (:data:`PHRASES_ZH`), or :data:`UNTRANSLATED` if an English sentence remains. Missing
-    values (None, NaN) give an empty string."""
+    values (None, NaN) give an empty string. ``notes_zh`` maps the config's own notes to the
+    Chinese text the config gives them (``note_zh``; manifest ``notes_zh``): such a note, whole
+    or inside a longer text, reads as its Chinese text."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
     text = str(text)
     if lang != "zh" or not text:
         return text
+    for english in sorted(notes_zh or {}, key=len, reverse=True):
+        text = text.replace(english, str(notes_zh[english]))
     for english, chinese in _PHRASES:
         text = text.replace(english, chinese)
     # a config author's English label glossed in Chinese, as "beds in community facilities
@@ -1596,8 +1658,7 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "60岁及以上人口占比（%）",
         "chart_places": "{year}年各县托位需求（入托需求法，每千人）",
         "chart_places_axis": "每千人托位需求（个）",
-        "target_line_plan": "规划目标 {value:g}",
-        "target_line_national": "全国目标 {value:g}",
+        "target_line": "{target} {value:g}",
         "source": "第七次全国人口普查分县资料；本工具预测（基准方案，县级单元自上而下控制）",
         "unit_percent": "%",
         "unit_per_1000": "个/千人",
@@ -1629,8 +1690,7 @@ COUNTY_TEXT: dict[str, dict[str, str]] = {
         "chart_share_axis": "share aged 60+ (%)",
         "chart_places": "Childcare place demand by county (needs method, per 1,000), {year}",
         "chart_places_axis": "places needed per 1,000 population",
-        "target_line_plan": "plan's target {value:g}",
-        "target_line_national": "national target {value:g}",
+        "target_line": "{target} {value:g}",
         "source": "2020 census county tables; forecast projection (baseline, counties "
                   "controlled top down)",
         "unit_percent": "%",

@@ -248,14 +248,17 @@ def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     ``lang`` (forecast.presentation.labels.cell_label); the CSV files keep the codes."""
     import pandas as pd
 
-    from forecast.presentation.labels import CODE_COLUMNS, cell_label
+    from forecast.presentation.labels import CODE_COLUMNS, cell_label, label
 
     out = frame.copy()
+    for column in frame.columns:  # a yes/no column (probability_met's target_year): 是/否
+        if pd.api.types.is_bool_dtype(frame[column].dtype) and column not in CODE_COLUMNS:
+            out[column] = [label(str(bool(v)).lower(), lang) for v in frame[column]]
     services = frame["service"].astype(str) if "service" in frame.columns else None
     for column in CODE_COLUMNS:
         if column not in frame.columns:
             continue
-        if column == "method" and services is not None:
+        if column in ("method", "supply_scope") and services is not None:
             out[column] = [cell_label(column, value, lang, service)
                            for value, service in zip(frame[column], services, strict=True)]
         else:
@@ -313,7 +316,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     per-1,000 (#,##0.0) columns to the built-in ones."""
     import xlsxwriter
 
-    from forecast.presentation.labels import workbook_header
+    from forecast.presentation.labels import WORKBOOK_EMPTY_SHEET, workbook_header
 
     shares, rates = shares or set(), rates or set()
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
@@ -336,6 +339,9 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     try:
         for sheet, frame in tables.items():
             ws = workbook.add_worksheet(sheet[:31])
+            if len(frame.columns) == 0:  # e.g. targets without a plan: say so, not a blank
+                ws.write(0, 0, WORKBOOK_EMPTY_SHEET[lang])
+                continue
             headers = [workbook_header(c, extra_headers) for c in frame.columns]
             ws.write_row(0, 0, headers, header_format)
             ws.freeze_panes(1, 0)
@@ -481,7 +487,46 @@ def workbook_tables(result, tables: dict[str, pd.DataFrame], lang: str = "zh"
         excel["counties"] = counties[counties.year.isin(_county_years(counties))].reset_index(
             drop=True)
     excel["population"] = result.population
+    if lang == "zh":
+        excel = workbook_tables_zh(excel, result.manifest.get("notes_zh") or {})
     return excel
+
+
+#: Columns of the run's tables holding the tool's notes or the config's (supply basis, the
+#: planning basis, a document's or parameter's source, a config note).
+NOTE_COLUMNS = ("supply_basis", "institutional_basis", "basis", "source", "note")
+
+
+def workbook_tables_zh(tables: dict[str, pd.DataFrame],
+                       notes_zh: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The Chinese workbook's sheets: notes in Chinese (forecast.presentation.labels.translate,
+    with the
+    config's ``note_zh``), the ``assumptions`` sheet as the Chinese report shows it
+    (:func:`forecast.presentation.report.assumptions_in`). A note with no Chinese text stays as
+    written
+    (the workbook keeps its data); the CSV files keep the English."""
+    from forecast.presentation.labels import UNTRANSLATED, translate
+    from forecast.presentation.report import _care_parameters_zh, assumptions_in
+
+    # a shipped demand parameter's source (planning.csv quotes them) reads as its Chinese text
+    sources_zh = {str(p["source"]): str(p["source_zh"]) for p in _care_parameters_zh().values()}
+    notes_zh = {**sources_zh, **notes_zh}
+    out = {}
+    for name, frame in tables.items():
+        if name == "assumptions":
+            out[name] = assumptions_in(frame, "zh", notes_zh, keep_untranslated=True)
+            continue
+        columns = [c for c in NOTE_COLUMNS if c in frame.columns]
+        if columns:
+            frame = frame.copy()
+            for column in columns:
+                mapping = {}
+                for value in frame[column].dropna().unique():
+                    text = translate(value, "zh", notes_zh)
+                    mapping[value] = value if text == UNTRANSLATED else text
+                frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
+        out[name] = frame
+    return out
 
 
 def _county_years(counties) -> list[int]:
@@ -582,9 +627,10 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     source = (f"{n:,} trajectories, seed {uncertainty.record['seed']}" if lang == "en" else
               f"{n:,}条模拟轨迹，随机种子{uncertainty.record['seed']}")
     panels = [("pop_60plus", summary[(summary.scenario == scenario)
-                                     & (summary.indicator == "pop_60plus")], None, None),
+                                     & (summary.indicator == "pop_60plus")], None,
+               (None, "supply")),
               ("pop_0_2", summary[(summary.scenario == scenario)
-                                  & (summary.indicator == "pop_0_2")], None, None)]
+                                  & (summary.indicator == "pop_0_2")], None, (None, "supply"))]
     supply = result.supply[result.supply.scenario == scenario] if len(result.supply) else None
     for service in ("elderly_beds", "childcare_places"):
         rows = demand[(demand.scenario == scenario) & (demand.service == service)
@@ -598,11 +644,18 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
                 origin = ("national" if str(last.get("source", "")).startswith("national: ")
                           else "plan")
                 target = (int(last["year"]), float(last["count"]), origin)
-        path = None
+        path, path_label = None, "supply"
         if supply is not None:
-            path = supply[supply.service == service].set_index("year")["supply"]
-        panels.append((service, rows, target, path))
-    for indicator, rows, target, path in panels:
+            service_supply = supply[supply.service == service].set_index("year")
+            path = service_supply["supply"]
+            if (service == "elderly_beds" and "supply_institutional" in service_supply
+                    and service_supply["supply_institutional"].notna().any()):
+                # the needs method is compared with institutional beds (issue 11), in the
+                # gaps and in probability_met: the fan shows that supply, labelled as such
+                path = service_supply["supply_institutional"]
+                path_label = "supply_institutional"
+        panels.append((service, rows, target, (path, path_label)))
+    for indicator, rows, target, (path, path_label) in panels:
         if rows.empty:
             continue
         # a service's fan is its need by the needs method: the title says so (beside the
@@ -612,11 +665,12 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             if indicator in ("elderly_beds", "childcare_places") else None)
         jobs.append((f"fan_{indicator}",
                      lambda rows=rows, indicator=indicator, target=target, path=path,
-                     title=title:
+                     path_label=path_label, title=title:
                      charts.fan_chart(rows, indicator, lang=lang,
                                       target=target[:2] if target else None,
                                       target_origin=target[2] if target else "plan",
-                                      supply=path, source=source, title=title)))
+                                      supply=path, supply_label=path_label, source=source,
+                                      title=title)))
     return jobs
 
 

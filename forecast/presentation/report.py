@@ -78,6 +78,7 @@ th, td { border: 1px solid #ccc; padding: .25rem .45rem; vertical-align: top; te
   overflow-wrap: break-word; }
 td.wrap { overflow-wrap: anywhere; }
 td.nowrap, th.nowrap { white-space: nowrap; overflow-wrap: normal; }
+span.nobreak { white-space: nowrap; }
 th { background: #eef3f8; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.short { color: #B00020; font-weight: bold; }
@@ -127,6 +128,12 @@ class RunFiles:
     def table(self, name: str) -> pd.DataFrame | None:
         """The table ``name`` (file stem), or None when the run did not write it."""
         return self.tables.get(name)
+
+    @property
+    def notes_zh(self) -> dict[str, str]:
+        """The config's notes in Chinese (``note`` -> ``note_zh``; manifest ``notes_zh``)."""
+        notes = self.manifest.get("notes_zh")
+        return {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
 def read_run_files(directory: str | Path) -> RunFiles:
@@ -535,6 +542,14 @@ def _scoped_supply(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
             rows[scope != "total"].groupby("year")["supply"].first())
 
 
+def _breakable(text: str) -> str:
+    """``text`` escaped, in parts that each stay on one line: it may break only before a
+    parenthesis ("16,483张" | "（其中机构床位9,648张）"), so that on a phone the summary's
+    supply column wraps instead of pushing the verdict column out of its box."""
+    parts = [part.strip() for part in re.split(r"(?=[（(])", text) if part.strip()]
+    return "<wbr>".join(f'<span class="nobreak">{esc(part)}</span>' for part in parts)
+
+
 def _supply_text(rows: pd.DataFrame, service: str, lang: str) -> str | None:
     """Planned supply of one year's rows as text: all beds, with the institutional part."""
     total, institutional = _scoped_supply(rows)
@@ -633,6 +648,21 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
     return sentences
 
 
+def _unknown_outcome_text(rows: pd.DataFrame, lang: str) -> str:
+    """Why a method's first shortfall is unknown, from its gap rows: no supply in any year
+    (规划未给出供给), no shortfall in the years supply is known from (2025年起无缺口（此前供给
+    未知）), or supply missing in some years."""
+    t = TEXT[lang]
+    known = rows.dropna(subset=["supply"])
+    if known.empty:
+        return t["outcome_no_supply"]
+    years = known.year.astype(int)
+    if (known.gap >= 0).all() and years.max() == int(rows.year.max()) and (
+            len(years) == years.max() - years.min() + 1):
+        return t["outcome_met_since"].format(year=int(years.min()))
+    return t["outcome_unknown"]
+
+
 def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
     """A first-shortfall year (``2028``, in a Chinese sentence ``2028年``), noting when supply
     was unknown before it: ``2028（2024年及以前供给未知）``."""
@@ -691,7 +721,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
                 verdict, klass = t["verdict_some_met"].format(methods=joiner.join(
                     _method_name(r.method, service, lang) for r in met)), "short"
             rows.append([esc(year), esc(t["range"].format(low=_number(low), high=_number(high))),
-                         t["not_stated"] if supply_text is None else esc(supply_text),
+                         t["not_stated"] if supply_text is None else _breakable(supply_text),
                          esc(verdict)])
             classes.append(["", "", "", klass])
         firsts = shortfalls[(shortfalls.service == service) & (shortfalls.outcome == "short")]
@@ -700,6 +730,8 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
                                 f"{_first_short_text(r, lang)}" for r in _method_rows(firsts))
         elif (shortfalls[shortfalls.service == service].outcome == "never").all():
             first = t["outcome_never"]
+        elif part.supply.isna().all():
+            first = t["outcome_no_supply"]
         else:
             first = t["outcome_unknown"]
         notes = [f"{t['summary_first']}{separator}{first}"]
@@ -708,8 +740,8 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
                          + _uncertainty_cell(demand_q, probability, scenario, service, end,
                                              lang))
         parts.append(f'<h3>{esc(_service_name(service, lang))}</h3>'
-                     + _table([esc(h) for h in headers], rows, [False, True, True, False],
-                              cell_classes=classes, nowrap=[True, True, True, False])
+                     + _table([esc(h) for h in headers], rows, [False, True, False, False],
+                              cell_classes=classes, nowrap=[True, True, False, False])
                      + "".join(f'<p class="note">{esc(n)}</p>' for n in notes))
     return "\n".join(parts)
 
@@ -917,6 +949,9 @@ def gap_table_html(files: RunFiles, lang: str = "zh") -> str:
                 cells.append("")
             elif first.outcome.iloc[0] == "short":
                 cells.append(esc(_first_short_text(next(first.itertuples()), lang)))
+            elif first.outcome.iloc[0] == "unknown":
+                cells.append(esc(_unknown_outcome_text(
+                    service_rows[service_rows.method == method], lang)))
             else:
                 cells.append(esc(t.get(f"outcome_{first.outcome.iloc[0]}",
                                        first.outcome.iloc[0])))
@@ -944,16 +979,27 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
                             SERVICES):
         rows = supply[supply.service == service]
         if rows["supply"].isna().all():
-            basis = TEXT[lang]["basis_none"]
+            basis = TEXT[lang]["basis_none_own_target" if _has_own_target(files, service)
+                              else "basis_none"]
         else:
             basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
             ).any() else ""
-        basis = translate(basis, lang)
+        basis = translate(basis, lang, files.notes_zh)
         items.append(f"<li><b>{esc(_service_name(service, lang))}</b>：{esc(basis)}</li>"
                      if lang == "zh" else
                      f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
     return (f'<p class="note">{esc(TEXT[lang]["basis_intro"])}</p>'
             f'<ul class="note">{"".join(items)}</ul>')
+
+
+def _has_own_target(files: RunFiles, service: str) -> bool:
+    """True when the plan states a target of its own for ``service`` (targets.csv; a national
+    target's source starts 'national: ')."""
+    targets = files.table("targets")
+    if targets is None or targets.empty or "service" not in targets:
+        return False
+    rows = targets[targets.service.astype(str) == service]
+    return bool((~rows.source.astype(str).str.startswith("national: ")).any())
 
 
 def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str]:
@@ -1342,7 +1388,8 @@ def expectations_html(files: RunFiles, lang: str = "zh") -> str:
                      esc(RELATION_TEXT[lang].get(str(row.relation), row.relation)),
                      _number(row.document_value),
                      _number(row.projected_baseline), _number(row.difference_pct, 1),
-                     esc(translate(row.source, lang)), esc(translate(row.note, lang))])
+                     esc(translate(row.source, lang)),
+                     esc(translate(row.note, lang, files.notes_zh))])
     return _table([esc(h) for h in headers], rows,
                   [False, False, False, True, True, True, False, False],
                   nowrap=[True, False, True, True, True, True, False, False])
@@ -1487,28 +1534,57 @@ def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
     headers = [t["scenario"], t["component"], t["assumption"], t["detail"], t["source_col"],
                t["confidence"], t["label"]]
     rows, classes = [], []
-    parameters_zh = _care_parameters_zh() if lang == "zh" else {}
-    for row, no_source in zip(table.itertuples(), unsourced, strict=True):
+    shown = assumptions_in(table, lang, files.notes_zh)
+    for row, no_source in zip(shown.itertuples(), unsourced, strict=True):
         badge = (f'<span class="badge unsourced">{esc(t["label_unsourced"])}</span>' if no_source
                  else f'<span class="badge sourced">{esc(t["label_sourced"])}</span>')
         scenario = getattr(row, "scenario", "all")
         scenario = t["all_scenarios"] if str(scenario) == "all" else _scenario_name(scenario,
                                                                                     lang)
         component = COMPONENT_TEXT[lang].get(str(row.component), row.component)
-        detail = translate(getattr(row, "detail", ""), lang).replace(" (range nan–nan)", "")
-        assumption, source = translate(row.assumption, lang), translate(row.source, lang)
-        parameter = parameters_zh.get(str(row.assumption)) if lang == "zh" and str(
-            row.component) == "demand parameter" else None
-        if parameter is not None:  # a shipped demand parameter: its Chinese unit and source
-            assumption, source = str(row.assumption), parameter["source_zh"]
-            detail = _parameter_detail_zh(parameter)
-        rows.append([esc(scenario), esc(component), esc(assumption), esc(detail), esc(source),
-                     esc(translate(getattr(row, "confidence", ""), lang)), badge])
+        rows.append([esc(scenario), esc(component), esc(row.assumption), esc(row.detail),
+                     esc(row.source), esc(row.confidence), badge])
         classes.append("unsourced" if no_source else "")
     wrap = [["", "", "wrap", "wrap", "wrap", "", ""]] * len(rows)
     return f"<p>{esc(intro)}</p>" + _table(
         [esc(h) for h in headers], rows, row_classes=classes, cell_classes=wrap,
         nowrap=[True, lang == "zh", False, False, False, True, True])
+
+
+def assumptions_in(table: pd.DataFrame, lang: str = "zh",
+                   notes_zh: dict[str, str] | None = None, *,
+                   keep_untranslated: bool = False) -> pd.DataFrame:
+    """``assumptions.csv`` with its text columns (assumption, detail, source, confidence) in
+    ``lang``: the tool's phrases and the config's notes (``notes_zh``) in Chinese, a shipped
+    demand parameter with its Chinese unit and source (data/care_parameters_zh.csv). A text
+    left with an English sentence reads :data:`forecast.presentation.labels.UNTRANSLATED` (the
+    report), or
+    as written with ``keep_untranslated`` (the workbook keeps its data). The report's table
+    and the Chinese workbook's ``assumptions`` sheet."""
+    from forecast.presentation.labels import UNTRANSLATED
+
+    out = table.copy()
+    columns = [c for c in ("assumption", "detail", "source", "confidence") if c in out]
+    for column in columns:
+        out[column] = out[column].astype(object)
+    parameters_zh = _care_parameters_zh() if lang == "zh" else {}
+    for index, row in table.iterrows():
+        texts = {}
+        for column in columns:
+            text = translate(row[column], lang, notes_zh)
+            if column == "detail":
+                text = text.replace(" (range nan–nan)", "")
+            if keep_untranslated and text == UNTRANSLATED:
+                text = str(row[column])
+            texts[column] = text
+        parameter = (parameters_zh.get(str(row.get("assumption")))
+                     if str(row.get("component")) == "demand parameter" else None)
+        if parameter is not None:  # a shipped demand parameter: its Chinese unit and source
+            texts.update(assumption=str(row["assumption"]), source=parameter["source_zh"],
+                         detail=_parameter_detail_zh(parameter))
+        for column, text in texts.items():
+            out.at[index, column] = text
+    return out
 
 
 def _care_parameters_zh() -> dict[str, dict]:
