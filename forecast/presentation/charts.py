@@ -1050,6 +1050,10 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
                         "shrinkA": 1.0, "shrinkB": TARGET_MARKER_SIZE / 2.0 + 1.0})
         annotation.set_in_layout(False)
         star = ax.transData.transform((year, value))
+        # The annotation's transform (offset points from its star) is set here once; it does
+        # not depend on the offset or alignment tried below, so each candidate needs only the
+        # glyph box (not the leader line the annotation's own extent would recompute).
+        _text_box(annotation)
         best: tuple[tuple[float, float], tuple[float, float], str, str, str] | None = None
         # the label on one line, else on two (a long English label is wider than the axes)
         for variant in _label_variants(text):
@@ -1066,7 +1070,7 @@ def _place_target_labels(ax: Axes, points: Sequence[tuple[int, float, str]]) -> 
                 annotation.xyann = (dx, dy)
                 annotation.set_horizontalalignment(ha)
                 annotation.set_verticalalignment(va)
-                box = _text_box(annotation).padded(pad)
+                box = Text.get_window_extent(annotation).padded(pad)
                 outside = not (inside.x0 <= box.x0 and box.x1 <= inside.x1
                                and inside.y0 <= box.y0 and box.y1 <= inside.y1)
                 overlaps = int(outside) * 100 \
