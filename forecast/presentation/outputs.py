@@ -253,7 +253,8 @@ def display_frame(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     out = frame.copy()
     for column in frame.columns:  # a yes/no column (probability_met's target_year): 是/否
         if pd.api.types.is_bool_dtype(frame[column].dtype) and column not in CODE_COLUMNS:
-            out[column] = [label(str(bool(v)).lower(), lang) for v in frame[column]]
+            out[column] = [None if v is pd.NA else label(str(bool(v)).lower(), lang)
+                           for v in frame[column]]  # a nullable column's NA: an empty cell
     services = frame["service"].astype(str) if "service" in frame.columns else None
     for column in CODE_COLUMNS:
         if column not in frame.columns:
