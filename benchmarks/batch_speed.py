@@ -243,10 +243,13 @@ def _line(figures: dict, n_all: int) -> str:
         text += (f"\n{'':22s} throughput {rate:,.0f} unit-trajectories per s of wall, "
                  f"{figures['unit_trajectories_per_cpu_second']:,.0f} per CPU-s")
         if case.startswith("national_prob"):
+            cpu_minutes = (n_all * figures["trajectories"]
+                           / figures["unit_trajectories_per_cpu_second"] / 60)
             text += (f"\n{'':22s} full national run extrapolated: {n_all:,} units × "
                      f"{figures['trajectories']:,} / {rate:,.0f} per s = "
-                     f"{n_all * figures['trajectories'] / rate / 60:.1f} min (not run: a "
-                     "sample of units, see --sample)")
+                     f"{n_all * figures['trajectories'] / rate / 60:.1f} min at this "
+                     f"machine's load; {cpu_minutes:.1f} CPU-min (not run: a sample of units, "
+                     "see --sample)")
     target = TARGETS.get(case)
     if target:
         met = figures["wall_seconds"] < target[1]
