@@ -316,3 +316,21 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
         os.close(master)
     text = shown.decode("utf-8", "replace")
     assert "13 units" in text and "100%" in text, text
+
+
+def test_counties_add_up_to_their_prefecture(honghe):
+    """Issue 14: the counties of a prefecture add up to it (top-down control,
+    forecast.consistency). Honghe's 13 counties and Yunnan's prefectures run as two batches in
+    one process, so the second reuses the parents the first kept (batch.PARENTS) and must
+    still agree: population (total, 60+, 0-2) and the norm demand built on it to 1e-12. (The
+    counties' births are not controlled: they differ from the prefecture's by up to 1 %.)"""
+    settings = batch.BatchSettings(end_year=2030)
+    counties, _ = batch.deterministic_rows(honghe.units, settings)
+    prefectures = batch.select_units("530000", "prefecture")
+    rows, _ = batch.deterministic_rows(prefectures.units, settings)
+    assert batch.PARENTS  # the parents were kept between the calls
+    mine = rows[rows.unit_id == HONGHE].set_index("year")
+    columns = ["total", "pop_60plus", "pop_0_2", "elderly_beds_norm", "childcare_places_norm"]
+    sums = counties.groupby("year")[columns].sum()
+    for column in columns:
+        np.testing.assert_allclose(sums[column], mine[column], rtol=1e-12, err_msg=column)
