@@ -320,7 +320,8 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
 
 def test_counties_add_up_to_their_prefecture(honghe):
     """Issue 14: the counties of a prefecture add up to it (top-down control,
-    forecast.consistency). Honghe's 13 counties and Yunnan's prefectures run as two batches in
+    forecast.defaults.consistency). Honghe's 13 counties and Yunnan's prefectures run as two
+    batches in
     one process, so the second reuses the parents the first kept (batch.PARENTS) and must
     still agree: population (total, 60+, 0-2) and the norm demand built on it to 1e-12. (The
     counties' births are not controlled: they differ from the prefecture's by up to 1 %.)"""

@@ -829,9 +829,9 @@ def _manifest(selection: Selection, settings: BatchSettings, result: BatchResult
                         "no unit has a plan here: supply is unknown and gaps are national "
                         "target − demand",
                         "each unit's default inputs are controlled top down to its "
-                        "prefecture, province and the nation (forecast.consistency): counties "
-                        "add up to their prefecture, prefectures to their province, provinces "
-                        "to the nation"]
+                        "prefecture, province and the nation (forecast.defaults.consistency): "
+                        "counties add up to their prefecture, prefectures to their province, "
+                        "provinces to the nation"]
                        + (["every unit uses the same trajectories of the national TFR, e0, "
                            "migration scale and disability trend (national uncertainty, "
                            "fully correlated across units)"] if settings.trajectories else []),

@@ -61,7 +61,7 @@ TEXT = {
             "需求参数为data/care_parameters.csv中的默认值。",
             "各单元没有规划文件：供给未知，缺口为全国目标减需求（假设）。",
             "全国目标在其目标年份之后保持不变（假设）。",
-            "每个单元的默认输入自上而下控制到其地级、省级单位和全国（forecast.consistency）："
+            "每个单元的默认输入自上而下控制到其地级、省级单位和全国（forecast.defaults.consistency）："
             "县级单元之和等于所在地级单位，地级之和等于省，省之和等于全国。",
         ],
         "assumption_traj": "所有单元共用同一组全国总和生育率、预期寿命、迁移倍数和失能趋势的"
@@ -127,7 +127,7 @@ TEXT = {
             "(assumption).",
             "A national target is held after the year it is set for (assumption).",
             "Each unit's default inputs are controlled top down to its prefecture, province "
-            "and the nation (forecast.consistency): counties add up to their prefecture, "
+            "and the nation (forecast.defaults.consistency): counties add up to their prefecture, "
             "prefectures to their province, provinces to the nation.",
         ],
         "assumption_traj": "Every unit uses the same trajectories of the national TFR, life "
