@@ -368,6 +368,9 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
         tables.update(summary_quantiles=uncertainty.summary_quantiles,
                       demand_quantiles=uncertainty.demand_quantiles,
                       probability_met=uncertainty.probability_met)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None:
+        tables["sensitivity"] = sensitivity
     counties = getattr(result, "counties", None)
     if counties is not None:
         tables["counties"] = counties
@@ -435,10 +438,10 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
                                directory / "charts")
         try:
             with timer.stage("workbook"):
-                from .labels import COUNTY_HEADERS_ZH
+                from .labels import COUNTY_HEADERS_ZH, SENSITIVITY_HEADERS_ZH
 
                 write_excel(excel, directory / "results.xlsx", lang=lang,
-                            extra_headers=COUNTY_HEADERS_ZH)
+                            extra_headers={**COUNTY_HEADERS_ZH, **SENSITIVITY_HEADERS_ZH})
             charts = drawing.wait()
         finally:
             drawing.close()
@@ -488,6 +491,13 @@ def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             save(f"scenarios_{indicator}",
                  lambda frame=frame, indicator=indicator: charts.scenario_lines(
                      frame, indicator, lang=lang))
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None and len(sensitivity):
+        from .uncertainty import TORNADO_PANELS, tornado_source
+
+        source = tornado_source(sensitivity, lang)
+        save("tornado", lambda: charts.tornado_chart(sensitivity, TORNADO_PANELS, lang=lang,
+                                                     source=source))
     counties = getattr(result, "counties", None)
     if counties is not None:
         from .counties import chart_jobs as county_chart_jobs

@@ -95,6 +95,7 @@ class RunResult:
     spec: RunSpec | None = None  # what the run ran on (forecast.spec)
     counties: pd.DataFrame | None = None  # forecast.counties.county_table (prefecture/province)
     planning: pd.DataFrame | None = None  # forecast.planning.planning_table (baseline)
+    sensitivity: pd.DataFrame | None = None  # forecast.uncertainty.sensitivity_table (main)
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -423,7 +424,8 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     paths = planned_supply(plans, targets, drivers, inputs.years)
     return {
         "residual": float(np.abs(balance_residual(projection)).max()),
-        "population": population, "summary": summary_table(name, inputs, projection),
+        "population": population, "population_array": projection.population,
+        "summary": summary_table(name, inputs, projection),
         "demand": demand, "gaps": gaps(demand, paths, targets, drivers),
         "supply": [path.assign(scenario=name, service=service,
                                occupied_institutional=(path["supply_institutional"]
@@ -473,6 +475,7 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
         for column in ("count", "per_1000_elderly", "per_1000_population", "coverage_under3"):
             consistency[f"{column}_at_base_year"] = at_base[column].to_numpy()
     expectations = expectations_table(spec, summary) if "baseline" in names else pd.DataFrame()
+    sensitivity, sensitivity_record = _sensitivity(spec, first, outputs[first])
     assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
     county_rows, county_record = None, None
     if counties and "baseline" in names:
@@ -506,12 +509,34 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     }
     if county_record is not None:
         manifest["counties"] = county_record
+    manifest["sensitivity"] = sensitivity_record
     return RunResult(config=None, unit=unit, scenarios=names, population=population,
                      summary=summary, demand=demand, gaps=gap_table, supply=supply,
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
                      assumptions=assumptions, manifest=manifest,
                      inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
-                     spec=spec, counties=county_rows)
+                     spec=spec, counties=county_rows, sensitivity=sensitivity)
+
+
+def _sensitivity(spec: RunSpec, name: str, output: dict) -> tuple[pd.DataFrame, dict]:
+    """The main scenario's one-at-a-time swings of the care parameters over their sourced
+    ranges (forecast.uncertainty.sensitivity_table) and their manifest record."""
+    from .uncertainty import SENSITIVITY_YEAR, care_ranges, sensitivity_table
+
+    scenario = spec.scenario(name)
+    ranges = care_ranges(scenario.uncertainty, scenario.elderly, scenario.childcare,
+                         honour_fixed=False)
+    table = sensitivity_table(name, output["population_array"], scenario.inputs.years,
+                              scenario.elderly, scenario.childcare, spec.base_year, ranges,
+                              output["gaps"])
+    record = {"file": "sensitivity.csv", "scenario": name,
+              "year": int(table["year"].iloc[0]) if len(table) else SENSITIVITY_YEAR,
+              "method": "forecast.uncertainty.sensitivity_table: each care parameter at the "
+                        "low and at the high end of its sourced range, every other at its "
+                        "deterministic value, on the deterministic population",
+              "ranges": {r.name: {"low": r.low, "central": r.centre, "high": r.high,
+                                  "source": r.source} for r in ranges}}
+    return table, record
 
 
 def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFrame,

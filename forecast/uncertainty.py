@@ -101,6 +101,7 @@ class CareRange:
     low: float
     high: float
     source: str
+    confidence: str = ""  # of its row in data/care_parameters.csv (A: an assumption)
 
     @property
     def fixed(self) -> bool:
@@ -217,17 +218,18 @@ def deterministic_care_values(elderly, childcare) -> dict[str, float]:
     }
 
 
-def care_ranges(settings, elderly, childcare) -> tuple[CareRange, ...]:
+def care_ranges(settings, elderly, childcare,
+                honour_fixed: bool = True) -> tuple[CareRange, ...]:
     """The range of every drawn care parameter of one scenario: centred on its deterministic
     value (:func:`deterministic_care_values`), ends from data/care_parameters.csv (widened to
     hold the centre where a scenario sets a value outside them). The disability trend's ends
     may come from the config (``disability_trend_low/high``); ``care_parameters: fixed`` holds
     every other one (and the trend, unless its ends are given) at its deterministic value; a
     scenario whose 托位 path is not the policy path holds its 2035 enrolment (the path is the
-    scenario's own)."""
+    scenario's own). ``honour_fixed=False`` (the sensitivity table) ignores ``fixed``."""
     table = load_care_parameters().set_index("key")
     centres = deterministic_care_values(elderly, childcare)
-    fixed = getattr(settings, "care_parameters", "sourced") == "fixed"
+    fixed = honour_fixed and getattr(settings, "care_parameters", "sourced") == "fixed"
     trend_given = (settings.disability_trend_low is not None
                    or settings.disability_trend_high is not None)
     out = []
@@ -248,7 +250,9 @@ def care_ranges(settings, elderly, childcare) -> tuple[CareRange, ...]:
         centre = centres[name]
         if name == "disability_trend" and trend_given:
             centre = min(max(centre, low), high)  # the config's ends bound the trend
-        out.append(CareRange(name, centre, min(low, centre), max(high, centre), source))
+        confidence = "" if source.startswith(("config", "held")) else str(row["confidence"])
+        out.append(CareRange(name, centre, min(low, centre), max(high, centre), source,
+                             confidence))
     return tuple(out)
 
 
@@ -700,3 +704,92 @@ def run_uncertainty(result, n: int, seed: int,
                              demand_quantiles=pd.concat(demands, ignore_index=True),
                              probability_met=probability, record=manifest, draws=all_draws)
 
+
+
+# ------------------------------------------------------------------------------ sensitivity
+
+#: The year whose gap the sensitivity table swings (the plans' horizon); a run ending earlier
+#: uses its last year.
+SENSITIVITY_YEAR = 2035
+#: The services and methods of the sensitivity table, in its order; the tornado chart draws
+#: :data:`TORNADO_PANELS` (each service's main method, and the beds' expected use).
+SENSITIVITY_METHODS: tuple[tuple[str, str], ...] = (
+    ("elderly_beds", "needs"), ("elderly_beds", "expected_use"), ("nursing_beds", "needs"),
+    ("nursing_beds", "expected_use"), ("childcare_places", "needs"))
+TORNADO_PANELS: tuple[tuple[str, str], ...] = (
+    ("elderly_beds", "needs"), ("elderly_beds", "expected_use"), ("childcare_places", "needs"))
+SENSITIVITY_COLUMNS = ("scenario", "service", "method", "year", "rank", "parameter",
+                       "low_value", "central_value", "high_value", "demand_at_low",
+                       "demand", "demand_at_high", "supply", "supply_scope", "gap_at_low",
+                       "gap", "gap_at_high", "swing", "source", "confidence")
+
+
+def sensitivity_table(scenario: str, population: np.ndarray, years: np.ndarray, elderly,
+                      childcare, base_year: int, ranges: tuple[CareRange, ...],
+                      gaps_table: pd.DataFrame) -> pd.DataFrame:
+    """One-at-a-time swings of every care parameter over its sourced range, on the
+    deterministic population (Y, 2, A) of ``scenario``: the demand and gap of
+    :data:`SENSITIVITY_YEAR` with that parameter at its low and at its high end and every
+    other at its deterministic value, in one batched computation
+    (:func:`care_demand_arrays` with 2 cases per parameter).
+
+    ``gaps_table``: the scenario's deterministic gaps (supply and its scope, like with like).
+    Columns :data:`SENSITIVITY_COLUMNS` (``confidence``: of the range's row in
+    data/care_parameters.csv, ``A`` an assumption without a source): ``swing`` = |demand at
+    high − demand at low| (= the gap's swing, supply being fixed); ``gap_at_low/high`` =
+    supply − demand there (NaN where supply is unknown). Rows of each service and method by
+    swing, largest first (``rank`` 1, 2, …); a parameter that does not move a method (swing
+    below 1e-9 of its demand) has no row for it.
+    """
+    year_list = [int(y) for y in years]
+    year = SENSITIVITY_YEAR if SENSITIVITY_YEAR in year_list else year_list[-1]
+    at = year_list.index(year)
+    moving = [r for r in ranges if not r.fixed]
+    n_cases = 2 * len(moving) + 1
+    care = {r.name: np.full(n_cases, r.centre) for r in ranges}
+    for i, r in enumerate(moving):
+        care[r.name][2 * i] = r.low
+        care[r.name][2 * i + 1] = r.high
+    arrays = care_demand_arrays(np.asarray(population, float)[:, None], years, elderly,
+                                childcare, base_year, care)
+    gaps_table = gaps_table.assign(service=gaps_table["service"].astype(str),
+                                   method=gaps_table["method"].astype(str))
+    rows = []
+    for service, method in SENSITIVITY_METHODS:
+        values = arrays[(service, method)][at]
+        central = float(values[-1])
+        match = gaps_table[(gaps_table["service"] == service) & (gaps_table["method"] == method)
+                           & (gaps_table["year"] == year)]
+        supply = float(match["supply"].iloc[0]) if len(match) else np.nan
+        scope = str(match["supply_scope"].iloc[0]) if len(match) else ""
+        block = []
+        for i, r in enumerate(moving):
+            low, high = float(values[2 * i]), float(values[2 * i + 1])
+            swing = abs(high - low)
+            if swing <= 1e-9 * max(abs(central), 1.0):
+                continue
+            block.append({"scenario": scenario, "service": service, "method": method,
+                          "year": year, "parameter": r.name, "low_value": r.low,
+                          "central_value": r.centre, "high_value": r.high,
+                          "demand_at_low": low, "demand": central, "demand_at_high": high,
+                          "supply": supply, "supply_scope": scope,
+                          "gap_at_low": supply - low, "gap": supply - central,
+                          "gap_at_high": supply - high, "swing": swing, "source": r.source,
+                          "confidence": r.confidence})
+        block.sort(key=lambda row: -row["swing"])  # stable: ties keep CARE_PARAMETERS' order
+        for rank, row in enumerate(block, start=1):
+            rows.append({**row, "rank": rank})
+    return pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+
+
+def tornado_source(table: pd.DataFrame, lang: str = "zh") -> str:
+    """The tornado chart's source line: the codes of the ranges' sources in
+    data/care_parameters.csv, the census and the projection of the table's scenario."""
+    from .labels import SENSITIVITY_TEXT, label
+
+    codes = list(dict.fromkeys(str(source).split(" ")[0] for source in table["source"]
+                               if not str(source).startswith(("config", "held"))))
+    scenario = str(table["scenario"].iloc[0]) if len(table) else "baseline"
+    separator = "、" if lang == "zh" else ", "
+    return SENSITIVITY_TEXT[lang]["source"].format(codes=separator.join(codes),
+                                                   scenario=label(scenario, lang))
