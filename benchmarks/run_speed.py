@@ -3,10 +3,12 @@ as a multiple of `forecast project` on the UN Mexico inputs, measured in the sam
 time of each stage (the manifest's ``stage_seconds``).
 
 Targets (issue 9): the run in at most 10 times, and with --trajectories 1000 at most 15 times,
-the wall time of `forecast project` on Mexico. The machine is noisy: each command runs
-``--repeat`` times (best of), alternating, and only the ratios are compared with the targets.
-The first run fills the on-disk cache (trend fits, font subset; forecast.cache): it is timed
-separately ("cold") and not used for the ratios.
+the wall time of `forecast project` on Mexico. For the probabilistic run it also prints the
+stages of the trajectories (draws, projection, demand, gaps, quantiles; summed over the nine
+scenarios, from the manifest's ``uncertainty.stage_seconds``). The machine is noisy: each
+command runs ``--repeat`` times (best of), alternating, and only the ratios are compared with
+the targets. The first run fills the on-disk cache (trend fits, font subset; forecast.cache):
+it is timed separately ("cold") and not used for the ratios.
 
     .venv/bin/python benchmarks/run_speed.py [--repeat 3]
 """
@@ -49,6 +51,7 @@ def main() -> None:
         cold = wall(commands["run"], env)
         best = {name: float("inf") for name in commands}
         stages: dict[str, dict[str, float]] = {}
+        trajectory_stages: dict[str, float] = {}
         for _ in range(args.repeat):
             for name, command in commands.items():
                 seconds = wall(command, env)
@@ -58,6 +61,9 @@ def main() -> None:
                         out = Path(command[command.index("--out") + 1])
                         manifest = json.loads((out / "manifest.json").read_text("utf-8"))
                         stages[name] = manifest["stage_seconds"]
+                        if "uncertainty" in manifest:
+                            trajectory_stages = manifest["uncertainty"].get("stage_seconds",
+                                                                            {})
     base = best["project mexico"]
     print(f"forecast project mexico           {base:7.2f} s")
     print(f"forecast run honghe, cold cache   {cold:7.2f} s  ({cold / base:5.1f} x)")
@@ -68,6 +74,9 @@ def main() -> None:
               f"<= {target:.0f} x: {verdict})")
         for stage, seconds in stages[name].items():
             print(f"    {stage:<24}{seconds:7.3f} s")
+            if stage == "trajectories":
+                for part, part_seconds in trajectory_stages.items():
+                    print(f"      {part:<22}{part_seconds:7.3f} s")
 
 
 if __name__ == "__main__":

@@ -652,7 +652,17 @@ def run_uncertainty(result, n: int, seed: int,
     started = time.perf_counter()
     config = result.config
     base_year = config.projection.base_year
-    step = progress or (lambda stage: None)
+    stage_seconds = dict.fromkeys(STAGES, 0.0)
+    marks = [time.perf_counter()]
+
+    def step(stage: str) -> None:
+        """Time each stage (summed over scenarios) and report it to ``progress``."""
+        now = time.perf_counter()
+        stage_seconds[stage] += now - marks[0]
+        marks[0] = now
+        if progress is not None:
+            progress(stage)
+
     summaries, demands, probabilities = [], [], []
     records: dict[str, dict] = {}
     all_draws: dict[str, Draws] = {}
@@ -699,6 +709,7 @@ def run_uncertainty(result, n: int, seed: int,
         "engine": "one batched projection per scenario (trajectory axis); demand, quantiles "
                   "and probabilities on (year, trajectory) arrays, no loop over trajectories",
         "seconds": round(time.perf_counter() - started, 3),
+        "stage_seconds": {stage: round(seconds, 3) for stage, seconds in stage_seconds.items()},
     }
     return UncertaintyResult(summary_quantiles=pd.concat(summaries, ignore_index=True),
                              demand_quantiles=pd.concat(demands, ignore_index=True),
