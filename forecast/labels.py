@@ -470,6 +470,11 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "births": "出生人口",
         "scenario_gap_intro": "各方案的床位与托位缺口（千人指标法，规划供给 − 需求；负数为短缺）：",
         "uncertainty_intro": "随机预测的分位数（{file}）：",
+        "uncertainty_draws": "每条随机轨迹同时抽取总和生育率、预期寿命、净迁移和照护参数"
+                             "（失能老人入住机构比例、规划与实际入住率、失能率水平与年变化、"
+                             "有托育需求的家庭比例、2035年入托率、托位使用率）；照护参数在 "
+                             "data/care_parameters.csv 的有来源区间内抽取，"
+                             "以确定性取值为中位数（分布形状为假设）。",
         "probability_intro": "规划供给满足需求的概率（各随机轨迹中供给 ≥ 需求的比例，"
                              "{file}）：",
         "no_uncertainty": "本次运行未做随机预测（无 summary_quantiles.csv、probability_met.csv）。",
@@ -656,6 +661,13 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "scenario_gap_intro": "Gaps by scenario (norm method, planned supply − demand; negative = "
                               "shortfall):",
         "uncertainty_intro": "Quantiles of the stochastic projection ({file}):",
+        "uncertainty_draws": "Each trajectory draws the TFR, life expectancy, net migration and "
+                             "the care parameters (institutional uptake of the disabled, "
+                             "planning and observed occupancy, disability level and trend, "
+                             "families wanting childcare, 2035 enrolment, utilisation of "
+                             "places); the care parameters over their sourced ranges in "
+                             "data/care_parameters.csv, with the deterministic value as median "
+                             "(the shape of the distribution is an assumption).",
         "probability_intro": "Probability that planned supply meets demand (share of "
                              "trajectories with supply ≥ demand, {file}):",
         "no_uncertainty": "This run has no stochastic projection (no summary_quantiles.csv or "

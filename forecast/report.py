@@ -1256,6 +1256,7 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
                     rows.append([esc(t[indicator]), esc(year)]
                                 + [_number(match[q].iloc[0]) for q in wanted])
         headers = [t["indicator"], t["year"], "2.5%", "10%", t["median"], "90%", "97.5%"]
+        parts.append(f"<p>{esc(t['uncertainty_draws'])}</p>")
         parts.append(f"<p>{esc(t['uncertainty_intro'].format(file='summary_quantiles.csv'))}"
                      "</p>")
         parts.append(_table([esc(h) for h in headers], rows, [False, False] + [True] * 5))
