@@ -195,7 +195,9 @@ def atomic_directory(target: str | Path, *, reads: Iterable[str | Path] = (),
 #: quantiles by ``indicator``) is formatted row by row (:func:`cell_number_format`).
 SHARE_COLUMNS = {"share_60plus", "share_0_2", "coverage_under3", "demand_coverage_under3",
                  "coverage_under3_at_base_year", "places_coverage_under3",
-                 "places_needed_coverage_under3_norm", "places_needed_coverage_under3_needs"}
+                 "places_needed_coverage_under3_norm", "places_needed_coverage_under3_needs",
+                 # sensitivity.csv: the care parameters are shares (levels: × as per cent)
+                 "low_value", "central_value", "high_value"}
 PROBABILITY_COLUMNS = {"probability_met"}
 RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elderly",
                 "per_1000_population", "per_1000_elderly_at_base_year",
