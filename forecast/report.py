@@ -1292,7 +1292,7 @@ def _parameter_value(name: str, value: float) -> str:
         return "–"
     if name.endswith("_level"):
         return f"×{value:.3f}"
-    return _percent(value, 1)
+    return _percent(value, 1).replace("-", "−")
 
 
 def sensitivity_html(files: RunFiles, lang: str = "zh") -> str | None:
