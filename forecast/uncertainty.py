@@ -39,6 +39,12 @@ Quantiles are numpy's default (linear) sample quantiles.
 
 Demand, quantiles and probabilities are computed on arrays (year × trajectory) in one batched
 computation per scenario (:func:`care_demand_arrays`), never per trajectory.
+
+Sensitivity (every run, deterministic too: :func:`sensitivity_table`, ``sensitivity.csv`` and
+the tornado chart): each care parameter at the low and at the high end of its range, every
+other at its deterministic value, on the deterministic population of the main scenario. The
+care parameters act after the projection, so the swings need no draws and no new projection:
+one :func:`care_demand_arrays` call with two cases per parameter.
 """
 
 from __future__ import annotations
