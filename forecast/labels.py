@@ -1590,9 +1590,8 @@ SENSITIVITY_TEXT: dict[str, dict[str, str]] = {
         "axis_demand": "demand in {year} ({unit}; planned supply unknown)",
         "low": "parameter at its low end", "high": "parameter at its high end",
         "central": "deterministic result",
-        "source": "Source: parameter ranges in data/care_parameters.csv ({codes}); 2020 census; "
-                  "forecast projection ({scenario}); other parameters at their deterministic "
-                  "values",
+        "source": "Source: ranges in data/care_parameters.csv ({codes});\n2020 census; "
+                  "forecast projection ({scenario})",
         "section": "Sensitivity: which parameter moves the gap most",
         "intro": "Each care parameter is set to the low and to the high end of its sourced range "
                  "(data/care_parameters.csv) while every other keeps its deterministic value, on "
