@@ -3,10 +3,13 @@ as a multiple of `forecast project` on the UN Mexico inputs, measured in the sam
 time of each stage (the manifest's ``stage_seconds``).
 
 Targets (issue 9): the run in at most 10 times, and with --trajectories 1000 at most 15 times,
-the wall time of `forecast project` on Mexico. The machine is noisy: each command runs
-``--repeat`` times (best of), alternating, and only the ratios are compared with the targets.
-The first run fills the on-disk cache (default inputs, trend fits, font subset;
-forecast.cache): it is timed separately ("cold") and not used for the ratios.
+the wall time of `forecast project` on Mexico. For the probabilistic run it also prints the
+stages of the trajectories (draws, projection, demand, gaps, quantiles; summed over the nine
+scenarios, from the manifest's ``uncertainty.stage_seconds``). The machine is noisy: each
+command runs ``--repeat`` times (best of), alternating, and only the ratios are compared with
+the targets. The first run fills the on-disk cache (default inputs, trend fits,
+font subset; forecast.cache):
+it is timed separately ("cold") and not used for the ratios.
 
 ``--compare EXE`` also times another checkout's ``forecast`` (e.g. main's, before a change) on
 the same config, alternating with this one, each with a cache of its own, so a before/after
@@ -68,6 +71,7 @@ def main() -> None:
                 and "trajectories" not in name}
         best = {name: float("inf") for name in commands}
         stages: dict[str, dict[str, float]] = {}
+        trajectory_stages: dict[str, float] = {}
         for _ in range(args.repeat):
             for name, (exe, command, command_env) in commands.items():
                 seconds = wall(exe, command, command_env)
@@ -77,6 +81,9 @@ def main() -> None:
                         out = Path(command[command.index("--out") + 1])
                         manifest = json.loads((out / "manifest.json").read_text("utf-8"))
                         stages[name] = manifest.get("stage_seconds", {})
+                        if "uncertainty" in manifest:
+                            trajectory_stages = manifest["uncertainty"].get("stage_seconds",
+                                                                            {})
     base = best["project mexico"]
     print(f"forecast project mexico             {base:7.2f} s")
     for name, seconds in cold.items():
@@ -91,6 +98,9 @@ def main() -> None:
         print(f"forecast {name:<28}{best[name]:7.2f} s  ({ratio:5.1f} x{verdict})")
         for stage, stage_seconds in stages.get(name, {}).items():
             print(f"    {stage:<32}{stage_seconds:7.3f} s")
+            if stage == "trajectories":
+                for part, part_seconds in trajectory_stages.items():
+                    print(f"      {part:<30}{part_seconds:7.3f} s")
     if args.compare is not None:
         print(f"this checkout's run / the compared one's: {best['run'] / best['compare: run']:.2f}")
 

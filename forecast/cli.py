@@ -243,8 +243,9 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of chart text.")
 @click.option("--trajectories", type=click.IntRange(min=1, max=100_000), default=None,
-              help="Also draw N joint trajectories (TFR, e0, migration, disability; see the "
-              "config's uncertainty section) and write quantiles, probabilities and fan charts.")
+              help="Also draw N joint trajectories (TFR, e0, migration and the care parameters "
+              "over their sourced ranges; see the config's uncertainty section) and write "
+              "quantiles, probabilities and fan charts.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
               show_default=True,
               help="Random seed of --trajectories (same seed, same results).")

@@ -498,8 +498,11 @@ class Uncertainty(StrictModel):
     - Migration: net migrants × a normal scale with mean 1 and sd 0.5, one per trajectory
       (assumption: the 2010→2020 census residual could be half or one and a half times the
       future level; floored at 0).
-    - Disability prevalence trend: uniform over E11's range in data/care_parameters.csv
-      (−3 % to 0 % a year; sourced range, the spread of the draws is an assumption).
+    - Care parameters (institutional uptake, occupancy, disability level and trend, the share
+      of families wanting childcare, 2035 enrolment, utilisation of places): each over its
+      sourced range in data/care_parameters.csv, split triangular with mode and median at the
+      deterministic value (the disability trend: E11's −3 % to 0 % a year around −1 %); the
+      shape is an assumption, the ends are sourced (forecast.pipeline.uncertainty.care_ranges).
     """
 
     tfr_sd_source: Literal["wpp", "statsmodels", "fixed"] = Field(
@@ -524,6 +527,10 @@ class Uncertainty(StrictModel):
     disability_trend_high: float | None = Field(
         default=None, ge=-0.2, le=0.2, description="Highest yearly relative change of "
         "disability prevalence; None = E11's high (0).")
+    care_parameters: Literal["sourced", "fixed"] = Field(
+        default="sourced", description="'sourced': draw every care parameter over its range in "
+        "data/care_parameters.csv, centred on the deterministic value; 'fixed': hold them at "
+        "the deterministic values (the disability trend too, unless its low/high are given).")
 
     @model_validator(mode="after")
     def _consistent(self) -> Uncertainty:

@@ -21,8 +21,7 @@ from forecast.pipeline.uncertainty import random_walk, run_uncertainty, shifted_
 
 CONFIG = data_dir().parent / "configs" / "honghe.yaml"
 ZERO = {"uncertainty": {"tfr_sd_source": "fixed", "tfr_sd_log": 0.0, "e0_sd_source": "fixed",
-                        "e0_sd": 0.0, "migration_sd": 0.0, "disability_trend_low": -0.01,
-                        "disability_trend_high": -0.01}}
+                        "e0_sd": 0.0, "migration_sd": 0.0, "care_parameters": "fixed"}}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +40,10 @@ def probabilistic(result):
 
 
 def test_zero_variance_medians_equal_the_deterministic_run(config):
-    """Identity: with every sd 0 and the disability trend fixed at the deterministic value
-    (E11, −1 %/yr) every trajectory is the deterministic projection, so all quantiles equal it
-    (relative 1e-9: the batched sums may round differently)."""
+    """Identity: with every sd 0 and every care parameter held at its deterministic value
+    (``care_parameters: fixed``; the disability trend at E11's −1 %/yr) every trajectory is
+    the deterministic projection and its demand, so all quantiles of every demand and driver
+    row equal demand.csv (relative 1e-9: the batched sums may round differently)."""
     zero = apply_overlay(config.model_dump(exclude={"scenarios"}), ZERO)
     zero._source_path = config._source_path
     deterministic = run(zero, ["baseline"])
@@ -57,7 +57,10 @@ def test_zero_variance_medians_equal_the_deterministic_run(config):
     det = deterministic.demand.assign(service=deterministic.demand.service.astype(str),
                                       method=deterministic.demand.method.astype(str))
     det = det.set_index(["year", "service", "method"])["value"]
+    assert len(demand) == len(det)
     np.testing.assert_allclose(demand.loc[det.index].to_numpy(), det.to_numpy(), rtol=1e-9)
+    spread = out.demand_quantiles["q975"] - out.demand_quantiles["q025"]
+    np.testing.assert_allclose(spread, 0.0, atol=1e-6)
 
 
 def test_interval_widths_grow_with_the_horizon(probabilistic):
@@ -310,3 +313,61 @@ def test_probabilities_compare_each_bed_method_with_its_own_supply(result, proba
     deep = known[known["gap"] < -0.3 * known["demand"]].index
     assert len(deep) > 0
     assert (probability.loc[deep] < 0.2).all()
+
+
+def test_deterministic_value_is_the_median_of_each_care_parameter_draw(config, result):
+    """Each drawn care parameter is centred on the deterministic run's value: the quantile
+    function at 0.5 is exactly that value, the sample median of 4,001 draws lies within 2 % of
+    the range of it (the old uniform disability trend had median −1.5 % against the
+    deterministic −1 %), and the draws stay inside the sourced range of
+    data/care_parameters.csv (E11 −3 %…0 %, E4 0.70…0.95, E3 0.45…0.55, C4 12 %…33 %)."""
+    from forecast.pipeline.run import demand_parameters
+    from forecast.pipeline.uncertainty import (
+        care_ranges,
+        deterministic_care_values,
+        draw,
+        split_triangular,
+    )
+
+    elderly, childcare, _ = demand_parameters(config)
+    ranges = {r.name: r for r in care_ranges(config.uncertainty, elderly, childcare)}
+    centres = deterministic_care_values(elderly, childcare)
+    assert centres["disability_trend"] == pytest.approx(-0.01)
+    assert (ranges["disability_trend"].low, ranges["disability_trend"].high) == (-0.03, 0.0)
+    assert (ranges["target_occupancy"].low, ranges["target_occupancy"].high) == (0.70, 0.95)
+    assert (ranges["observed_occupancy"].low, ranges["observed_occupancy"].high) == (0.45, 0.55)
+    assert ranges["childcare_enrolment_2035"].centre == pytest.approx(0.15)
+    draws, record = draw(config.uncertainty, 2020, 15, 4001, 3, tuple(ranges.values()))
+    assert set(record["care_parameters"]) == set(ranges)
+    moving = [r for r in ranges.values() if not r.fixed]
+    assert len(moving) == len(ranges)  # Honghe's baseline draws every one
+    for r in ranges.values():
+        assert r.centre == centres[r.name]
+        assert split_triangular(np.array([0.5]), r.centre, r.low, r.high)[0] == r.centre
+        values = draws.care[r.name]
+        assert values.min() >= r.low and values.max() <= r.high, r.name
+        assert abs(np.median(values) - r.centre) <= 0.02 * (r.high - r.low), r.name
+    assert np.array_equal(draws.disability_trend, draws.care["disability_trend"])
+
+
+def test_care_draws_widen_the_needs_interval(result, probabilistic):
+    """Drawing the care parameters widens the 80 % interval of Honghe's 2035 needs-based
+    beds beyond demography and the trend alone (care parameters held, the trend drawn as
+    before): the interval is at least a fifth wider, and it holds the deterministic value."""
+    fixed_config = apply_overlay(result.config.model_dump(exclude={"scenarios"}),
+                                 {"uncertainty": {"care_parameters": "fixed",
+                                                  "disability_trend_low": -0.03,
+                                                  "disability_trend_high": 0.0}})
+    fixed_config._source_path = result.config._source_path
+    held = run_uncertainty(run(fixed_config, ["baseline"]), 400, 11).demand_quantiles
+
+    def row(table):
+        return table[(table.year == 2035) & (table.service == "elderly_beds")
+                     & (table.method == "needs")].iloc[0]
+
+    wide, narrow = row(probabilistic.demand_quantiles), row(held)
+    assert wide.q90 - wide.q10 > 1.2 * (narrow.q90 - narrow.q10)
+    deterministic = result.demand[(result.demand.year == 2035)
+                                  & (result.demand.service.astype(str) == "elderly_beds")
+                                  & (result.demand.method.astype(str) == "needs")].value.iloc[0]
+    assert wide.q10 < deterministic < wide.q90

@@ -102,6 +102,8 @@ class RunResult:
     counties: pd.DataFrame | None = None
     planning: pd.DataFrame | None = None  # forecast.care.planning.planning_table (baseline)
     additions_needed: pd.DataFrame | None = None  # forecast.care.supply.additions_needed
+    # forecast.pipeline.uncertainty.sensitivity_table (main)
+    sensitivity: pd.DataFrame | None = None
 
 
 def supply_plans(sections: Mapping, document: str | None, base_year: int,
@@ -460,7 +462,8 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
             year=horizon), "confidence": "A"}]
     return {
         "residual": float(np.abs(balance_residual(projection)).max()),
-        "population": population, "summary": summary_table(name, inputs, projection),
+        "population": population, "population_array": projection.population,
+        "summary": summary_table(name, inputs, projection),
         "demand": demand,
         "gaps": gaps(demand, paths, targets, drivers, plan_horizon=horizon,
                      institutional_share=institutional_share_of_beds()),
@@ -513,6 +516,7 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
         for column in ("count", "per_1000_elderly", "per_1000_population", "coverage_under3"):
             consistency[f"{column}_at_base_year"] = at_base[column].to_numpy()
     expectations = expectations_table(spec, summary) if "baseline" in names else pd.DataFrame()
+    sensitivity, sensitivity_record = _sensitivity(spec, first, outputs[first])
     assumptions = _assumption_rows(provenance, demand_notes, supply_notes, scenario_notes)
     county_rows, county_record = None, None
     if counties and "baseline" in names:
@@ -547,13 +551,36 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     }
     if county_record is not None:
         manifest["counties"] = county_record
+    manifest["sensitivity"] = sensitivity_record
     return RunResult(config=None, unit=unit, scenarios=names, population=population,
                      summary=summary, demand=demand, gaps=gap_table, supply=supply,
                      first_shortfall=shortfalls, targets=consistency, expectations=expectations,
                      assumptions=assumptions, manifest=manifest,
                      inputs={s.name: s.inputs for s in spec.scenarios}, run_seconds=elapsed,
                      spec=spec, counties=county_rows,
-                     additions_needed=additions_needed(gap_table))
+                     additions_needed=additions_needed(gap_table),
+                     sensitivity=sensitivity)
+
+
+def _sensitivity(spec: RunSpec, name: str, output: dict) -> tuple[pd.DataFrame, dict]:
+    """The main scenario's one-at-a-time swings of the care parameters over their sourced
+    ranges (forecast.pipeline.uncertainty.sensitivity_table) and their manifest record."""
+    from forecast.pipeline.uncertainty import SENSITIVITY_YEAR, care_ranges, sensitivity_table
+
+    scenario = spec.scenario(name)
+    ranges = care_ranges(scenario.uncertainty, scenario.elderly, scenario.childcare,
+                         honour_fixed=False)
+    table = sensitivity_table(name, output["population_array"], scenario.inputs.years,
+                              scenario.elderly, scenario.childcare, spec.base_year, ranges,
+                              output["gaps"])
+    record = {"file": "sensitivity.csv", "scenario": name,
+              "year": int(table["year"].iloc[0]) if len(table) else SENSITIVITY_YEAR,
+              "method": "forecast.pipeline.uncertainty.sensitivity_table: each care parameter "
+                        "at the low and at the high end of its sourced range, every other at its "
+                        "deterministic value, on the deterministic population",
+              "ranges": {r.name: {"low": r.low, "central": r.centre, "high": r.high,
+                                  "source": r.source} for r in ranges}}
+    return table, record
 
 
 def _counties(unit: Unit, targets: list[Target], parameters, summary: pd.DataFrame,

@@ -231,9 +231,11 @@ def ranked_bars(values: pd.Series, *, title: str, axis_label: str, lang: str, so
         ax.barh(positions, shown.to_numpy(float), color=charts.PALETTE["blue"], height=0.7)
         if intervals is not None:
             rows = intervals.reindex(shown.index)
-            ax.errorbar(shown.to_numpy(float), positions,
-                        xerr=[shown.to_numpy(float) - rows["low"].to_numpy(float),
-                              rows["high"].to_numpy(float) - shown.to_numpy(float)],
+            low, high = rows["low"].to_numpy(float), rows["high"].to_numpy(float)
+            # whiskers from low to high, centred on their middle: the deterministic bar may lie
+            # outside the trajectories' interval (its parameters are their median, not the
+            # demand's), so the interval is not drawn as errors around the bar
+            ax.errorbar((low + high) / 2, positions, xerr=(high - low) / 2,
                         fmt="none", ecolor=charts.PALETTE["black"], elinewidth=0.8, capsize=2)
             interval = t["interval"].format(n=int(intervals.attrs.get("n", 0)))
             source = f"{source}；{interval}" if lang == "zh" else f"{source}; {interval}"

@@ -1351,3 +1351,99 @@ def jurisdiction_bars(frame: pd.DataFrame, *, axis_label: str, lang: str = "zh",
         # ("Planned supply (institutional + community beds)")
         _legend_below(main, ax.get_legend_handles_labels()[0], most_columns=4)
         return _finish(fig, main, lang, title, axis_label, source, "source_projection")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tornado: which care parameter moves the gap most (sensitivity.csv)
+# ---------------------------------------------------------------------------------------------
+TORNADO_LOW_COLOUR = PALETTE["sky_blue"]
+TORNADO_HIGH_COLOUR = PALETTE["orange"]
+
+
+def tornado_panels(table: pd.DataFrame,
+                   panels: Sequence[tuple[str, str]]) -> list[tuple[str, str, pd.DataFrame]]:
+    """The (service, method, rows) drawn, rows in the table's order (rank 1 first), panels
+    without rows left out."""
+    out = []
+    for service, method in panels:
+        rows = table[(table["service"].astype(str) == service)
+                     & (table["method"].astype(str) == method)]
+        if len(rows):
+            out.append((service, method, rows.sort_values("rank", kind="stable")))
+    return out
+
+
+def _parameter_value_text(name: str, value: float) -> str:
+    if name == "disability_trend":
+        return f"{value * 100:.1f}%".replace("-", "−")
+    if name.endswith("_level"):
+        return f"×{value:.2f}"
+    return f"{value:.3g}" if abs(value) >= 1 else f"{value * 100:.3g}%"
+
+
+def tornado_chart(table: pd.DataFrame, panels: Sequence[tuple[str, str]], *, lang: str = "zh",
+                  title: str | None = None, source: str | None = None) -> Figure:
+    """One panel per (service, method) of ``panels``: a bar per parameter from the
+    deterministic gap to the gap with the parameter at its low end (one colour) and at its high
+    end (another), largest swing at the top, each end labelled with the parameter's value.
+
+    ``table``: :func:`forecast.pipeline.uncertainty.sensitivity_table`. Where planned supply is
+    unknown
+    the panel shows demand instead of the gap (its axis says so).
+    """
+    from forecast.presentation.labels import SENSITIVITY_TEXT
+
+    check_language(lang)
+    _require_columns(table, ["service", "method", "year", "rank", "parameter", "low_value",
+                             "high_value", "demand_at_low", "demand", "demand_at_high",
+                             "gap_at_low", "gap", "gap_at_high"], "sensitivity")
+    t = SENSITIVITY_TEXT[lang]
+    drawn = tornado_panels(table, panels)
+    if not drawn:
+        raise InputError("the sensitivity table has no rows for the chart's panels",
+                         fix="run forecast run again")
+    year = int(table["year"].iloc[0])
+    with chart_style(lang):
+        fig, main, axes = _new_figure(lang, nrows=len(drawn),
+                                      height_ratios=[len(rows) + 1.6 for *_, rows in drawn],
+                                      sharex=False)
+        fig.set_size_inches(FIGURE_SIZE[0], 1.3 + 0.42 * sum(len(r) + 1.6 for *_, r in drawn))
+        for ax, (service, method, rows) in zip(axes, drawn, strict=True):
+            use_gap = rows["gap"].notna().all()
+            prefix = "gap" if use_gap else "demand"
+            centre = float(rows[prefix].iloc[0])
+            low = rows[f"{prefix}_at_low"].to_numpy(float)
+            high = rows[f"{prefix}_at_high"].to_numpy(float)
+            unit = label("unit_beds" if "beds" in service else "unit_places", lang)
+            positions = np.arange(len(rows))[::-1].astype(float)
+            ax.barh(positions, low - centre, left=centre, height=0.62,
+                    color=TORNADO_LOW_COLOUR, label=t["low"])
+            ax.barh(positions, high - centre, left=centre, height=0.62,
+                    color=TORNADO_HIGH_COLOUR, label=t["high"])
+            ax.axvline(centre, color=PALETTE["black"], linewidth=1.2, label=t["central"])
+            span = float(np.nanmax(np.r_[low, high, centre]) - np.nanmin(np.r_[low, high,
+                                                                               centre]))
+            pad = 0.02 * (span or 1.0)
+            for y, name, a, b, lo, hi in zip(positions, rows["parameter"], low, high,
+                                             rows["low_value"], rows["high_value"],
+                                             strict=True):
+                for end, value in ((a, lo), (b, hi)):
+                    if end == centre:
+                        continue
+                    ax.text(end + (pad if end > centre else -pad), y,
+                            _parameter_value_text(str(name), float(value)),
+                            ha="left" if end > centre else "right", va="center",
+                            fontsize=SMALL_FONT_SIZE, color=PALETTE["grey"])
+            ax.set_yticks(positions, [label(str(p), lang) for p in rows["parameter"]])
+            ax.set_ylim(-0.7, len(rows) - 0.3)
+            ax.margins(x=0.16)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            ax.xaxis.set_major_formatter(_value_formatter())
+            ax.set_xlabel(t["axis_gap" if use_gap else "axis_demand"].format(year=year,
+                                                                            unit=unit))
+            ax.set_title(t["panel"].format(service=label(service, lang),
+                                           method=method_label(method, service, lang)),
+                         loc="left", fontsize=SMALL_FONT_SIZE + 1)
+        _legend_below(main, axes[0].get_legend_handles_labels()[0], most_columns=3)
+        return _finish(fig, main, lang, title, t["title"].format(year=year), source,
+                       "source_projection")

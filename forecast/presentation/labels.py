@@ -499,6 +499,11 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "births": "出生人口",
         "scenario_gap_intro": "各方案的床位与托位缺口（千人指标法，规划供给 − 需求；负数为短缺）：",
         "uncertainty_intro": "随机预测的分位数（{file}）：",
+        "uncertainty_draws": "每条随机轨迹同时抽取总和生育率、预期寿命、净迁移和照护参数"
+                             "（失能老人入住机构比例、规划与实际入住率、失能率水平与年变化、"
+                             "有托育需求的家庭比例、2035年入托率、托位使用率）；照护参数在 "
+                             "data/care_parameters.csv 的有来源区间内抽取，"
+                             "以确定性取值为中位数（分布形状为假设）。",
         "probability_intro": "规划供给满足需求的概率（各随机轨迹中供给 ≥ 需求的比例，"
                              "{file}）：",
         "no_uncertainty": "本次运行未做随机预测（无 summary_quantiles.csv、probability_met.csv）。",
@@ -696,6 +701,13 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "scenario_gap_intro": "Gaps by scenario (norm method, planned supply − demand; negative = "
                               "shortfall):",
         "uncertainty_intro": "Quantiles of the stochastic projection ({file}):",
+        "uncertainty_draws": "Each trajectory draws the TFR, life expectancy, net migration and "
+                             "the care parameters (institutional uptake of the disabled, "
+                             "planning and observed occupancy, disability level and trend, "
+                             "families wanting childcare, 2035 enrolment, utilisation of "
+                             "places); the care parameters over their sourced ranges in "
+                             "data/care_parameters.csv, with the deterministic value as median "
+                             "(the shape of the distribution is an assumption).",
         "probability_intro": "Probability that planned supply meets demand (share of "
                              "trajectories with supply ≥ demand, {file}):",
         "no_uncertainty": "This run has no stochastic projection (no summary_quantiles.csv or "
@@ -1024,7 +1036,7 @@ def method_guide(lang: str = "zh") -> list[str]:
 CODE_COLUMNS = ("scenario", "service", "method", "status", "outcome", "kind", "sex",
                 "per_1000_of", "component", "relation", "label", "unit", "indicator",
                 "target_origin", "sourced", "topic", "item", "supply_source",
-                "supply_scope", "institutional_basis")
+                "supply_scope", "institutional_basis", "parameter")
 #: Which supply a gap row compares with (gaps.supply_scope; beds by scope, issue 11) and how the
 #: institutional beds are known (supply.institutional_basis).
 SCOPE_TEXT: dict[str, dict[str, str]] = {
@@ -1790,5 +1802,102 @@ PLANNING_TEXT: dict[str, dict[str, str]] = {
         "finding_workforce": "In {year} about {elderly} elderly-care carers (needs method) and "
                              "{childcare} childcare carers (needs method) are needed; the plan "
                              "states no current workforce.",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity (tornado) table and chart: sensitivity.csv, charts/tornado, the report's section
+# ---------------------------------------------------------------------------------------------
+#: Display names of the care parameters swung in sensitivity.csv and drawn by
+#: ``forecast run --trajectories`` (forecast.pipeline.uncertainty.CARE_PARAMETERS).
+PARAMETER_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "u_severe": "重度失能老人入住机构比例",
+        "u_moderate": "中度失能老人入住机构比例",
+        "target_occupancy": "规划入住率",
+        "observed_occupancy": "实际入住率",
+        "severe_disability_level": "重度失能率水平（倍数）",
+        "disability_level": "失能率水平（倍数）",
+        "disability_trend": "失能率年变化",
+        "childcare_demand_share": "有托育需求的家庭比例",
+        "childcare_enrolment_2035": "2035年入托率",
+        "childcare_target_utilisation": "托位规划使用率",
+    },
+    "en": {
+        "u_severe": "uptake of the severely disabled",
+        "u_moderate": "uptake of the moderately disabled",
+        "target_occupancy": "planning occupancy",
+        "observed_occupancy": "observed occupancy",
+        "severe_disability_level": "severe disability level (×)",
+        "disability_level": "disability level (×)",
+        "disability_trend": "disability trend per year",
+        "childcare_demand_share": "families wanting childcare",
+        "childcare_enrolment_2035": "enrolment in 2035",
+        "childcare_target_utilisation": "planning utilisation of places",
+    },
+}
+for _lang in LANGUAGES:
+    LABELS[_lang].update(PARAMETER_LABELS[_lang])
+
+SENSITIVITY_HEADERS_ZH: dict[str, str] = {
+    "rank": "排序", "parameter": "参数", "low_value": "低值", "central_value": "确定性取值",
+    "high_value": "高值", "demand_at_low": "低值时需求", "demand_at_high": "高值时需求",
+    "gap_at_low": "低值时缺口", "gap_at_high": "高值时缺口", "swing": "摆幅",
+    "source": "来源", "confidence": "可信度",
+}
+
+SENSITIVITY_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "哪个参数最影响{year}年的缺口（一次变动一个参数）",
+        "panel": "{service}：{method}",
+        "axis_gap": "{year}年缺口（{unit}；负值为短缺）",
+        "axis_demand": "{year}年需求（{unit}；规划供给未知）",
+        "low": "参数取低值", "high": "参数取高值", "central": "确定性结果",
+        "source": "资料来源：参数区间见 data/care_parameters.csv（{codes}）；第七次全国人口普查；"
+                  "本工具预测（{scenario}）；其余参数取确定性值",
+        "section": "敏感性分析：哪个参数最影响缺口",
+        "intro": "下表把每个照护参数在其有来源的区间（data/care_parameters.csv）内"
+                 "分别取低值和高值，其余参数保持确定性取值，人口取确定性预测（{scenario}），"
+                 "列出{year}年需求和缺口（缺口 = 规划供给 − 需求，负数为短缺）；"
+                 "“摆幅”为两端需求之差，按摆幅从大到小排序。"
+                 "完整表格见 {file}，图见龙卷风图。人口不确定性见上一节（--trajectories）。",
+        "why": "敏感性分析在每次确定性运行中都计算：照护参数只作用于人口预测之后，一次变动一个参数"
+               "无需随机抽样，也无需重新预测人口，耗时以毫秒计。",
+        "largest": "{service}（{method}）：{year}年缺口受“{parameter}”影响最大，"
+                   "取值{low}–{high}时缺口为{gap_low}至{gap_high}（摆幅{swing}）。",
+        "largest_demand": "{service}（{method}）：{year}年需求受“{parameter}”影响最大，"
+                          "取值{low}–{high}时需求为{demand_low}至{demand_high}（摆幅{swing}）。",
+        "unsourced": "（该参数区间无出处来源，为假设）",
+        "none": "本次运行没有敏感性表。",
+        "caption": "{year}年缺口对照护参数的敏感性（龙卷风图）",
+    },
+    "en": {
+        "title": "Which parameter moves the {year} gap most (one at a time)",
+        "panel": "{service}: {method}",
+        "axis_gap": "gap in {year} ({unit}; negative = shortfall)",
+        "axis_demand": "demand in {year} ({unit}; planned supply unknown)",
+        "low": "parameter at its low end", "high": "parameter at its high end",
+        "central": "deterministic result",
+        "source": "Source: ranges in data/care_parameters.csv ({codes});\n2020 census; "
+                  "forecast projection ({scenario})",
+        "section": "Sensitivity: which parameter moves the gap most",
+        "intro": "Each care parameter is set to the low and to the high end of its sourced range "
+                 "(data/care_parameters.csv) while every other keeps its deterministic value, on "
+                 "the deterministic population ({scenario}); the table gives demand and gap in "
+                 "{year} (gap = planned supply − demand, negative = shortfall), ordered by swing "
+                 "(the difference in demand between the two ends). The whole table is {file}; "
+                 "the chart is the tornado chart. Population uncertainty is in the section "
+                 "before (--trajectories).",
+        "why": "The sensitivity table is computed in every deterministic run: the care parameters "
+               "act after the population projection, so swinging one at a time needs neither "
+               "random draws nor a new projection and takes milliseconds.",
+        "largest": "{service} ({method}): the {year} gap moves most with {parameter}: "
+                   "{low}–{high} gives a gap of {gap_low} to {gap_high} (swing {swing}).",
+        "largest_demand": "{service} ({method}): {year} demand moves most with {parameter}: "
+                          "{low}–{high} gives {demand_low} to {demand_high} (swing {swing}).",
+        "unsourced": " (this parameter's range has no source: an assumption)",
+        "none": "This run has no sensitivity table.",
+        "caption": "Sensitivity of the {year} gap to the care parameters (tornado chart)",
     },
 }

@@ -195,7 +195,9 @@ def atomic_directory(target: str | Path, *, reads: Iterable[str | Path] = (),
 #: quantiles by ``indicator``) is formatted row by row (:func:`cell_number_format`).
 SHARE_COLUMNS = {"share_60plus", "share_0_2", "coverage_under3", "demand_coverage_under3",
                  "coverage_under3_at_base_year", "places_coverage_under3",
-                 "places_needed_coverage_under3_norm", "places_needed_coverage_under3_needs"}
+                 "places_needed_coverage_under3_norm", "places_needed_coverage_under3_needs",
+                 # sensitivity.csv: the care parameters are shares (levels: × as per cent)
+                 "low_value", "central_value", "high_value"}
 PROBABILITY_COLUMNS = {"probability_met"}
 RATE_COLUMNS = {"gap_pct", "demand_per_1000", "supply_per_1000", "per_1000_elderly",
                 "per_1000_population", "per_1000_elderly_at_base_year",
@@ -402,6 +404,9 @@ def run_tables(result) -> dict[str, pd.DataFrame]:
         tables.update(summary_quantiles=uncertainty.summary_quantiles,
                       demand_quantiles=uncertainty.demand_quantiles,
                       probability_met=uncertainty.probability_met)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None:
+        tables["sensitivity"] = sensitivity
     counties = getattr(result, "counties", None)
     if counties is not None:
         tables["counties"] = counties
@@ -459,10 +464,11 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
             with timer.stage("tables"):
                 tables = write_tables(result, directory)
             with timer.stage("workbook"):
-                from forecast.presentation.labels import COUNTY_HEADERS_ZH
+                from forecast.presentation.labels import COUNTY_HEADERS_ZH, SENSITIVITY_HEADERS_ZH
 
                 write_excel(workbook_tables(result, tables, lang), directory / "results.xlsx",
-                            lang=lang, extra_headers=COUNTY_HEADERS_ZH)
+                            lang=lang,
+                            extra_headers={**COUNTY_HEADERS_ZH, **SENSITIVITY_HEADERS_ZH})
             charts = drawing.wait()
         finally:
             drawing.close()
@@ -572,6 +578,13 @@ def chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             save(f"scenarios_{indicator}",
                  lambda frame=frame, indicator=indicator: charts.scenario_lines(
                      frame, indicator, lang=lang))
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None and len(sensitivity):
+        from forecast.pipeline.uncertainty import TORNADO_PANELS, tornado_source
+
+        source = tornado_source(sensitivity, lang)
+        save("tornado", lambda: charts.tornado_chart(sensitivity, TORNADO_PANELS, lang=lang,
+                                                     source=source))
     counties = getattr(result, "counties", None)
     if counties is not None:
         from forecast.pipeline.counties import chart_jobs as county_chart_jobs

@@ -38,7 +38,8 @@ KEY_YEARS = (2025, 2030, 2035)
 REQUIRED_FILES = ("manifest.json", "summary.csv", "gaps.csv", "first_shortfall.csv",
                   "assumptions.csv")
 OPTIONAL_TABLES = ("expectations", "targets", "supply", "summary_quantiles", "probability_met",
-                   "demand_quantiles", "counties", "planning", "additions_needed")
+                   "demand_quantiles", "counties", "planning", "additions_needed",
+                   "sensitivity")
 CHART_ORDER = ("pyramid", "elderly_trends", "under3_trend", "bed_demand", "nursing_bed_demand",
                "childcare_demand")
 
@@ -194,7 +195,9 @@ MANIFEST_TYPES = {"jurisdiction": dict, "source_document": dict, "projection": d
 NUMERIC_COLUMNS = {"summary": ("year", "total", "pop_60plus", "pop_0_2"),
                    "gaps": ("year", "demand", "supply", "gap"),
                    "expectations": ("year", "document_value", "projected_baseline"),
-                   "targets": ("year", "value")}
+                   "targets": ("year", "value"),
+                   "sensitivity": ("year", "rank", "low_value", "high_value", "demand_at_low",
+                                   "demand", "demand_at_high", "swing")}
 
 
 def _json_type(kind: type) -> str:
@@ -1066,6 +1069,15 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
             return c["chart_share"].format(year=end), c["unit_percent"], c["source"]
         return (c["chart_places"].format(year=end), c["unit_per_1000"],
                 sep.join([c["source"], t["src_parameters"]]))
+    if stem == "tornado":
+        from forecast.presentation.labels import SENSITIVITY_TEXT
+
+        table = files.table("sensitivity")
+        year = (int(table.year.iloc[0]) if table is not None and len(table)
+                else projection.get("end_year", ""))
+        return (SENSITIVITY_TEXT[lang]["caption"].format(year=year),
+                t["unit_beds"] + ("、" if lang == "zh" else ", ") + t["unit_places"],
+                sep.join([census, projected, t["src_parameters"]]))
     if stem == "tfr_trend":
         return (t["caption_tfr_trend"], t["unit_per_woman"],
                 sep.join([t["src_wpp"], t["src_projection"].format(scenario=scenario)]))
@@ -1470,6 +1482,7 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
                     rows.append([esc(t[indicator]), esc(year)]
                                 + [_number(match[q].iloc[0]) for q in wanted])
         headers = [t["indicator"], t["year"], "2.5%", "10%", t["median"], "90%", "97.5%"]
+        parts.append(f"<p>{esc(t['uncertainty_draws'])}</p>")
         parts.append(f"<p>{esc(t['uncertainty_intro'].format(file='summary_quantiles.csv'))}"
                      "</p>")
         parts.append(_table([esc(h) for h in headers], rows, [False, False] + [True] * 5))
@@ -1497,6 +1510,75 @@ def uncertainty_html(files: RunFiles, lang: str = "zh") -> str:
         parts.append(_table([esc(h) for h in headers], rows,
                             [False, False] + [True] * len(years)))
     return "\n".join(parts) or f"<p>{esc(t['no_uncertainty'])}</p>"
+
+
+def _parameter_value(name: str, value: float) -> str:
+    """A care parameter's value as the sensitivity table shows it (shares as per cent)."""
+    if _is_missing(value):
+        return "–"
+    if name.endswith("_level"):
+        return f"×{value:.3f}"
+    return _percent(value, 1).replace("-", "−")
+
+
+def sensitivity_html(files: RunFiles, lang: str = "zh") -> str | None:
+    """The one-at-a-time swings of the care parameters (sensitivity.csv): for each service
+    and method, which parameter moves the gap most, then the table (None if the run wrote no
+    sensitivity table)."""
+    from forecast.presentation.labels import SENSITIVITY_TEXT, label
+
+    table = files.table("sensitivity")
+    if table is None:
+        return None
+    s, t = SENSITIVITY_TEXT[lang], TEXT[lang]
+    if table.empty:
+        return f"<p>{esc(s['none'])}</p>"
+    scenario = str(table.scenario.iloc[0]) if "scenario" in table else _main_scenario(files)
+    year = int(table.year.iloc[0])
+    parts = [f"<p>{esc(s['intro'].format(scenario=_scenario_name(scenario, lang), year=year, file='sensitivity.csv'))}</p>",  # noqa: E501
+             f'<p class="note">{esc(s["why"])}</p>']
+    findings, rows = [], []
+    for (service, method), block in table.groupby(["service", "method"], sort=False):
+        block = block.sort_values("rank", kind="stable")
+        top = block.iloc[0]
+        name = str(top.parameter)
+        values = {"service": _service_name(service, lang),
+                  "method": _method_name(method, service, lang), "year": year,
+                  "parameter": label(name, lang),
+                  "low": _parameter_value(name, float(top.low_value)),
+                  "high": _parameter_value(name, float(top.high_value)),
+                  "swing": _number(float(top.swing))}
+        if not _is_missing(float(top.gap_at_low)):
+            sentence = s["largest"].format(gap_low=_number(float(top.gap_at_low)),
+                                           gap_high=_number(float(top.gap_at_high)), **values)
+        else:
+            sentence = s["largest_demand"].format(
+                demand_low=_number(float(top.demand_at_low)),
+                demand_high=_number(float(top.demand_at_high)), **values)
+        if str(getattr(top, "confidence", "")) == "A":
+            sentence += s["unsourced"]
+        findings.append(f"<li>{esc(sentence)}</li>")
+        for record in block.itertuples(index=False):
+            parameter = str(record.parameter)
+            rows.append([esc(_service_name(service, lang)),
+                         esc(_method_name(method, service, lang)), esc(int(record.rank)),
+                         esc(label(parameter, lang)),
+                         _parameter_value(parameter, float(record.low_value)),
+                         _parameter_value(parameter, float(record.central_value)),
+                         _parameter_value(parameter, float(record.high_value)),
+                         _number(float(record.gap_at_low)), _number(float(record.gap)),
+                         _number(float(record.gap_at_high)), _number(float(record.swing)),
+                         esc(str(record.source).split(" (")[0])])
+    parts.append(f"<ul>{''.join(findings)}</ul>")
+    from forecast.presentation.labels import SENSITIVITY_HEADERS_ZH, header
+
+    columns = ("rank", "parameter", "low_value", "central_value", "high_value", "gap_at_low",
+               "gap", "gap_at_high", "swing", "source")
+    headers = [t["service"], t["method"]] + [
+        SENSITIVITY_HEADERS_ZH.get(c, header(c, lang)) if lang == "zh" else c for c in columns]
+    parts.append(_table([esc(h) for h in headers], rows,
+                        [False, False, True, False] + [True] * 7 + [False]))
+    return "\n".join(parts)
 
 
 def _frame_table(frame: pd.DataFrame, lang: str) -> str:
@@ -1849,6 +1931,11 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     if comparison is not None:
         sections.append(("scenarios", t["scenarios"], comparison))
     sections.append(("uncertainty", t["uncertainty"], uncertainty_html(files, lang)))
+    sensitivity = sensitivity_html(files, lang)
+    if sensitivity is not None:
+        from forecast.presentation.labels import SENSITIVITY_TEXT
+
+        sections.append(("sensitivity", SENSITIVITY_TEXT[lang]["section"], sensitivity))
     sections.append(("assumptions", t["assumptions"], assumptions_html(files, lang)))
     sections.append(("methods", t["methods"], methods_html(files, lang)))
     sections.append(("files", t["files"], f'<p class="note">{esc(t["file_list"])}</p>'))
