@@ -1,139 +1,36 @@
-"""The run configuration: a YAML file, validated into a typed :class:`Config`.
-
-A config names one jurisdiction and the plan document it is checked against, the projection
-horizon, optional overrides of the default assumptions and demand parameters, the plan's
-base-year supply, supply additions and targets, the plan's own population statements
-(``expectations``), and named scenarios. Each scenario is an overlay applied on the baseline
-(a nested mapping or dotted keys such as ``assumptions.fertility.tfr: 1.2``).
-
-Every mistake a user can make raises :class:`forecast.errors.ConfigError` with one line naming
-the file, the YAML line, the dotted key and the fix, e.g.::
-
-    configs/x.yaml: line 12: demand.elderly.norm_per_100: unknown key
-    (did you mean 'norm_per_1000'?)
-
-(shown here on two lines; the message is one).
-
-This module holds no numerics: other modules receive the plain values it validates.
-
-Units: beds and places are counts; ``per_1000_*`` are per 1,000 persons; shares, rates and
-coverages are fractions in [0, 1] (write 0.55, not 55); years are calendar years (the census
-reference date is 1 November); population values are persons.
-"""
+"""The typed config model: jurisdiction and plan document, projection, assumptions, demand,
+uncertainty, supply, planning, expectations and scenarios. Validation only; no numerics."""
 
 from __future__ import annotations
 
-import copy
-import difflib
-import hashlib
-import json
 import re
-import types
-import typing
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from forecast.config.base import (
+    BASELINE,
+    MAX_PERSONS,
+    MAX_PLACES,
+    SHARE_KINDS,
+    Indicator,
+    Relation,
+    StrictModel,
+    TargetKind,
+    _dotted,
+    _rule_error,
+    _suggest,
+)
 from forecast.demography.indicators import count_from_rate
 from forecast.errors import ConfigError
-
-__all__ = [
-    "Addition",
-    "Assumptions",
-    "ChildcareDemand",
-    "ChildcarePlaceSupply",
-    "Citation",
-    "Config",
-    "Demand",
-    "E0BySex",
-    "ElderlyBedSupply",
-    "ElderlyDemand",
-    "Expectation",
-    "Fertility",
-    "Jurisdiction",
-    "Migration",
-    "Mortality",
-    "NursingBedSupply",
-    "Projection",
-    "SourceDocument",
-    "Supply",
-    "SupplyComponent",
-    "Target",
-    "Uncertainty",
-    "apply_overlay",
-    "config_hash",
-    "config_schema",
-    "load_config",
-]
-
-BASELINE = "baseline"
-
-TargetKind = Literal[
-    "count", "per_1000_elderly", "per_1000_population", "share_nursing", "coverage_under3"
-]
-Relation = Literal["at_least", "equal", "about", "at_most"]
-Indicator = Literal[
-    "pop_total", "pop_60plus", "pop_65plus", "pop_80plus", "pop_under3", "births",
-    "births_cumulative",
-]
-SHARE_KINDS = ("share_nursing", "coverage_under3")
-#: Plausible ceilings: more beds or places than China has people in care ten times over, and
-#: more persons than China has (1.41 billion), are typing mistakes.
-MAX_PLACES = 100_000_000
-MAX_PERSONS = 2_000_000_000
-
-
-def _rule_error(message: str, path: str = "") -> PydanticCustomError:
-    """A validation error whose ``ctx['path']`` (dotted, relative to the failing model)
-    points at the key to blame, so that the YAML line of that key can be reported."""
-    return PydanticCustomError("config_rule", "{detail}", {"detail": message, "path": path})
-
-
-def _takes_numbers_not_booleans(annotation: Any) -> bool:
-    """True when a field's annotation accepts int or float but not bool."""
-    members = set(typing.get_args(annotation)) if typing.get_origin(annotation) in (
-        typing.Union, types.UnionType) else {annotation}
-    return bool(members & {int, float}) and bool not in members
-
-
-def _is_boolean(value: object) -> bool:
-    return isinstance(value, bool) or (isinstance(value, dict)
-                                       and any(isinstance(v, bool) for v in value.values()))
-
-
-class StrictModel(BaseModel):
-    """Base of every config model: unknown keys are errors; numbers are finite, and a YAML
-    boolean (yes/no/on/off/true/false) is never read as the number 1 or 0."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _booleans_are_not_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, value in data.items():
-                field = cls.model_fields.get(name) if isinstance(name, str) else None
-                if field is not None and _is_boolean(value) \
-                        and _takes_numbers_not_booleans(field.annotation):
-                    raise _rule_error(f"expected a number, got {_show(value)} (YAML reads yes, "
-                                      "no, on, off, true and false as booleans)", name)
-        return data
-
-
-# --------------------------------------------------------------------------- identity
 
 
 class Jurisdiction(StrictModel):
@@ -227,9 +124,6 @@ class Citation(StrictModel):
         return self
 
 
-# --------------------------------------------------------------------------- projection
-
-
 class Projection(StrictModel):
     """The projection horizon and timing conventions."""
 
@@ -253,9 +147,6 @@ class Projection(StrictModel):
             raise _rule_error(f"end_year {self.end_year} must be after base_year "
                               f"{self.base_year}", "end_year")
         return self
-
-
-# --------------------------------------------------------------------------- assumptions
 
 
 class Fertility(StrictModel):
@@ -388,9 +279,6 @@ class Assumptions(StrictModel):
         return value
 
 
-# --------------------------------------------------------------------------- demand
-
-
 def _share(description: str) -> Any:
     return Field(default=None, ge=0, le=1, description=description)
 
@@ -476,9 +364,6 @@ class Demand(StrictModel):
                                        description="Staff ratios: 护理员 and 保育人员.")
 
 
-# --------------------------------------------------------------------------- uncertainty
-
-
 class Uncertainty(StrictModel):
     """Distributions of a probabilistic run (``forecast run --trajectories N``). Every
     trajectory draws a TFR path, an e0 path, a migration scale and a disability trend; all
@@ -549,9 +434,6 @@ class Uncertainty(StrictModel):
                               f"disability_trend_high {self.disability_trend_high}",
                               "disability_trend_low")
         return self
-
-
-# --------------------------------------------------------------------------- supply
 
 
 BedScope = Literal["total", "institutional", "community"]
@@ -877,9 +759,6 @@ class Expectation(StrictModel):
         return self
 
 
-# --------------------------------------------------------------------------- planning
-
-
 class PlanRate(StrictModel):
     """One money, land or group norm a plan states, quoted."""
 
@@ -930,8 +809,6 @@ class Planning(StrictModel):
         return self
 
 
-# --------------------------------------------------------------------------- the config
-
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -974,6 +851,8 @@ class Config(StrictModel):
     def where(self, *key_path: str | int) -> str:
         """'FILE: line N: a.b' for a key of the config file, to name in an error found after
         loading (e.g. a census code with no census unit)."""
+        from forecast.config.loading import _line_of  # the loader's line finder
+
         parts = [str(self._source_path or self.name)]
         if self._yaml_root is not None:
             parts.append(f"line {_line_of(self._yaml_root, key_path)}")
@@ -1053,6 +932,8 @@ class Config(StrictModel):
         if name not in self.scenarios:
             raise ConfigError(f"unknown scenario {name!r}{_suggest(name, self.scenarios)}",
                               path=self._source_path or self.name)
+        from forecast.config.overlay import apply_overlay  # overlays build on this model
+
         base = self.model_dump(exclude={"scenarios"})
         result = apply_overlay(base, self.scenarios[name])
         result._source_path = self._source_path
@@ -1064,357 +945,3 @@ class Config(StrictModel):
         if path.is_absolute() or self._source_path is None:
             return path
         return self._source_path.parent / path
-
-
-# --------------------------------------------------------------------------- overlays
-
-
-class _Problem(Exception):
-    """A config problem located by a key path (before it is given a file and line)."""
-
-    def __init__(self, path: tuple, message: str, overlay_key: tuple | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-        self.overlay_key = overlay_key
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    """The config model inside an annotation (X, X | None), or None for a value."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for member in typing.get_args(annotation):
-            found = _model_of(member)
-            if found is not None:
-                return found
-    return None
-
-
-def _suggest(word: str, choices: typing.Iterable[str]) -> str:
-    choices = [str(c) for c in choices]
-    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean '{close[0]}'?)"
-    return f" (valid keys: {', '.join(choices)})" if choices else ""
-
-
-def _flatten_overlay(overlay: Mapping, model: type[BaseModel] = Config,
-                     prefix: tuple = (), key_prefix: tuple = ()) -> list[tuple[tuple, Any, tuple]]:
-    """Overlay → [(config path, value, overlay key path)], checking each path against the
-    models. A mapping under a section descends into it (so only the named leaves change); a
-    mapping under a value (e.g. a tfr path) replaces the value."""
-    leaves: list[tuple[tuple, Any, tuple]] = []
-    for key, value in overlay.items():
-        key_path = (*key_prefix, key)
-        parts = str(key).split(".")
-        current: type[BaseModel] | None = model
-        path = prefix
-        for depth, part in enumerate(parts):
-            if current is None:
-                raise _Problem((*path, part), f"{_dotted(path)} is a value, not a section "
-                               "(set it whole)", key_path)
-            fields = current.model_fields
-            if part not in fields or (current is Config and part in ("scenarios", "name")):
-                valid = [f for f in fields if not (current is Config and f in ("scenarios",
-                                                                               "name"))]
-                raise _Problem((*path, part), f"unknown key{_suggest(part, valid)}", key_path)
-            path = (*path, part)
-            current = _model_of(fields[part].annotation)
-            if depth == len(parts) - 1 and isinstance(value, Mapping) and current is not None:
-                leaves.extend(_flatten_overlay(value, current, path, key_path))
-                break
-        else:
-            leaves.append((path, value, key_path))
-    return leaves
-
-
-def _set_path(tree: dict, path: tuple, value: Any) -> None:
-    node = tree
-    for part in path[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[path[-1]] = copy.deepcopy(value)
-
-
-def _apply(config_dict: Mapping, overlay: Mapping | None) -> Config:
-    """Apply ``overlay``; raises _Problem (path relative to the config) on any error."""
-    if overlay is not None and not isinstance(overlay, Mapping):
-        raise _Problem((), f"a scenario overlay must be a mapping of keys to values, got "
-                       f"{_show(overlay)}")
-    leaves = _flatten_overlay(overlay or {})
-    tree = copy.deepcopy(dict(config_dict))
-    tree.pop("scenarios", None)
-    for path, value, _key in leaves:
-        _set_path(tree, path, value)
-    try:
-        return Config.model_validate(tree)
-    except ValidationError as exc:
-        path, message = _first_error(exc, order=None)
-        blamed = [key for leaf, _v, key in leaves if path[:len(leaf)] == leaf]
-        raise _Problem(path, message, blamed[0] if blamed else None) from None
-
-
-def apply_overlay(config_dict: Mapping, overlay: Mapping | None) -> Config:
-    """The config ``config_dict`` (a plain mapping, e.g. ``Config.model_dump()``) with
-    ``overlay`` applied: nested mappings or dotted keys; only the named values change.
-    Unknown paths raise ConfigError naming the path and the nearest valid key."""
-    try:
-        return _apply(config_dict, overlay)
-    except _Problem as problem:
-        raise ConfigError(f"scenario overlay: {_dotted(problem.path)}: {problem.message}"
-                          if problem.path else f"scenario overlay: {problem.message}") from None
-
-
-# --------------------------------------------------------------------------- errors
-
-
-_EXPECTED = {
-    "int_type": "a whole number", "int_parsing": "a whole number",
-    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
-    "string_type": "text", "bool_type": "true or false", "bool_parsing": "true or false",
-    "dict_type": "a mapping (key: value lines)", "model_type": "a mapping (key: value lines)",
-    "model_attributes_type": "a mapping (key: value lines)", "list_type": "a list (- items)",
-    "date_type": "a date YYYY-MM-DD", "date_parsing": "a date YYYY-MM-DD",
-    "date_from_datetime_parsing": "a date YYYY-MM-DD",
-    "date_from_datetime_inexact": "a date YYYY-MM-DD",
-}
-_UNION_TAG = re.compile(r"[\[\](),]|^(float|int|str|bool|date|dict|list|none)$")
-
-
-def _dotted(path: typing.Iterable) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _clean_loc(error: Mapping) -> tuple:
-    """The error's location as config keys: union-member tags dropped, and the blamed key of a
-    config rule (ctx['path']) appended."""
-    loc = [part for part in error["loc"]
-           if not (isinstance(part, str) and _UNION_TAG.search(part))]
-    extra = (error.get("ctx") or {}).get("path") if error["type"] == "config_rule" else None
-    if extra:
-        loc += [int(p) if p.isdigit() else p for p in str(extra).split(".")]
-    return tuple(loc)
-
-
-def _describe(group: list[Mapping], path: tuple) -> str:
-    error = group[0]
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        parent = _model_at(path[:-1])
-        valid = list(parent.model_fields) if parent is not None else []
-        if parent is Config:
-            valid = [f for f in valid if f != "name"]
-        return f"unknown key{_suggest(str(path[-1]), valid)}"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "config_rule":
-        return str(error["ctx"]["detail"])
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    if kind == "literal_error":
-        return f"expected one of {error['ctx']['expected']}, got {_show(error['input'])}"
-    if kind == "string_pattern_mismatch":
-        return f"expected text matching {error['ctx']['pattern']}, got {_show(error['input'])}"
-    expected = [_EXPECTED[e["type"]] for e in group if e["type"] in _EXPECTED]
-    if expected:
-        unique = list(dict.fromkeys(expected))
-        return f"expected {' or '.join(unique)}, got {_show(error['input'])}"
-    return f"{error['msg']}, got {_show(error['input'])}"
-
-
-def _first_error(exc: ValidationError, order: typing.Callable[[tuple], int] | None
-                 ) -> tuple[tuple, str]:
-    """The first problem of a validation error (by ``order``, e.g. YAML line), described in one
-    clause, followed by every other problem (path, line where known, clause)."""
-    errors = exc.errors()
-    paths = [_clean_loc(e) for e in errors]
-    # a union alternative that failed at a shallower depth is noise beside the deeper one
-    keep = [i for i, p in enumerate(paths)
-            if not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
-    groups: dict[tuple, list[Mapping]] = {}
-    for i in keep:
-        groups.setdefault(paths[i], []).append(errors[i])
-    ordered = list(groups)
-    if order is not None:
-        # by YAML line; on one line an unknown key (a typo) explains a missing one
-        ordered.sort(key=lambda p: (order(p), groups[p][0]["type"] != "extra_forbidden"))
-    path = ordered[0]
-    message = _describe(groups[path], path)
-    if len(ordered) > 1:  # every other problem too, on the same line
-        others = []
-        for other in ordered[1:]:
-            where = ".".join(str(part) for part in other)
-            line = order(other) if order is not None else None
-            where = f"line {line}: {where}" if isinstance(line, int) and line < 10**9 else where
-            others.append(f"{where}: {_describe(groups[other], other)}")
-        message += "; also " + "; ".join(others)
-    return path, message
-
-
-def _model_at(path: tuple) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = Config
-    for part in path:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        annotation = field.annotation
-        if typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        model = _model_of(annotation)
-    return model
-
-
-# --------------------------------------------------------------------------- YAML
-
-
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("no such config file", path=path,
-                          fix="check the path, e.g. configs/honghe.yaml") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file ({exc.strerror})", path=path) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        try:
-            raw.decode("gbk")
-            found = "it looks GBK-encoded"
-        except UnicodeDecodeError:
-            found = "it is not text in a known encoding"
-        raise ConfigError(f"line {line}: the file is not UTF-8 ({found})", path=path,
-                          fix="save it as UTF-8, e.g. iconv -f GBK -t UTF-8") from None
-
-
-def _compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
-    from forecast.safeyaml import YAMLProblem, key_at_line, load_yaml
-
-    try:
-        node, data = load_yaml(text)
-    except YAMLProblem as problem:
-        key = _dotted(key_at_line(problem.root, problem.line)) if problem.line else ""
-        where = (f"line {problem.line}: " if problem.line else "") + (f"{key}: " if key else "")
-        raise ConfigError(f"{where}{problem.message}", path=path, fix=problem.fix) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "simple key" in (exc.context or ""):
-            mark = exc.context_mark  # the key missing its ':' (PyYAML notices a line later)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{where}: YAML syntax error: {problem}",
-                          fix="check indentation, colons and quotes on that line") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", path=path) from None
-    _check_duplicate_keys(node, path)
-    return node, data
-
-
-def _check_duplicate_keys(node: yaml.Node | None, path: Path, trail: tuple = ()) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
-            if name in seen:
-                raise ConfigError(f"line {key.start_mark.line + 1}: "
-                                  f"{_dotted((*trail, name))}: duplicate key (first on line "
-                                  f"{seen[name]})", path=path, fix="keep one of them")
-            seen[name] = key.start_mark.line + 1
-            _check_duplicate_keys(value, path, (*trail, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _check_duplicate_keys(item, path, (*trail, index))
-
-
-def _line_of(root: yaml.Node | None, path: tuple) -> int:
-    """1-based line of the deepest node of ``path`` found in the YAML (key line for mapping
-    entries)."""
-    node, line = root, (root.start_mark.line + 1 if root is not None else 1)
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    node, line = value, key.start_mark.line + 1
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate a run configuration (UTF-8 YAML). ``Config.name`` is the file stem.
-    Raises ConfigError with one line naming file, line, key and fix."""
-    path = Path(path)
-    text = _read_text(path)
-    root, data = _compose(text, path)
-    if data is None:
-        raise ConfigError("the config file is empty", path=path,
-                          fix="start from configs/honghe.yaml")
-    if not isinstance(data, dict):
-        raise ConfigError("line 1: the config must be a mapping of sections (jurisdiction:, "
-                          "source_document:, ...)", path=path)
-    if "name" in data:
-        raise ConfigError(f"line {_line_of(root, ('name',))}: name: unknown key (the run name "
-                          f"is the file name, here '{path.stem}')", path=path,
-                          fix="remove the key or rename the file")
-
-    def where(key_path: tuple) -> str:
-        return f"{path}: line {_line_of(root, key_path)}"
-
-    try:
-        config = Config.model_validate({**data, "name": path.stem})
-    except ValidationError as exc:
-        bad, message = _first_error(exc, order=lambda p: _line_of(root, p))
-        raise ConfigError(f"{where(bad)}: {_dotted(bad)}: {message}") from None
-    base = config.model_dump(exclude={"scenarios"})
-    for name, overlay in (data.get("scenarios") or {}).items():
-        try:
-            _apply(base, overlay)
-        except _Problem as problem:
-            anchor = ("scenarios", name, *(problem.overlay_key or ()))
-            target = _dotted(problem.path) if problem.path else "overlay"
-            raise ConfigError(f"{where(anchor)}: scenario '{name}': {target}: "
-                              f"{problem.message}") from None
-    config._source_path = path
-    config._yaml_root = root
-    return config
-
-
-# --------------------------------------------------------------------------- schema and hash
-
-
-def config_schema() -> dict:
-    """JSON Schema of the config file (for `forecast schema`)."""
-    schema = Config.model_json_schema()
-    schema["properties"].pop("name", None)
-    schema["title"] = "forecast run configuration"
-    return schema
-
-
-def config_hash(config: Config) -> str:
-    """sha256 (hex) of the config's canonical JSON (sorted keys, no whitespace). The file name
-    is not part of it: two files with the same content hash the same."""
-    canonical = json.dumps(config.model_dump(mode="json", exclude={"name"}), sort_keys=True,
-                           ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
