@@ -477,7 +477,7 @@ DEMAND_ROWS: dict[tuple[str, str], str] = {
     **{("driver", method): "persons" for method in (
         "pop_total", "pop_0_2", "pop_60plus", "pop_65plus", "pop_80plus", "severe_disabled",
         "moderate_disabled", "residents_needing_care", "residents_expected",
-        "children_wanting_care")},
+        "residents_nursing_level", "children_wanting_care")},
 }
 
 
@@ -513,6 +513,9 @@ def care_demand_arrays(population: np.ndarray, years: np.ndarray, elderly, child
     moderate_persons = (any_level * (severe_sum + moderate_sum) - severe_level * severe_sum) \
         * trend
     residents = severe_persons * c["u_severe"] + moderate_persons * c["u_moderate"]
+    # residents whose care level is nursing-type (forecast.care.demand.elderly_bed_demand)
+    nursing_residents = (severe_persons * c["u_severe"] * elderly.nursing_level_severe
+                         + moderate_persons * c["u_moderate"] * elderly.nursing_level_moderate)
     national = _national_census_by_age(n_ages)
     national_severe = float((national * severe).sum())
     national_moderate = float((national * moderate).sum())
@@ -520,12 +523,13 @@ def care_demand_arrays(population: np.ndarray, years: np.ndarray, elderly, child
                           + (any_level * (national_severe + national_moderate)
                              - severe_level * national_severe) * c["u_moderate"])
     unscaled = elderly.observed_residents_national / national_residents
-    expected_residents = residents * unscaled
+    factor = unscaled
     if np.all(c["severe_disability_level"] == 1.0) and np.all(c["disability_level"] == 1.0) \
             and np.all(c["u_severe"] == elderly.u_severe) \
             and np.all(c["u_moderate"] == elderly.u_moderate):
         # the deterministic factor, to the last bit (the sums above may round differently)
-        expected_residents = residents * expected_use_factor(elderly, n_ages)
+        factor = expected_use_factor(elderly, n_ages)
+    expected_residents = residents * factor
     shape = residents.shape
     pop_60plus = np.broadcast_to(by_age[..., 60:].sum(-1), shape)
     beds = {
@@ -557,7 +561,15 @@ def care_demand_arrays(population: np.ndarray, years: np.ndarray, elderly, child
     out = {}
     for method, values in beds.items():
         out[("elderly_beds", method)] = values
-        out[("nursing_beds", method)] = elderly.nursing_share * values
+    # nursing-type beds as forecast.care.demand.elderly_bed_demand counts them: from the mix of
+    # need for the needs and expected-use methods; the share target on the institutional part
+    # of the norm's beds; the share of the 9073 rule's (institutional) places
+    out[("nursing_beds", "norm")] = (elderly.nursing_share * elderly.institutional_share
+                                     * beds["norm"])
+    out[("nursing_beds", "needs")] = nursing_residents / c["target_occupancy"]
+    out[("nursing_beds", "expected_use")] = (nursing_residents * factor
+                                             / c["observed_occupancy"])
+    out[("nursing_beds", "rule_9073")] = elderly.nursing_share * beds["rule_9073"]
     out[("childcare_places", "norm")] = childcare.norm_per_1000_population * pop_total / 1000.0
     out[("childcare_places", "needs")] = enrolled / c["childcare_target_utilisation"]
     out.update({
@@ -570,6 +582,7 @@ def care_demand_arrays(population: np.ndarray, years: np.ndarray, elderly, child
         ("driver", "moderate_disabled"): moderate_persons,
         ("driver", "residents_needing_care"): residents,
         ("driver", "residents_expected"): expected_residents,
+        ("driver", "residents_nursing_level"): nursing_residents,
         ("driver", "children_wanting_care"): profiled * demand_share,
     })
     return {key: np.broadcast_to(out[key], shape) for key in sorted(out)}
