@@ -405,23 +405,24 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
     file and every module of the package: a run of the same code on the same data reads them
     back (pickled, so arrays and provenance come back exactly as computed) instead of
     rebuilding the nation's, the province's and the prefecture's defaults each time. ``memo``
-    (a batch's chunks): see :func:`consistent_defaults`; such calls are not cached on disk."""
-    if memo is not None or len(units) > CACHED_UNITS_MAX:
+    (a batch's chunks, a run's counties): see :func:`consistent_defaults`; it only saves work,
+    so a call with it may be read from the disk cache too."""
+    if len(units) > CACHED_UNITS_MAX:
         return _defaults_for(units, base_year, end_year, consistent, memo)
     import pickle
 
     from forecast.cache import cache_directory, cache_key, cache_replace, cached_bytes
 
     if cache_directory() is None:
-        return _defaults_for(units, base_year, end_year, consistent)
+        return _defaults_for(units, base_year, end_year, consistent, memo)
     key = cache_key("defaults_for", [repr(u) for u in units], base_year, end_year, consistent,
                     _inputs_fingerprint())
     stored = cached_bytes("defaults", key + ".pickle", lambda: pickle.dumps(
-        _defaults_for(units, base_year, end_year, consistent), protocol=5))
+        _defaults_for(units, base_year, end_year, consistent, memo), protocol=5))
     try:
         return pickle.loads(stored)
     except Exception:  # a damaged entry: compute afresh and replace it
-        fresh = _defaults_for(units, base_year, end_year, consistent)
+        fresh = _defaults_for(units, base_year, end_year, consistent, memo)
         cache_replace("defaults", key + ".pickle", pickle.dumps(fresh, protocol=5))
         return fresh
 
