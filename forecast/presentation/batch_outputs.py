@@ -147,8 +147,8 @@ TEXT = {
         "highest": "highest {k} of {n} units",
         "source": "Source: 2020 census; UN WPP 2024; projection of this tool (default inputs)",
         "interval": "whiskers: 80 % interval ({n:,} trajectories)",
-        "services": {"elderly_beds": "elderly_beds", "nursing_beds": "nursing_beds",
-                     "childcare_places": "childcare_places"},
+        "services": {"elderly_beds": "elderly-care beds", "nursing_beds": "nursing-type beds",
+                     "childcare_places": "childcare places (托位)"},
     },
 }
 
