@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.defaults import census
-from forecast.defaults.assumptions import SEXES, build_defaults
+from forecast.defaults.assumptions import build_defaults
 from forecast.demography.engine import project
 from forecast.demography.lifetable import life_table
+from forecast.vocabulary import SEXES
 
 
 def units_with_age_data(census_year: int = 2020) -> tuple[list[census.Unit], pd.DataFrame]:

@@ -8,7 +8,7 @@ not chosen on. Prints MAPE (%) for each level, band and half, and the constant-s
         [--fade A,B] [prefecture county]
 
 ``--fade A,B`` sets the ages over which the local mortality level fades to the national one
-(forecast.defaults.assumptions.LEVEL_FADE_AGES) for this run; ``--fade 100,101`` is no fade.
+(forecast.defaults.mortality.LEVEL_FADE_AGES) for this run; ``--fade 100,101`` is no fade.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 import pandas as pd
 
-from forecast.defaults import assumptions, census
+from forecast.defaults import census, mortality
 from forecast.pipeline.backtest import run_backtest, select_units
 
 BANDS = ("total", "0-4", "60+", "80+")
@@ -52,9 +52,9 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--fade"]:
         start, stop = (int(a) for a in args[1].split(","))
-        assumptions.LEVEL_FADE_AGES = (start, stop)
+        mortality.LEVEL_FADE_AGES = (start, stop)
         args = args[2:]
-        print(f"fade ages {assumptions.LEVEL_FADE_AGES}")
+        print(f"fade ages {mortality.LEVEL_FADE_AGES}")
     levels = args or ["prefecture", "county"]
     frame = pd.concat([halves_table(level) for level in levels])
     print(frame.pivot_table(index=["level", "band"], columns="half",

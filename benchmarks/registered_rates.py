@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.defaults import assumptions, census, wpp
+from forecast.defaults import assumptions, census, registered, wpp
 from forecast.demography.engine import project
 from forecast.demography.lifetable import survival_ratios_by_sex
 from forecast.paths import data_dir
@@ -38,8 +38,8 @@ def projected_rates(unit_ids: list[str], base_year: int, end_year: int) -> dict:
 
 
 def main() -> None:
-    registered = assumptions.registered_vital_rates()
-    rates = registered[registered.indicator.isin(["crude_death_rate", "crude_birth_rate"])]
+    table = registered.registered_vital_rates()
+    rates = table[table.indicator.isin(["crude_death_rate", "crude_birth_rate"])]
     codes = sorted(set(rates.code) - {"CN"})
     ids = ["CN"] + [census.resolve_unit(c).unit_id for c in codes] + ["532500"]
     r = projected_rates(ids, 2020, 2024)
@@ -48,8 +48,8 @@ def main() -> None:
     print("China, 2020 base (step Nov t-1 -> Nov t ~ calendar year t):")
     for y in (2021, 2022, 2023):
         t = y - 2021
-        nbs_cdr = assumptions.registered_rate("CN", y, "crude_death_rate")
-        nbs_cbr = assumptions.registered_rate("CN", y, "crude_birth_rate")
+        nbs_cdr = registered.registered_rate("CN", y, "crude_death_rate")
+        nbs_cbr = registered.registered_rate("CN", y, "crude_birth_rate")
         print(f"  {y}: CDR {r['cdr'][t, 0]:.2f} (NBS {nbs_cdr:.2f}, WPP {wpp_cdr[y]:.2f})  "
               f"CBR {r['cbr'][t, 0]:.2f} (NBS {nbs_cbr:.2f}, WPP {wpp_cbr[y]:.2f})"
               + (f"  65+ 1 Nov {r['aged_65'][t, 0] / 1e4:,.0f}万 (NBS 31 Dec "
@@ -66,7 +66,7 @@ def main() -> None:
         ours = r[key][t, i]
         prov = r["defaults"].provenance[i]
         tuned = (key == "cdr" and prov["mortality"].get("registered_cdr") is not None
-                 and row.year == assumptions.CALIBRATION_YEAR) or (
+                 and row.year == registered.CALIBRATION_YEAR) or (
                  key == "cbr" and prov["fertility"].get("registered_cbr_year") == row.year)
         gap = ours / row.value - 1
         if not tuned:

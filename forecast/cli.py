@@ -187,8 +187,8 @@ def inputs_command(unit: str, out_dir: Path, base_year: str, end_year: int,
     """Write default inputs for UNIT (code or name) from the census and UN WPP 2024."""
     import yaml
 
-    from forecast.defaults.assumptions import population_from_table
     from forecast.defaults.census import read_census_table, resolve_unit
+    from forecast.defaults.census_base import population_from_table
     from forecast.defaults.consistency import defaults_for
     from forecast.demography.inputs import write_inputs
     from forecast.errors import UnitError

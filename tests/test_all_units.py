@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from forecast.defaults import census, wpp
-from forecast.defaults.assumptions import SEXES, build_defaults
+from forecast.defaults.assumptions import build_defaults
 from forecast.demography.engine import project
 from forecast.demography.lifetable import life_table
+from forecast.vocabulary import SEXES
 
 pytestmark = pytest.mark.slow
 

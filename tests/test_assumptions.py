@@ -9,17 +9,23 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import main
-from forecast.defaults import assumptions, census, wpp
-from forecast.defaults.assumptions import (
-    SEXES,
-    both_sexes_e0,
-    build_defaults,
-    local_mortality_level,
-    national_mx,
+from forecast.defaults import (
+    assumptions,
+    census,
+    census_base,
+    fertility,
+    migration,
+    mortality,
+    schedules,
+    wpp,
 )
+from forecast.defaults.assumptions import build_defaults
+from forecast.defaults.mortality import both_sexes_e0, local_mortality_level
+from forecast.defaults.schedules import national_mx
 from forecast.demography.engine import project
 from forecast.demography.lifetable import life_table
 from forecast.errors import UnitError
+from forecast.vocabulary import SEXES
 
 # 2020 census totals, research note care-demand-parameters.md §4 (census county yearbook via
 # leiii/census): persons on 1 Nov 2020, total and aged 60+.
@@ -138,7 +144,7 @@ def test_structure_factor_keeps_wpp_deaths_on_the_census_population():
     the 2020 census: men 85+ 0.77 (WPP counts 23 % fewer), women 85+ 0.95; 1 below age 40.
     Applied to the census, the factor gives back WPP's deaths of the 65+ within 3 % (the
     remaining gap: the census date, 1 Nov, against WPP's 1 July stock)."""
-    factor = assumptions.structure_factor(2020)
+    factor = mortality.structure_factor(2020)
     assert (factor[:, :40] == 1).all()
     assert factor[0, 95] == pytest.approx(0.77, abs=0.01)
     assert factor[1, 95] == pytest.approx(0.95, abs=0.01)
@@ -150,7 +156,7 @@ def test_yunnan_level_from_registered_deaths_not_e0():
     of the census life table's 74.02 (data/province_life_expectancy.csv), which it was not
     fitted to (the census life table rests on the census's own, under-reported deaths)."""
     levels, notes = local_mortality_level([census.resolve_unit("530000")], 2020)
-    mx = levels[0][:, None] * assumptions.census_consistent_mx(np.array([2019]))[0]
+    mx = levels[0][:, None] * mortality.census_consistent_mx(np.array([2019]))[0]
     assert both_sexes_e0(mx) == pytest.approx(74.02, abs=1.5)
     assert "2010 census deaths" in notes[0]["method"]
 
@@ -171,18 +177,18 @@ def test_unit_level_is_province_level_times_relative_smr():
     SMR_Huizhou / SMR_Guangdong (module docstring)."""
     levels, notes = local_mortality_level(
         [census.resolve_unit("440000"), census.resolve_unit("441300")], 2020)
-    smr = assumptions.mortality_ratio_2010(["440000", "441300"])
+    smr = mortality.mortality_ratio_2010(["440000", "441300"])
     assert levels[1] == pytest.approx(levels[0] * smr[1] / smr[0], rel=1e-12)
     assert notes[1]["smr_unit_over_province"] == pytest.approx(smr[1] / smr[0], abs=1e-4)
 
 
 def test_defaults_mx_is_level_times_national_schedule(five_units):
     """mx of every step = the level k (by sex) shaped by age (faded to the national level at
-    the oldest ages, forecast.defaults.assumptions.age_shaped_levels) × the national schedule."""
+    the oldest ages, forecast.defaults.mortality.age_shaped_levels) × the national schedule."""
     levels, _ = local_mortality_level([census.resolve_unit(c) for c in CENSUS_2020], 2020)
-    national = assumptions.census_consistent_mx(five_units.settings.step_years)
-    base = assumptions.census_consistent_mx(np.array([2019]))[0]
-    shaped = assumptions.age_shaped_levels(levels, five_units.population, base)
+    national = mortality.census_consistent_mx(five_units.settings.step_years)
+    base = mortality.census_consistent_mx(np.array([2019]))[0]
+    shaped = mortality.age_shaped_levels(levels, five_units.population, base)
     np.testing.assert_allclose(five_units.mx, shaped[:, None] * national[None], rtol=1e-12)
 
 
@@ -237,7 +243,7 @@ def test_migration_components_are_finite_and_bounded(five_units):
     start = np.moveaxis(projected[:-1], 0, 1)
     assert np.isfinite(five_units.net_migrants).all()
     assert (np.abs(five_units.net_migrants)
-            <= assumptions.MAX_MIGRATION_RATE * start + 1e-6).all()
+            <= migration.MAX_MIGRATION_RATE * start + 1e-6).all()
 
 
 # ------------------------------------------------------------------------ 2010 base year
@@ -280,10 +286,10 @@ def _perturb_after_2010(monkeypatch):
 
 
 def _clear_caches():
-    for cached in (assumptions._single_year_mx_by_period, assumptions._asfr_pattern_by_period,
-                   assumptions._national_smr_2010, assumptions._national_residual_rate,
-                   assumptions.structure_factor,
-                   assumptions._registered_province_level_cached, assumptions._old_age_pattern):
+    for cached in (schedules._single_year_mx_by_period, schedules._asfr_pattern_by_period,
+                   mortality._national_smr_2010, migration._national_residual_rate,
+                   mortality.structure_factor,
+                   mortality._registered_province_level_cached, census_base._old_age_pattern):
         cached.cache_clear()
 
 
@@ -314,8 +320,8 @@ def test_2010_structure_factor_reads_no_wpp_population_after_2010(monkeypatch):
     """The census/WPP population factor of a 2010 base uses WPP's 2005 and 2010 populations
     only: changing WPP's populations after 2010 leaves it identical and moves the 2020 one."""
     _clear_caches()
-    before_2010, before_2020 = (assumptions.structure_factor(2010, 2010),
-                                assumptions.structure_factor(2020))
+    before_2010, before_2020 = (mortality.structure_factor(2010, 2010),
+                                mortality.structure_factor(2020))
     real = wpp.wpp_population_5yr
 
     def population():
@@ -327,8 +333,8 @@ def test_2010_structure_factor_reads_no_wpp_population_after_2010(monkeypatch):
     try:
         monkeypatch.setattr(wpp, "wpp_population_5yr", population)
         _clear_caches()
-        np.testing.assert_array_equal(assumptions.structure_factor(2010, 2010), before_2010)
-        assert not np.allclose(assumptions.structure_factor(2020), before_2020)
+        np.testing.assert_array_equal(mortality.structure_factor(2010, 2010), before_2010)
+        assert not np.allclose(mortality.structure_factor(2020), before_2020)
     finally:
         monkeypatch.undo()
         _clear_caches()
@@ -427,12 +433,12 @@ def test_2010_base_births_are_the_registered_births_of_2010():
     d = build_defaults(units, 2010, 2012)
     women = d.population[:, 1, :]
     exposed = 0.5 * (women + np.concatenate([women[:, 1:], women[:, -1:]], axis=1))
-    pattern = assumptions.asfr_pattern(np.array([2009]), 2010)[0]
+    pattern = schedules.asfr_pattern(np.array([2009]), 2010)[0]
     tfr = np.array([p["fertility"]["tfr_base"] for p in d.provenance])
     births = tfr * (exposed * pattern).sum(axis=1)
     assert births[0] == pytest.approx(15_880_000, rel=1e-3)
     per_person = births / d.population.sum(axis=(1, 2))
-    national_cbr = (1000 * assumptions._national_birth_level_2010()[1]
+    national_cbr = (1000 * fertility._national_birth_level_2010()[1]
                     / d.population[0].sum())
     assert per_person[1] / per_person[0] == pytest.approx(12.30 / national_cbr, rel=1e-3)
     assert per_person[2] / per_person[0] == pytest.approx(5.92 / national_cbr, rel=1e-3)

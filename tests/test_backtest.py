@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from forecast.cli import main
 from forecast.defaults import census
-from forecast.defaults.assumptions import base_population
+from forecast.defaults.census_base import base_population
 from forecast.pipeline.backtest import (
     BANDS,
     band_sums,

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from forecast.cli import main
 from forecast.defaults import census, crosswalk
-from forecast.defaults.assumptions import build_defaults, census_groups, match_2010
+from forecast.defaults.assumptions import build_defaults
+from forecast.defaults.census_base import census_groups, match_2010
 from forecast.demography.engine import project
 from forecast.demography.lifetable import survival_ratios_by_sex
 from forecast.errors import UnitError

@@ -11,7 +11,8 @@ import pytest
 
 from forecast.config import Assumptions
 from forecast.defaults import census
-from forecast.defaults.assumptions import build_defaults, migration_path_factor
+from forecast.defaults.assumptions import build_defaults
+from forecast.defaults.migration import migration_path_factor
 from forecast.paths import data_dir
 from forecast.pipeline.scenarios import apply_assumptions
 

@@ -1,4 +1,4 @@
-"""The age shape of the local mortality level (forecast.defaults.assumptions.age_shaped_levels): the
+"""The age shape of the local mortality level (forecast.defaults.mortality.age_shaped_levels): the
 local differential fades to the national level at the oldest ages, and the deaths the level
 was measured as are kept. Each test states the identity it checks."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.defaults import assumptions, census
-from forecast.defaults.assumptions import (
+from forecast.defaults.census_base import base_population
+from forecast.defaults.mortality import (
     LEVEL_FADE_AGES,
     age_shaped_levels,
-    base_population,
     census_consistent_mx,
     level_fade_weights,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.defaults import assumptions, census, wpp
+from forecast.defaults import assumptions, census, registered, wpp
 from forecast.demography.engine import project
 from forecast.demography.lifetable import survival_ratios_by_sex
 
@@ -23,7 +23,7 @@ YEARS = (2021, 2022, 2023)
 @pytest.fixture(scope="module")
 def projected():
     """China and every province with a shipped registered rate, projected to 2023."""
-    table = assumptions.registered_vital_rates()
+    table = registered.registered_vital_rates()
     codes = ["CN"] + sorted(set(table.code) - {"CN"})
     units = [census.resolve_unit(c) for c in codes]
     d = assumptions.build_defaults(units, 2020, 2023)
@@ -47,7 +47,7 @@ def test_china_between_nbs_and_wpp(projected, year, indicator):
     """China's CDR and CBR of 2021-2022 between NBS's (7.18/7.37 ‰ deaths, 7.52/6.77 ‰
     births) and WPP 2024's (7.54/7.72, 7.33/6.63), at most 3 % outside (issue 10 target).
     Measured: CDR 7.56 / 7.78 (WPP's deaths by age on the census population)."""
-    nbs = assumptions.registered_rate("CN", year, indicator)
+    nbs = registered.registered_rate("CN", year, indicator)
     un = float(wpp.wpp_indicator("cdr" if indicator == "crude_death_rate" else "cbr")[year])
     low, high = min(nbs, un) * 0.97, max(nbs, un) * 1.03
     assert low <= _ours(projected, "CN", year, indicator) <= high
@@ -59,7 +59,7 @@ def test_every_shipped_provincial_death_rate_within_8_percent(projected):
     4.97, Heilongjiang 9.09) are checks: measured +3.9 %, +7.4 %, +3.9 %, +6.8 %. The
     projection is above the registered rates by about the nation's 5 % (7.56 against 7.18 ‰
     in 2021): the registered deaths are judged under-registered by that much."""
-    table = assumptions.registered_vital_rates()
+    table = registered.registered_vital_rates()
     rows = table[(table.indicator == "crude_death_rate") & (table.code != "CN")
                  & table.year.isin(YEARS)]
     assert len(rows) >= 8
@@ -73,7 +73,7 @@ def test_provincial_birth_levels_reproduce_the_calibration_year(projected):
     projected CBR of that year, relative to the nation's, is the registered ratio (e.g.
     Yunnan 2022 8.14 ‰ against China's 6.77 ‰): within 1 % (the residual is the migrants'
     and children's response to the new level)."""
-    table = assumptions.registered_vital_rates()
+    table = registered.registered_vital_rates()
     rows = table[(table.indicator == "crude_birth_rate") & (table.code != "CN")]
     checked = 0
     for code in sorted(set(rows.code)):
@@ -81,8 +81,8 @@ def test_provincial_birth_levels_reproduce_the_calibration_year(projected):
         year = note["registered_cbr_year"]
         ratio_ours = (_ours(projected, code, year, "crude_birth_rate")
                       / _ours(projected, "CN", year, "crude_birth_rate"))
-        ratio_registered = (assumptions.registered_rate(code, year, "crude_birth_rate")
-                            / assumptions.registered_rate("CN", year, "crude_birth_rate"))
+        ratio_registered = (registered.registered_rate(code, year, "crude_birth_rate")
+                            / registered.registered_rate("CN", year, "crude_birth_rate"))
         assert ratio_ours == pytest.approx(ratio_registered, rel=0.01), code
         checked += 1
     assert checked >= 28
@@ -93,7 +93,7 @@ def test_provincial_birth_rates_not_calibrated_on_within_8_percent(projected):
     Guangdong 8.30, Guangxi 8.51, Chongqing 5.98 ‰) are checks, within 8 % (issue 10);
     measured -4.2 %, +1.6 %, +3.5 %, -0.1 % (before the calibration -10.7 %, -1.9 %, +7.5 %,
     +2.9 %)."""
-    table = assumptions.registered_vital_rates()
+    table = registered.registered_vital_rates()
     rows = table[(table.indicator == "crude_birth_rate") & (table.code != "CN")]
     gaps = {}
     for r in rows.itertuples():

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.defaults import census
-from forecast.defaults.assumptions import base_population, build_defaults, census_groups, match_2010
+from forecast.defaults.assumptions import build_defaults
+from forecast.defaults.census_base import base_population, census_groups, match_2010
 from forecast.defaults.consistency import defaults_for, project_defaults
 from forecast.errors import UnitError
 from forecast.paths import data_dir

@@ -35,6 +35,7 @@ from forecast.care.supply import (
 )
 from forecast.config import Config
 from forecast.defaults import assumptions as assumptions_module
+from forecast.defaults import fertility, migration, mortality
 from forecast.defaults.census import Unit, resolve_unit
 from forecast.defaults.consistency import defaults_for
 from forecast.demography.engine import balance_residual, project
@@ -55,24 +56,24 @@ SUMMARY_FOR_INDICATOR = {"pop_total": "total", "pop_under3": "pop_0_2"}
 #: Modelling choices of the default inputs that no source fixes (forecast.defaults.assumptions).
 MODELLING_CHOICES = [
     ("migration", "children born during 2010-2020 migrate at a share of the rate of adults "
-     "aged 25-39 of the same sex", f"share {assumptions_module.CHILD_MIGRATION_FACTOR}"),
+     "aged 25-39 of the same sex", f"share {migration.CHILD_MIGRATION_FACTOR}"),
     ("migration", "a 2020 unit holding part of a 2010 unit split after 2010 (persons of the "
      "part unknown) gets that part's 2010 population by its share of the split unit's 2020 "
      "persons in each age group and sex", "forecast.defaults.crosswalk"),
     ("migration", "a decade residual loss larger than this share of the expected population "
      "is flagged; in a county of a prefecture with development zones that have no 2010 area "
      "it is taken for area passed to them (zero migration)",
-     f"{assumptions_module.LARGE_LOSS:.0%}"),
+     f"{migration.LARGE_LOSS:.0%}"),
     ("migration", "a decade residual loss larger than this share is taken for a tabulation or "
-     "boundary artefact (zero migration)", f"{assumptions_module.IMPLAUSIBLE_LOSS:.0%}"),
+     "boundary artefact (zero migration)", f"{migration.IMPLAUSIBLE_LOSS:.0%}"),
     ("migration", "annual net migration rates limited to this size, by age and sex",
-     f"±{assumptions_module.MAX_MIGRATION_RATE:.0%} a year"),
+     f"±{migration.MAX_MIGRATION_RATE:.0%} a year"),
     ("srb", "the local age-0 sex ratio is used only where at least this many children aged 0 "
      "were counted", f"{assumptions_module.MIN_AGE0_FOR_LOCAL_SRB:,} persons"),
     ("mortality", "local/national mortality level factors clipped to this range",
-     f"{assumptions_module.K_LIMITS}"),
+     f"{mortality.K_LIMITS}"),
     ("fertility", "census TFR estimates outside this range are flagged",
-     f"{assumptions_module.TFR_PLAUSIBLE}"),
+     f"{fertility.TFR_PLAUSIBLE}"),
 ]
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.defaults.assumptions import SEXES, Defaults, fit_level
+from forecast.defaults.assumptions import Defaults
+from forecast.defaults.mortality import fit_level
 from forecast.demography.inputs import MAX_NET_MIGRANTS_PER_CELL, check_range, read_csv_checked
 from forecast.demography.lifetable import life_table, survival_ratios_by_sex
 from forecast.errors import ConfigError
-from forecast.vocabulary import MIGRATION_PATH_CONSTANT
+from forecast.vocabulary import MIGRATION_PATH_CONSTANT, SEXES
 
 
 @dataclass
