@@ -1,7 +1,7 @@
 """`forecast backtest`: project 2010 → 2020 with 2010 knowledge only, score it on the census.
 
 For each unit (a 2020 census unit; its 2010 base is the 2010 population of its 2020 area,
-:func:`forecast.defaults.assumptions.match_2010` and :mod:`forecast.defaults.crosswalk`), the
+:func:`forecast.defaults.census_base.match_2010` and :mod:`forecast.defaults.crosswalk`), the
 default inputs of a
 2010 base (:func:`forecast.defaults.assumptions.build_defaults` with ``base_year=2010``: WPP
 estimates up to
