@@ -13,23 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
 import pandas as pd
+from engine_speed import best_of  # the same best-of timer (this directory is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 MEXICO = ROOT.parent / "shared" / "reference-data" / "un-ccmpp" / "mexico"
 BOUNDS = {"care_demand, 1,000 trajectories": 2.0, "prophet TFR fit": 10.0}
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
