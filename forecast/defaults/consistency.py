@@ -427,9 +427,11 @@ def defaults_for(units: list[census.Unit], base_year: int = 2020, end_year: int 
         return fresh
 
 
+@lru_cache(maxsize=1)
 def _inputs_fingerprint() -> str:
     """The SHA-256 of every file the defaults can depend on: the data directory's files (names
-    and bytes) and the package's modules."""
+    and bytes) and the package's modules; read once per process (about 11 MB), not at every
+    call of :func:`defaults_for`."""
     import hashlib
     from pathlib import Path
 
