@@ -5,19 +5,23 @@ order: 11 北京, 13 河北, 15 内蒙古, …) and reported on half B (12 天�
 not chosen on. Prints MAPE (%) for each level, band and half, and the constant-share baseline's.
 
     FORECAST_CACHE_DIR=/tmp/cache .venv/bin/python benchmarks/backtest_halves.py \
-        [--fade A,B] [prefecture county]
+        [--fade A,B] [--stock-years Y] [prefecture county]
 
 ``--fade A,B`` sets the ages over which the local mortality level fades to the national one
 (forecast.defaults.mortality.LEVEL_FADE_AGES) for this run; ``--fade 100,101`` is no fade.
+``--stock-years Y`` sets the years of flow the 2010 census's net migrant stock stands for
+(forecast.defaults.migration.STOCK_YEARS, the 2010 base's migration). Either option turns the
+defaults disk cache off (its key does not see a module constant changed at run time).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pandas as pd
 
-from forecast.defaults import census, mortality
+from forecast.defaults import census, migration, mortality
 from forecast.pipeline.backtest import run_backtest, select_units
 
 BANDS = ("total", "0-4", "60+", "80+")
@@ -53,8 +57,14 @@ def main() -> None:
     if args[:1] == ["--fade"]:
         start, stop = (int(a) for a in args[1].split(","))
         mortality.LEVEL_FADE_AGES = (start, stop)
+        os.environ["FORECAST_CACHE_DIR"] = "off"
         args = args[2:]
         print(f"fade ages {mortality.LEVEL_FADE_AGES}")
+    if args[:1] == ["--stock-years"]:
+        migration.STOCK_YEARS = float(args[1])
+        os.environ["FORECAST_CACHE_DIR"] = "off"
+        args = args[2:]
+        print(f"stock years {migration.STOCK_YEARS:g}")
     levels = args or ["prefecture", "county"]
     frame = pd.concat([halves_table(level) for level in levels])
     print(frame.pivot_table(index=["level", "band"], columns="half",

@@ -221,6 +221,7 @@ def build_indicators(reference: Path, keyed: dict[int, pd.DataFrame]) -> pd.Data
             "出生率（‰）": ("crude_birth_rate", per_1000),
             "死亡率（‰）": ("crude_death_rate", per_1000),
             "自然增长率（‰）": ("natural_growth_rate", per_1000),
+            "户籍人口": ("registered_population", "persons registered (户籍) in the unit"),
             "15-64岁妇女-平均活产子女数": ("children_ever_born_per_woman_15_64", "per woman"),
             "15-64岁妇女-平均存活子女数": ("children_surviving_per_woman_15_64", "per woman"),
         }),

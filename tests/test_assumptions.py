@@ -341,12 +341,16 @@ def test_2010_structure_factor_reads_no_wpp_population_after_2010(monkeypatch):
     assert (before_2010[:, :40] == 1).all() and np.isfinite(before_2010).all()
 
 
-def test_2010_base_has_zero_migration_and_census_2010_population():
-    """2010 base: no migration (the residual was unknown), population = 2010 census total
-    (Honghe 4,500,806 persons on 1 Nov 2010, data/census_population_5yr.csv)."""
+def test_2010_base_migration_from_the_census_stock_and_census_2010_population():
+    """2010 base: migration from the 2010 census's 户籍 gap (the 2010→2020 residual was
+    unknown): Honghe's residents 4,500,896 against 4,460,511 registered (+0.90 %, the nation
+    −0.34 %) give +0.0827 % a year (÷ 15 years) in the first step; population = 2010 census
+    total (Honghe 4,500,806 persons on 1 Nov 2010, data/census_population_5yr.csv)."""
     unit = census.resolve_unit("532500")
     defaults = build_defaults([unit], 2010, 2020)
-    assert (defaults.net_migrants == 0).all()
+    first = defaults.net_migrants[0, 0].sum() / defaults.population[0].sum()
+    share = (4_500_896 - 4_460_511) / 4_500_896
+    assert first == pytest.approx((share + 0.0034258) / 15, rel=1e-3)
     expected = census.census_population("532500", 2010).population.sum()
     assert defaults.population.sum() == pytest.approx(expected, abs=1e-3)
     assert defaults.settings.start_year == 2010
@@ -427,8 +431,10 @@ def test_build_defaults_rejects_bad_years():
 def test_2010_base_births_are_the_registered_births_of_2010():
     """A 2010 base's births of the 12 months before the census (TFR × pattern-weighted women)
     are, for China, NBS's registered 2010 births (1,588万; data/nbs_births_1949_2023.csv), not
-    the census's own count (about 1,390万); a province's births per person are in the ratio of
-    its census 出生率 to the nation's (Yunnan 12.30 ‰, Beijing 5.92 ‰ in the 2010 census)."""
+    the census's own count (about 1,390万). A province's births per person relative to the
+    nation's are the geometric mean of the ratio of its census 出生率 to the nation's (Yunnan
+    12.30 ‰, Beijing 5.92 ‰ in the 2010 census) and the ratio of its children aged 0–4 per
+    person to the nation's (fertility.birth_level_2010)."""
     units = [census.resolve_unit(c, 2010) for c in ("CN", "530000", "110000")]
     d = build_defaults(units, 2010, 2012)
     women = d.population[:, 1, :]
@@ -436,9 +442,12 @@ def test_2010_base_births_are_the_registered_births_of_2010():
     pattern = schedules.asfr_pattern(np.array([2009]), 2010)[0]
     tfr = np.array([p["fertility"]["tfr_base"] for p in d.provenance])
     births = tfr * (exposed * pattern).sum(axis=1)
-    assert births[0] == pytest.approx(15_880_000, rel=1e-3)
-    per_person = births / d.population.sum(axis=(1, 2))
-    national_cbr = (1000 * fertility._national_birth_level_2010()[1]
-                    / d.population[0].sum())
-    assert per_person[1] / per_person[0] == pytest.approx(12.30 / national_cbr, rel=1e-3)
-    assert per_person[2] / per_person[0] == pytest.approx(5.92 / national_cbr, rel=1e-3)
+    assert births[0] == pytest.approx(15_880_000, rel=2e-3)
+    persons = d.population.sum(axis=(1, 2))
+    per_person = births / persons
+    census_12m, census_0_4 = fertility._province_births_2010()
+    national_cbr = 1000 * census_12m / persons[0]
+    children = d.population[:, :, :5].sum(axis=(1, 2)) / persons
+    for row, cbr in ((1, 12.30), (2, 5.92)):
+        expected = np.sqrt(cbr / national_cbr * children[row] / (5 * census_0_4 / persons[0]))
+        assert per_person[row] / per_person[0] == pytest.approx(expected, rel=2e-3)

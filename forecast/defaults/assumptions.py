@@ -56,8 +56,10 @@ Components (see :func:`build_defaults`):
   does instead of running at full strength for decades.
 
 For a 2010 base year only what was known in 2010 is used: the 2010 census, WPP estimates up to
-the 2005–2010 period (mortality improvement extrapolated from 2000–2010), a constant TFR and
-zero migration.
+the 2005–2010 period (mortality improvement extrapolated from 2000–2010), a constant TFR at the
+census's birth level (:func:`birth_level_2010`) and net migration from the census's net migrant
+stock, residents minus 户籍-registered persons (:func:`registered_stock_migration`), constant
+over the decade.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ from forecast.defaults.migration import (
     census_residual,
     migrants_along_projection,
     migration_path_factor,
+    registered_stock_migration,
 )
 from forecast.defaults.mortality import (
     STRUCTURE_MIN_AGE,
@@ -168,8 +171,8 @@ def _frame_year_sex_age(values: np.ndarray, steps: np.ndarray, name: str) -> pd.
                          "age": np.tile(AGES, 2 * len(steps)), name: values.reshape(-1)})
 
 
-BIRTH_LEVEL_2010_METHOD = ("births levelled to the census birth rate and NBS registered "
-                           "births of 2010; held constant (2010 base)")
+BIRTH_LEVEL_2010_METHOD = ("births levelled to the census birth rate and children aged 0-4 "
+                           "and NBS registered births of 2010; held constant (2010 base)")
 
 
 BIRTH_LEVEL_PROVINCE_METHOD = ("; level: the province's registered crude birth rate relative "
@@ -302,10 +305,8 @@ def build_defaults(units: list[census.Unit], base_year: int = 2020, end_year: in
                                        for y, f in zip(steps, path, strict=True)}}
         migration_notes = [{**note, **path_record} for note in migration_notes]
     else:
-        migrants = np.zeros_like(population)
+        migrants, migration_notes = registered_stock_migration(base_ids, population)
         path = None
-        migration_notes = [{"method": "zero net migration (2010 base: the 2010→2020 residual "
-                                      "was not known in 2010)"} for _ in units]
     net_migrants = migrants_along_projection(
         population, mx, asfr, np.broadcast_to(srb[:, None], asfr.shape[:2]), migrants,
         path=path)

@@ -178,3 +178,45 @@ def population_from_table(table: pd.DataFrame, census_year: int) -> np.ndarray:
     open_start = starts[-1]
     pattern = old_age_pattern(census_year) if open_start == 85 else None
     return graduate(counts, starts, open_age_pattern=pattern, open_age=OPEN_AGE)
+
+
+def registered_share_2010(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Residents (常住) and 户籍-registered persons of 2010 areas (U,), U = ``keys``.
+
+    A key is a 2010 unit id or a 2020 unit's area on 2020 boundaries (``<unit_id>@2020``,
+    :func:`match_2010`), summed over the 2010 units inside it with the crosswalk's shares.
+    NaN where a unit in the area reports no registered population."""
+    residents, registered = _registered_2010()
+    persons_2020 = _persons_2020()
+    out_res, out_reg = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
+    for i, key in enumerate(keys):
+        if key.endswith(crosswalk.SUFFIX):
+            weights = crosswalk.leaf_weights(key[:-len(crosswalk.SUFFIX)], persons_2020)
+        else:
+            weights = {key: 1.0}
+        if not weights or any(a not in registered for a in weights):
+            continue
+        out_res[i] = sum(w * residents[a] for a, w in weights.items())
+        out_reg[i] = sum(w * registered[a] for a, w in weights.items())
+    return out_res, out_reg
+
+
+@lru_cache(maxsize=1)
+def _registered_2010() -> tuple[dict[str, float], dict[str, float]]:
+    table = pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
+    rows = table[(table.census_year == 2010) & (table.indicator == "registered_population")]
+    units = census.load_units(2010)
+    residents = dict(zip(units.unit_id, units.pop_total.astype(float), strict=True))
+    residents[census.NATIONAL_ID] = float(units.loc[units.level == "province",
+                                                    "pop_total"].sum())
+    registered = dict(zip(rows.unit_id, rows.value.astype(float), strict=True))
+    provinces = units.loc[units.level == "province", "unit_id"]
+    if all(p in registered for p in provinces):
+        registered[census.NATIONAL_ID] = float(sum(registered[p] for p in provinces))
+    return residents, registered
+
+
+@lru_cache(maxsize=1)
+def _persons_2020() -> dict[str, float]:
+    units = census.load_units(2020)
+    return dict(zip(units.unit_id, units.pop_total.astype(float), strict=True))

@@ -4,8 +4,9 @@ For each unit (a 2020 census unit; its 2010 base is the 2010 population of its 2
 :func:`forecast.defaults.census_base.match_2010` and :mod:`forecast.defaults.crosswalk`), the
 default inputs of a
 2010 base (:func:`forecast.defaults.assumptions.build_defaults` with ``base_year=2010``: WPP
-estimates up to
-2005–2010, constant TFR, zero migration) are projected ten one-year steps to 1 November 2020 and
+estimates up to 2005–2010, a constant TFR at the 2010 census's birth level, net migration from
+the 2010 census's net migrant stock, :func:`forecast.defaults.migration.registered_stock_migration`)
+are projected ten one-year steps to 1 November 2020 and
 compared by band (total, 0–2, 0–4, 60+, 65+, 80+) with the 2020 census, graduated to single
 years exactly as a 2020 base is.
 
@@ -443,7 +444,9 @@ def backtest_html(result: BacktestResult, svg: str) -> str:
         "svg{width:100%;height:auto}</style></head><body>",
         "<h1>Backtest 2010 → 2020</h1>",
         "<p>Default inputs from the 2010 census and what was known in 2010 (WPP estimates up to "
-        "2005–2010, constant TFR, zero migration), projected to 1 November 2020 and compared "
+        "2005–2010, a constant TFR at the 2010 census's birth level, net migration from the "
+        "2010 census's net migrant stock: residents minus 户籍-registered persons ÷ 15 years, "
+        "Rogers–Castro ages), projected to 1 November 2020 and compared "
         "with the 2020 census. Error = projected ÷ census − 1. Naive baselines: <b>ccr</b> "
         "national cohort-change ratios (Hamilton–Perry), <b>share</b> the band's 2010 share of "
         "the unit's population times the unit's real 2020 total (for the total: its 2010 share "

@@ -1388,9 +1388,9 @@ PHRASES_ZH: dict[str, str] = {
     "infant mortality; path follows WPP China TFR relative to the base year":
         "WPP年龄模式 × 由普查0岁儿童与15–49岁妇女估计的本地总和生育率（考虑婴儿死亡）；"
         "变化路径按WPP中国总和生育率相对基期的变化",
-    "births levelled to the census birth rate and NBS registered births of 2010; held "
-    "constant (2010 base)":
-        "出生数按普查出生率与国家统计局2010年登记出生数校准；保持不变（2010年基期）",
+    "births levelled to the census birth rate and children aged 0-4 and NBS registered births "
+    "of 2010; held constant (2010 base)":
+        "出生数按普查出生率、0–4岁儿童数与国家统计局2010年登记出生数校准；保持不变（2010年基期）",
     "; level: the province's registered crude birth rate relative to the nation's "
     "(registered_cbr_year)":
         "；水平：按本省登记出生率相对全国的比值校准（见registered_cbr_year）",
@@ -1457,8 +1457,22 @@ PHRASES_ZH: dict[str, str] = {
     "; the differential at younger ages scaled so the unit's deaths at its base population "
     "are kept": "岁之间逐渐过渡到全国水平；更年轻年龄的差异相应放大，"
                 "使本单位基期人口的死亡总数不变",
-    "zero net migration (2010 base: the 2010→2020 residual was not known in 2010)":
-        "净迁移为零（2010年基期：2010年时尚不知2010→2020年余差）",
+    "2010 census net migrant stock (residents minus 户籍-registered persons, as a share of "
+    "residents, less the nation's share) over the years of flow it stands for, spread over ages "
+    "with the Rogers–Castro standard schedule; net losses as rates, gains as counts; constant "
+    "to 2020":
+        "按2010年普查净迁移存量（常住人口减户籍人口占常住人口的比例，扣除全国比例）除以其所代表"
+        "的流动年数，按Rogers–Castro标准迁移年龄模式分配到各年龄；净流出按比率、净流入按人数；"
+        "至2020年保持不变",
+    "geometric mean of the census birth rate of the 12 months before the census and the mean "
+    "births of the five years before it (children aged 0-4), each × NBS registered births "
+    "2010 / the provinces' census births":
+        "普查前12个月出生率与普查前五年年均出生数（0–4岁儿童）的几何平均，各自乘以国家统计局"
+        "2010年登记出生数与各省普查出生数之比",
+    "mean births of the five years before the census (children aged 0-4) × NBS registered "
+    "births 2010 / the provinces' census births (no census birth rate)":
+        "普查前五年年均出生数（0–4岁儿童）乘以国家统计局2010年登记出生数与各省普查出生数之比"
+        "（无普查出生率）",
     "the document states none": "文件未给出",
     # modelling choices (forecast.pipeline.run.MODELLING_CHOICES) and the supply assumption
     "planned additions spread evenly over their years": "规划新增按年份平均分摊",
