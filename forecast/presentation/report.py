@@ -54,6 +54,10 @@ from forecast.presentation.labels import (  # noqa: E402
     INDICATOR_TEXT,
     METHODS_HTML,
     RELATION_TEXT,
+    count_text,
+    label,
+    persons_text,
+    punctuation,
     translate,  # noqa: E402
 )
 from forecast.presentation.labels import REPORT_TEXT as TEXT  # noqa: E402
@@ -306,18 +310,13 @@ def _number(value: float, decimals: int = 0) -> str:
 
 
 def _persons(value: float, lang: str) -> str:
-    """A head count in words: ``80.8万人`` / ``808,153 persons``."""
-    if lang == "zh":
-        if abs(value) >= 10_000:
-            return f"{value / 10_000:,.1f}万人"
-        return f"{value:,.0f}人"
-    return f"{value:,.0f} persons" if abs(value) != 1 else "1 person"
+    """A head count in words (:func:`forecast.presentation.labels.persons_text`)."""
+    return persons_text(value, lang)
 
 
 def _count(value: float, service: str, lang: str) -> str:
-    unit = {"zh": {"childcare_places": "个"}, "en": {"childcare_places": " places"}}[lang].get(
-        service, "张" if lang == "zh" else " beds")
-    return f"{abs(value):,.0f}{unit}"
+    """Beds or places in words (:func:`forecast.presentation.labels.count_text`)."""
+    return count_text(value, service, lang)
 
 
 def _percent(value: float, decimals: int = 1) -> str:
@@ -512,7 +511,7 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
                 key = "gap_short" if row.gap < 0 else "gap_met"
                 gap = t[key].format(value=_count(row.gap, service, lang))
                 items.append(t["demand_item"].format(method=method, demand=demand, gap=gap))
-        joiner = "，" if lang == "zh" else ", "
+        joiner = punctuation(lang)["comma"]
         supply = _supply_text(rows, service, lang)
         if supply is None:
             sentences.append(t["sentence_service_unknown"].format(
@@ -621,8 +620,7 @@ def _cumulative(record: dict) -> bool:
 def _indicator_text(record: dict, lang: str) -> str:
     if _cumulative(record):
         first, last = record["start_year"], record["year"]
-        return (f"{first}–{last}年累计出生人口" if lang == "zh"
-                else f"births {first}–{last}")
+        return TEXT[lang]["births_cumulative"].format(first=first, last=last)
     indicator = str(record.get("indicator"))
     return INDICATOR_TEXT[lang].get(indicator, indicator)
 
@@ -641,8 +639,7 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
         diff = t["higher" if pct >= 0 else "lower"].format(pct=f"{abs(pct):.1f}%")
         relation = t.get(f"relation_{row.relation}", str(row.relation))
         indicator = _indicator_text(record, lang)
-        when = "" if births else (f"{int(row.year)}年" if lang == "zh"
-                                  else f" in {int(row.year)}")
+        when = "" if births else TEXT[lang]["in_year"].format(year=int(row.year))
         text = t["sentence_expectation"].format(
             when=when, indicator=indicator, relation=relation,
             document=_persons(row.document_value, lang),
@@ -670,8 +667,8 @@ def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
     """A first-shortfall year (``2028``, in a Chinese sentence ``2028年``), noting when supply
     was unknown before it: ``2028（2024年及以前供给未知）``."""
     year = f"{int(row.first_shortfall_year)}"
-    if in_sentence and lang == "zh":
-        year += "年"
+    if in_sentence:
+        year += label("year_suffix", lang)
     until = getattr(row, "supply_unknown_until", None)
     if until is None or pd.isna(until):
         return year
@@ -699,8 +696,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
     years = sorted(set(years))
     demand_q, probability = files.table("demand_quantiles"), files.table("probability_met")
     trajectories = files.manifest.get("uncertainty", {}).get("trajectories")
-    joiner = "、" if lang == "zh" else ", "
-    separator = "：" if lang == "zh" else ": "
+    joiner, separator = punctuation(lang)["list"], punctuation(lang)["colon"]
     headers = [t["year"], t["summary_demand_range"], t["summary_supply_plain"],
                t["summary_verdict"]]
     parts = [f'<p class="note">{esc(t["summary_intro"].format(scenario=_scenario_name(scenario, lang), end=end))}</p>']  # noqa: E501
@@ -784,7 +780,7 @@ def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[st
     probability = probability[probability.scenario.astype(str) == scenario]
     end = int(probability.year.max())
     trajectories = files.manifest.get("uncertainty", {}).get("trajectories", "")
-    joiner = "，" if lang == "zh" else ", "
+    joiner = punctuation(lang)["comma"]
     sentences = []
     for service in _ordered(probability.service.astype(str).unique(),
                             SERVICES):
@@ -809,7 +805,7 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
     from forecast.presentation.labels import METHOD_GUIDE, TERMINAL_TEXT, assumption_keys_text
 
     text = TERMINAL_TEXT[lang]
-    colon, joiner = ("：", "；") if lang == "zh" else (": ", "; ")
+    colon, joiner = punctuation(lang)["colon"], punctuation(lang)["semicolon"]
     guide = [line for (service, _), line in METHOD_GUIDE[lang].items()
              if beds or service != "elderly_beds"]
     sentences = [text["guide"] + colon + joiner.join(guide)]
@@ -824,10 +820,8 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
         for row in _method_rows(rests[rests.service == service]):
             detail = assumption_keys_text(str(row.rests_on_assumptions), lang)
             items.append(f"{_service_name(service, lang)}/"
-                         f"{_method_name(row.method, service, lang)}（{detail}）"
-                         if lang == "zh" else
-                         f"{_service_name(service, lang)}/"
-                         f"{_method_name(row.method, service, lang)} ({detail})")
+                         f"{_method_name(row.method, service, lang)}"
+                         + punctuation(lang)["parenthesis"].format(detail))
     if items:
         sentences.append(text["assumption_verdicts"] + colon + joiner.join(items))
     return sentences
@@ -988,9 +982,8 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
             basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
             ).any() else ""
         basis = translate(basis, lang, files.notes_zh)
-        items.append(f"<li><b>{esc(_service_name(service, lang))}</b>：{esc(basis)}</li>"
-                     if lang == "zh" else
-                     f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
+        items.append(f"<li><b>{esc(_service_name(service, lang))}</b>"
+                     f"{punctuation(lang)['colon']}{esc(basis)}</li>")
     return (f'<p class="note">{esc(TEXT[lang]["basis_intro"])}</p>'
             f'<ul class="note">{"".join(items)}</ul>')
 
@@ -1014,7 +1007,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
     document = manifest.get("source_document", {}).get("title", "")
     census = t["src_census"]
     projected = t["src_projection"].format(scenario=scenario)
-    sep = "；" if lang == "zh" else "; "
+    sep = punctuation(lang)["semicolon"]
     demand_sources = [census, projected, t["src_parameters"]]
     if document:
         demand_sources.append(t["src_plan"].format(document=document))
@@ -1050,7 +1043,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
                 if indicator.startswith("pop_") and indicator in files.table("summary")
                 else t["unit_axis"])
         return title, unit, sep.join([census, t["src_projection"].format(
-            scenario=("各方案" if lang == "zh" else "all scenarios"))])
+            scenario=t["every_scenario"])])
     if stem.startswith("fan_"):
         indicator = stem[len("fan_"):]
         title = t["caption_fan"].format(indicator=_indicator_label(indicator, lang))
@@ -1076,7 +1069,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
         year = (int(table.year.iloc[0]) if table is not None and len(table)
                 else projection.get("end_year", ""))
         return (SENSITIVITY_TEXT[lang]["caption"].format(year=year),
-                t["unit_beds"] + ("、" if lang == "zh" else ", ") + t["unit_places"],
+                t["unit_beds"] + punctuation(lang)["list"] + t["unit_places"],
                 sep.join([census, projected, t["src_parameters"]]))
     if stem == "tfr_trend":
         return (t["caption_tfr_trend"], t["unit_per_woman"],
@@ -1170,7 +1163,7 @@ def _county_names(rows: pd.DataFrame, column: str, lang: str, item: str, ascendi
 
     c = COUNTY_TEXT[lang]
     ordered = rows.sort_values(column, ascending=ascending, kind="stable").head(n)
-    joiner = "、" if lang == "zh" else ", "
+    joiner = punctuation(lang)["list"]
     if item == "share":
         return joiner.join(c["share_item"].format(name=r["name"], share=_percent(r[column]))
                            for _, r in ordered.iterrows())
@@ -1208,8 +1201,8 @@ def _small_share(value: float, lang: str) -> str:
     if not value:
         return "0"
     if value < 1e-4:
-        return "不足0.01%" if lang == "zh" else "under 0.01 %"
-    return f"{value:.2%}" if lang == "zh" else f"{value * 100:.2f} %"
+        return TEXT[lang]["under_0_01_pct"]
+    return TEXT[lang]["small_share"].format(value=value, percent=value * 100)
 
 
 def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
@@ -1225,7 +1218,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
         files.manifest.get("counties"), dict) else {}
     check = record.get("sum_max_relative_difference", {})
     diff = max((float(v) for v in check.values()), default=0.0)
-    joiner = "；" if lang == "zh" else "; "
+    joiner = punctuation(lang)["semicolon"]
     targets = []
     for service in SERVICES:
         origin = counties[f"{service}_target_origin"].dropna()
@@ -1259,7 +1252,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
                if stem.startswith("counties_")]
     if figures:
         t = TEXT[lang]
-        joiner = "、" if lang == "zh" else ", "
+        joiner = punctuation(lang)["list"]
         parts.append(f'<p class="note">{esc(c["see_charts"].format(figures=joiner.join(t["figure"].format(n=n) for n in figures)))}</p>')  # noqa: E501
     return "\n".join(parts)
 
@@ -1341,8 +1334,7 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
         method = (method_label(str(key["method"]), str(key["service"]), lang)
                   if key["method"] else "")
         if key["item"] in ("budget_years_for_bill",) or key["topic"] == "money":
-            item = f"{item}（{label(str(key['service']), lang)}）" if lang == "zh" else \
-                f"{item} ({label(str(key['service']), lang)})"
+            item += punctuation(lang)["parenthesis"].format(label(str(key["service"]), lang))
         if (key["item"], key["service"], key["method"]) in bounded:
             item += p["upper_bound"]
         cells = [esc(p[f"topic_{key['topic']}"]), esc(item), esc(method),
@@ -1355,7 +1347,7 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
                          if len(match) else "")
         rows.append(cells)
     headers = [esc(h) for h in (p["col_topic"], p["col_item"], p["col_method"], p["col_unit"])]
-    headers += [esc(TEXT[lang]["year"]) + f" {y}" if lang == "en" else f"{y}年" for y in shown]
+    headers += [esc(TEXT[lang]["year_column"].format(year=y)) for y in shown]
     parts.append(_table(headers, rows, numeric=[False] * 4 + [True] * len(shown)))
     return "\n".join(parts)
 
@@ -1374,11 +1366,10 @@ def charts_html(files: RunFiles, lang: str = "zh") -> str:
         else:
             data = base64.b64encode(content).decode("ascii")
             body = f'<img alt="{esc(title)}" src="data:image/png;base64,{data}">'
-        caption = (f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}。"
-                   if lang == "zh" else
-                   f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}. ")
-        caption += esc(t["unit"].format(unit=unit)) + ("。" if lang == "zh" else ". ")
-        caption += esc(t["source"].format(source=source)) + ("。" if lang == "zh" else ".")
+        mark = punctuation(lang)
+        caption = f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}{mark['stop']}"
+        caption += esc(t["unit"].format(unit=unit)) + mark["stop"]
+        caption += esc(t["source"].format(source=source)) + mark["final_stop"]
         parts.append(f'<figure id="fig-{esc(stem)}">{body}<figcaption>{caption}</figcaption>'
                      "</figure>")
     return "\n".join(parts)
@@ -1688,7 +1679,8 @@ def _parameter_detail_zh(parameter: dict) -> str:
 
     text = f"{number(parameter['value'])} {parameter['unit_zh']}"
     if not _is_missing(parameter.get("low")) and not _is_missing(parameter.get("high")):
-        text += f"（范围 {number(parameter['low'])}–{number(parameter['high'])}）"
+        text += TEXT["zh"]["parameter_range"].format(low=number(parameter["low"]),
+                                                     high=number(parameter["high"]))
     return text
 
 
@@ -1734,7 +1726,7 @@ def _scenario_rates(files: RunFiles, lang: str) -> dict[str, str]:
     if record is None:
         return values
     name = _scenario_name(record.name, lang)
-    sep = "；" if lang == "zh" else "; "
+    sep = punctuation(lang)["semicolon"]
     for component in ("fertility", "mortality"):
         changes = [translate(c.change, lang) for c in record.changes
                    if c.component == component]
@@ -1756,11 +1748,11 @@ def _migration_path_text(provenance: dict, lang: str) -> str:
     if not record.get("path_method"):
         return ""
     factors = {int(y): f for y, f in record.get("path_factor", {}).items()}
-    shown = ", ".join((f"{y}年×{factors[y - 1]:.2f}" if lang == "zh" else
-                       f"{y}: × {factors[y - 1]:.2f}") for y in (2035, 2050) if y - 1 in factors)
-    sep = "；" if lang == "zh" else "; "
-    return sep + translate(record["path_method"], lang) + (f"（{shown}）" if lang == "zh"
-                                                            else f" ({shown})")
+    shown = ", ".join(TEXT[lang]["migration_factor"].format(year=y, factor=factors[y - 1])
+                      for y in (2035, 2050) if y - 1 in factors)
+    mark = punctuation(lang)
+    return (mark["semicolon"] + translate(record["path_method"], lang)
+            + mark["parenthesis"].format(shown))
 
 
 def methods_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1773,7 +1765,7 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
         source = translate(record.get("source"), lang)
         if not source or key != "method":
             return text
-        return text + (f"（{source}）" if lang == "zh" else f" ({source})")
+        return text + punctuation(lang)["parenthesis"].format(source)
 
     residual = files.manifest.get("projection", {}).get("max_balance_residual")
     rates = _scenario_rates(files, lang)
@@ -1898,9 +1890,9 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     planned = bool(document.get("title"))  # {} when the config names no plan document
     doc_line = t["doc_line_no_plan"] if not planned else t["doc_line"].format(
         title=document.get("title", ""),
-        number=f"（{number}）" if number and lang == "zh" else f"({number})" if number else "",
+        number=punctuation(lang)["parenthesis_tight"].format(number) if number else "",
         issuer=document.get("issuer", ""), issued=document.get("issued", ""))
-    scenarios = "、".join if lang == "zh" else ", ".join
+    scenarios = punctuation(lang)["list"].join
     run_line = t["run_line"].format(
         base=projection.get("base_year"), end=projection.get("end_year"),
         scenarios=scenarios(_scenario_name(s, lang) for s in manifest.get("scenarios", [])),
