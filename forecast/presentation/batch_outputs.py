@@ -230,10 +230,6 @@ def _fmt(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _persons(value: float, lang: str) -> str:
-    return persons_text(value, lang, millions=True)
-
-
 def findings(units: pd.DataFrame, quantiles: pd.DataFrame | None, manifest: dict,
              failures: pd.DataFrame | None, lang: str) -> list[str]:
     """Sentences from ``units.csv`` (sums over the units, counts of units short)."""
@@ -241,10 +237,13 @@ def findings(units: pd.DataFrame, quantiles: pd.DataFrame | None, manifest: dict
     base, end = int(units.year.min()), int(units.year.max())
     first, last = units[units.year == base], units[units.year == end]
     sep = punctuation(lang)["list"]
+    def persons(value: float) -> str:
+        return persons_text(value, lang, millions=True)
+
     out = [t["f_population"].format(
-        n=last.unit_id.nunique(), base=base, end=end, p0=_persons(first.total.sum(), lang),
-        p1=_persons(last.total.sum(), lang), e0=_persons(first.pop_60plus.sum(), lang),
-        e1=_persons(last.pop_60plus.sum(), lang),
+        n=last.unit_id.nunique(), base=base, end=end, p0=persons(first.total.sum()),
+        p1=persons(last.total.sum()), e0=persons(first.pop_60plus.sum()),
+        e1=persons(last.pop_60plus.sum()),
         s1=f"{last.pop_60plus.sum() / last.total.sum():.1%}")]
     out.append(t["f_beds"].format(end=end, need=_fmt(last.elderly_beds_needs.sum()),
                                   target=_fmt(last.elderly_beds_national_target.sum()),

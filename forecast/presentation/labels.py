@@ -17,6 +17,12 @@ wherever it appears).
   :data:`TERMINAL_TEXT` — the terminal summary's phrases.
 - :func:`translate` — the Chinese text of the English notes a run writes into its tables
   (provenance, supply basis, assumptions), phrase by phrase.
+- :data:`BATCH_TEXT`, :data:`BATCH_HEADERS_ZH`, :func:`batch_header_zh` — ``forecast batch``'s
+  report, ranked charts, map and workbook; :data:`COMPARE_CHART_TEXT` and
+  :data:`COMPARE_TEXT` — ``forecast compare``'s charts and terminal summary.
+- :func:`persons_text`, :func:`count_text` — head counts and counts of beds or places in
+  words (``80.8万人``, ``1,200张``); :data:`PUNCTUATION` — the marks that join text
+  (、，：；。（）in Chinese, ASCII in English).
 """
 
 from __future__ import annotations
@@ -2010,15 +2016,16 @@ COMPARE_CHART_TEXT: dict[str, dict[str, str]] = {
 # ---------------------------------------------------------------------------------------------
 BATCH_TEXT: dict[str, dict] = {
     "zh": {
-        "html_lang": "zh-CN", "all": "全国", "county": "县级", "prefecture": "地级",
-        "province": "省级",
+        "html_lang": REPORT_TEXT["zh"]["html_lang"], "all": "全国", "county": "县级",
+        "prefecture": "地级", "province": "省级",
         "title": "{where}{level}单元养老床位与托位需求批量测算",
         "run_line": "{base}–{end}年，{n}个{level}单元，默认输入{traj}；forecast {version}；"
                     "{scheduler}",
         "traj": "，每单元{n:,}条模拟轨迹（随机种子{seed}）",
-        "findings": "主要结论", "table": "各单元（{year}年）", "charts": "排序图",
+        "findings": REPORT_TEXT["zh"]["findings"], "table": "各单元（{year}年）",
+        "charts": "排序图",
         "map": "地图", "failures": "未能测算的单元", "assumptions": "假设与口径",
-        "files": "输出文件", "toc": "目录",
+        "files": "输出文件", "toc": REPORT_TEXT["zh"]["toc"],
         "f_population": "{n}个单元常住人口合计由{base}年的{p0}变为{end}年的{p1}；60岁及以上"
                         "由{e0}变为{e1}（占{s1}）。",
         "f_beds": "{end}年按需求测算法需养老床位{need}张，全国目标（每千名老年人35张）对应"
@@ -2060,10 +2067,12 @@ BATCH_TEXT: dict[str, dict] = {
                      "{quantiles}{failures}、report.html。",
         "rank_beds": "每千名60岁及以上老人所需养老床位（需求测算法），{year}年",
         "rank_beds_axis": "床位/千名60岁及以上老人",
-        "rank_share": "60岁及以上人口占比，{year}年", "rank_share_axis": "%",
+        "rank_share": "60岁及以上人口占比，{year}年",
+        "rank_share_axis": LABELS["zh"]["unit_percent"],
         "rank_childcare": "每千人所需托位（需求测算法），{year}年",
         "rank_childcare_axis": "托位/千人",
-        "rank_change": "常住人口变化，{base}–{end}年", "rank_change_axis": "%",
+        "rank_change": "常住人口变化，{base}–{end}年",
+        "rank_change_axis": LABELS["zh"]["unit_percent"],
         "national_line": "全国目标 {value:g}",
         "highest": "{n}个单元中最高的{k}个",
         "source": "资料来源：第七次全国人口普查；UN WPP 2024；本工具预测（默认输入）",
@@ -2072,15 +2081,16 @@ BATCH_TEXT: dict[str, dict] = {
                      for s in ("elderly_beds", "nursing_beds", "childcare_places")},
     },
     "en": {
-        "html_lang": "en", "all": "China", "county": "county", "prefecture": "prefecture",
-        "province": "province",
+        "html_lang": REPORT_TEXT["en"]["html_lang"], "all": "China", "county": "county",
+        "prefecture": "prefecture", "province": "province",
         "title": "Elderly-care beds and 托位 for every {level}-level unit of {where}",
         "run_line": "{base}–{end}, {n} {level}-level units, default inputs{traj}; forecast "
                     "{version}; {scheduler}",
         "traj": ", {n:,} trajectories per unit (seed {seed})",
-        "findings": "Key findings", "table": "Units ({year})", "charts": "Ranked charts",
+        "findings": REPORT_TEXT["en"]["findings"], "table": "Units ({year})",
+        "charts": "Ranked charts",
         "map": "Map", "failures": "Units that failed", "assumptions": "Assumptions",
-        "files": "Files", "toc": "Contents",
+        "files": "Files", "toc": REPORT_TEXT["en"]["toc"],
         "f_population": "The {n} units' population goes from {p0} in {base} to {p1} in {end}; "
                         "those aged 60+ from {e0} to {e1} ({s1}).",
         "f_beds": "In {end} the needs method asks for {need} elderly-care beds; the national "
@@ -2130,10 +2140,11 @@ BATCH_TEXT: dict[str, dict] = {
                      "manifest.json{quantiles}{failures}, report.html.",
         "rank_beds": "Beds needed per 1,000 aged 60+ (needs method), {year}",
         "rank_beds_axis": "beds per 1,000 aged 60+",
-        "rank_share": "Share aged 60+, {year}", "rank_share_axis": "%",
+        "rank_share": "Share aged 60+, {year}", "rank_share_axis": LABELS["en"]["unit_percent"],
         "rank_childcare": "托位 needed per 1,000 population (needs method), {year}",
         "rank_childcare_axis": "托位 per 1,000 population",
-        "rank_change": "Population change, {base}–{end}", "rank_change_axis": "%",
+        "rank_change": "Population change, {base}–{end}",
+        "rank_change_axis": LABELS["en"]["unit_percent"],
         "national_line": "national target {value:g}",
         "highest": "highest {k} of {n} units",
         "source": "Source: 2020 census; UN WPP 2024; projection of this tool (default inputs)",
@@ -2155,7 +2166,7 @@ BATCH_METHOD_ZH: dict[str, str] = {"norm": LABELS["zh"]["norm"], "needs": "需�
 BATCH_HEADERS_ZH: dict[str, str] = {
     "unit_id": "单元代码", "name": "名称", "level": "层级", "parent_id": "上级代码",
     "probability_met": "全国目标满足概率", "q025": "2.5%分位", "q10": "10%分位",
-    "q50": "中位数", "q90": "90%分位", "q975": "97.5%分位", "error": "错误",
+    "q50": HEADERS["zh"]["q50"], "q90": "90%分位", "q975": "97.5%分位", "error": "错误",
     "code": "代码", "parameter": "参数", "from_year": "起始年份",
 }
 

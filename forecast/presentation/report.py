@@ -309,16 +309,6 @@ def _number(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}".replace("-", "−")
 
 
-def _persons(value: float, lang: str) -> str:
-    """A head count in words (:func:`forecast.presentation.labels.persons_text`)."""
-    return persons_text(value, lang)
-
-
-def _count(value: float, service: str, lang: str) -> str:
-    """Beds or places in words (:func:`forecast.presentation.labels.count_text`)."""
-    return count_text(value, service, lang)
-
-
 def _percent(value: float, decimals: int = 1) -> str:
     return f"{value * 100:.{decimals}f}%"
 
@@ -411,20 +401,20 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     change = (summary.loc[end, "total"] / summary.loc[base, "total"] - 1) * 100
     change_text = (f"{'+' if change >= 0 else '−'}{abs(change):.1f}%")
     sentences.append(t["sentence_population"].format(
-        base=base, end=end, pop_base=_persons(summary.loc[base, "total"], lang),
-        pop_end=_persons(summary.loc[end, "total"], lang), change=change_text))
+        base=base, end=end, pop_base=persons_text(summary.loc[base, "total"], lang),
+        pop_end=persons_text(summary.loc[end, "total"], lang), change=change_text))
     contribution = migration_contribution(files.table("summary"), scenario)
     if contribution is not None:
         sentences.append(_migration_sentence(contribution, base, end, lang))
     share = summary["pop_60plus"] / summary["total"]
     sentences.append(t["sentence_elderly"].format(
-        year=year, end=end, pop=_persons(summary.loc[year, "pop_60plus"], lang),
-        share=_percent(share[year]), pop_end=_persons(summary.loc[end, "pop_60plus"], lang),
+        year=year, end=end, pop=persons_text(summary.loc[year, "pop_60plus"], lang),
+        share=_percent(share[year]), pop_end=persons_text(summary.loc[end, "pop_60plus"], lang),
         share_end=_percent(share[end])))
     sentences.append(t["sentence_under3"].format(
-        base=base, year=year, end=end, pop_base=_persons(summary.loc[base, "pop_0_2"], lang),
-        pop=_persons(summary.loc[year, "pop_0_2"], lang),
-        pop_end=_persons(summary.loc[end, "pop_0_2"], lang)))
+        base=base, year=year, end=end, pop_base=persons_text(summary.loc[base, "pop_0_2"], lang),
+        pop=persons_text(summary.loc[year, "pop_0_2"], lang),
+        pop_end=persons_text(summary.loc[end, "pop_0_2"], lang)))
     sentences = [esc(s) for s in sentences]
     sentences += _service_sentences(files, scenario, year, end, lang)
     sentences += [esc(s) for s in _scope_sentences(files, lang)]
@@ -484,7 +474,7 @@ def _migration_sentence(contribution: dict, base: int, end: int, lang: str) -> s
 
 
 def _signed_persons(value: float, lang: str) -> str:
-    return ("+" if value >= 0 else "−") + _persons(abs(value), lang)
+    return ("+" if value >= 0 else "−") + persons_text(abs(value), lang)
 
 
 def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
@@ -504,12 +494,12 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
         items = []
         for row in _method_rows(rows):
             method = _method_name(row.method, service, lang)
-            demand = _count(row.demand, service, lang)
+            demand = count_text(row.demand, service, lang)
             if _is_missing(row.gap):
                 items.append(t["demand_item_plain"].format(method=method, demand=demand))
             else:
                 key = "gap_short" if row.gap < 0 else "gap_met"
-                gap = t[key].format(value=_count(row.gap, service, lang))
+                gap = t[key].format(value=count_text(row.gap, service, lang))
                 items.append(t["demand_item"].format(method=method, demand=demand, gap=gap))
         joiner = punctuation(lang)["comma"]
         supply = _supply_text(rows, service, lang)
@@ -558,10 +548,10 @@ def _supply_text(rows: pd.DataFrame, service: str, lang: str) -> str | None:
     total = total.dropna()
     if total.empty:
         return None
-    text = _count(total.iloc[0], service, lang)
+    text = count_text(total.iloc[0], service, lang)
     if institutional is not None and institutional.notna().any():
         text = TEXT[lang]["supply_with_institutional"].format(
-            total=text, institutional=_count(institutional.dropna().iloc[0], service, lang))
+            total=text, institutional=count_text(institutional.dropna().iloc[0], service, lang))
     return text
 
 
@@ -642,8 +632,8 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
         when = "" if births else TEXT[lang]["in_year"].format(year=int(row.year))
         text = t["sentence_expectation"].format(
             when=when, indicator=indicator, relation=relation,
-            document=_persons(row.document_value, lang),
-            projected=_persons(row.projected_baseline, lang), diff=diff)
+            document=persons_text(row.document_value, lang),
+            projected=persons_text(row.projected_baseline, lang), diff=diff)
         sentences.append(esc(text))
     return sentences
 
@@ -855,8 +845,8 @@ def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
                 at = method_rows[method_rows.year == year]
                 for column in needed:
                     value = at[column].iloc[0] if len(at) else float("nan")
-                    cells.append("–" if _is_missing(value) else
-                                 esc(("+" if value >= 0 else "−") + _count(value, service, lang)))
+                    cells.append("–" if _is_missing(value) else esc(
+                        ("+" if value >= 0 else "−") + count_text(value, service, lang)))
             rows.append(cells)
     parts = [f'<p class="note">{esc(text["three_gaps"])}</p>',
              _table(headers, rows, numeric=[False, False] + [True] * (3 * len(years)))]
@@ -881,9 +871,9 @@ def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
                                        & (service_rows.period.astype(str) == period)].iloc[0]
                     if _is_missing(row.additions_beyond_plan):
                         cells.append(esc(text["additions_cell_unknown"].format(
-                            value=_count(max(row.demand_growth, 0.0), service, lang))))
+                            value=count_text(max(row.demand_growth, 0.0), service, lang))))
                     else:
-                        cells.append(esc(_count(row.additions_beyond_plan, service, lang)))
+                        cells.append(esc(count_text(row.additions_beyond_plan, service, lang)))
                 rows.append(cells)
         parts.append(f'<p class="note">{esc(text["additions"])}</p>')
         parts.append(_table([t["service"], t["method"]] + [esc(p) for p in periods], rows,
@@ -1239,7 +1229,8 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
         cells, classes = [], []
         for _, r in rows.iterrows():
             gap = r["childcare_places_needs_gap"]
-            cells.append([esc(r["name"]), _persons(r["total"], lang), _percent(r["share_60plus"]),
+            cells.append([esc(r["name"]), persons_text(r["total"], lang),
+                          _percent(r["share_60plus"]),
                           _number(r["elderly_beds_needs"]),
                           _number(r["elderly_beds_target"]), _number(r["childcare_places_needs"]),
                           _number(r["childcare_places_target"]),
