@@ -1122,8 +1122,9 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "demand_of": "{service}需求（{method}）",
         "probability": "规划供给满足需求的概率（{service}）",
         "probability_unknown": "规划供给满足需求的概率：规划未给出供给，无法计算",
-        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；目标 = 规划目标 − 需求"
-                      "（目标是否够用）；落实 = 规划供给 − 规划目标（有目标的年份）",
+        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；目标 = 规划目标（规划未定"
+                      "本地目标时为全国目标）− 需求（目标是否够用）；落实 = 规划供给 − 目标"
+                      "（有目标的年份）",
         "gap_kinds": "现状 {year}|目标 {year}|落实 {year}",
         "horizon": "规划期止于{year}年：之后的供给是规划末年水平保持不变"
                    "（gaps.csv 标注为超出规划期），之后的短缺部分源于规划期限",
@@ -1159,8 +1160,9 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
                        "interval)",
         "indicator": "indicator", "quantile_cell": "{q50} ({q10}–{q90})",
         "three_gaps": "three gaps (negative = shortfall): status quo = base supply held − "
-                      "demand; target = the plan's target − demand (is the target enough?); "
-                      "delivery = planned supply − the target (years with a target)",
+                      "demand; target = the plan's target (the national one where the plan "
+                      "sets none) − demand (is the target enough?); delivery = planned supply "
+                      "− the target (years with a target)",
         "gap_kinds": "status quo {year}|target {year}|delivery {year}",
         "horizon": "the plan's horizon ends in {year}: supply after it is the plan's last level "
                    "held (flagged beyond_plan_horizon in gaps.csv), so part of any later "
