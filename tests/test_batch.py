@@ -192,7 +192,7 @@ def test_workbook_charts_map_and_report(in_process):
     assert workbook.sheetnames == ["units", "quantiles", "national_targets"]
     header = next(workbook["units"].iter_rows(max_row=1, values_only=True))
     assert header[:3] == ("单元代码 unit_id", "名称 name", "层级 level")
-    assert "养老床位需求测算法缺口 elderly_beds_needs_gap" in header
+    assert "养老床位失能需求法缺口 elderly_beds_needs_gap" in header
     years = {row[4] for row in workbook["units"].iter_rows(min_row=2, values_only=True)}
     assert years == {2020, 2025, 2030, 2035}
     stems = ["rank_elderly_beds_per_1000", "rank_childcare_per_1000", "rank_share_60plus",

