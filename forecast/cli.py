@@ -264,6 +264,7 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
             atomic_directory,
             check_output_directory,
             record_stage_seconds,
+            start_charts,
             write_run,
         )
         from forecast.presentation.report import write_report
@@ -280,20 +281,28 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     check_output_directory(out_dir, reads=reads)
     with timer.stage("projection_and_demand"):
         result = run(config, list(scenarios) or None)
-    if trajectories:
-        from forecast.pipeline.uncertainty import STAGES, run_uncertainty
-
-        with timer.stage("trajectories"):
-            if sys.stderr.isatty():
-                with click.progressbar(length=len(STAGES) * len(result.scenarios),
-                                       file=sys.stderr,
-                                       label=f"{trajectories:,} trajectories") as bar:
-                    result.uncertainty = run_uncertainty(result, trajectories, seed,
-                                                         progress=lambda stage: bar.update(1))
-            else:
-                result.uncertainty = run_uncertainty(result, trajectories, seed)
     with atomic_directory(out_dir, reads=reads, command="run") as staging:
-        write_run(result, staging, lang, timer)
+        drawing = None
+        if trajectories:
+            from forecast.pipeline.uncertainty import STAGES, run_uncertainty
+
+            # the deterministic charts are drawn in other processes during the trajectories
+            drawing = start_charts(result, staging, lang)
+            try:
+                with timer.stage("trajectories"):
+                    if sys.stderr.isatty():
+                        with click.progressbar(length=len(STAGES) * len(result.scenarios),
+                                               file=sys.stderr,
+                                               label=f"{trajectories:,} trajectories") as bar:
+                            result.uncertainty = run_uncertainty(
+                                result, trajectories, seed,
+                                progress=lambda stage: bar.update(1))
+                    else:
+                        result.uncertainty = run_uncertainty(result, trajectories, seed)
+            except BaseException:
+                drawing.close()
+                raise
+        write_run(result, staging, lang, timer, drawing)
         with timer.stage("report"):
             write_report(staging, lang)
         record_stage_seconds(staging, timer)

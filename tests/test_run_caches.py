@@ -33,6 +33,8 @@ def _files(directory: Path) -> dict[str, bytes]:
                 manifest = json.loads(data)
                 manifest.pop("stage_seconds")
                 manifest.pop("run_seconds")
+                for key in ("seconds", "stage_seconds"):  # the trajectories' timings
+                    manifest.get("uncertainty", {}).pop(key, None)
                 data = json.dumps(manifest, sort_keys=True).encode()
             files[str(path.relative_to(directory))] = data
     return files
@@ -61,6 +63,69 @@ def test_cold_and_warm_cache_and_parallel_charts_write_the_same_bytes(tmp_path, 
         assert {"config", "projection_and_demand", "tables", "workbook",
                 "charts_and_workbook", "report"} <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_charts_drawn_during_the_trajectories_are_the_files_drawn_after_them(tmp_path,
+                                                                              monkeypatch):
+    """`run --trajectories`: with two chart workers the deterministic charts are drawn in
+    processes forked before the trajectories, and the fan charts are sent to them pickled
+    afterwards; with one, every chart is drawn in this process after the trajectories. Every
+    file (manifest less its timings) is byte-identical, the four fan charts included."""
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    files = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("FORECAST_CHART_WORKERS", workers)
+        _run(tmp_path / workers, "--trajectories", "20", "--seed", "3")
+        files[workers] = _files(tmp_path / workers)
+    assert sorted(files["1"]) == sorted(files["2"])
+    assert [name for name in files["1"] if files["1"][name] != files["2"][name]] == []
+    fans = [name for name in files["1"] if name.startswith("charts/fan_")]
+    assert len(fans) == 8  # four fan charts, PNG and SVG
+
+
+_LATE_JOBS_SCRIPT = """
+import functools, os, sys, threading
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from forecast.presentation import outputs
+
+directory = Path(sys.argv[1])
+
+def figure(tag):
+    (directory / f"{tag}.pid").write_text(str(os.getpid()))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+assert threading.active_count() == 1
+drawing = outputs.ChartDrawing([("a", lambda: figure("a")), ("b", lambda: figure("b"))],
+                               directory, workers=2)
+assert drawing._pool is not None
+# made after the fork: a partial of a module-level function pickles, a lambda does not
+drawing.add([("c", functools.partial(figure, "c")), ("d", lambda: figure("d"))])
+print(",".join(drawing.wait()))
+print(os.getpid())
+"""
+
+
+def test_charts_added_after_the_fork_are_sent_to_the_workers_when_they_pickle(tmp_path):
+    """ChartDrawing.add: a job made after the workers were forked is drawn by a worker when
+    its drawing pickles, else in the calling process; all come back in the jobs' order."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LATE_JOBS_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    stems, parent = done.stdout.split()
+    assert stems == "charts/a,charts/b,charts/c,charts/d"
+    pids = {tag: (tmp_path / f"{tag}.pid").read_text() for tag in "abcd"}
+    assert pids["a"] != parent and pids["b"] != parent and pids["c"] != parent
+    assert pids["d"] == parent
+    for stem in "abcd":
+        assert (tmp_path / f"{stem}.svg").stat().st_size > 0
 
 
 def test_cache_keys_change_with_every_part():

@@ -445,12 +445,23 @@ def write_manifest(result, directory: Path, lang: str, charts: list[str],
         encoding="utf-8")
 
 
-def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str]:
+def start_charts(result, directory: Path, lang: str = "zh") -> ChartDrawing:
+    """Start drawing the charts of the deterministic run into ``directory/charts`` (in other
+    processes where possible, see :class:`ChartDrawing`): a probabilistic run starts them
+    before its trajectories, so they are drawn while the trajectories are computed, and
+    :func:`write_run` adds the fan charts once the trajectories are there."""
+    return ChartDrawing(chart_jobs(result, lang) + trend_chart_jobs(result, lang),
+                        directory / "charts")
+
+
+def write_run(result, directory: Path, lang: str = "zh", timer=None,
+              drawing: ChartDrawing | None = None) -> list[str]:
     """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
 
     ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
-    record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
-    written (relative to ``directory``).
+    record so far goes into the manifest's ``stage_seconds``. ``drawing``: the charts already
+    started by :func:`start_charts` (closed here); without it they are started here. Returns
+    the chart file stems written (relative to ``directory``).
     """
     from forecast.timing import StageTimer
 
@@ -458,9 +469,9 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     # The charts are drawn in other processes (started first: they take longest) while this
     # one writes the tables and the workbook.
     with timer.stage("charts_and_workbook"):
-        drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
-                               directory / "charts")
         try:
+            drawing = drawing or start_charts(result, directory, lang)
+            drawing.add(fan_chart_jobs(result, lang))
             with timer.stage("tables"):
                 tables = write_tables(result, directory)
             with timer.stage("workbook"):
@@ -471,7 +482,8 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
                             extra_headers={**COUNTY_HEADERS_ZH, **SENSITIVITY_HEADERS_ZH})
             charts = drawing.wait()
         finally:
-            drawing.close()
+            if drawing is not None:
+                drawing.close()
     write_manifest(result, directory, lang, charts, timer.record())
     return charts
 
@@ -618,9 +630,13 @@ def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> lis
 
 def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     """The jobs of :func:`write_trend_and_fan_charts`."""
+    return trend_chart_jobs(result, lang) + fan_chart_jobs(result, lang)
+
+
+def trend_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """``charts/tfr_trend`` when a scenario's TFR comes from a trend forecast."""
     from forecast.defaults.trends import trend_frame
     from forecast.presentation import charts
-    from forecast.presentation.labels import label, method_label
 
     jobs: list[ChartJob] = []
     records = [note for name in result.scenarios
@@ -631,6 +647,19 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
         jobs.append(("tfr_trend", lambda: charts.trend_fit_chart(
             trend_frame(record), indicator_label="tfr_china", lang=lang,
             source=tfr_trend_source(record, lang))))
+    return jobs
+
+
+def fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """The fan charts of a probabilistic run (none without trajectories); each drawing is a
+    ``functools.partial`` of :func:`forecast.presentation.charts.fan_chart` over its tables,
+    so it can be sent to chart workers forked before the trajectories existed."""
+    from functools import partial
+
+    from forecast.presentation import charts
+    from forecast.presentation.labels import label, method_label
+
+    jobs: list[ChartJob] = []
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is None:
         return jobs
@@ -678,13 +707,11 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             service=label(indicator, lang), method=method_label("needs", indicator, lang))
             if indicator in ("elderly_beds", "childcare_places") else None)
         jobs.append((f"fan_{indicator}",
-                     lambda rows=rows, indicator=indicator, target=target, path=path,
-                     path_label=path_label, title=title:
-                     charts.fan_chart(rows, indicator, lang=lang,
-                                      target=target[:2] if target else None,
-                                      target_origin=target[2] if target else "plan",
-                                      supply=path, supply_label=path_label, source=source,
-                                      title=title)))
+                     partial(charts.fan_chart, rows, indicator, lang=lang,
+                             target=target[:2] if target else None,
+                             target_origin=target[2] if target else "plan",
+                             supply=path, supply_label=path_label, source=source,
+                             title=title)))
     return jobs
 
 
@@ -702,6 +729,24 @@ def _draw_job(index: int, directory: str) -> str:
     stem, draw = _FORKED_JOBS[index]
     save_figure(draw(), Path(directory) / stem)
     return f"charts/{stem}"
+
+
+def _draw_sent(stem: str, draw: Callable[[], object], directory: str) -> str:
+    """Draw a job sent to a worker after it was forked (``draw`` came pickled)."""
+    from forecast.presentation.charts import save_figure
+
+    save_figure(draw(), Path(directory) / stem)
+    return f"charts/{stem}"
+
+
+def _picklable(value: object) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception:  # a lambda or a closure: drawn in the calling process instead
+        return False
+    return True
 
 
 def chart_workers() -> int:
@@ -746,7 +791,8 @@ class ChartDrawing:
         workers = chart_workers() if workers is None else workers
         methods = multiprocessing.get_all_start_methods()
         self._pool = None
-        self._pending = None
+        # a future per job, in the jobs' order; None: the job is drawn here at wait()
+        self._pending: list = [None] * len(jobs)
         if (workers > 1 and len(jobs) > 1 and "fork" in methods
                 and threading.active_count() == 1):
             global _FORKED_JOBS
@@ -755,6 +801,18 @@ class ChartDrawing:
             self._pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
             self._pending = [self._pool.submit(_draw_job, i, str(directory))
                              for i in range(len(jobs))]
+
+    def add(self, jobs: list[ChartJob]) -> None:
+        """Charts to draw as well, made after the workers were forked (the fan charts of the
+        trajectories computed meanwhile): a job whose drawing pickles (a ``functools.partial``
+        of a module-level function over tables) is sent to a worker, any other is drawn here
+        at :meth:`wait`. They come after the earlier jobs in the order of :meth:`wait`."""
+        for stem, draw in jobs:
+            pending = None
+            if self._pool is not None and _picklable(draw):
+                pending = self._pool.submit(_draw_sent, stem, draw, str(self.directory))
+            self.jobs = [*self.jobs, (stem, draw)]
+            self._pending.append(pending)
 
     def _draw_here(self, index: int) -> str:
         from forecast.presentation.charts import save_figure
@@ -776,8 +834,8 @@ class ChartDrawing:
         written = []
         try:
             for index, pending in enumerate(self._pending):
-                if self._pool is None:  # the workers were given up: draw the rest here
-                    written.append(self._draw_here(index))
+                if self._pool is None or pending is None:  # workers given up, or a job
+                    written.append(self._draw_here(index))  # that cannot be sent to them
                     continue
                 try:
                     remaining = max(deadline - time.monotonic(), 0.0)
