@@ -249,3 +249,41 @@ def test_cached_default_inputs_equal_computed_ones_and_a_damaged_entry_is_recomp
             np.testing.assert_array_equal(getattr(read, name), getattr(computed, name))
         assert read.provenance == computed.provenance and read.unit_ids == computed.unit_ids
     assert entry.read_bytes() != b"not a pickle"
+
+
+def _tables(result) -> dict:
+    from forecast.presentation.outputs import run_tables
+
+    return run_tables(result)
+
+
+def test_scenarios_run_in_a_forked_process_give_the_same_tables(monkeypatch):
+    """Honghe's twelve scenarios: run with every second scenario in a forked process, then all
+    in this process (FORECAST_RUN_WORKERS=1), then with a child that fails (its scenarios are
+    run again here). Every table is equal cell for cell and dtype for dtype."""
+    import os
+
+    import pandas as pd
+
+    from forecast.config import load_config
+    from forecast.pipeline import run as run_module
+
+    config = load_config(ROOT / "configs" / "honghe.yaml")
+    assert run_module._can_split(len(config.scenario_names()))  # else nothing is tested
+    split = _tables(run_module.run(config))
+    monkeypatch.setenv("FORECAST_RUN_WORKERS", "1")
+    alone = _tables(run_module.run(config))
+    monkeypatch.delenv("FORECAST_RUN_WORKERS")
+    parent, original = os.getpid(), run_module.run_scenario
+
+    def fails_in_the_child(spec, scenario):
+        if os.getpid() != parent:
+            raise RuntimeError("a child that fails")
+        return original(spec, scenario)
+
+    monkeypatch.setattr(run_module, "run_scenario", fails_in_the_child)
+    recovered = _tables(run_module.run(config))
+    for other in (alone, recovered):
+        assert sorted(split) == sorted(other)
+        for name, frame in split.items():
+            pd.testing.assert_frame_equal(frame, other[name], check_exact=True)
