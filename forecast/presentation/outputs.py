@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -307,6 +308,133 @@ def _cell_writer(ws, values: list):
     return ws.write
 
 
+def column_sheet_class():
+    """An XlsxWriter worksheet that also takes a whole column of plain cells at once
+    (``write_plain_column``) and writes its rows' XML from per-column cell texts: the same
+    bytes as :class:`xlsxwriter.worksheet.Worksheet` writes for those cells written one by
+    one (a run's workbook holds some 270,000 cells; per-cell objects and XML calls were most of
+    its time). Cells written the ordinary way (headers, cells with a format of their own) mix
+    with the columns; a sheet using anything else XlsxWriter can put in a row (comments, row
+    options, the Excel 2010 extensions, constant memory) has its columns stored as ordinary
+    cells and is written by XlsxWriter itself."""
+    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
+
+    class ColumnSheet(Worksheet):
+        def __init__(self) -> None:
+            super().__init__()
+            # column -> (first row, cell values (None: no cell), shared-string indices?)
+            self._columns: dict[int, tuple[int, list, bool]] = {}
+
+        def write_plain_column(self, first_row: int, col: int, values: list,
+                               strings: bool) -> bool:
+            """Write ``values`` down column ``col`` from ``first_row`` (None: no cell), all
+            floats/ints, or all non-empty strings when ``strings``, with no cell format; as
+            many ``_write_number``/``_write_string`` calls would. False (nothing written):
+            write them one by one instead."""
+            rows = [i for i, value in enumerate(values) if value is not None]
+            if (not rows or col in self._columns or self.constant_memory
+                    or first_row + len(values) > self.xls_rowmax or col >= self.xls_colmax
+                    or any(col in cells for row, cells in self.table.items()
+                           if first_row <= row < first_row + len(values))):
+                return False
+            if strings:
+                if any(len(value) > self.xls_strmax // 2 for value in values
+                       if value is not None):
+                    return False  # may need truncating: XlsxWriter's own path
+                index = self.str_table._get_shared_string_index  # in the order written
+                stored = [None if value is None else index(value) for value in values]
+            else:
+                if any(value != value or value in (math.inf, -math.inf) for value in values
+                       if value is not None):
+                    return False  # NaN/inf: XlsxWriter's own path decides
+                stored = list(values)
+            self._check_dimensions(first_row + rows[0], col)
+            self._check_dimensions(first_row + rows[-1], col)
+            self._columns[col] = (first_row, stored, strings)
+            return True
+
+        def _simple(self) -> bool:
+            return not (self.comments or self.row_info or self.excel_version != 2007
+                        or self.constant_memory
+                        or self.default_row_height != self.original_row_height)
+
+        def _calculate_spans(self) -> None:
+            if not self._columns or not self._simple():
+                return super()._calculate_spans()
+            low: dict[int, int] = {}
+            high: dict[int, int] = {}
+
+            def see(row: int, col: int) -> None:
+                block = row // 16
+                if block not in low or col < low[block]:
+                    low[block] = col
+                if block not in high or col > high[block]:
+                    high[block] = col
+
+            for row, cells in self.table.items():
+                if cells:
+                    see(row, min(cells))
+                    see(row, max(cells))
+            for col, (first, stored, _strings) in self._columns.items():
+                for offset, value in enumerate(stored):
+                    if value is not None:
+                        see(first + offset, col)
+            self.row_spans = {block: f"{low[block] + 1}:{high[block] + 1}" for block in low}
+
+        def _write_rows(self) -> None:
+            if self._columns and not self._simple():  # XlsxWriter's own path for all cells
+                for col, (first, stored, strings) in self._columns.items():
+                    cell = CellStringTuple if strings else CellNumberTuple
+                    for offset, value in enumerate(stored):
+                        if value is not None:
+                            self.table[first + offset][col] = cell(value, None)
+                self._columns = {}
+            if not self._columns:
+                return super()._write_rows()
+            self._calculate_spans()
+            texts: dict[int, tuple[int, list]] = {}
+            for col, (first, stored, strings) in self._columns.items():
+                info = self.col_info.get(col)
+                column_format = info.column_format if info is not None else None
+                style = (f' s="{column_format._get_xf_index()}"' if column_format is not None
+                         else "")
+                name = xl_col_to_name(col)
+                if strings:
+                    cells = [None if value is None else
+                             f'<c r="{name}{first + offset + 1}"{style} t="s"><v>{value}</v></c>'
+                             for offset, value in enumerate(stored)]
+                else:
+                    cells = [None if value is None else
+                             f'<c r="{name}{first + offset + 1}"{style}><v>{value:.16G}</v></c>'
+                             for offset, value in enumerate(stored)]
+                texts[col] = (first, cells)
+            write = self.fh.write
+            columns = range(self.dim_colmin, self.dim_colmax + 1)
+            for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+                own = self.table.get(row) or {}
+                parts = []
+                for col in columns:
+                    if col in own:
+                        parts.append(col)
+                    elif col in texts:
+                        first, cells = texts[col]
+                        if 0 <= row - first < len(cells) and cells[row - first] is not None:
+                            parts.append(cells[row - first])
+                if not parts:
+                    continue
+                span = self.row_spans.get(row // 16)
+                write(f'<row r="{row + 1}" spans="{span}">' if span else f'<row r="{row + 1}">')
+                for part in parts:
+                    if isinstance(part, int):  # an ordinary cell: XlsxWriter writes it
+                        self._write_cell(row, part, own[part])
+                    else:
+                        write(part)
+                write("</row>")
+
+    return ColumnSheet
+
+
 def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                 extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
                 rates: set[str] | None = None, lang: str = "zh") -> None:
@@ -331,6 +459,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     workbook.set_properties({"created": datetime(2020, 11, 1)})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     formats: dict[str, object] = {}
+    column_sheet = column_sheet_class()
 
     def number_format(fmt: str | None):
         if fmt is None:
@@ -341,7 +470,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
 
     try:
         for sheet, frame in tables.items():
-            ws = workbook.add_worksheet(sheet[:31])
+            ws = workbook.add_worksheet(sheet[:31], worksheet_class=column_sheet)
             if len(frame.columns) == 0:  # e.g. targets without a plan: say so, not a blank
                 ws.write(0, 0, WORKBOOK_EMPTY_SHEET[lang])
                 continue
@@ -367,6 +496,10 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                                 rates=rates)))
                     continue
                 write = _cell_writer(ws, values)
+                plain = getattr(ws, "write_plain_column", None)
+                if (plain is not None and write != ws.write
+                        and plain(1, index, values, strings=write == ws._write_string)):
+                    continue
                 for row, value in enumerate(values, start=1):
                     if value is not None:
                         write(row, index, value)
