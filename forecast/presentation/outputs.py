@@ -896,6 +896,16 @@ def chart_workers() -> int:
     return max(1, min(cores, 4))
 
 
+#: Charts that take longest to draw (most panels, bars and labels), submitted to the workers
+#: first; the others follow in the jobs' order.
+SLOW_CHARTS = ("tornado", "pyramid", "nursing_bed_demand", "bed_demand", "scenarios_pop_60plus",
+               "scenarios_pop_0_2", "childcare_demand")
+
+
+def _draw_order(stem: str) -> int:
+    return SLOW_CHARTS.index(stem) if stem in SLOW_CHARTS else len(SLOW_CHARTS)
+
+
 #: How long the forked workers may take for all charts before the charts they have not
 #: returned are drawn in this process (seconds). A run's charts take a few seconds; the bound
 #: only keeps a stuck worker from hanging a run.
@@ -932,8 +942,9 @@ class ChartDrawing:
             _FORKED_JOBS = jobs
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
-            self._pending = [self._pool.submit(_draw_job, i, str(directory))
-                             for i in range(len(jobs))]
+            # the slowest charts first, so that no worker is left drawing one alone at the end
+            for i in sorted(range(len(jobs)), key=lambda i: _draw_order(jobs[i][0])):
+                self._pending[i] = self._pool.submit(_draw_job, i, str(directory))
 
     def add(self, jobs: list[ChartJob]) -> None:
         """Charts to draw as well, made after the workers were forked (the fan charts of the
