@@ -284,23 +284,27 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     with atomic_directory(out_dir, reads=reads, command="run") as staging:
         drawing = None
         if trajectories:
-            from forecast.pipeline.uncertainty import STAGES, run_uncertainty
+            from forecast.pipeline.uncertainty import STAGES, start_uncertainty
 
-            # the deterministic charts are drawn in other processes during the trajectories
-            drawing = start_charts(result, staging, lang)
+            # half the scenarios' trajectories in a forked process (forked first, while this
+            # process has no other thread) and the deterministic charts in the chart workers,
+            # all while this process computes the other half
+            pending = start_uncertainty(result, trajectories, seed)
             try:
+                drawing = start_charts(result, staging, lang)
                 with timer.stage("trajectories"):
                     if sys.stderr.isatty():
                         with click.progressbar(length=len(STAGES) * len(result.scenarios),
                                                file=sys.stderr,
                                                label=f"{trajectories:,} trajectories") as bar:
-                            result.uncertainty = run_uncertainty(
-                                result, trajectories, seed,
+                            result.uncertainty = pending.finish(
                                 progress=lambda stage: bar.update(1))
                     else:
-                        result.uncertainty = run_uncertainty(result, trajectories, seed)
+                        result.uncertainty = pending.finish()
             except BaseException:
-                drawing.close()
+                pending.cancel()
+                if drawing is not None:
+                    drawing.close()
                 raise
         write_run(result, staging, lang, timer, drawing)
         with timer.stage("report"):

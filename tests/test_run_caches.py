@@ -266,10 +266,11 @@ def test_scenarios_run_in_a_forked_process_give_the_same_tables(monkeypatch):
     import pandas as pd
 
     from forecast.config import load_config
+    from forecast.forking import can_split
     from forecast.pipeline import run as run_module
 
     config = load_config(ROOT / "configs" / "honghe.yaml")
-    assert run_module._can_split(len(config.scenario_names()))  # else nothing is tested
+    assert can_split(len(config.scenario_names()))  # else nothing is tested
     split = _tables(run_module.run(config))
     monkeypatch.setenv("FORECAST_RUN_WORKERS", "1")
     alone = _tables(run_module.run(config))
@@ -287,3 +288,34 @@ def test_scenarios_run_in_a_forked_process_give_the_same_tables(monkeypatch):
         assert sorted(split) == sorted(other)
         for name, frame in split.items():
             pd.testing.assert_frame_equal(frame, other[name], check_exact=True)
+
+
+def test_trajectories_split_across_processes_give_the_same_tables(monkeypatch):
+    """run_uncertainty with every second scenario's trajectories in a forked process equals
+    the run with all of them here (FORECAST_RUN_WORKERS=1), table for table, draws included;
+    ``progress`` hears every stage of every scenario either way."""
+    import numpy as np
+    import pandas as pd
+
+    from forecast.config import load_config
+    from forecast.forking import can_split
+    from forecast.pipeline.run import run
+    from forecast.pipeline.uncertainty import STAGES, run_uncertainty
+
+    result = run(load_config(ROOT / "configs" / "honghe.yaml"))
+    assert can_split(len(result.scenarios))  # else nothing is tested
+    heard = {"split": [], "alone": []}
+    split = run_uncertainty(result, 30, 5, progress=heard["split"].append)
+    monkeypatch.setenv("FORECAST_RUN_WORKERS", "1")
+    alone = run_uncertainty(result, 30, 5, progress=heard["alone"].append)
+    for table in ("summary_quantiles", "demand_quantiles", "probability_met"):
+        pd.testing.assert_frame_equal(getattr(split, table), getattr(alone, table),
+                                      check_exact=True)
+    assert list(split.draws) == list(alone.draws) == result.scenarios
+    for name in result.scenarios:
+        np.testing.assert_array_equal(split.draws[name].tfr_log, alone.draws[name].tfr_log)
+    for key in ("seconds", "stage_seconds"):
+        split.record.pop(key), alone.record.pop(key)
+    assert split.record == alone.record
+    for calls in heard.values():
+        assert sorted(calls) == sorted(list(STAGES) * len(result.scenarios))

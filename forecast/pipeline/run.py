@@ -478,114 +478,15 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     }
 
 
-#: Fewest scenarios worth a second process (forking and sending the tables back cost ~0.1 s).
-MIN_SCENARIOS_TO_SPLIT = 4
-
-
 def scenario_outputs(spec: RunSpec) -> dict[str, dict]:
-    """:func:`run_scenario` of every scenario of ``spec``, by name in the spec's order.
+    """:func:`run_scenario` of every scenario of ``spec``, by name in the spec's order; with
+    several cores and scenarios every second one is run in a forked process
+    (:func:`forecast.forking.split_map`: the outputs are those of running them all here)."""
+    from forecast.forking import split_map
 
-    With several cores and scenarios, a forked process runs every second scenario while this
-    one runs the others (the scenarios are independent; a pickled table is the same table, so
-    the outputs are those of running them all here). Forking is done only from a
-    single-threaded process (as the chart workers, forecast.presentation.outputs); if the
-    child fails in any way its scenarios are run here, so an error is raised here as without
-    the child."""
     scenarios = list(spec.scenarios)
-    if not _can_split(len(scenarios)):
-        return {scenario.name: run_scenario(spec, scenario) for scenario in scenarios}
-    theirs = scenarios[1::2]
-    child = _fork_scenarios(spec, theirs)
-    try:
-        outputs = {scenario.name: run_scenario(spec, scenario) for scenario in scenarios[0::2]}
-    except BaseException:
-        if child is not None:
-            _end_child(*child)
-        raise
-    received = _receive_scenarios(*child) if child is not None else None
-    if received is None or sorted(received) != sorted(s.name for s in theirs):
-        received = {scenario.name: run_scenario(spec, scenario) for scenario in theirs}
-    outputs.update(received)
-    return {scenario.name: outputs[scenario.name] for scenario in scenarios}
-
-
-def _can_split(n_scenarios: int) -> bool:
-    import os
-    import threading
-
-    if n_scenarios < MIN_SCENARIOS_TO_SPLIT or not hasattr(os, "fork"):
-        return False
-    if os.environ.get("FORECAST_RUN_WORKERS", "") == "1":
-        return False
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return cores > 1 and threading.active_count() == 1
-
-
-def _fork_scenarios(spec: RunSpec, scenarios: list[ScenarioSpec]):
-    """Fork a process that runs ``scenarios`` and writes their outputs, pickled, to a pipe;
-    returns (pid, read end), or None when the fork fails."""
-    import os
-    import pickle
-    import sys
-
-    read_end, write_end = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: never returns into the caller's code
-        status = 1
-        try:
-            os.close(read_end)
-            data = pickle.dumps({scenario.name: run_scenario(spec, scenario)
-                                 for scenario in scenarios}, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        except BaseException:  # noqa: BLE001 - the parent runs these scenarios again
-            pass
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, read_end
-
-
-def _end_child(pid: int, read_end: int) -> None:
-    """End a child whose outputs are no longer wanted (this process is raising)."""
-    import os
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    os.close(read_end)
-    os.waitpid(pid, 0)
-
-
-def _receive_scenarios(pid: int, read_end: int) -> dict[str, dict] | None:
-    """The child's outputs, or None if it failed (the caller then runs its scenarios)."""
-    import os
-    import pickle
-
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return None
-    try:
-        return pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a truncated stream: run them here
-        return None
+    outputs = split_map(lambda scenario: run_scenario(spec, scenario), scenarios)
+    return {scenario.name: output for scenario, output in zip(scenarios, outputs, strict=True)}
 
 
 def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False) -> RunResult:
