@@ -267,7 +267,6 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
             start_charts,
             write_run,
         )
-        from forecast.presentation.report import write_report
 
     started = time.perf_counter()
     twice = sorted({name for name in scenarios if scenarios.count(name) > 1})
@@ -306,9 +305,7 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
                 if drawing is not None:
                     drawing.close()
                 raise
-        write_run(result, staging, lang, timer, drawing)
-        with timer.stage("report"):
-            write_report(staging, lang)
+        write_run(result, staging, lang, timer, drawing, report=True)
         record_stage_seconds(staging, timer)
     click.echo(_run_summary(result, lang))
     click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "

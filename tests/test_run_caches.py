@@ -319,3 +319,24 @@ def test_trajectories_split_across_processes_give_the_same_tables(monkeypatch):
     assert split.record == alone.record
     for calls in heard.values():
         assert sorted(calls) == sorted(list(STAGES) * len(result.scenarios))
+
+
+def test_report_built_while_the_charts_are_drawn_is_the_report_built_after(tmp_path,
+                                                                           monkeypatch):
+    """`forecast run` builds report.html's page while the charts are drawn and puts the charts
+    in afterwards (start_report, finish_report): the file is byte for byte the one
+    write_report builds from the finished output; a page built for other charts than those
+    drawn is rebuilt, not patched."""
+    from forecast.presentation.report import finish_report, start_report, write_report
+
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    _run(out)
+    during = (out / "report.html").read_bytes()
+    assert during.count(b"<svg") >= 10 and b"data-forecast-chart" not in during
+    write_report(out)
+    assert (out / "report.html").read_bytes() == during
+    stems = sorted(p.stem for p in (out / "charts").glob("*.svg"))
+    (out / "report.html").unlink()
+    finish_report(start_report(out, "zh", stems[1:]))  # one chart short: rebuilt
+    assert (out / "report.html").read_bytes() == during

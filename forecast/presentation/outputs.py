@@ -588,13 +588,16 @@ def start_charts(result, directory: Path, lang: str = "zh") -> ChartDrawing:
 
 
 def write_run(result, directory: Path, lang: str = "zh", timer=None,
-              drawing: ChartDrawing | None = None) -> list[str]:
-    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
+              drawing: ChartDrawing | None = None, report: bool = False) -> list[str]:
+    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir),
+    and with ``report`` its report (``report.html``, in ``lang``).
 
     ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
     record so far goes into the manifest's ``stage_seconds``. ``drawing``: the charts already
-    started by :func:`start_charts` (closed here); without it they are started here. Returns
-    the chart file stems written (relative to ``directory``).
+    started by :func:`start_charts` (closed here); without it they are started here. The
+    report's page is built while the charts are drawn (in ``charts_and_workbook``;
+    :func:`forecast.presentation.report.start_report`) and the charts put in afterwards (the
+    ``report`` stage). Returns the chart file stems written (relative to ``directory``).
     """
     from forecast.timing import StageTimer
 
@@ -613,11 +616,22 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None,
                 write_excel(workbook_tables(result, tables, lang), directory / "results.xlsx",
                             lang=lang,
                             extra_headers={**COUNTY_HEADERS_ZH, **SENSITIVITY_HEADERS_ZH})
+            pending = None
+            if report:  # the page while the charts are drawn (it reads the manifest)
+                from forecast.presentation.report import start_report
+
+                write_manifest(result, directory, lang, drawing.stems(), timer.record())
+                pending = start_report(directory, lang, [stem for stem, _ in drawing.jobs])
             charts = drawing.wait()
         finally:
             if drawing is not None:
                 drawing.close()
     write_manifest(result, directory, lang, charts, timer.record())
+    if pending is not None:
+        from forecast.presentation.report import finish_report
+
+        with timer.stage("report"):
+            finish_report(pending)
     return charts
 
 
@@ -964,6 +978,10 @@ class ChartDrawing:
         stem, draw = self.jobs[index]
         save_figure(draw(), self.directory / stem)
         return f"charts/{stem}"
+
+    def stems(self) -> list[str]:
+        """The chart stems :meth:`wait` returns (``charts/<stem>``), known before drawing."""
+        return [f"charts/{stem}" for stem, _ in self.jobs]
 
     def wait(self) -> list[str]:
         """The chart stems written (``charts/<stem>``), in the jobs' order."""
