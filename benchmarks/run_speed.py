@@ -11,6 +11,13 @@ the targets. The first run fills the on-disk cache (default inputs, trend fits,
 font subset; forecast.cache):
 it is timed separately ("cold") and not used for the ratios.
 
+Stages are wall time in the main process, and some overlap work done elsewhere: a forked
+process runs every second scenario (``projection_and_demand``, and each scenario's trajectories
+in ``trajectories``); with ``--trajectories`` the deterministic charts are drawn by the chart
+workers during ``trajectories``; the report's page is built while the charts are drawn (in
+``charts_and_workbook``) and ``report`` is the charts put into it. The trajectories' parts are
+summed over the scenarios in both processes, so they may add up to more than ``trajectories``.
+
 ``--compare EXE`` also times another checkout's ``forecast`` (e.g. main's, before a change) on
 the same config, alternating with this one, each with a cache of its own, so a before/after
 ratio is measured in one run.

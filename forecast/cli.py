@@ -264,9 +264,9 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
             atomic_directory,
             check_output_directory,
             record_stage_seconds,
+            start_charts,
             write_run,
         )
-        from forecast.presentation.report import write_report
 
     started = time.perf_counter()
     twice = sorted({name for name in scenarios if scenarios.count(name) > 1})
@@ -280,22 +280,32 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
     check_output_directory(out_dir, reads=reads)
     with timer.stage("projection_and_demand"):
         result = run(config, list(scenarios) or None)
-    if trajectories:
-        from forecast.pipeline.uncertainty import STAGES, run_uncertainty
-
-        with timer.stage("trajectories"):
-            if sys.stderr.isatty():
-                with click.progressbar(length=len(STAGES) * len(result.scenarios),
-                                       file=sys.stderr,
-                                       label=f"{trajectories:,} trajectories") as bar:
-                    result.uncertainty = run_uncertainty(result, trajectories, seed,
-                                                         progress=lambda stage: bar.update(1))
-            else:
-                result.uncertainty = run_uncertainty(result, trajectories, seed)
     with atomic_directory(out_dir, reads=reads, command="run") as staging:
-        write_run(result, staging, lang, timer)
-        with timer.stage("report"):
-            write_report(staging, lang)
+        drawing = None
+        if trajectories:
+            from forecast.pipeline.uncertainty import STAGES, start_uncertainty
+
+            # half the scenarios' trajectories in a forked process (forked first, while this
+            # process has no other thread) and the deterministic charts in the chart workers,
+            # all while this process computes the other half
+            pending = start_uncertainty(result, trajectories, seed)
+            try:
+                drawing = start_charts(result, staging, lang)
+                with timer.stage("trajectories"):
+                    if sys.stderr.isatty():
+                        with click.progressbar(length=len(STAGES) * len(result.scenarios),
+                                               file=sys.stderr,
+                                               label=f"{trajectories:,} trajectories") as bar:
+                            result.uncertainty = pending.finish(
+                                progress=lambda stage: bar.update(1))
+                    else:
+                        result.uncertainty = pending.finish()
+            except BaseException:
+                pending.cancel()
+                if drawing is not None:
+                    drawing.close()
+                raise
+        write_run(result, staging, lang, timer, drawing, report=True)
         record_stage_seconds(staging, timer)
     click.echo(_run_summary(result, lang))
     click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "

@@ -33,6 +33,8 @@ def _files(directory: Path) -> dict[str, bytes]:
                 manifest = json.loads(data)
                 manifest.pop("stage_seconds")
                 manifest.pop("run_seconds")
+                for key in ("seconds", "stage_seconds"):  # the trajectories' timings
+                    manifest.get("uncertainty", {}).pop(key, None)
                 data = json.dumps(manifest, sort_keys=True).encode()
             files[str(path.relative_to(directory))] = data
     return files
@@ -61,6 +63,78 @@ def test_cold_and_warm_cache_and_parallel_charts_write_the_same_bytes(tmp_path, 
         assert {"config", "projection_and_demand", "tables", "workbook",
                 "charts_and_workbook", "report"} <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_charts_drawn_during_the_trajectories_are_the_files_drawn_after_them(tmp_path):
+    """`run --trajectories` in a new process: with two chart workers the deterministic charts
+    are drawn in processes forked before the trajectories, and the fan charts are sent to them
+    pickled afterwards; with one, every chart is drawn in the running process after the
+    trajectories. Every file (manifest less its timings) is byte-identical, the four fan
+    charts included."""
+    import os
+    import subprocess
+    import sys
+
+    files = {}
+    for workers in ("1", "2"):
+        env = dict(os.environ, FORECAST_CACHE_DIR=str(tmp_path / "cache"),
+                   FORECAST_CHART_WORKERS=workers)
+        done = subprocess.run(
+            [sys.executable, "-m", "forecast.cli", "run", str(ROOT / "configs" / "honghe.yaml"),
+             "--out", str(tmp_path / workers), "--scenario", "baseline", "--scenario",
+             "trend_fertility", "--trajectories", "20", "--seed", "3"],
+            capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        files[workers] = _files(tmp_path / workers)
+    assert sorted(files["1"]) == sorted(files["2"])
+    assert [name for name in files["1"] if files["1"][name] != files["2"][name]] == []
+    fans = [name for name in files["1"] if name.startswith("charts/fan_")]
+    assert len(fans) == 8  # four fan charts, PNG and SVG
+
+
+_LATE_JOBS_SCRIPT = """
+import functools, os, sys, threading
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from forecast.presentation import outputs
+
+directory = Path(sys.argv[1])
+
+def figure(tag):
+    (directory / f"{tag}.pid").write_text(str(os.getpid()))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+assert threading.active_count() == 1
+drawing = outputs.ChartDrawing([("a", lambda: figure("a")), ("b", lambda: figure("b"))],
+                               directory, workers=2)
+assert drawing._pool is not None
+# made after the fork: a partial of a module-level function pickles, a lambda does not
+drawing.add([("c", functools.partial(figure, "c")), ("d", lambda: figure("d"))])
+print(",".join(drawing.wait()))
+print(os.getpid())
+"""
+
+
+def test_charts_added_after_the_fork_are_sent_to_the_workers_when_they_pickle(tmp_path):
+    """ChartDrawing.add: a job made after the workers were forked is drawn by a worker when
+    its drawing pickles, else in the calling process; all come back in the jobs' order."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LATE_JOBS_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    stems, parent = done.stdout.split()
+    assert stems == "charts/a,charts/b,charts/c,charts/d"
+    pids = {tag: (tmp_path / f"{tag}.pid").read_text() for tag in "abcd"}
+    assert pids["a"] != parent and pids["b"] != parent and pids["c"] != parent
+    assert pids["d"] == parent
+    for stem in "abcd":
+        assert (tmp_path / f"{stem}.svg").stat().st_size > 0
 
 
 def test_cache_keys_change_with_every_part():
@@ -184,3 +258,113 @@ def test_cached_default_inputs_equal_computed_ones_and_a_damaged_entry_is_recomp
             np.testing.assert_array_equal(getattr(read, name), getattr(computed, name))
         assert read.provenance == computed.provenance and read.unit_ids == computed.unit_ids
     assert entry.read_bytes() != b"not a pickle"
+
+
+def _in_a_fresh_process(script: str, *args: str) -> str:
+    """Run ``script`` in a new interpreter (single-threaded, so forecast.forking splits even
+    when a test earlier in the suite left a thread running here); its stdout."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+_SPLIT_SCENARIOS_SCRIPT = """
+import os, sys
+import pandas as pd
+from forecast.config import load_config
+from forecast.forking import can_split
+from forecast.pipeline import run as run_module
+from forecast.presentation.outputs import run_tables
+
+config = load_config(sys.argv[1])
+assert can_split(len(config.scenario_names())), "no split: nothing would be tested"
+split = run_tables(run_module.run(config))
+os.environ["FORECAST_RUN_WORKERS"] = "1"
+alone = run_tables(run_module.run(config))
+del os.environ["FORECAST_RUN_WORKERS"]
+parent, original = os.getpid(), run_module.run_scenario
+
+def fails_in_the_child(spec, scenario):
+    if os.getpid() != parent:
+        raise RuntimeError("a child that fails")
+    return original(spec, scenario)
+
+run_module.run_scenario = fails_in_the_child
+recovered = run_tables(run_module.run(config))
+for other in (alone, recovered):
+    assert sorted(split) == sorted(other)
+    for name, frame in split.items():
+        pd.testing.assert_frame_equal(frame, other[name], check_exact=True)
+print("equal", len(split))
+"""
+
+
+def test_scenarios_run_in_a_forked_process_give_the_same_tables():
+    """Honghe's twelve scenarios: run with every second scenario in a forked process, then all
+    in this process (FORECAST_RUN_WORKERS=1), then with a child that fails (its scenarios are
+    run again here). Every table is equal cell for cell and dtype for dtype."""
+    out = _in_a_fresh_process(_SPLIT_SCENARIOS_SCRIPT, str(ROOT / "configs" / "honghe.yaml"))
+    assert out.split()[0] == "equal" and int(out.split()[1]) >= 10
+
+
+_SPLIT_TRAJECTORIES_SCRIPT = """
+import os, sys
+import numpy as np
+import pandas as pd
+from forecast.config import load_config
+from forecast.forking import can_split
+from forecast.pipeline.run import run
+from forecast.pipeline.uncertainty import STAGES, run_uncertainty
+
+result = run(load_config(sys.argv[1]))
+assert can_split(len(result.scenarios)), "no split: nothing would be tested"
+heard = {"split": [], "alone": []}
+split = run_uncertainty(result, 30, 5, progress=heard["split"].append)
+os.environ["FORECAST_RUN_WORKERS"] = "1"
+alone = run_uncertainty(result, 30, 5, progress=heard["alone"].append)
+for table in ("summary_quantiles", "demand_quantiles", "probability_met"):
+    pd.testing.assert_frame_equal(getattr(split, table), getattr(alone, table),
+                                  check_exact=True)
+assert list(split.draws) == list(alone.draws) == result.scenarios
+for name in result.scenarios:
+    np.testing.assert_array_equal(split.draws[name].tfr_log, alone.draws[name].tfr_log)
+for key in ("seconds", "stage_seconds"):
+    split.record.pop(key), alone.record.pop(key)
+assert split.record == alone.record
+for calls in heard.values():
+    assert sorted(calls) == sorted(list(STAGES) * len(result.scenarios)), calls
+print("equal")
+"""
+
+
+def test_trajectories_split_across_processes_give_the_same_tables():
+    """run_uncertainty with every second scenario's trajectories in a forked process equals
+    the run with all of them here (FORECAST_RUN_WORKERS=1), table for table, draws included;
+    ``progress`` hears every stage of every scenario either way."""
+    out = _in_a_fresh_process(_SPLIT_TRAJECTORIES_SCRIPT, str(ROOT / "configs" / "honghe.yaml"))
+    assert out.strip() == "equal"
+
+
+def test_report_built_while_the_charts_are_drawn_is_the_report_built_after(tmp_path,
+                                                                           monkeypatch):
+    """`forecast run` builds report.html's page while the charts are drawn and puts the charts
+    in afterwards (start_report, finish_report): the file is byte for byte the one
+    write_report builds from the finished output; a page built for other charts than those
+    drawn is rebuilt, not patched."""
+    from forecast.presentation.report import finish_report, start_report, write_report
+
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    _run(out)
+    during = (out / "report.html").read_bytes()
+    assert during.count(b"<svg") >= 10 and b"data-forecast-chart" not in during
+    write_report(out)
+    assert (out / "report.html").read_bytes() == during
+    stems = sorted(p.stem for p in (out / "charts").glob("*.svg"))
+    (out / "report.html").unlink()
+    finish_report(start_report(out, "zh", stems[1:]))  # one chart short: rebuilt
+    assert (out / "report.html").read_bytes() == during

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -150,3 +151,49 @@ def test_chinese_workbook_shows_yes_no_and_chinese_notes(workbook):
     assert any("规划未给出托位数量" in str(c.value) for c in assumptions["assumption"])
     csv = pd.read_csv(out / "assumptions.csv")
     assert csv.assumption.str.contains("The plan states no 托位 count").any()
+
+
+def _both_ways(tables: dict, tmp_path: Path, monkeypatch) -> tuple[bytes, bytes]:
+    """``tables`` written by write_excel with whole columns (ColumnSheet) and with XlsxWriter's
+    own worksheet, cell by cell."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from forecast.presentation import outputs
+
+    outputs.write_excel(tables, tmp_path / "columns.xlsx", lang="zh")
+    monkeypatch.setattr(outputs, "column_sheet_class", lambda: Worksheet)
+    outputs.write_excel(tables, tmp_path / "cells.xlsx", lang="zh")
+    return ((tmp_path / "columns.xlsx").read_bytes(), (tmp_path / "cells.xlsx").read_bytes())
+
+
+def test_columns_written_whole_are_the_bytes_of_cells_written_one_by_one(tmp_path,
+                                                                          monkeypatch):
+    """write_excel's fast path (a column of plain numbers or strings at once) writes the same
+    file, byte for byte, as XlsxWriter writing each cell: empty cells (NaN) inside and at the
+    end of a column, ints, floats, Chinese strings, a column of mixed types, a column whose
+    format changes by row, rows beyond the first 16-row span block, an empty table."""
+    n = 40
+    value = [float(i) * 1.5 if i % 7 else np.nan for i in range(n)]
+    tables = {
+        "mixed": pd.DataFrame({
+            "scenario": ["baseline", "低生育"] * (n // 2),
+            "year": list(range(2020, 2020 + n)),
+            "value": value,
+            "kind": ["count", "per_1000_elderly"] * (n // 2),
+            "tail": [1.25] * 10 + [np.nan] * (n - 10),
+            "note": ["a", 3] * (n // 2),
+            "share_60plus": np.linspace(0.1, 0.3, n)}),
+        "empty": pd.DataFrame(),
+        "sparse": pd.DataFrame({"first": [np.nan] * 20 + [2.0] * 5, "second": [1.0] * 25}),
+    }
+    columns, cells = _both_ways(tables, tmp_path, monkeypatch)
+    assert columns == cells
+
+
+def test_a_run_workbook_is_the_same_bytes_either_way(workbook, tmp_path, monkeypatch):
+    """The tables of a real run (Honghe baseline with trajectories), read back from its CSVs,
+    give the same workbook bytes with and without whole-column writing."""
+    out, _ = workbook
+    tables = {path.stem: pd.read_csv(path) for path in sorted(out.glob("*.csv"))}
+    columns, cells = _both_ways(tables, tmp_path, monkeypatch)
+    assert columns == cells

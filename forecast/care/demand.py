@@ -75,7 +75,18 @@ def load_care_parameters(path: str | Path | None = None) -> pd.DataFrame:
     if not csv_path.is_file():
         raise InputError("care parameter table not found", path=csv_path,
                          fix="restore data/care_parameters.csv or set FORECAST_DATA_DIR")
-    table = pd.read_csv(csv_path, encoding="utf-8")
+    # parsed once per process and file content (a run asks for it some 40 times); a copy, so
+    # a caller changing its table changes no other caller's
+    return _read_care_parameters(csv_path, csv_path.read_bytes()).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _read_care_parameters(csv_path: Path, content: bytes) -> pd.DataFrame:
+    """The checked table of :func:`load_care_parameters` from the file's ``content`` (which
+    keys the cache: an edited file is parsed again)."""
+    import io
+
+    table = pd.read_csv(io.BytesIO(content), encoding="utf-8")
     missing = [c for c in PARAMETER_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"missing columns {missing}", path=csv_path,

@@ -8,7 +8,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from forecast.defaults import census, wpp
 from forecast.defaults.census_base import (
@@ -132,6 +131,9 @@ def fit_level(mx: np.ndarray, target: float, sex: str | None) -> float:
             return both_sexes_e0(k * mx) - target
         i = SEXES.index(sex)
         return float(life_table(k * mx[i], sex).e0) - target
+
+    from scipy.optimize import brentq  # scipy on first use: a cached run needs none
+
     return brentq(gap, 0.05, 20.0, xtol=1e-12)
 
 

@@ -52,8 +52,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.integrate import quad
-from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from forecast.errors import InputError
 
@@ -139,6 +137,8 @@ def stationary_old_age_pattern(start_age: int = 85, open_age: int = 100,
     def density(u: float) -> float:  # u = years above start_age
         return float(np.exp(-ratio * np.expm1(gompertz_slope * u) - growth_rate * u))
 
+    from scipy.integrate import quad  # scipy on first use: a cached run needs none
+
     person_years = [quad(density, u, u + 1)[0] for u in range(open_age - start_age)]
     person_years.append(quad(density, open_age - start_age, np.inf)[0])
     person_years = np.asarray(person_years)
@@ -181,11 +181,15 @@ def old_age_pattern_from_groups(counts_85_89: object, counts_90_94: object,
         survivors = 1.0 - np.concatenate([np.zeros_like(shares[..., :1]),
                                           np.cumsum(shares[..., :3], axis=-1)], axis=-1)
         log_survivors = np.log(np.maximum(survivors, 1e-15))
+        from scipy.interpolate import PchipInterpolator
+
         curve = np.exp(PchipInterpolator([0.0, 5.0, 10.0, 15.0], log_survivors, axis=-1)(ages))
         single = -np.diff(curve, axis=-1)
     else:
         cumulative = np.concatenate([np.zeros_like(shares[..., :1]),
                                      np.cumsum(shares, axis=-1)], axis=-1)
+        from scipy.interpolate import PchipInterpolator
+
         curve = PchipInterpolator([0.0, 5.0, 10.0, 15.0, 20.0], cumulative, axis=-1)(ages)
         single = np.diff(curve, axis=-1)
     single = np.clip(single, 0.0, None)  # float rounding only: both curves are monotone
@@ -305,6 +309,8 @@ def _graduate_closed(closed_counts: np.ndarray, starts: np.ndarray,
     group_of_age = _group_index(closed_starts, top)
     if knots.size < 3:  # a single knot interval: both interpolants are linear
         method = "pchip"
+    from scipy.interpolate import CubicSpline, PchipInterpolator  # on first use
+
     monotone = np.diff(PchipInterpolator(knots, cumulative, axis=-1)(ages), axis=-1)
     monotone = np.clip(monotone, 0.0, None)  # float rounding only
     if method == "pchip":

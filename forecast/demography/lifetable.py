@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from forecast.vocabulary import SEXES
 
@@ -134,5 +133,7 @@ def fit_to_e0(mx: np.ndarray, sex: str, target_e0: float, *,
     if gap(low) < 0 or gap(high) > 0:
         raise ValueError(f"target e0 {target_e0} is outside what scaling mx by "
                          f"{low}..{high} can reach")
+    from scipy.optimize import brentq  # scipy on first use: a plain run needs none
+
     k = brentq(gap, low, high, xtol=1e-12, rtol=1e-14)
     return k * mx, k

@@ -22,7 +22,6 @@ def export(request: dict) -> Path:
     from forecast.config import load_config
     from forecast.pipeline.run import run
     from forecast.presentation.outputs import atomic_directory, record_stage_seconds, write_run
-    from forecast.presentation.report import write_report
     from forecast.timing import StageTimer
 
     from .session import with_scenario
@@ -36,9 +35,7 @@ def export(request: dict) -> Path:
     out = Path(request["out"])
     lang = request.get("lang", "zh")
     with atomic_directory(out) as staging:
-        write_run(result, staging, lang, timer)
-        with timer.stage("report"):
-            write_report(staging, lang)
+        write_run(result, staging, lang, timer, report=True)
         record_stage_seconds(staging, timer)
     return out
 

@@ -478,6 +478,17 @@ def run_scenario(spec: RunSpec, scenario: ScenarioSpec) -> dict:
     }
 
 
+def scenario_outputs(spec: RunSpec) -> dict[str, dict]:
+    """:func:`run_scenario` of every scenario of ``spec``, by name in the spec's order; with
+    several cores and scenarios every second one is run in a forked process
+    (:func:`forecast.forking.split_map`: the outputs are those of running them all here)."""
+    from forecast.forking import split_map
+
+    scenarios = list(spec.scenarios)
+    outputs = split_map(lambda scenario: run_scenario(spec, scenario), scenarios)
+    return {scenario.name: output for scenario, output in zip(scenarios, outputs, strict=True)}
+
+
 def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False) -> RunResult:
     """The deterministic run of ``spec``: every scenario, then the run's tables and manifest;
     ``counties``: also the county-level units of a prefecture or province
@@ -485,7 +496,7 @@ def run_spec(spec: RunSpec, started: float | None = None, counties: bool = False
     started = time.perf_counter() if started is None else started
     names, base_year, end_year = spec.names, spec.base_year, spec.end_year
     provenance = dict(spec.provenance)
-    outputs = {scenario.name: run_scenario(spec, scenario) for scenario in spec.scenarios}
+    outputs = scenario_outputs(spec)
     first = "baseline" if "baseline" in outputs else names[0]
     targets: list[Target] = outputs[first]["targets"]
     supply_notes: list[dict] = outputs[first]["supply_notes"]

@@ -665,7 +665,36 @@ def demand_quantiles(scenario: str, demand: pd.DataFrame, n: int) -> pd.DataFram
 def run_uncertainty(result, n: int, seed: int,
                     progress: Callable[[str], None] | None = None) -> UncertaintyResult:
     """A probabilistic run beside the deterministic ``result`` (a :class:`forecast.pipeline.run.
-    RunResult`): ``n`` trajectories per scenario drawn with ``seed``."""
+    RunResult`): ``n`` trajectories per scenario drawn with ``seed``; ``progress`` is called
+    with each stage's name as it ends, for each scenario."""
+    return start_uncertainty(result, n, seed).finish(progress)
+
+
+class UncertaintyRun:
+    """:func:`run_uncertainty` begun by :func:`start_uncertainty`: every second scenario is
+    being computed in a forked process (where there is a second core,
+    :class:`forecast.forking.Split`); :meth:`finish` computes the others here and returns the
+    :class:`UncertaintyResult`."""
+
+    def __init__(self, split, assemble) -> None:
+        self._split, self._assemble = split, assemble
+        self.progress: Callable[[str], None] | None = None
+
+    def finish(self, progress: Callable[[str], None] | None = None) -> UncertaintyResult:
+        self.progress = progress
+        return self._assemble(self._split.finish())
+
+    def cancel(self) -> None:
+        self._split.cancel()
+
+
+def start_uncertainty(result, n: int, seed: int) -> UncertaintyRun:
+    """Begin :func:`run_uncertainty` (see :class:`UncertaintyRun`): a caller that starts
+    threads of its own (the chart workers' pool) starts the trajectories first, as a process
+    is forked only while single-threaded."""
+    import os
+
+    from forecast.forking import Split
     from forecast.pipeline.run import demand_parameters
 
     if n < 1:
@@ -673,48 +702,76 @@ def run_uncertainty(result, n: int, seed: int,
     started = time.perf_counter()
     config = result.config
     base_year = config.projection.base_year
-    stage_seconds = dict.fromkeys(STAGES, 0.0)
-    marks = [time.perf_counter()]
-
-    def step(stage: str) -> None:
-        """Time each stage (summed over scenarios) and report it to ``progress``."""
-        now = time.perf_counter()
-        stage_seconds[stage] += now - marks[0]
-        marks[0] = now
-        if progress is not None:
-            progress(stage)
-
-    summaries, demands, probabilities = [], [], []
-    records: dict[str, dict] = {}
-    all_draws: dict[str, Draws] = {}
     target_years = set()
     if len(result.targets):
         target_years = set(zip(result.targets["service"], result.targets["year"].astype(int),
                                strict=True))
-    for name in result.scenarios:
+    parent = os.getpid()
+
+    def one_scenario(name: str) -> dict:
+        """One scenario's draws, projection, demand, probabilities and quantiles, with the
+        seconds of each stage (reported to ``progress`` as it ends, in this process)."""
+        seconds = dict.fromkeys(STAGES, 0.0)
+        marks = [time.perf_counter()]
+
+        def step(stage: str) -> None:
+            now = time.perf_counter()
+            seconds[stage] += now - marks[0]
+            marks[0] = now
+            if os.getpid() == parent and run.progress is not None:  # not in the child
+                run.progress(stage)
+
         scenario_config = config if name == "baseline" else config.scenario(name)
         inputs = result.inputs[name]
         elderly, childcare, _ = demand_parameters(scenario_config)
         ranges = care_ranges(scenario_config.uncertainty, elderly, childcare)
         draws, record = draw(scenario_config.uncertainty, base_year, len(inputs.step_years),
                              n, seed, ranges)
-        all_draws[name] = draws
-        records[name] = record
         step("draws")
         projection = project_trajectories(inputs, draws,
                                           scenario_config.projection.migration_timing)
         step("projection")
-        summaries.append(summary_quantiles(name, inputs.years, summary_arrays(projection)))
+        summary = summary_quantiles(name, inputs.years, summary_arrays(projection))
         demand = care_demand_arrays(projection.population, inputs.years, elderly, childcare,
                                     base_year, draws.care)
         step("demand")
         supply = result.supply[result.supply["scenario"] == name]
         probability = probability_from_arrays(inputs.years, demand, supply)
         probability.insert(0, "scenario", name)
-        probabilities.append(probability)
         step("gaps")
-        demands.append(demand_quantiles_from_arrays(name, inputs.years, demand))
+        quantiles = demand_quantiles_from_arrays(name, inputs.years, demand)
         step("quantiles")
+        return {"draws": draws, "record": record, "summary": summary, "demand": quantiles,
+                "probability": probability, "seconds": seconds, "pid": os.getpid()}
+
+    def assemble(computed: list[dict]) -> UncertaintyResult:
+        return _uncertainty_result(result, n, seed, started, target_years, parent,
+                                   dict(zip(result.scenarios, computed, strict=True)),
+                                   run.progress)
+
+    # every second scenario in a forked process where there is a second core (same results)
+    run = UncertaintyRun(Split(one_scenario, result.scenarios), assemble)
+    return run
+
+
+def _uncertainty_result(result, n: int, seed: int, started: float, target_years: set,
+                        parent: int, outputs: dict[str, dict],
+                        progress: Callable[[str], None] | None) -> UncertaintyResult:
+    """The tables and manifest record of :func:`run_uncertainty` from each scenario's
+    outputs."""
+    config = result.config
+    stage_seconds = dict.fromkeys(STAGES, 0.0)
+    for output in outputs.values():
+        for stage, seconds in output["seconds"].items():
+            stage_seconds[stage] += seconds  # summed over the scenarios, in either process
+        if progress is not None and output["pid"] != parent:
+            for stage in STAGES:  # the forked process's scenarios, once they are back
+                progress(stage)
+    records = {name: output["record"] for name, output in outputs.items()}
+    all_draws = {name: output["draws"] for name, output in outputs.items()}
+    summaries = [output["summary"] for output in outputs.values()]
+    demands = [output["demand"] for output in outputs.values()]
+    probabilities = [output["probability"] for output in outputs.values()]
     probability = pd.concat(probabilities, ignore_index=True)
     probability["target_year"] = [(s, int(y)) in target_years for s, y in
                                   zip(probability["service"], probability["year"], strict=True)]

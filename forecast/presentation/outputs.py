@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -307,6 +308,133 @@ def _cell_writer(ws, values: list):
     return ws.write
 
 
+def column_sheet_class():
+    """An XlsxWriter worksheet that also takes a whole column of plain cells at once
+    (``write_plain_column``) and writes its rows' XML from per-column cell texts: the same
+    bytes as :class:`xlsxwriter.worksheet.Worksheet` writes for those cells written one by
+    one (a run's workbook holds some 270,000 cells; per-cell objects and XML calls were most of
+    its time). Cells written the ordinary way (headers, cells with a format of their own) mix
+    with the columns; a sheet using anything else XlsxWriter can put in a row (comments, row
+    options, the Excel 2010 extensions, constant memory) has its columns stored as ordinary
+    cells and is written by XlsxWriter itself."""
+    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
+
+    class ColumnSheet(Worksheet):
+        def __init__(self) -> None:
+            super().__init__()
+            # column -> (first row, cell values (None: no cell), shared-string indices?)
+            self._columns: dict[int, tuple[int, list, bool]] = {}
+
+        def write_plain_column(self, first_row: int, col: int, values: list,
+                               strings: bool) -> bool:
+            """Write ``values`` down column ``col`` from ``first_row`` (None: no cell), all
+            floats/ints, or all non-empty strings when ``strings``, with no cell format; as
+            many ``_write_number``/``_write_string`` calls would. False (nothing written):
+            write them one by one instead."""
+            rows = [i for i, value in enumerate(values) if value is not None]
+            if (not rows or col in self._columns or self.constant_memory
+                    or first_row + len(values) > self.xls_rowmax or col >= self.xls_colmax
+                    or any(col in cells for row, cells in self.table.items()
+                           if first_row <= row < first_row + len(values))):
+                return False
+            if strings:
+                if any(len(value) > self.xls_strmax // 2 for value in values
+                       if value is not None):
+                    return False  # may need truncating: XlsxWriter's own path
+                index = self.str_table._get_shared_string_index  # in the order written
+                stored = [None if value is None else index(value) for value in values]
+            else:
+                if any(value != value or value in (math.inf, -math.inf) for value in values
+                       if value is not None):
+                    return False  # NaN/inf: XlsxWriter's own path decides
+                stored = list(values)
+            self._check_dimensions(first_row + rows[0], col)
+            self._check_dimensions(first_row + rows[-1], col)
+            self._columns[col] = (first_row, stored, strings)
+            return True
+
+        def _simple(self) -> bool:
+            return not (self.comments or self.row_info or self.excel_version != 2007
+                        or self.constant_memory
+                        or self.default_row_height != self.original_row_height)
+
+        def _calculate_spans(self) -> None:
+            if not self._columns or not self._simple():
+                return super()._calculate_spans()
+            low: dict[int, int] = {}
+            high: dict[int, int] = {}
+
+            def see(row: int, col: int) -> None:
+                block = row // 16
+                if block not in low or col < low[block]:
+                    low[block] = col
+                if block not in high or col > high[block]:
+                    high[block] = col
+
+            for row, cells in self.table.items():
+                if cells:
+                    see(row, min(cells))
+                    see(row, max(cells))
+            for col, (first, stored, _strings) in self._columns.items():
+                for offset, value in enumerate(stored):
+                    if value is not None:
+                        see(first + offset, col)
+            self.row_spans = {block: f"{low[block] + 1}:{high[block] + 1}" for block in low}
+
+        def _write_rows(self) -> None:
+            if self._columns and not self._simple():  # XlsxWriter's own path for all cells
+                for col, (first, stored, strings) in self._columns.items():
+                    cell = CellStringTuple if strings else CellNumberTuple
+                    for offset, value in enumerate(stored):
+                        if value is not None:
+                            self.table[first + offset][col] = cell(value, None)
+                self._columns = {}
+            if not self._columns:
+                return super()._write_rows()
+            self._calculate_spans()
+            texts: dict[int, tuple[int, list]] = {}
+            for col, (first, stored, strings) in self._columns.items():
+                info = self.col_info.get(col)
+                column_format = info.column_format if info is not None else None
+                style = (f' s="{column_format._get_xf_index()}"' if column_format is not None
+                         else "")
+                name = xl_col_to_name(col)
+                if strings:
+                    cells = [None if value is None else
+                             f'<c r="{name}{first + offset + 1}"{style} t="s"><v>{value}</v></c>'
+                             for offset, value in enumerate(stored)]
+                else:
+                    cells = [None if value is None else
+                             f'<c r="{name}{first + offset + 1}"{style}><v>{value:.16G}</v></c>'
+                             for offset, value in enumerate(stored)]
+                texts[col] = (first, cells)
+            write = self.fh.write
+            columns = range(self.dim_colmin, self.dim_colmax + 1)
+            for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+                own = self.table.get(row) or {}
+                parts = []
+                for col in columns:
+                    if col in own:
+                        parts.append(col)
+                    elif col in texts:
+                        first, cells = texts[col]
+                        if 0 <= row - first < len(cells) and cells[row - first] is not None:
+                            parts.append(cells[row - first])
+                if not parts:
+                    continue
+                span = self.row_spans.get(row // 16)
+                write(f'<row r="{row + 1}" spans="{span}">' if span else f'<row r="{row + 1}">')
+                for part in parts:
+                    if isinstance(part, int):  # an ordinary cell: XlsxWriter writes it
+                        self._write_cell(row, part, own[part])
+                    else:
+                        write(part)
+                write("</row>")
+
+    return ColumnSheet
+
+
 def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                 extra_headers: dict[str, str] | None = None, shares: set[str] | None = None,
                 rates: set[str] | None = None, lang: str = "zh") -> None:
@@ -331,6 +459,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
     workbook.set_properties({"created": datetime(2020, 11, 1)})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     formats: dict[str, object] = {}
+    column_sheet = column_sheet_class()
 
     def number_format(fmt: str | None):
         if fmt is None:
@@ -341,7 +470,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
 
     try:
         for sheet, frame in tables.items():
-            ws = workbook.add_worksheet(sheet[:31])
+            ws = workbook.add_worksheet(sheet[:31], worksheet_class=column_sheet)
             if len(frame.columns) == 0:  # e.g. targets without a plan: say so, not a blank
                 ws.write(0, 0, WORKBOOK_EMPTY_SHEET[lang])
                 continue
@@ -367,6 +496,10 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path, *,
                                 rates=rates)))
                     continue
                 write = _cell_writer(ws, values)
+                plain = getattr(ws, "write_plain_column", None)
+                if (plain is not None and write != ws.write
+                        and plain(1, index, values, strings=write == ws._write_string)):
+                    continue
                 for row, value in enumerate(values, start=1):
                     if value is not None:
                         write(row, index, value)
@@ -445,12 +578,26 @@ def write_manifest(result, directory: Path, lang: str, charts: list[str],
         encoding="utf-8")
 
 
-def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str]:
-    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir).
+def start_charts(result, directory: Path, lang: str = "zh") -> ChartDrawing:
+    """Start drawing the charts of the deterministic run into ``directory/charts`` (in other
+    processes where possible, see :class:`ChartDrawing`): a probabilistic run starts them
+    before its trajectories, so they are drawn while the trajectories are computed, and
+    :func:`write_run` adds the fan charts once the trajectories are there."""
+    return ChartDrawing(chart_jobs(result, lang) + trend_chart_jobs(result, lang),
+                        directory / "charts")
+
+
+def write_run(result, directory: Path, lang: str = "zh", timer=None,
+              drawing: ChartDrawing | None = None, report: bool = False) -> list[str]:
+    """Write a run's tables, workbook, manifest and charts into ``directory`` (a staging dir),
+    and with ``report`` its report (``report.html``, in ``lang``).
 
     ``timer`` (a :class:`forecast.timing.StageTimer`) records the time of each stage; its
-    record so far goes into the manifest's ``stage_seconds``. Returns the chart file stems
-    written (relative to ``directory``).
+    record so far goes into the manifest's ``stage_seconds``. ``drawing``: the charts already
+    started by :func:`start_charts` (closed here); without it they are started here. The
+    report's page is built while the charts are drawn (in ``charts_and_workbook``;
+    :func:`forecast.presentation.report.start_report`) and the charts put in afterwards (the
+    ``report`` stage). Returns the chart file stems written (relative to ``directory``).
     """
     from forecast.timing import StageTimer
 
@@ -458,9 +605,9 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
     # The charts are drawn in other processes (started first: they take longest) while this
     # one writes the tables and the workbook.
     with timer.stage("charts_and_workbook"):
-        drawing = ChartDrawing(chart_jobs(result, lang) + trend_and_fan_chart_jobs(result, lang),
-                               directory / "charts")
         try:
+            drawing = drawing or start_charts(result, directory, lang)
+            drawing.add(fan_chart_jobs(result, lang))
             with timer.stage("tables"):
                 tables = write_tables(result, directory)
             with timer.stage("workbook"):
@@ -469,10 +616,22 @@ def write_run(result, directory: Path, lang: str = "zh", timer=None) -> list[str
                 write_excel(workbook_tables(result, tables, lang), directory / "results.xlsx",
                             lang=lang,
                             extra_headers={**COUNTY_HEADERS_ZH, **SENSITIVITY_HEADERS_ZH})
+            pending = None
+            if report:  # the page while the charts are drawn (it reads the manifest)
+                from forecast.presentation.report import start_report
+
+                write_manifest(result, directory, lang, drawing.stems(), timer.record())
+                pending = start_report(directory, lang, [stem for stem, _ in drawing.jobs])
             charts = drawing.wait()
         finally:
-            drawing.close()
+            if drawing is not None:
+                drawing.close()
     write_manifest(result, directory, lang, charts, timer.record())
+    if pending is not None:
+        from forecast.presentation.report import finish_report
+
+        with timer.stage("report"):
+            finish_report(pending)
     return charts
 
 
@@ -618,9 +777,13 @@ def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> lis
 
 def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     """The jobs of :func:`write_trend_and_fan_charts`."""
+    return trend_chart_jobs(result, lang) + fan_chart_jobs(result, lang)
+
+
+def trend_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """``charts/tfr_trend`` when a scenario's TFR comes from a trend forecast."""
     from forecast.defaults.trends import trend_frame
     from forecast.presentation import charts
-    from forecast.presentation.labels import label, method_label
 
     jobs: list[ChartJob] = []
     records = [note for name in result.scenarios
@@ -631,6 +794,19 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
         jobs.append(("tfr_trend", lambda: charts.trend_fit_chart(
             trend_frame(record), indicator_label="tfr_china", lang=lang,
             source=tfr_trend_source(record, lang))))
+    return jobs
+
+
+def fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
+    """The fan charts of a probabilistic run (none without trajectories); each drawing is a
+    ``functools.partial`` of :func:`forecast.presentation.charts.fan_chart` over its tables,
+    so it can be sent to chart workers forked before the trajectories existed."""
+    from functools import partial
+
+    from forecast.presentation import charts
+    from forecast.presentation.labels import label, method_label
+
+    jobs: list[ChartJob] = []
     uncertainty = getattr(result, "uncertainty", None)
     if uncertainty is None:
         return jobs
@@ -678,13 +854,11 @@ def trend_and_fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
             service=label(indicator, lang), method=method_label("needs", indicator, lang))
             if indicator in ("elderly_beds", "childcare_places") else None)
         jobs.append((f"fan_{indicator}",
-                     lambda rows=rows, indicator=indicator, target=target, path=path,
-                     path_label=path_label, title=title:
-                     charts.fan_chart(rows, indicator, lang=lang,
-                                      target=target[:2] if target else None,
-                                      target_origin=target[2] if target else "plan",
-                                      supply=path, supply_label=path_label, source=source,
-                                      title=title)))
+                     partial(charts.fan_chart, rows, indicator, lang=lang,
+                             target=target[:2] if target else None,
+                             target_origin=target[2] if target else "plan",
+                             supply=path, supply_label=path_label, source=source,
+                             title=title)))
     return jobs
 
 
@@ -704,6 +878,24 @@ def _draw_job(index: int, directory: str) -> str:
     return f"charts/{stem}"
 
 
+def _draw_sent(stem: str, draw: Callable[[], object], directory: str) -> str:
+    """Draw a job sent to a worker after it was forked (``draw`` came pickled)."""
+    from forecast.presentation.charts import save_figure
+
+    save_figure(draw(), Path(directory) / stem)
+    return f"charts/{stem}"
+
+
+def _picklable(value: object) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception:  # a lambda or a closure: drawn in the calling process instead
+        return False
+    return True
+
+
 def chart_workers() -> int:
     """How many processes draw charts: ``$FORECAST_CHART_WORKERS``, else one per core (at
     most 4); 1 draws in this process. Charts are independent and drawing them is most of a
@@ -716,6 +908,16 @@ def chart_workers() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 4))
+
+
+#: Charts that take longest to draw (most panels, bars and labels), submitted to the workers
+#: first; the others follow in the jobs' order.
+SLOW_CHARTS = ("tornado", "pyramid", "nursing_bed_demand", "bed_demand", "scenarios_pop_60plus",
+               "scenarios_pop_0_2", "childcare_demand")
+
+
+def _draw_order(stem: str) -> int:
+    return SLOW_CHARTS.index(stem) if stem in SLOW_CHARTS else len(SLOW_CHARTS)
 
 
 #: How long the forked workers may take for all charts before the charts they have not
@@ -746,15 +948,29 @@ class ChartDrawing:
         workers = chart_workers() if workers is None else workers
         methods = multiprocessing.get_all_start_methods()
         self._pool = None
-        self._pending = None
+        # a future per job, in the jobs' order; None: the job is drawn here at wait()
+        self._pending: list = [None] * len(jobs)
         if (workers > 1 and len(jobs) > 1 and "fork" in methods
                 and threading.active_count() == 1):
             global _FORKED_JOBS
             _FORKED_JOBS = jobs
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
-            self._pending = [self._pool.submit(_draw_job, i, str(directory))
-                             for i in range(len(jobs))]
+            # the slowest charts first, so that no worker is left drawing one alone at the end
+            for i in sorted(range(len(jobs)), key=lambda i: _draw_order(jobs[i][0])):
+                self._pending[i] = self._pool.submit(_draw_job, i, str(directory))
+
+    def add(self, jobs: list[ChartJob]) -> None:
+        """Charts to draw as well, made after the workers were forked (the fan charts of the
+        trajectories computed meanwhile): a job whose drawing pickles (a ``functools.partial``
+        of a module-level function over tables) is sent to a worker, any other is drawn here
+        at :meth:`wait`. They come after the earlier jobs in the order of :meth:`wait`."""
+        for stem, draw in jobs:
+            pending = None
+            if self._pool is not None and _picklable(draw):
+                pending = self._pool.submit(_draw_sent, stem, draw, str(self.directory))
+            self.jobs = [*self.jobs, (stem, draw)]
+            self._pending.append(pending)
 
     def _draw_here(self, index: int) -> str:
         from forecast.presentation.charts import save_figure
@@ -762,6 +978,10 @@ class ChartDrawing:
         stem, draw = self.jobs[index]
         save_figure(draw(), self.directory / stem)
         return f"charts/{stem}"
+
+    def stems(self) -> list[str]:
+        """The chart stems :meth:`wait` returns (``charts/<stem>``), known before drawing."""
+        return [f"charts/{stem}" for stem, _ in self.jobs]
 
     def wait(self) -> list[str]:
         """The chart stems written (``charts/<stem>``), in the jobs' order."""
@@ -776,8 +996,8 @@ class ChartDrawing:
         written = []
         try:
             for index, pending in enumerate(self._pending):
-                if self._pool is None:  # the workers were given up: draw the rest here
-                    written.append(self._draw_here(index))
+                if self._pool is None or pending is None:  # workers given up, or a job
+                    written.append(self._draw_here(index))  # that cannot be sent to them
                     continue
                 try:
                     remaining = max(deadline - time.monotonic(), 0.0)

@@ -141,8 +141,15 @@ class RunFiles:
         return {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
-def read_run_files(directory: str | Path) -> RunFiles:
-    """Read a run's output directory; a ReportError names what is missing or unreadable."""
+#: The kind of a chart not drawn yet (:func:`start_report`): a placeholder in the page.
+PENDING = "pending"
+
+
+def read_run_files(directory: str | Path,
+                   pending_charts: Sequence[str] | None = None) -> RunFiles:
+    """Read a run's output directory; a ReportError names what is missing or unreadable.
+    ``pending_charts``: the stems of the charts being drawn (not read; see
+    :func:`start_report`)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ReportError("not a directory", path=directory,
@@ -186,8 +193,9 @@ def read_run_files(directory: str | Path) -> RunFiles:
             raise ReportError(f"missing columns {lacking}", path=directory / f"{name}.csv",
                               fix="rerun `forecast run` to write it again")
     _check_table_types(tables, directory)
-    return RunFiles(directory=directory, manifest=manifest, tables=tables,
-                    charts=_read_charts(directory / "charts"))
+    charts = (_read_charts(directory / "charts") if pending_charts is None else
+              [(stem, PENDING, b"") for stem in sorted(set(pending_charts), key=_chart_rank)])
+    return RunFiles(directory=directory, manifest=manifest, tables=tables, charts=charts)
 
 
 #: Manifest entries the report reads, and the JSON type each must have.
@@ -1352,11 +1360,8 @@ def charts_html(files: RunFiles, lang: str = "zh") -> str:
         parts.append(f'<p class="note">{esc(t["chart_language_note"].format(chart_lang=t["lang_" + chart_lang]))}</p>')  # noqa: E501
     for number, (stem, kind, content) in enumerate(files.charts, start=1):
         title, unit, source = _chart_caption(stem, files, lang)
-        if kind == "svg":
-            body = inline_svg(content, f"c{number}-")
-        else:
-            data = base64.b64encode(content).decode("ascii")
-            body = f'<img alt="{esc(title)}" src="data:image/png;base64,{data}">'
+        body = (_chart_placeholder(number) if kind == PENDING
+                else _chart_body(number, kind, content, title))
         mark = punctuation(lang)
         caption = f"<b>{esc(t['figure'].format(n=number))}</b> {esc(title)}{mark['stop']}"
         caption += esc(t["unit"].format(unit=unit)) + mark["stop"]
@@ -1364,6 +1369,21 @@ def charts_html(files: RunFiles, lang: str = "zh") -> str:
         parts.append(f'<figure id="fig-{esc(stem)}">{body}<figcaption>{caption}</figcaption>'
                      "</figure>")
     return "\n".join(parts)
+
+
+def _chart_body(number: int, kind: str, content: bytes, title: str) -> str:
+    """Chart ``number`` as markup: its SVG inline, else its PNG as an image."""
+    if kind == "svg":
+        return inline_svg(content, f"c{number}-")
+    data = base64.b64encode(content).decode("ascii")
+    return f'<img alt="{esc(title)}" src="data:image/png;base64,{data}">'
+
+
+def _chart_placeholder(number: int) -> str:
+    """Where chart ``number`` goes in a page built before the charts were drawn: an empty SVG
+    element, so that the page's visible text (and so its font subset) is the same as with the
+    chart (:func:`_visible_text` drops SVGs)."""
+    return f'<svg data-forecast-chart="{number}"></svg>'
 
 
 def expectations_html(files: RunFiles, lang: str = "zh") -> str:
@@ -1862,12 +1882,23 @@ def _visible_text(page: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------------------------
-def build_report(directory: str | Path, lang: str = "zh") -> str:
-    """The report of the run in ``directory`` as one self-contained HTML string."""
+def build_report(directory: str | Path, lang: str = "zh",
+                 pending_charts: Sequence[str] | None = None) -> str:
+    """The report of the run in ``directory`` as one self-contained HTML string
+    (``pending_charts``: with a placeholder for each of these charts, see
+    :func:`start_report`)."""
+    _check_language(lang)
+    return _report_page(read_run_files(directory, pending_charts), lang)
+
+
+def _check_language(lang: str) -> None:
     if lang not in LANGUAGES:
         raise ReportError(f"unknown report language {lang!r}", field="--lang",
                           fix="use 'zh' or 'en'")
-    files = read_run_files(directory)
+
+
+def _report_page(files: RunFiles, lang: str) -> str:
+    """The page of :func:`build_report` from the run's files."""
     t = TEXT[lang]
     manifest = files.manifest
     jurisdiction = manifest["jurisdiction"]
@@ -1945,13 +1976,56 @@ def build_report(directory: str | Path, lang: str = "zh") -> str:
             f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n{page_body}\n</html>\n")
 
 
+@dataclass(frozen=True)
+class PendingReport:
+    """A report built while its charts are still being drawn (:func:`start_report`)."""
+
+    directory: Path
+    lang: str
+    page: str  # with a placeholder per chart
+    stems: tuple[str, ...]  # the charts, in the report's order
+    titles: tuple[str, ...]  # their captions' titles (a PNG's alt text)
+
+
+def start_report(directory: str | Path, lang: str, chart_stems: Sequence[str]
+                 ) -> PendingReport:
+    """The report of the run in ``directory`` (its tables and manifest written) before the
+    charts ``chart_stems`` are drawn: everything but the charts themselves, which
+    :func:`finish_report` puts in once they are. A run builds the page while other processes
+    draw the charts; the file is the one :func:`write_report` writes afterwards."""
+    directory = Path(directory)
+    _check_language(lang)
+    files = read_run_files(directory, pending_charts=chart_stems)
+    page = _report_page(files, lang)
+    stems = tuple(stem for stem, _, _ in files.charts)
+    titles = tuple(_chart_caption(stem, files, lang)[0] for stem in stems)
+    return PendingReport(directory, lang, page, stems, titles)
+
+
+def finish_report(pending: PendingReport) -> Path:
+    """Put the charts, now drawn, into ``pending``'s page and write ``report.html`` (built
+    afresh by :func:`write_report` if the charts are not the ones the page was built for)."""
+    charts = _read_charts(pending.directory / "charts")
+    if tuple(stem for stem, _, _ in charts) != pending.stems:
+        return write_report(pending.directory, pending.lang)
+    bodies = {_chart_placeholder(number): _chart_body(number, kind, content, title)
+              for number, ((_, kind, content), title)
+              in enumerate(zip(charts, pending.titles, strict=True), start=1)}
+    page = re.sub(r'<svg data-forecast-chart="\d+"></svg>',
+                  lambda match: bodies[match.group(0)], pending.page)
+    return _write_page(pending.directory, page)
+
+
 def write_report(directory: str | Path, lang: str = "zh") -> Path:
     """Build the report from the run in ``directory`` and write ``directory/report.html``.
 
     The file is written under a temporary name and renamed, so a reader never sees half a page.
     """
     directory = Path(directory)
-    page = build_report(directory, lang)
+    return _write_page(directory, build_report(directory, lang))
+
+
+def _write_page(directory: Path, page: str) -> Path:
     target = directory / REPORT_FILE
     partial = directory / f".{REPORT_FILE}.partial"
     try:
