@@ -92,7 +92,14 @@ SHORTFALL_COLOUR = PALETTE["vermillion"]
 
 # Every label comes from forecast.presentation.labels (one module for all display text);
 # re-exported here.
-from forecast.presentation.labels import LABELS, label, method_label, target_label, unit_label  # noqa: E402,F401
+from forecast.presentation.labels import (  # noqa: E402,F401
+    CHART_TEXT,
+    LABELS,
+    label,
+    method_label,
+    target_label,
+    unit_label,
+)
 
 # What each indicator counts: decides the unit on the axis.
 INDICATOR_UNIT = {
@@ -582,7 +589,7 @@ def elderly_trends(summary: pd.DataFrame, *, scenario: str | None = None, lang: 
         share = _indicator_values(frame, "share_60plus", "summary").to_numpy()
         _line_with_ends(bottom, years, share, PALETTE["green"], "-",
                         label("share_60plus", lang), annotate=True)
-        bottom.set_ylabel("占比（%）" if lang == "zh" else "Share (%)")
+        bottom.set_ylabel(CHART_TEXT[lang]["share_axis"])
         bottom.margins(y=0.25)
         bottom.yaxis.set_major_locator(MaxNLocator(nbins=4))
         bottom.yaxis.set_major_formatter(_value_formatter())
@@ -628,18 +635,18 @@ def _target_description(kind: str, value: float, service: str, lang: str) -> str
     """A target in words, e.g. ``每千名老人35张`` / ``35 per 1,000 aged 60+``."""
     unit = unit_label(INDICATOR_UNIT.get(service, "beds"), lang)
     number = _format_number(value)
+    text = CHART_TEXT[lang]
     if kind in COUNT_TARGET_KINDS:
-        return f"{number}{unit}" if lang == "zh" else f"{number} {unit}"
+        return text["target_count"].format(number=number, unit=unit)
     if kind in ("per_1000_elderly", "per_1000_60plus"):
-        return f"每千名老人{number}{unit}" if lang == "zh" else f"{number} per 1,000 aged 60+"
+        return text["target_per_1000_elderly"].format(number=number, unit=unit)
     if kind in ("per_1000_population", "per_1000_total"):
-        return f"每千人{number}{unit}" if lang == "zh" else f"{number} per 1,000 population"
+        return text["target_per_1000_population"].format(number=number, unit=unit)
     if kind == "coverage_under3":
-        share = _format_number(100 * value)
-        return f"覆盖{share}%的0–2岁婴幼儿" if lang == "zh" else f"{share}% of children 0–2"
+        return text["target_coverage_under3"].format(share=_format_number(100 * value))
     if kind == "share_nursing":
         share = _format_number(100 * value if value <= 1 else value)
-        return f"护理型占比{share}%" if lang == "zh" else f"{share}% nursing-type"
+        return text["target_share_nursing"].format(share=share)
     return f"{kind} {number}"
 
 
@@ -865,7 +872,7 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
             lower.margins(y=0.2)
             lower.yaxis.set_major_locator(MaxNLocator(nbins=4))
             lower.yaxis.set_major_formatter(_value_formatter())
-            lower.set_ylabel("% of children 0–2" if lang == "en" else "占0–2岁人口（%）")
+            lower.set_ylabel(CHART_TEXT[lang]["under3_axis"])
             _year_axis(lower, lang)
             main.align_ylabels([ax, lower])
         else:
@@ -1303,10 +1310,9 @@ def scenario_demand_lines(gaps: pd.DataFrame, service: str, *, method: str = "no
         ax.margins(y=0.12)
         _year_axis(ax, lang)
         _legend_below(main, handles, handlelength=2.6, columnspacing=1.2)
-        default_title = (f"{label(service, lang)}{label('demand', lang)}（"
-                         f"{method_label(method, service, lang)}）：各方案比较" if lang == "zh"
-                         else f"{label(service, lang)}: demand ("
-                         f"{method_label(method, service, lang)}) by scenario")
+        default_title = CHART_TEXT[lang]["scenario_demand_title"].format(
+            service=label(service, lang), demand=label("demand", lang),
+            method=method_label(method, service, lang))
         return _finish(fig, main, lang, title, default_title, source, "source_projection")
 
 

@@ -1990,6 +1990,34 @@ def count_text(value: float, service: str, lang: str = "zh") -> str:
 # ---------------------------------------------------------------------------------------------
 # `forecast compare`'s charts (forecast.pipeline.compare.write_charts)
 # ---------------------------------------------------------------------------------------------
+#: Words of the run's charts (:mod:`forecast.presentation.charts`) and of the chart sources
+#: :mod:`forecast.presentation.outputs` writes: axis labels, targets in words, titles.
+CHART_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "share_axis": "占比（%）", "under3_axis": "占0–2岁人口（%）",
+        "target_count": "{number}{unit}",
+        "target_per_1000_elderly": "每千名老人{number}{unit}",
+        "target_per_1000_population": "每千人{number}{unit}",
+        "target_coverage_under3": "覆盖{share}%的0–2岁婴幼儿",
+        "target_share_nursing": "护理型占比{share}%",
+        "scenario_demand_title": "{service}{demand}（{method}）：各方案比较",
+        "tfr_trend_source": "资料来源：{wpp}；{method}拟合{first}–{last}年",
+        "trajectories_source": "{n:,}条模拟轨迹，随机种子{seed}",
+    },
+    "en": {
+        "share_axis": "Share (%)", "under3_axis": "% of children 0–2",
+        "target_count": "{number} {unit}",
+        "target_per_1000_elderly": "{number} per 1,000 aged 60+",
+        "target_per_1000_population": "{number} per 1,000 population",
+        "target_coverage_under3": "{share}% of children 0–2",
+        "target_share_nursing": "{share}% nursing-type",
+        "scenario_demand_title": "{service}: demand ({method}) by scenario",
+        "tfr_trend_source": "Source: {wpp}; {method} fit {first}–{last}",
+        "trajectories_source": "{n:,} trajectories, seed {seed}",
+    },
+}
+
+
 COMPARE_CHART_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "scenarios": "{place}：{indicator}，各方案比较",

@@ -759,13 +759,11 @@ def write_charts(result, directory: Path, lang: str = "zh") -> list[str]:
 
 def tfr_trend_source(record: dict, lang: str = "zh") -> str:
     """The source line of ``charts/tfr_trend``: WPP's China series and the fit, in ``lang``."""
-    from forecast.presentation.labels import label
+    from forecast.presentation.labels import CHART_TEXT, label
 
     first, last = record["fit_window"][0], record["fit_window"][1]
-    if lang == "zh":
-        return (f"资料来源：{label('source_wpp_china', lang)}；{record['method']}拟合"
-                f"{first}–{last}年")
-    return f"Source: {label('source_wpp_china', lang)}; {record['method']} fit {first}–{last}"
+    return CHART_TEXT[lang]["tfr_trend_source"].format(
+        wpp=label("source_wpp_china", lang), method=record["method"], first=first, last=last)
 
 
 def write_trend_and_fan_charts(result, directory: Path, lang: str = "zh") -> list[str]:
@@ -804,7 +802,7 @@ def fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     from functools import partial
 
     from forecast.presentation import charts
-    from forecast.presentation.labels import label, method_label
+    from forecast.presentation.labels import CHART_TEXT, label, method_label
 
     jobs: list[ChartJob] = []
     uncertainty = getattr(result, "uncertainty", None)
@@ -814,8 +812,7 @@ def fan_chart_jobs(result, lang: str = "zh") -> list[ChartJob]:
     summary = uncertainty.summary_quantiles
     demand = uncertainty.demand_quantiles
     n = uncertainty.record["trajectories"]
-    source = (f"{n:,} trajectories, seed {uncertainty.record['seed']}" if lang == "en" else
-              f"{n:,}条模拟轨迹，随机种子{uncertainty.record['seed']}")
+    source = CHART_TEXT[lang]["trajectories_source"].format(n=n, seed=uncertainty.record["seed"])
     panels = [("pop_60plus", summary[(summary.scenario == scenario)
                                      & (summary.indicator == "pop_60plus")], None,
                (None, "supply")),
