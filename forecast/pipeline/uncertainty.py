@@ -874,11 +874,10 @@ def sensitivity_table(scenario: str, population: np.ndarray, years: np.ndarray, 
 def tornado_source(table: pd.DataFrame, lang: str = "zh") -> str:
     """The tornado chart's source line: the codes of the ranges' sources in
     data/care_parameters.csv, the census and the projection of the table's scenario."""
-    from forecast.presentation.labels import SENSITIVITY_TEXT, label
+    from forecast.presentation.labels import SENSITIVITY_TEXT, label, punctuation
 
     codes = list(dict.fromkeys(str(source).split(" ")[0] for source in table["source"]
                                if not str(source).startswith(("config", "held"))))
     scenario = str(table["scenario"].iloc[0]) if len(table) else "baseline"
-    separator = "、" if lang == "zh" else ", "
-    return SENSITIVITY_TEXT[lang]["source"].format(codes=separator.join(codes),
+    return SENSITIVITY_TEXT[lang]["source"].format(codes=punctuation(lang)["list"].join(codes),
                                                    scenario=label(scenario, lang))

@@ -97,6 +97,7 @@ from forecast.presentation.labels import (  # noqa: E402,F401
     LABELS,
     label,
     method_label,
+    punctuation,
     target_label,
     unit_label,
 )
@@ -142,8 +143,8 @@ def source_line(lang: str = "zh", plan_document: str | None = None,
     parts = [label("source_census", lang)] if census else []
     document = (plan_document or "").strip()
     if document:
-        if lang == "zh" and not document.startswith("《"):
-            document = f"《{document}》"
+        if not document.startswith("《"):
+            document = CHART_TEXT[lang]["document_title"].format(document)
         parts.append(document)
     parts.append(label("source_tool", lang))
     return label("source_prefix", lang) + label("source_separator", lang).join(parts)
@@ -308,7 +309,7 @@ def _value_formatter(divisor: float = 1.0, absolute: bool = False) -> Formatter:
 def _axis_title(name: str, unit_text: str | None, lang: str) -> str:
     if not unit_text:
         return name
-    return f"{name}（{unit_text}）" if lang == "zh" else f"{name} ({unit_text})"
+    return name + punctuation(lang)["parenthesis"].format(unit_text)
 
 
 def _year_axis(ax: Axes, lang: str, show_label: bool = True) -> None:
@@ -541,11 +542,11 @@ def population_pyramid(population: pd.DataFrame, year_a: int, year_b: int | None
             handles.append(Line2D([], [], color=PALETTE["black"], linewidth=1.1,
                                   label=_year_text(year_b, lang)))
         ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, 0.9))
-        years = _year_text(year_a, lang) + ("" if year_b is None
-                                            else f"、{_year_text(year_b, lang)}" if lang == "zh"
-                                            else f" and {year_b}")
-        default_title = (f"{years}{label('title_pyramid', lang)}" if lang == "zh"
-                         else f"{label('title_pyramid', lang)}, {years}")
+        text = CHART_TEXT[lang]
+        years = _year_text(year_a, lang) + ("" if year_b is None else text["second_year"].format(
+            year=_year_text(year_b, lang)))
+        default_title = text["pyramid_title"].format(years=years,
+                                                     title=label("title_pyramid", lang))
         return _finish(fig, main, lang, title, default_title, source)
 
 
@@ -699,7 +700,7 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
         count = float(given) if given is not None and pd.notna(given) \
             else _target_count(kind, value, year, drivers)
         if count is None:
-            separator = "：" if lang == "zh" else ": "
+            separator = punctuation(lang)["colon"]
             notes.append(f"{label('target_not_converted', lang)}{separator}"
                          f"{_year_text(year, lang)} {text}")
             continue
@@ -708,15 +709,21 @@ def _target_points(targets: pd.DataFrame | None, service: str, summary: pd.DataF
         if origin not in TARGET_ORIGINS:
             origin = "national" if str(row.get("source", "")).startswith("national") \
                 else "plan"
-        prefix = f"{_year_text(year, lang)}{target_label(origin, lang)} " if lang == "zh" \
-            else f"{year} {'national target' if origin == 'national' else 'target'}: "
+        prefix = _target_prefix(year, origin, lang)
         if kind in COUNT_TARGET_KINDS:
             points.append((year, count, prefix + text, origin))
         else:
             approx = _format_number(round(count))
-            points.append((year, count, prefix + (f"{text}（≈{approx}{unit}）" if lang == "zh"
-                                                  else f"{text} (≈{approx} {unit})"), origin))
+            points.append((year, count, prefix + CHART_TEXT[lang]["target_approx"].format(
+                text=text, approx=approx, unit=unit), origin))
     return points, notes
+
+
+def _target_prefix(year: int, origin: str, lang: str) -> str:
+    """The words before a target marker's value: its year and origin (plan or national)."""
+    key = "target_prefix_national" if origin == "national" else "target_prefix_plan"
+    return CHART_TEXT[lang][key].format(year=_year_text(year, lang),
+                                        origin=target_label(origin, lang))
 
 
 def _gap_target_points(rows: pd.DataFrame, unit: str, lang: str) -> list[tuple[int, float, str]]:
@@ -732,10 +739,8 @@ def _gap_target_points(rows: pd.DataFrame, unit: str, lang: str) -> list[tuple[i
     for year, count in counts.items():
         origin = "national" if origins.get(year) == "national" else "plan"
         number = _format_number(round(count))
-        text = (f"{_year_text(year, lang)}{target_label(origin, lang)} {number}{unit_text}"
-                if lang == "zh" else
-                f"{year} {'national target' if origin == 'national' else 'target'}: "
-                f"{number} {unit_text}")
+        text = _target_prefix(int(year), origin, lang) + CHART_TEXT[lang]["target_count"].format(
+            number=number, unit=unit_text)
         points.append((int(year), float(count), text, origin))
     return points
 
@@ -801,7 +806,7 @@ def _service_demand_chart(gaps: pd.DataFrame, targets: pd.DataFrame | None, serv
         handles: list[object] = []
         for index, method in enumerate(methods):
             colour, style = METHOD_STYLE.get(method, _series_style(index + 3))
-            separator = "：" if lang == "zh" else ": "
+            separator = punctuation(lang)["colon"]
             (line,) = ax.plot(years, demand[method].to_numpy(), color=colour, linestyle=style,
                               label=f"{label('demand', lang)}{separator}"
                                     f"{method_label(method, service, lang)}")

@@ -2003,6 +2003,10 @@ CHART_TEXT: dict[str, dict[str, str]] = {
         "scenario_demand_title": "{service}{demand}（{method}）：各方案比较",
         "tfr_trend_source": "资料来源：{wpp}；{method}拟合{first}–{last}年",
         "trajectories_source": "{n:,}条模拟轨迹，随机种子{seed}",
+        "document_title": "《{}》",
+        "target_prefix_plan": "{year}{origin} ", "target_prefix_national": "{year}{origin} ",
+        "target_approx": "{text}（≈{approx}{unit}）",
+        "second_year": "、{year}", "pyramid_title": "{years}{title}",
     },
     "en": {
         "share_axis": "Share (%)", "under3_axis": "% of children 0–2",
@@ -2014,6 +2018,11 @@ CHART_TEXT: dict[str, dict[str, str]] = {
         "scenario_demand_title": "{service}: demand ({method}) by scenario",
         "tfr_trend_source": "Source: {wpp}; {method} fit {first}–{last}",
         "trajectories_source": "{n:,} trajectories, seed {seed}",
+        "document_title": "{}",
+        "target_prefix_plan": "{year} target: ",
+        "target_prefix_national": "{year} national target: ",
+        "target_approx": "{text} (≈{approx} {unit})",
+        "second_year": " and {year}", "pyramid_title": "{title}, {years}",
     },
 }
 
