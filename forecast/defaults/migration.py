@@ -255,8 +255,8 @@ STOCK_YEARS = 15.0
 STOCK_MIGRATION_METHOD = (
     "2010 census net migrant stock (residents minus 户籍-registered persons, as a share of "
     "residents, less the nation's share) over the years of flow it stands for, spread over ages "
-    "with the Rogers–Castro standard schedule; net losses as rates, gains as counts; constant "
-    "to 2020")
+    "with the Rogers–Castro standard schedule; net losses as rates, gains as counts; held "
+    "constant")
 
 
 def rogers_castro(ages: np.ndarray, params: dict[str, float] | None = None) -> np.ndarray:

@@ -1484,11 +1484,11 @@ PHRASES_ZH: dict[str, str] = {
                 "使本单位基期人口的死亡总数不变",
     "2010 census net migrant stock (residents minus 户籍-registered persons, as a share of "
     "residents, less the nation's share) over the years of flow it stands for, spread over ages "
-    "with the Rogers–Castro standard schedule; net losses as rates, gains as counts; constant "
-    "to 2020":
+    "with the Rogers–Castro standard schedule; net losses as rates, gains as counts; held "
+    "constant":
         "按2010年普查净迁移存量（常住人口减户籍人口占常住人口的比例，扣除全国比例）除以其所代表"
         "的流动年数，按Rogers–Castro标准迁移年龄模式分配到各年龄；净流出按比率、净流入按人数；"
-        "至2020年保持不变",
+        "保持不变",
     "geometric mean of the census birth rate of the 12 months before the census and the mean "
     "births of the five years before it (children aged 0-4), each × NBS registered births "
     "2010 / the provinces' census births":
