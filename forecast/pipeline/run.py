@@ -290,6 +290,21 @@ def expectations_table(spec: RunSpec, summary: pd.DataFrame) -> pd.DataFrame:
                                        "source", "note"])
 
 
+def _detail_items(record: dict) -> list[tuple[str, object]]:
+    """A provenance record's figures as (key, value) pairs for the ``detail`` column: its
+    method, source and migration path have columns or rows of their own; a nested record (a
+    unit's birth level) is spread into its own pairs, a key already given once is not
+    repeated."""
+    items: dict[str, object] = {}
+    for key, value in record.items():
+        if key in ("source", "method") or key.startswith("path"):
+            continue
+        pairs = value.items() if isinstance(value, dict) else [(key, value)]
+        for inner_key, inner_value in pairs:
+            items.setdefault(inner_key, inner_value)
+    return list(items.items())
+
+
 def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: list[dict],
                      scenario_notes: dict[str, list[dict]]) -> pd.DataFrame:
     """Every assumption with its provenance and whether it has a source."""
@@ -298,8 +313,7 @@ def _assumption_rows(provenance: dict, demand_notes: list[dict], supply_notes: l
                   "consistency")
     for component in [c for c in components if c in provenance]:
         record = provenance[component]
-        detail = "; ".join(f"{k}: {v}" for k, v in record.items()
-                           if k not in ("source", "method") and not k.startswith("path"))
+        detail = "; ".join(f"{k}: {v}" for k, v in _detail_items(record))
         rows.append({"scenario": "all", "component": component,
                      "assumption": record.get("method", ""), "detail": detail,
                      "source": record.get("source", ""), "confidence": "",

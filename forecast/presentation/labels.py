@@ -1042,12 +1042,33 @@ METHOD_GUIDE: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
+#: Chinese names of the unsourced parameters a verdict can rest on (the keys of
+#: data/care_parameters.csv, ``*`` for a family of keys, as gaps.csv's rests_on_assumptions
+#: lists them), worded as data/care_parameters_zh.csv describes them.
+ASSUMPTION_KEY_NAMES_ZH: dict[str, str] = {
+    "childcare_demand_profile_age_*": "分年龄入托需求比例",
+    "childcare_enrolment_policy_2035": "3岁以下婴幼儿入托率（2035年政策路径）",
+    "childcare_full_uptake_year": "全部入托的年份（上限方案）",
+    "childcare_target_utilisation": "托位使用率",
+    "severe_disability_*": "分年龄重度失能率",
+    "u_severe/u_moderate ratio": "重度与中轻度失能老人入住机构比例之比",
+    "u_severe": "重度失能老人中需要机构床位的比例",
+    "u_moderate": "中轻度失能老人中需要机构床位的比例",
+    "target_occupancy": "规划入住率",
+    "nursing_level_severe_share": "生活不能自理入住者中需护理型床位的比例",
+    "nursing_level_moderate_share": "轻中度失能入住者中需护理型床位的比例",
+}
+
+
 def assumption_keys_text(text: str, lang: str = "zh") -> str:
     """The unsourced parameters a verdict rests on (gaps.csv rests_on_assumptions) for
-    display: parameter keys as in data/care_parameters.csv, the prose in ``lang``."""
+    display: in Chinese by name (:data:`ASSUMPTION_KEY_NAMES_ZH`, a key without a name as it
+    stands), in English as the keys of data/care_parameters.csv."""
     words = TERMINAL_TEXT[_language(lang)]
     text = text.replace("supply: the plan's target assumed met", words["assumed_met"])
-    return text.replace(" ratio", "之比") if _language(lang) == "zh" else text
+    if _language(lang) != "zh":
+        return text
+    return "；".join(ASSUMPTION_KEY_NAMES_ZH.get(key, key) for key in text.split("; "))
 
 
 def method_guide(lang: str = "zh") -> list[str]:
@@ -1418,7 +1439,7 @@ PHRASES_ZH: dict[str, str] = {
         "出生数按普查出生率、0–4岁儿童数与国家统计局2010年登记出生数校准；保持不变（2010年基期）",
     "; level: the province's registered crude birth rate relative to the nation's "
     "(registered_cbr_year)":
-        "；水平：按本省登记出生率相对全国的比值校准（见registered_cbr_year）",
+        "；水平：按本省登记出生率相对全国的比值校准（见登记出生率年份）",
     "WPP age pattern × local TFR from census age-0 children and women 15-49, allowing for "
     "infant mortality; ": "WPP年龄模式 × 由普查0岁儿童与15–49岁妇女估计的本地总和生育率（考虑婴儿"
                           "死亡）；",
@@ -1440,13 +1461,13 @@ PHRASES_ZH: dict[str, str] = {
         "自上而下控制（bayesPop pop.scale.prediction；美国人口普查局的下级控制法）：下级生育按"
         "上级出生数调整，死亡按上级分性别年龄死亡数调整，人口按上级分年份、性别、年龄调整，"
         "净迁移取使之吻合的余差",
-    "schedule: WPP abridged mx by period graduated to single years, log-linear in time; at "
+    "WPP abridged mx by period graduated to single years, log-linear in time; at "
     "ages 40+ × WPP population / census population of 2020 (WPP's deaths by age on the census "
     "population)":
-        "schedule：WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值；40岁及以上乘以WPP人口与"
+        "WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值；40岁及以上乘以WPP人口与"
         "2020年普查人口之比（WPP分年龄死亡数落在普查人口上）",
-    "schedule: WPP abridged mx by period graduated to single years, log-linear in time":
-        "schedule：WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值",
+    "WPP abridged mx by period graduated to single years, log-linear in time":
+        "WPP分时期简略死亡率拆分为单岁组，随时间对数线性插值",
     "(same area)": "（辖区未变）",
     "matched 2010 unit by code": "按代码匹配2010年单位",
     "indirectly standardised mortality ratio, 2010 census deaths vs WPP China rates, "
@@ -1640,6 +1661,55 @@ def english_sentences(text: str) -> list[str]:
     return found
 
 
+#: Chinese names of the figures a provenance record gives (the ``key: value`` pairs of the
+#: ``detail`` column of assumptions.csv, forecast.pipeline.run._detail_items).
+DETAIL_KEY_NAMES_ZH: dict[str, str] = {
+    "annual_net_migrants": "年净迁移（人）",
+    "annual_net_migrants_controlled": "控制后年净迁移（人）",
+    "annual_net_migrants_own": "自身默认年净迁移（人）",
+    "annual_net_migrants_own_residual": "自身普查余差年净迁移（人）",
+    "birth_level_factor": "出生水平系数",
+    "census_year": "普查年份",
+    "census_cbr": "普查出生率（‰）",
+    "child_rate_factor": "儿童迁移率系数",
+    "decade_residual_ages_10plus": "十年余差（10岁及以上，人）",
+    "e0_base_female": "基期女性预期寿命（岁）",
+    "e0_base_male": "基期男性预期寿命（岁）",
+    "expected_cdr_at_national_rates": "按全国死亡率的预期粗死亡率（‰）",
+    "expected_cdr_national": "全国预期粗死亡率（‰）",
+    "fertility_factor": "生育调整系数",
+    "k_province": "省级死亡水平系数",
+    "level_by_age": "分年龄死亡水平",
+    "level_factor_k": "死亡水平系数k",
+    "match": "2010年辖区匹配",
+    "mortality_factor_mean": "死亡调整系数均值",
+    "note": "说明",
+    "parent": "上级单位",
+    "parts_net_migrants_over_parent": "下级净迁移合计减上级（人）",
+    "parts_of_parent": "上级所辖单位数",
+    "population_change_vs_own_defaults_end": "期末人口相对自身默认值的变化",
+    "projected_cbr_before": "校准前预测出生率（‰）",
+    "projected_cbr_national_before": "校准前全国预测出生率（‰）",
+    "registered_cbr": "登记出生率（‰）",
+    "registered_cbr_national": "全国登记出生率（‰）",
+    "registered_cbr_year": "登记出生率年份",
+    "registered_cdr": "登记死亡率（‰）",
+    "registered_cdr_national": "全国登记死亡率（‰）",
+    "registered_source": "登记数据来源",
+    "schedule": "死亡率表",
+    "smr_national": "全国标准化死亡比",
+    "smr_unit": "本单位标准化死亡比",
+    "smr_unit_over_province": "本单位与全省标准化死亡比之比",
+    "tfr_base": "基期总和生育率",
+    "tfr_first_step": "首年总和生育率",
+    "tfr_last_step": "末年总和生育率",
+    "total_persons": "总人口（人）",
+    "value": "取值",
+    "warning": "提示",
+}
+_DETAIL_KEY = re.compile(r"(?<![A-Za-z0-9_.])([a-z][a-z0-9_]*): ")
+
+
 def translate(text: object, lang: str = "zh", notes_zh: Mapping[str, str] | None = None) -> str:
     """A note of the run's tables in ``lang``: English as written; Chinese phrase by phrase
     (:data:`PHRASES_ZH`), or :data:`UNTRANSLATED` if an English sentence remains. Missing
@@ -1653,6 +1723,8 @@ def translate(text: object, lang: str = "zh", notes_zh: Mapping[str, str] | None
         return text
     for english in sorted(notes_zh or {}, key=len, reverse=True):
         text = text.replace(english, str(notes_zh[english]))
+    text = _DETAIL_KEY.sub(lambda match: DETAIL_KEY_NAMES_ZH[match.group(1)] + "："
+                           if match.group(1) in DETAIL_KEY_NAMES_ZH else match.group(0), text)
     for english, chinese in _PHRASES:
         text = text.replace(english, chinese)
     # a config author's English label glossed in Chinese, as "beds in community facilities
