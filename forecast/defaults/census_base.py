@@ -78,14 +78,9 @@ def _indicators() -> pd.DataFrame:
     table = pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
     rates = table[(table.census_year == 2010) & table.indicator.isin(RATE_INDICATORS_2010)]
     wide = rates.pivot_table(index="unit_id", columns="indicator", values="value")
-    units_2010 = census.load_units(2010)
-    persons_2010 = dict(zip(units_2010.unit_id, units_2010.pop_total.astype(float),
-                            strict=True))
-    units_2020 = census.load_units(2020)
-    persons_2020 = dict(zip(units_2020.unit_id, units_2020.pop_total.astype(float),
-                            strict=True))
+    persons_2010, persons_2020 = _persons(2010), _persons(2020)
     rows = []
-    for unit_id in units_2020.unit_id:
+    for unit_id in persons_2020:
         if crosswalk.same_area_2010(unit_id) is not None:
             continue
         weights = crosswalk.leaf_weights(unit_id, persons_2020)
@@ -117,11 +112,6 @@ def _crude_death_rates_2010() -> pd.Series:
     ind = _indicators()
     rows = ind[(ind.census_year == 2010) & (ind.indicator == "crude_death_rate")]
     return rows.set_index("unit_id")["value"]
-
-
-@lru_cache(maxsize=1)
-def _units_2010() -> pd.DataFrame:
-    return census.load_units(2010)
 
 
 @lru_cache(maxsize=8192)
@@ -187,7 +177,7 @@ def registered_share_2010(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
     :func:`match_2010`), summed over the 2010 units inside it with the crosswalk's shares.
     NaN where a unit in the area reports no registered population."""
     residents, registered = _registered_2010()
-    persons_2020 = _persons_2020()
+    persons_2020 = _persons(2020)
     out_res, out_reg = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
     for i, key in enumerate(keys):
         if key.endswith(crosswalk.SUFFIX):
@@ -203,20 +193,22 @@ def registered_share_2010(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def _registered_2010() -> tuple[dict[str, float], dict[str, float]]:
-    table = pd.read_csv(data_dir() / "census_indicators.csv", dtype={"unit_id": str})
+    """2010 residents and 户籍-registered persons by unit id, the nation's as the sum of its
+    31 provinces (the yearbook has no national 户籍 row)."""
+    table = _indicators()
     rows = table[(table.census_year == 2010) & (table.indicator == "registered_population")]
-    units = census.load_units(2010)
-    residents = dict(zip(units.unit_id, units.pop_total.astype(float), strict=True))
-    residents[census.NATIONAL_ID] = float(units.loc[units.level == "province",
-                                                    "pop_total"].sum())
     registered = dict(zip(rows.unit_id, rows.value.astype(float), strict=True))
-    provinces = units.loc[units.level == "province", "unit_id"]
+    units = census.load_units(2010)
+    provinces = units.loc[units.level == "province", "unit_id"].tolist()
+    residents = {**_persons(2010),
+                 census.NATIONAL_ID: sum(_persons(2010)[p] for p in provinces)}
     if all(p in registered for p in provinces):
-        registered[census.NATIONAL_ID] = float(sum(registered[p] for p in provinces))
+        registered[census.NATIONAL_ID] = sum(registered[p] for p in provinces)
     return residents, registered
 
 
-@lru_cache(maxsize=1)
-def _persons_2020() -> dict[str, float]:
-    units = census.load_units(2020)
+@lru_cache(maxsize=2)
+def _persons(census_year: int) -> dict[str, float]:
+    """Persons (常住, the census total) by unit id of one census."""
+    units = census.load_units(census_year)
     return dict(zip(units.unit_id, units.pop_total.astype(float), strict=True))

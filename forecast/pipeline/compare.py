@@ -268,22 +268,20 @@ def write_charts(comparison: Comparison, directory: Path, lang: str = "zh") -> l
                                "share_60plus", lang=lang, title=title),
          "jurisdictions_share_60plus")
     year = 2025 if (table.year == 2025).any() else int(table.year.max())
-    beds = _bar_frame(table, year, {"beds_needed_per_1000_60plus_norm": "norm",
-                                    "beds_needed_per_1000_60plus_needs": "needs",
-                                    "beds_planned_per_1000_60plus": "supply_total",
-                                    "beds_target_per_1000_60plus": "target_either"}, lang)
-    save(charts.jurisdiction_bars(beds, axis_label=t["beds_axis"], lang=lang,
-                                  title=t["beds_title"].format(year=year),
-                                  service="elderly_beds"),
-         "jurisdictions_beds_per_1000")
-    places = _bar_frame(table, year, {"places_needed_per_1000_norm": "norm",
-                                      "places_needed_per_1000_needs": "needs",
-                                      "places_planned_per_1000": "supply",
-                                      "places_target_per_1000": "target_either"}, lang)
-    save(charts.jurisdiction_bars(places, axis_label=t["places_axis"], lang=lang,
-                                  title=t["places_title"].format(year=year),
-                                  service="childcare_places"),
-         "jurisdictions_places_per_1000")
+    bars = (("elderly_beds", "beds", {"beds_needed_per_1000_60plus_norm": "norm",
+                                      "beds_needed_per_1000_60plus_needs": "needs",
+                                      "beds_planned_per_1000_60plus": "supply_total",
+                                      "beds_target_per_1000_60plus": "target_either"}),
+            ("childcare_places", "places", {"places_needed_per_1000_norm": "norm",
+                                            "places_needed_per_1000_needs": "needs",
+                                            "places_planned_per_1000": "supply",
+                                            "places_target_per_1000": "target_either"}))
+    for service, stem, columns in bars:
+        save(charts.jurisdiction_bars(_bar_frame(table, year, columns, lang),
+                                      axis_label=t[f"{stem}_axis"], lang=lang,
+                                      title=t[f"{stem}_title"].format(year=year),
+                                      service=service),
+             f"jurisdictions_{stem}_per_1000")
     return written
 
 

@@ -1583,32 +1583,6 @@ def sensitivity_html(files: RunFiles, lang: str = "zh") -> str | None:
     return "\n".join(parts)
 
 
-def _frame_table(frame: pd.DataFrame, lang: str) -> str:
-    """Any tidy table: known codes (services, methods, scenarios) named, numbers formatted."""
-    from forecast.presentation.labels import header
-
-    headers = [header(c, lang) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c != "year" for c in frame.columns]
-    rows = []
-    for record in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, record, strict=True):
-            if column == "year":
-                cells.append(esc(int(value)))
-            elif column == "probability_met" and not _is_missing(value):
-                cells.append(_percent(float(value), 0))
-            elif column in ("service", "scenario", "indicator"):
-                cells.append(esc(_service_name(value, lang)))
-            elif column == "method":
-                cells.append(esc(_method_name(value, getattr(record, "service", ""), lang)))
-            elif isinstance(value, float):
-                cells.append(_number(value, 3 if abs(value) < 10 else 0))
-            else:
-                cells.append(esc(value))
-        rows.append(cells)
-    return _table([esc(h) for h in headers], rows, numeric)
-
-
 def assumptions_html(files: RunFiles, lang: str = "zh") -> str:
     """Every assumption with its provenance; unsourced ones labelled and shaded."""
     t = TEXT[lang]
