@@ -308,8 +308,10 @@ def run_command(config_path: Path, out_dir: Path | None, scenarios: tuple[str, .
         write_run(result, staging, lang, timer, drawing, report=True)
         record_stage_seconds(staging, timer)
     click.echo(_run_summary(result, lang))
-    click.echo(f"wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
-               f"charts/; manifest.json; report.html) in {time.perf_counter() - started:.1f} s")
+    from forecast.presentation.labels import TERMINAL_TEXT
+
+    click.echo(TERMINAL_TEXT[lang]["wrote_run"].format(
+        out_dir=out_dir, seconds=time.perf_counter() - started))
 
 
 def _run_summary(result, lang: str = "zh") -> str:

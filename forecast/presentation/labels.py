@@ -1128,6 +1128,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "scenario": "方案", "population": "常住人口", "aged_60": "60岁及以上",
         "aged_0_2": "0–2岁", "service": "服务", "method": "测算方法",
         "legend": "缺口 = 规划供给 − 需求（负数为短缺）",
+        "wrote_run": "已写出 {out_dir}/（汇总、人口、需求、缺口 CSV；results.xlsx；charts/；"
+                     "manifest.json；report.html），用时 {seconds:.1f} 秒",
         "no_plan": "未给出规划文件（规划供给和目标数字缺失，只测算需求）",
         "scope": "床位口径：千人指标法对比全部养老床位（机构+社区）；失能需求法、预期使用法和“9073”"
                  "格局法测算的是机构入住，对比机构床位（文件未分口径时按全国机构床位占比{share}估算）",
@@ -1163,6 +1165,8 @@ TERMINAL_TEXT: dict[str, dict[str, str]] = {
         "scenario": "scenario", "population": "population", "aged_60": "aged 60+",
         "aged_0_2": "aged 0–2", "service": "service", "method": "method",
         "legend": "gap = planned supply − demand (negative = shortfall)",
+        "wrote_run": "wrote {out_dir}/ (summary, population, demand, gaps CSV; results.xlsx; "
+                     "charts/; manifest.json; report.html) in {seconds:.1f} s",
         "no_plan": "no plan document (the plan's supply and targets are absent; demand only)",
         "scope": "bed scope: the norm is compared with all beds (institutional + community); "
                  "the needs, expected-use and 9073 methods estimate residents of institutions "
